@@ -88,17 +88,19 @@ func decodeCareful(body []byte) (Event, error) {
 	if err := json.Unmarshal(body, &head, decodeOpts); err != nil {
 		return nil, wrapJSONError("", err)
 	}
-	if head.EventType == nil {
+	var t EventType
+	if head.EventType != nil && head.EventType.Kind() != 'n' {
+		if err := json.Unmarshal(head.EventType, &t); err != nil {
+			return nil, &FieldError{Field: "eventType", Offset: -1,
+				Err: fmt.Errorf("want a string, got %s", kindName(head.EventType.Kind()))}
+		}
+	}
+	if t == "" { // absent, null or ""
 		u := new(Unknown)
 		if err := json.Unmarshal(body, u, decodeOpts); err != nil {
 			return nil, wrapJSONError("", err)
 		}
 		return u, &FieldError{Field: "eventType", Offset: -1, Err: ErrMissingEventType}
-	}
-	var t EventType
-	if err := json.Unmarshal(head.EventType, &t); err != nil {
-		return nil, &FieldError{Field: "eventType", Offset: -1,
-			Err: fmt.Errorf("want a string, got %s", kindName(head.EventType.Kind()))}
 	}
 	info, known := eventTypes[t]
 	if !known {

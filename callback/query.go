@@ -46,6 +46,11 @@ func flatten(q url.Values, key string, dec *jsontext.Decoder) error {
 	}
 	switch tok.Kind() {
 	case '{':
+		if dec.PeekKind() == '}' { // an empty object would leave no parameter
+			_, err := dec.ReadToken()
+			q.Add(key, "{}")
+			return err
+		}
 		for dec.PeekKind() != '}' {
 			name, err := dec.ReadToken()
 			if err != nil {
@@ -62,6 +67,11 @@ func flatten(q url.Values, key string, dec *jsontext.Decoder) error {
 		_, err = dec.ReadToken()
 		return err
 	case '[':
+		if dec.PeekKind() == ']' {
+			_, err := dec.ReadToken()
+			q.Add(key, "[]")
+			return err
+		}
 		for i := 0; dec.PeekKind() != ']'; i++ {
 			sub := key + "[]"
 			if k := dec.PeekKind(); k == '{' || k == '[' {
@@ -244,6 +254,12 @@ func (n *qnode) appendLeaf(b []byte, shape *qshape, field string) ([]byte, error
 	kind := qString
 	if shape != nil {
 		kind = shape.kind
+	}
+	// "{}" and "[]" stand for an empty object or array, which would
+	// otherwise leave no parameter at all.
+	if len(n.values) == 1 && (n.values[0] == "{}" && (shape == nil || kind == qObject || kind == qMap) ||
+		n.values[0] == "[]" && (shape == nil || kind == qArray)) {
+		return append(b, n.values[0]...), nil
 	}
 	if kind == qArray {
 		b = append(b, '[')
