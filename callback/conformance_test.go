@@ -82,7 +82,7 @@ var docsOnly = map[callback.EventType][]string{
 	callback.EventMediaStreamStarted: concat(docsCallBase, prefixed("mediaStream", streamMembers)),
 	callback.EventMediaStreamRejected: concat(docsCallBase, prefixed("mediaStream", streamMembers),
 		prefixed("originalMediaStream", streamMembers), []string{"cause", "errorMessage", "reason"}),
-	callback.EventMediaStreamStopped: concat(docsCallBase, prefixed("mediaStream", streamMembers), []string{"cause", "errorMessage"}),
+	callback.EventMediaStreamStopped:           concat(docsCallBase, prefixed("mediaStream", streamMembers), []string{"cause", "errorMessage"}),
 	callback.EventRealTimeTranscriptionStarted: concat(docsCallBase, prefixed("realTimeTranscription", rttMembers)),
 	callback.EventRealTimeTranscriptionRejected: concat(docsCallBase, prefixed("realTimeTranscription", rttMembers),
 		prefixed("originalTranscription", rttMembers), []string{"cause", "errorMessage"}),
