@@ -226,7 +226,7 @@ func goMembers(t reflect.Type, prefix string) []string {
 	var out []string
 	for f := range t.Fields() {
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if strings.Contains(opts, "unknown") || name == "-" {
+		if strings.Contains(opts, "embed") || name == "-" {
 			continue
 		}
 		ft := f.Type
@@ -280,7 +280,7 @@ func populate(v reflect.Value, name string) {
 		t := v.Type()
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if !f.IsExported() || strings.Contains(f.Tag.Get("json"), "unknown") {
+			if !f.IsExported() || strings.Contains(f.Tag.Get("json"), "embed") {
 				continue
 			}
 			if f.Type == reflect.TypeFor[callback.Header]() {

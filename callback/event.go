@@ -86,7 +86,13 @@ func decodeCareful(body []byte) (Event, error) {
 		EventType jsontext.Value `json:"eventType"`
 	}
 	if err := json.Unmarshal(body, &head, decodeOpts); err != nil {
-		return nil, wrapJSONError("", err)
+		// Name the event in the error if it can be read at all: a
+		// duplicate member or bad UTF-8 elsewhere should not hide it.
+		var label struct {
+			EventType EventType `json:"eventType"`
+		}
+		_ = json.Unmarshal(body, &label, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+		return nil, wrapJSONError(label.EventType, err)
 	}
 	var t EventType
 	if head.EventType != nil && head.EventType.Kind() != 'n' {

@@ -311,7 +311,7 @@ type RealTimeTranscriptionAvailable struct {
 // as raw JSON, in Fields, and encodes back as it came.
 type Unknown struct {
 	Header
-	Fields map[string]json.RawMessage `json:",unknown"`
+	Fields map[string]json.RawMessage `json:",embed"`
 }
 
 // Type methods: the canonical event type of each Go type.

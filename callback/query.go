@@ -384,7 +384,7 @@ func addFields(s *qshape, t reflect.Type) {
 			continue
 		}
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || strings.Contains(opts, "unknown") {
+		if name == "-" || strings.Contains(opts, "embed") {
 			continue
 		}
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
