@@ -211,9 +211,9 @@ func parseISODuration(s string) (Duration, error) {
 
 // MarshalJSONTo implements the streaming marshaler of
 // github.com/go-json-experiment/json.
-func (d Duration) MarshalJSONTo(enc *jsontext.Encoder) error {
+func (d *Duration) MarshalJSONTo(enc *jsontext.Encoder) error {
 	b := append(enc.AvailableBuffer(), '"')
-	b = appendISODuration(b, d)
+	b = appendISODuration(b, *d)
 	return enc.WriteValue(append(b, '"'))
 }
 

@@ -2,6 +2,7 @@ package callback
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"slices"
@@ -97,7 +98,10 @@ func flatten(q url.Values, key string, dec *jsontext.Decoder) error {
 // a JSON body, with the same errors.
 func DecodeQuery(q url.Values) (Event, error) {
 	tree := &qnode{}
-	for key, values := range q {
+	// Sorted, so that equal queries give equal events (an Unknown keeps its
+	// members' order).
+	for _, key := range slices.Sorted(maps.Keys(q)) {
+		values := q[key]
 		path, err := splitQueryKey(key)
 		if err != nil {
 			return nil, &FieldError{Field: key, Offset: -1, Err: err}

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -28,7 +29,7 @@ const wireLayout = "2006-01-02T15:04:05.000Z"
 
 // String returns t in wire form, without quotes.
 func (t Time) String() string {
-	if t.IsZero() {
+	if t.Time.IsZero() {
 		return ""
 	}
 	return string(appendWireTime(nil, t.Time))
@@ -59,16 +60,31 @@ func appendWireTime(b []byte, t time.Time) []byte {
 // ParseTime parses an RFC 3339 timestamp, with or without fractional
 // seconds, in any offset.
 func ParseTime(s string) (Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return Time{}, fmt.Errorf("invalid time %q: want RFC 3339, like 2019-06-20T15:55:55.533Z", s)
+	var t Time
+	if err := t.parse([]byte(s)); err != nil {
+		return Time{}, err
 	}
-	return Time{t}, nil
+	return t, nil
 }
+
+// parse reads an RFC 3339 timestamp from b. It uses time.Time's
+// UnmarshalText, which parses RFC 3339 strictly and straight from bytes, so
+// decoding a time allocates nothing.
+func (t *Time) parse(b []byte) error {
+	if err := t.Time.UnmarshalText(b); err != nil {
+		*t = Time{}
+		return fmt.Errorf("invalid time %q: want RFC 3339, like 2019-06-20T15:55:55.533Z", b)
+	}
+	return nil
+}
+
+// IsZero reports whether t is absent. (It has a pointer receiver so that
+// the JSON encoder's omitzero check does not copy t to the heap.)
+func (t *Time) IsZero() bool { return t.Time.IsZero() }
 
 // MarshalJSONTo implements the streaming marshaler of
 // github.com/go-json-experiment/json.
-func (t Time) MarshalJSONTo(enc *jsontext.Encoder) error {
+func (t *Time) MarshalJSONTo(enc *jsontext.Encoder) error {
 	b := append(enc.AvailableBuffer(), '"')
 	b = appendWireTime(b, t.Time)
 	return enc.WriteValue(append(b, '"'))
@@ -77,23 +93,24 @@ func (t Time) MarshalJSONTo(enc *jsontext.Encoder) error {
 // UnmarshalJSONFrom implements the streaming unmarshaler of
 // github.com/go-json-experiment/json.
 func (t *Time) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
+	v, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	switch tok.Kind() {
+	switch v.Kind() {
 	case 'n':
 		*t = Time{}
 		return nil
 	case '"':
-		v, err := ParseTime(tok.String())
-		if err != nil {
-			return err
+		raw := []byte(v[1 : len(v)-1])
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			if raw, err = jsontext.AppendUnquote(nil, v); err != nil {
+				return err
+			}
 		}
-		*t = v
-		return nil
+		return t.parse(raw)
 	}
-	return fmt.Errorf("want a time string, got %s", kindName(tok.Kind()))
+	return fmt.Errorf("want a time string, got %s", kindName(v.Kind()))
 }
 
 // MarshalJSON implements json.Marshaler for encoding/json users.
