@@ -197,7 +197,9 @@ func Encode(ev Event) ([]byte, error) {
 		if h.EventType == "" {
 			return nil, &FieldError{Field: "eventType", Offset: -1, Err: ErrMissingEventType}
 		}
-		b, err := json.Marshal(ev, decodeOpts)
+		// Strict (its members came from outside and could repeat a name),
+		// and sorted like every map.
+		b, err := json.Marshal(ev, decodeOpts, json.Deterministic(true))
 		if err != nil {
 			return nil, wrapJSONError(h.EventType, err)
 		}

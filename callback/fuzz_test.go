@@ -74,7 +74,9 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzDecodeQuery feeds arbitrary query strings to DecodeQuery: no panic,
-// and what it accepts survives EncodeQuery and DecodeQuery unchanged.
+// and a known event it accepts survives EncodeQuery and DecodeQuery
+// unchanged. (An Unknown event's query form is documented as lossy: the
+// query cannot say which values were numbers.)
 func FuzzDecodeQuery(f *testing.F) {
 	f.Add("eventType=disconnect&cause=busy&callId=c-1&sipResponseCode=486")
 	f.Add("eventType=initiate&diversion[origTo]=%2B15551234567&diversion.reason=unavailable")
@@ -102,8 +104,11 @@ func FuzzDecodeQuery(f *testing.F) {
 		if err != nil {
 			t.Fatalf("EncodeQuery of a decoded %T: %v", ev, err)
 		}
+		if _, unknown := ev.(*callback.Unknown); unknown {
+			return
+		}
 		ev2, err := callback.DecodeQuery(q2)
-		if err != nil && !errors.Is(err, callback.ErrUnknownEventType) {
+		if err != nil {
 			t.Fatalf("DecodeQuery(EncodeQuery(ev)): %v\nquery: %s", err, q2.Encode())
 		}
 		a, _ := callback.Encode(ev)

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"net/url"
@@ -27,75 +28,115 @@ import (
 // (diversion={"origTo":"+15551234567"}).
 
 // EncodeQuery encodes an event as query parameters, for delivery by GET.
+// A nested object with a member name that brackets cannot carry (empty, or
+// holding [ or ]) travels as one parameter whose value is the object's JSON.
 func EncodeQuery(ev Event) (url.Values, error) {
 	body, err := Encode(ev)
 	if err != nil {
 		return nil, err
 	}
 	q := url.Values{}
-	dec := jsontext.NewDecoder(strings.NewReader(string(body)))
-	if err := flatten(q, "", dec); err != nil {
+	if err := flatten(q, "", jsontext.Value(body)); err != nil {
 		return nil, &FieldError{Event: ev.Type(), Offset: -1, Err: err}
 	}
 	return q, nil
 }
 
-func flatten(q url.Values, key string, dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	switch tok.Kind() {
+// flatten adds the parameters of the JSON value v under key.
+func flatten(q url.Values, key string, v jsontext.Value) error {
+	switch v.Kind() {
 	case '{':
-		if dec.PeekKind() == '}' { // an empty object would leave no parameter
-			_, err := dec.ReadToken()
-			q.Add(key, "{}")
+		members, err := objectMembers(v)
+		if err != nil {
 			return err
 		}
-		for dec.PeekKind() != '}' {
-			name, err := dec.ReadToken()
+		if len(members) == 0 { // an empty object would leave no parameter
+			q.Add(key, "{}")
+			return nil
+		}
+		if key != "" && slices.ContainsFunc(members, func(m member) bool {
+			return m.name == "" || strings.ContainsAny(m.name, "[]")
+		}) {
+			q.Add(key, string(v))
+			return nil
+		}
+		for _, m := range members {
+			sub := m.name
+			if key != "" {
+				sub = key + "[" + m.name + "]"
+			}
+			if err := flatten(q, sub, m.value); err != nil {
+				return err
+			}
+		}
+	case '[':
+		dec := jsontext.NewDecoder(bytes.NewReader(v))
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		if dec.PeekKind() == ']' {
+			q.Add(key, "[]")
+			return nil
+		}
+		for i := 0; dec.PeekKind() != ']'; i++ {
+			elem, err := dec.ReadValue()
 			if err != nil {
 				return err
 			}
-			sub := name.String()
-			if key != "" {
-				sub = key + "[" + sub + "]"
-			}
-			if err := flatten(q, sub, dec); err != nil {
-				return err
-			}
-		}
-		_, err = dec.ReadToken()
-		return err
-	case '[':
-		if dec.PeekKind() == ']' {
-			_, err := dec.ReadToken()
-			q.Add(key, "[]")
-			return err
-		}
-		for i := 0; dec.PeekKind() != ']'; i++ {
 			sub := key + "[]"
-			if k := dec.PeekKind(); k == '{' || k == '[' {
+			if k := elem.Kind(); k == '{' || k == '[' {
 				sub = key + "[" + strconv.Itoa(i) + "]"
 			}
-			if err := flatten(q, sub, dec); err != nil {
+			if err := flatten(q, sub, elem.Clone()); err != nil {
 				return err
 			}
 		}
-		_, err = dec.ReadToken()
-		return err
 	case 'n':
-		return nil
 	case '"':
-		q.Add(key, tok.String())
+		s, err := jsontext.AppendUnquote(nil, v)
+		if err != nil {
+			return err
+		}
+		q.Add(key, string(s))
 	default: // numbers and booleans keep their JSON text
-		q.Add(key, tok.String())
+		q.Add(key, string(v))
 	}
 	return nil
 }
 
+type member struct {
+	name  string
+	value jsontext.Value
+}
+
+// objectMembers lists the members of a JSON object in order.
+func objectMembers(v jsontext.Value) ([]member, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(v))
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, err
+	}
+	var out []member
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		name := tok.String() // before the next read voids the token
+		val, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, member{name, val.Clone()})
+	}
+	return out, nil
+}
+
 // DecodeQuery decodes the query parameters of a GET callback, as Decode does
-// a JSON body, with the same errors.
+// a JSON body, with the same errors. Known events survive EncodeQuery and
+// DecodeQuery unchanged. For an Unknown event the query form cannot say
+// which values were numbers or how nested names were split, so its values
+// come back as strings, dotted and bracketed names as nested objects, and
+// objects with numbered members as arrays.
 func DecodeQuery(q url.Values) (Event, error) {
 	tree := &qnode{}
 	// Sorted, so that equal queries give equal events (an Unknown keeps its
