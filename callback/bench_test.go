@@ -1,6 +1,7 @@
 package callback_test
 
 import (
+	"bytes"
 	stdjson "encoding/json"
 	"os"
 	"testing"
@@ -77,17 +78,68 @@ func BenchmarkDecodeDisconnectStdlib(b *testing.B) {
 	}
 }
 
+// wireTime is what one writes to make encoding/json emit the wire form of
+// times (UTC, milliseconds, Z) that time.Time's own MarshalJSON does not.
+type wireTime struct{ time.Time }
+
+func (t wireTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + t.UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}
+
+// stdlibWireDisconnect is stdlibDisconnect with wire-form times: the
+// baseline for encoding, since it produces the same bytes as Encode.
+type stdlibWireDisconnect struct {
+	EventType     string    `json:"eventType"`
+	EventTime     wireTime  `json:"eventTime"`
+	AccountID     string    `json:"accountId"`
+	ApplicationID string    `json:"applicationId"`
+	From          string    `json:"from"`
+	To            string    `json:"to"`
+	Direction     string    `json:"direction"`
+	CallID        string    `json:"callId"`
+	CallURL       string    `json:"callUrl"`
+	EnqueuedTime  *wireTime `json:"enqueuedTime,omitempty"`
+	StartTime     wireTime  `json:"startTime"`
+	AnswerTime    *wireTime `json:"answerTime,omitempty"`
+	EndTime       wireTime  `json:"endTime"`
+	Cause         string    `json:"cause"`
+	ErrorMessage  *string   `json:"errorMessage,omitempty"`
+	ErrorID       *string   `json:"errorId,omitempty"`
+	Tag           *string   `json:"tag,omitempty"`
+}
+
 func BenchmarkEncodeDisconnectStdlib(b *testing.B) {
 	var d stdlibDisconnect
 	if err := stdjson.Unmarshal(busyExample(b), &d); err != nil {
 		b.Fatal(err)
 	}
+	w := stdlibWireDisconnect{
+		EventType: d.EventType, EventTime: wireTime{d.EventTime}, AccountID: d.AccountID,
+		ApplicationID: d.ApplicationID, From: d.From, To: d.To, Direction: d.Direction,
+		CallID: d.CallID, CallURL: d.CallURL, StartTime: wireTime{d.StartTime},
+		EndTime: wireTime{d.EndTime}, Cause: d.Cause, ErrorMessage: d.ErrorMessage, ErrorID: d.ErrorID,
+	}
+	want, err := callback.Encode(mustDecode(b, busyExample(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got, _ := stdjson.Marshal(&w); !bytes.Equal(got, want) {
+		b.Fatalf("the baseline does not produce the same bytes:\n%s\n%s", got, want)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := stdjson.Marshal(&d); err != nil {
+		if _, err := stdjson.Marshal(&w); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func mustDecode(b *testing.B, body []byte) callback.Event {
+	ev, err := callback.Decode(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ev
 }
 
 func BenchmarkEncodeQueryDisconnect(b *testing.B) {

@@ -29,7 +29,8 @@
 // [Encode] and [EncodeQuery] produce exactly what voicehook sends: members
 // in a fixed order with eventType first, absent fields left out, times in UTC
 // with milliseconds ("2019-06-20T15:55:55.533Z"), durations in ISO 8601
-// ("PT13.67S"). Decode(Encode(ev)) gives back ev.
+// ("PT13.67S"). Decoding what Encode produced gives back an equal event, up
+// to the millisecond precision of times.
 //
 // # Presence
 //
