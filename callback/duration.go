@@ -118,7 +118,7 @@ func parseISODuration(s string) (Duration, error) {
 	for i < len(s) {
 		if s[i] == 'T' {
 			if inTime {
-				return 0, errors.New("T appears twice")
+				return 0, errors.New("the time designator T appears twice")
 			}
 			inTime = true
 			if i++; i == len(s) {

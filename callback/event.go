@@ -21,6 +21,8 @@ type Event interface {
 	Type() EventType
 	// EventHeader returns the fields every event carries.
 	EventHeader() *Header
+	// header seals the interface: only this package's types are events.
+	header() *Header
 }
 
 // CallEvent is an event about one call leg: every event but the conference

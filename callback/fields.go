@@ -48,8 +48,6 @@ type Leg struct {
 	StartTime Time `json:"startTime,omitzero"`
 }
 
-func (l *Leg) leg() *Leg { return l }
-
 // Call is the set of fields most call events carry: the leg, when it was
 // queued and answered, and its tag.
 type Call struct {
