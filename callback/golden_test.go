@@ -27,10 +27,9 @@ func goldenInputs(t testing.TB) []string {
 	return files
 }
 
-// TestGolden decodes every documented example and compares the Go type and
-// the canonical re-encoding (or the error) with its .golden file. Run with
-// -update to rewrite the .golden files, then review the diff.
-func TestGolden(t *testing.T) {
+// forEachExample runs f as a subtest for every documented example, named
+// after its file.
+func forEachExample(t *testing.T, f func(t *testing.T, name, path string, body []byte)) {
 	for _, in := range goldenInputs(t) {
 		name := strings.TrimSuffix(filepath.Base(in), ".json")
 		t.Run(name, func(t *testing.T) {
@@ -38,23 +37,32 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := goldenResult(t, body)
-			goldenPath := strings.TrimSuffix(in, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test ./callback -run TestGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decoding %s:\n got: %s\nwant: %s", in, got, want)
-			}
+			f(t, name, in, body)
 		})
 	}
+}
+
+// TestGolden decodes every documented example and compares the Go type and
+// the canonical re-encoding (or the error) with its .golden file. Run with
+// -update to rewrite the .golden files, then review the diff.
+func TestGolden(t *testing.T) {
+	forEachExample(t, func(t *testing.T, _, in string, body []byte) {
+		got := goldenResult(t, body)
+		goldenPath := strings.TrimSuffix(in, ".json") + ".golden"
+		if *update {
+			if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		want, err := os.ReadFile(goldenPath)
+		if err != nil {
+			t.Fatalf("%v (run go test ./callback -run TestGolden -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("decoding %s:\n got: %s\nwant: %s", in, got, want)
+		}
+	})
 }
 
 // goldenResult renders what Decode made of body: the Go type and the
@@ -96,35 +104,28 @@ var malformedExamples = map[string]string{
 // normalisations the package documents for the forms on which the sources
 // disagree.
 func TestGoldenSemanticRoundTrip(t *testing.T) {
-	for _, in := range goldenInputs(t) {
-		name := strings.TrimSuffix(filepath.Base(in), ".json")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
+	forEachExample(t, func(t *testing.T, name, _ string, body []byte) {
+		ev, err := callback.Decode(body)
+		if field, bad := malformedExamples[name]; bad {
+			var fe *callback.FieldError
+			if !errorsAs(err, &fe) || fe.Field != field {
+				t.Fatalf("Decode = %v, want a FieldError on %s", err, field)
 			}
-			ev, err := callback.Decode(body)
-			if field, bad := malformedExamples[name]; bad {
-				var fe *callback.FieldError
-				if !errorsAs(err, &fe) || fe.Field != field {
-					t.Fatalf("Decode = %v, want a FieldError on %s", err, field)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			enc, err := callback.Encode(ev)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			want := normalizeDocExample(t, jsonValue(t, body))
-			got := jsonValue(t, enc)
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("re-encoding differs from the example\n got: %s\nwant: %s", enc, mustJSON(want))
-			}
-		})
-	}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Decode: %v", err)
+		}
+		enc, err := callback.Encode(ev)
+		if err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		want := normalizeDocExample(t, jsonValue(t, body))
+		got := jsonValue(t, enc)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("re-encoding differs from the example\n got: %s\nwant: %s", enc, mustJSON(want))
+		}
+	})
 }
 
 // normalizeDocExample applies the documented decode normalisations to an
