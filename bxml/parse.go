@@ -144,6 +144,9 @@ func parse(data []byte, root string, ctx Context) ([]Verb, error) {
 		line, col := position(data, invalidUTF8At(data))
 		return nil, ErrorList{{Line: line, Column: col, Msg: "invalid UTF-8", Err: ErrSyntax}}
 	}
+	if enc := declaredEncoding(data); enc != "" && !strings.EqualFold(enc, "UTF-8") && !strings.EqualFold(enc, "UTF8") {
+		return nil, ErrorList{{Line: 1, Column: 1, Msg: fmt.Sprintf("encoding %q is not supported: BXML must be UTF-8", enc), Err: ErrSyntax}}
+	}
 	p := &parser{data: data, ctx: ctx, root: root, dec: xml.NewDecoder(bytes.NewReader(data))}
 	p.dec.Strict = true
 	if err := p.run(); err != nil {
@@ -179,9 +182,9 @@ func (p *parser) run() error {
 		if err != nil {
 			var se *xml.SyntaxError
 			if errors.As(err, &se) {
-				return &Error{Line: se.Line, Column: col, Msg: se.Msg, Err: ErrSyntax}
+				return &Error{Line: se.Line, Column: col, Msg: "malformed XML: " + se.Msg, Err: ErrSyntax}
 			}
-			return &Error{Line: line, Column: col, Msg: err.Error(), Err: ErrSyntax}
+			return &Error{Line: line, Column: col, Msg: "malformed XML: " + strings.TrimPrefix(err.Error(), "xml: "), Err: ErrSyntax}
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
@@ -388,7 +391,7 @@ func (p *parser) end(before int64) {
 	}
 	slice := parent.val.Field(parent.spec.childField)
 	if max := parent.spec.maxChildren; max > 0 && slice.Len() == max {
-		p.fail(f.line, f.col, parent.name, "", "more than %d %s inside it", max, sortedKeys(parent.spec.children))
+		p.fail(f.line, f.col, parent.name, "", "holds more than %d %s", max, strings.ReplaceAll(sortedKeys(parent.spec.children), ", ", " and "))
 		return
 	}
 	slice.Set(reflect.Append(slice, reflect.ValueOf(v)))
@@ -442,4 +445,32 @@ func invalidUTF8At(data []byte) int {
 		i += n
 	}
 	return len(data)
+}
+
+// declaredEncoding returns the encoding an XML declaration names, or "".
+func declaredEncoding(data []byte) string {
+	if !bytes.HasPrefix(data, []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(data, []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	decl := string(data[:end])
+	i := strings.Index(decl, "encoding")
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(decl[i+len("encoding"):], " \t\r\n")
+	if !strings.HasPrefix(rest, "=") {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[1:], " \t\r\n")
+	if rest == "" || rest[0] != '"' && rest[0] != '\'' {
+		return ""
+	}
+	if j := strings.IndexByte(rest[1:], rest[0]); j >= 0 {
+		return rest[1 : 1+j]
+	}
+	return ""
 }

@@ -51,10 +51,9 @@ func fill(t testing.TB, v bxml.Verb) {
 			continue
 		}
 		if fv.Kind() == reflect.Pointer {
-			fv.Set(reflect.New(sf.Type.Elem()))
-			fv = fv.Elem()
 			// A pointer field is one whose zero value means something:
-			// set the zero value, the case that matters.
+			// point it at the zero value, the case that matters.
+			fv.Set(reflect.New(sf.Type.Elem()))
 			continue
 		}
 		fv.Set(reflect.ValueOf(sample(t, typ.Name(), sf.Name, tag)).Convert(fv.Type()))
