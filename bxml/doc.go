@@ -38,7 +38,8 @@
 // their zero value are absent, so Bandwidth's defaults apply; the few whose
 // zero means something else are pointers (see [Gather.FirstDigitTimeout]).
 // Durations are time.Duration, written as seconds (or milliseconds, for
-// SendDtmf) the way BXML expects.
+// SendDtmf) the way BXML expects. [WithDefaults] fills in Bandwidth's
+// documented defaults, for code that runs verbs.
 //
 // # SSML
 //

@@ -50,6 +50,7 @@ type field struct {
 	hasMin bool
 	hasMax bool
 	enum   []string
+	def    string // the default, as attribute text; "" when none
 }
 
 // verbSpec describes one verb type.
@@ -132,12 +133,16 @@ func parseTag(t reflect.Type, sf reflect.StructField, tag string) *field {
 				f.max, f.hasMax = n, true
 			}
 		case "default":
+			f.def = val
 		default:
 			bad("unknown tag option %q", key)
 		}
 	}
 	if !haveKind {
 		bad("no kind in tag %q", tag)
+	}
+	if f.kind == kMethod && f.def == "" {
+		f.def = "POST"
 	}
 	base := sf.Type
 	if f.ptr {
