@@ -2,7 +2,6 @@ package bxml_test
 
 import (
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -152,23 +151,5 @@ func TestPointerAttributes(t *testing.T) {
 	}
 	if d := (&bxml.Pause{Duration: 1500 * time.Millisecond}); bxml.NewResponse(d).String() != `<?xml version="1.0" encoding="UTF-8"?><Response><Pause duration="1.5"/></Response>` {
 		t.Errorf("String() = %s", bxml.NewResponse(d))
-	}
-}
-
-// TestImports keeps bxml/ free of voicehook's internals: it is a wire
-// format that Go apps import on their own.
-func TestImports(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list; skipped with -short")
-	}
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		if strings.HasPrefix(dep, "github.com/voicehook/voicehook/") &&
-			dep != "github.com/voicehook/voicehook/bxml" && dep != "github.com/voicehook/voicehook/callback" {
-			t.Errorf("bxml imports %s; it may use only callback of voicehook", dep)
-		}
 	}
 }
