@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+)
+
+// inboxSize bounds a call's inbox. A call gets a handful of events at a
+// time; a sender blocks when it is full, and gives up when the call ends
+// or the engine stops.
+const inboxSize = 32
+
+// actor owns one live call: it alone reads and changes the call's state.
+type actor struct {
+	e      *Engine
+	log    *slog.Logger
+	st     callState
+	inbox  chan event
+	done   chan struct{} // closed when the actor ends
+	line   Line
+	timers map[int]Timer
+	// pending holds events the actor raised itself while performing
+	// actions; they run before the next inbox event.
+	pending  []event
+	finished bool
+}
+
+// post delivers an event to the actor. It reports false if the call has
+// ended or the engine has stopped.
+func (a *actor) post(ev event) bool {
+	select {
+	case a.inbox <- ev:
+		return true
+	case <-a.done:
+		return false
+	case <-a.e.ctx.Done():
+		return false
+	}
+}
+
+func (a *actor) run(first event) {
+	defer a.e.wg.Done()
+	defer close(a.done)
+	defer a.stopTimers()
+	a.handle(first)
+	for !a.finished {
+		select {
+		case ev := <-a.inbox:
+			a.handle(ev)
+		case <-a.e.ctx.Done():
+			// The engine is stopping: leave the call live for the next Start.
+			return
+		}
+	}
+}
+
+func (a *actor) handle(ev event) {
+	for ev != nil {
+		if r, ok := ev.(evReply); ok {
+			a.recordAttempts(r)
+		}
+		for _, act := range next(&a.st, ev, a.e.cfg.Clock.Now()) {
+			a.do(act)
+		}
+		ev = nil
+		if len(a.pending) > 0 {
+			ev, a.pending = a.pending[0], a.pending[1:]
+		}
+	}
+}
+
+func (a *actor) do(act action) {
+	ctx := a.e.ctx
+	switch act := act.(type) {
+	case actDial:
+		line, err := a.e.cfg.Network.Dial(Dial{CallID: a.st.call.CallID, From: a.st.call.From, To: a.st.call.To},
+			func(pe PhoneEvent) { a.post(evPhone{pe}) })
+		if err != nil {
+			a.log.Warn("dial failed", "err", err)
+			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed}})
+			return
+		}
+		a.line = line
+	case actHangupLine:
+		if a.line != nil {
+			a.line.Hangup()
+		}
+	case actListening:
+		if a.line != nil {
+			a.line.Listening()
+		}
+	case actSend:
+		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
+		a.e.wg.Add(1)
+		go func() {
+			defer a.e.wg.Done()
+			reply, err := a.e.cfg.Sender.Send(ctx, act.w)
+			a.post(evReply{id: act.id, reply: reply, err: err})
+		}()
+	case actNotify:
+		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
+		callID := a.st.call.CallID
+		store := a.e.cfg.Store
+		err := a.e.cfg.Sender.Notify(ctx, act.w, func(attempts []Attempt) {
+			// The call may be gone by now: write straight to the store.
+			_ = store.AppendHistory(ctx, attemptEntries(callID, attempts)...)
+		})
+		if err != nil {
+			a.log.Error("queue webhook", "event", act.w.Event.Type(), "err", err)
+		}
+	case actTimer:
+		id := act.id
+		a.timers[id] = a.e.cfg.Clock.AfterFunc(act.d, func() { a.post(evTimer{id}) })
+	case actCancelTimer:
+		if t := a.timers[act.id]; t != nil {
+			t.Stop()
+			delete(a.timers, act.id)
+		}
+	case actSave:
+		c := a.st.call
+		if err := a.e.cfg.Store.SaveCall(ctx, &c); err != nil {
+			a.log.Error("save call", "err", err)
+		}
+	case actHistory:
+		if err := a.e.cfg.Store.AppendHistory(ctx, act.e); err != nil {
+			a.log.Error("append history", "err", err)
+		}
+	case actReply:
+		act.to <- act.err
+	case actDone:
+		a.finished = true
+		a.e.mu.Lock()
+		delete(a.e.live, a.st.call.CallID)
+		a.e.mu.Unlock()
+	}
+}
+
+func (a *actor) stopTimers() {
+	for id, t := range a.timers {
+		t.Stop()
+		delete(a.timers, id)
+	}
+}
+
+func (a *actor) history(kind, summary string, ev callback.Event) {
+	var detail []byte
+	if ev != nil {
+		detail, _ = callback.Encode(ev)
+	}
+	entry := HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: kind, Summary: summary, Detail: detail}
+	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, entry); err != nil {
+		a.log.Error("append history", "err", err)
+	}
+}
+
+func (a *actor) recordAttempts(r evReply) {
+	attempts := r.reply.Attempts
+	var de *DeliveryError
+	if errors.As(r.err, &de) {
+		attempts = de.Attempts
+	}
+	if len(attempts) == 0 {
+		return
+	}
+	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, attemptEntries(a.st.call.CallID, attempts)...); err != nil {
+		a.log.Error("append history", "err", err)
+	}
+}
+
+// attemptEntries describes delivery attempts as history.
+func attemptEntries(callID string, attempts []Attempt) []HistoryEntry {
+	out := make([]HistoryEntry, 0, len(attempts))
+	for _, at := range attempts {
+		outcome := fmt.Sprintf("%d", at.Status)
+		if at.Err != "" {
+			outcome = at.Err
+		}
+		which := ""
+		if at.Fallback {
+			which = "fallback "
+		}
+		detail, _ := json.Marshal(map[string]any{
+			"url": at.URL, "method": method(at.Method), "fallback": at.Fallback, "status": at.Status,
+			"latencyMs": float64(at.Latency) / float64(time.Millisecond), "error": at.Err,
+		})
+		out = append(out, HistoryEntry{CallID: callID, Time: at.Time, Kind: "attempt",
+			Summary: fmt.Sprintf("%s%s %s: %s in %v", which, method(at.Method), at.URL, outcome, at.Latency.Round(time.Microsecond)),
+			Detail:  detail})
+	}
+	return out
+}
+
+func method(m string) string {
+	if m == "" {
+		return "POST"
+	}
+	return m
+}

@@ -1,0 +1,242 @@
+// Package engine is voicehook's domain: calls, their state machine, the
+// BXML interpreter and the causes they end with. It imports no HTTP, SQL or
+// SIP code: the world reaches it through the small interfaces of ports.go.
+//
+// Every live call has one owner, an actor goroutine that serialises all that
+// happens to the call (phone events, webhook replies, timers, REST updates)
+// through a bounded inbox and the pure state machine of machine.go. Every
+// call ends with exactly one disconnect, whatever ends it; calls that were
+// live when the engine stopped are ended, with cause error, when it starts
+// again.
+//
+// An Engine is safe for concurrent use. Its goroutines are owned by it and
+// end in Shutdown.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+)
+
+// Config is what an Engine needs. Every field but Logger is required.
+type Config struct {
+	Clock   Clock
+	Store   Store
+	Sender  Sender
+	Network Network
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+	// BaseURL is the REST API's base, such as "http://127.0.0.1:8080/api/v2";
+	// call URLs in webhooks are built on it.
+	BaseURL string
+}
+
+// Engine runs calls.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	live map[string]*actor // owned calls, by call id
+	stop bool
+}
+
+// New checks cfg and returns an engine; Start begins its work.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Clock == nil:
+		return nil, errors.New("engine: no Clock")
+	case cfg.Store == nil:
+		return nil, errors.New("engine: no Store")
+	case cfg.Sender == nil:
+		return nil, errors.New("engine: no Sender")
+	case cfg.Network == nil:
+		return nil, errors.New("engine: no Network")
+	case cfg.BaseURL == "":
+		return nil, errors.New("engine: no BaseURL")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{cfg: cfg, log: log, ctx: ctx, cancel: cancel, live: map[string]*actor{}}, nil
+}
+
+// Start ends the calls that were live when the engine last stopped — each
+// gets its disconnect, cause error — and readies the engine for new calls.
+func (e *Engine) Start(ctx context.Context) error {
+	calls, err := e.cfg.Store.LiveCalls(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: find calls left live: %w", err)
+	}
+	for _, c := range calls {
+		e.spawn(c, evRecover{})
+	}
+	return nil
+}
+
+// Shutdown stops the engine: no new calls, the actors stop, pending
+// webhooks are abandoned. Calls still live stay live in the store, and the
+// next Start ends them. It waits for the engine's goroutines until ctx ends.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	e.stop = true
+	e.mu.Unlock()
+	e.cancel()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CreateCall places an outbound call. c holds the settings of createCall,
+// already validated; the engine assigns the id and the state. It returns the
+// call as created.
+func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
+	e.mu.Lock()
+	stopped := e.stop
+	e.mu.Unlock()
+	if stopped {
+		return nil, &Error{Code: EUnavailable, Msg: "voicehook is shutting down"}
+	}
+	now := e.cfg.Clock.Now()
+	c.CallID = callback.NewCallID()
+	c.Direction = callback.Outbound
+	c.State = StateQueued
+	c.LastUpdate = now
+	if c.CallTimeout == 0 {
+		c.CallTimeout = 30 * time.Second
+	}
+	if c.CallbackTimeout == 0 {
+		c.CallbackTimeout = 15 * time.Second
+	}
+	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
+		return nil, fmt.Errorf("engine: save new call: %w", err)
+	}
+	created := c
+	e.spawn(&c, evStart{})
+	return &created, nil
+}
+
+// GetCall returns the call's current record.
+func (e *Engine) GetCall(ctx context.Context, accountID, callID string) (*Call, error) {
+	c, err := e.cfg.Store.GetCall(ctx, accountID, callID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Code: ENotFound, Msg: fmt.Sprintf("Call %s not found", callID)}
+	}
+	return c, err
+}
+
+// ListCalls returns calls matching f, in creation order.
+func (e *Engine) ListCalls(ctx context.Context, f CallFilter) ([]*Call, error) {
+	return e.cfg.Store.ListCalls(ctx, f)
+}
+
+// History returns the call's history.
+func (e *Engine) History(ctx context.Context, accountID, callID string) ([]HistoryEntry, error) {
+	if _, err := e.GetCall(ctx, accountID, callID); err != nil {
+		return nil, err
+	}
+	return e.cfg.Store.History(ctx, callID)
+}
+
+// Update is POST /calls/{callId}: hang up, or redirect to new BXML.
+type Update struct {
+	// Complete hangs the call up (or cancels it while unanswered).
+	Complete bool
+	// Redirect is where the redirect event goes, when Complete is false.
+	Redirect Target
+	// SetTag changes the tag to Tag (nil or "" clears it).
+	SetTag bool
+	Tag    *string
+}
+
+// UpdateCall applies an update to a live call. A call that has ended, or
+// cannot take the update in its state, gives an EConflict error.
+func (e *Engine) UpdateCall(ctx context.Context, accountID, callID string, u Update) error {
+	return e.request(ctx, accountID, callID, func(result chan<- error) event {
+		return evUpdate{complete: u.Complete, redirect: u.Redirect, setTag: u.SetTag, tag: u.Tag, result: result}
+	})
+}
+
+// UpdateCallBXML replaces the running BXML of an answered call (PUT
+// …/bxml). verbs must already be validated.
+func (e *Engine) UpdateCallBXML(ctx context.Context, accountID, callID string, verbs []bxml.Verb) error {
+	return e.request(ctx, accountID, callID, func(result chan<- error) event {
+		return evUpdateBXML{verbs: verbs, result: result}
+	})
+}
+
+// request sends a REST request to the call's actor and waits for its answer.
+func (e *Engine) request(ctx context.Context, accountID, callID string, mk func(chan<- error) event) error {
+	if _, err := e.GetCall(ctx, accountID, callID); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	a := e.live[callID]
+	e.mu.Unlock()
+	if a == nil {
+		return errNotModifiable(callID)
+	}
+	result := make(chan error, 1)
+	if !a.post(mk(result)) {
+		return errNotModifiable(callID)
+	}
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-a.done:
+		// The call ended before it read the request.
+		select {
+		case err := <-result:
+			return err
+		default:
+			return errNotModifiable(callID)
+		}
+	}
+}
+
+// Live reports how many calls the engine owns now.
+func (e *Engine) Live() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.live)
+}
+
+// spawn starts the actor of a call with its first event.
+func (e *Engine) spawn(c *Call, first event) {
+	a := &actor{
+		e:      e,
+		st:     callState{call: *c, callURL: e.callURL(c)},
+		inbox:  make(chan event, inboxSize),
+		done:   make(chan struct{}),
+		timers: map[int]Timer{},
+	}
+	a.log = e.log.With("call_id", c.CallID)
+	e.mu.Lock()
+	e.live[c.CallID] = a
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go a.run(first)
+}
+
+func (e *Engine) callURL(c *Call) string {
+	return fmt.Sprintf("%s/accounts/%s/calls/%s", e.cfg.BaseURL, c.AccountID, c.CallID)
+}

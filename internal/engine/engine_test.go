@@ -1,0 +1,334 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// memStore is an in-memory engine.Store for the engine's unit tests.
+type memStore struct {
+	mu      sync.Mutex
+	calls   map[string]*engine.Call
+	order   []string
+	history map[string][]engine.HistoryEntry
+}
+
+func newMemStore() *memStore {
+	return &memStore{calls: map[string]*engine.Call{}, history: map[string][]engine.HistoryEntry{}}
+}
+
+func (m *memStore) SaveCall(_ context.Context, c *engine.Call) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.calls[c.CallID]; !ok {
+		m.order = append(m.order, c.CallID)
+	}
+	cp := *c
+	m.calls[c.CallID] = &cp
+	return nil
+}
+
+func (m *memStore) GetCall(_ context.Context, account, id string) (*engine.Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.calls[id]
+	if !ok || c.AccountID != account {
+		return nil, engine.ErrNotFound
+	}
+	cp := *c
+	return &cp, nil
+}
+
+func (m *memStore) ListCalls(_ context.Context, f engine.CallFilter) ([]*engine.Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*engine.Call
+	for _, id := range m.order {
+		cp := *m.calls[id]
+		out = append(out, &cp)
+	}
+	return out, nil
+}
+
+func (m *memStore) LiveCalls(_ context.Context) ([]*engine.Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*engine.Call
+	for _, id := range m.order {
+		if c := m.calls[id]; c.State != engine.StateDisconnected {
+			cp := *c
+			out = append(out, &cp)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) AppendHistory(_ context.Context, entries ...engine.HistoryEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range entries {
+		m.history[e.CallID] = append(m.history[e.CallID], e)
+	}
+	return nil
+}
+
+func (m *memStore) History(_ context.Context, id string) ([]engine.HistoryEntry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.history[id]), nil
+}
+
+// delivered is a webhook as the app saw it.
+type delivered struct {
+	at     time.Duration // since the call was created
+	event  callback.Event
+	target engine.Target
+}
+
+// app is a fake Sender that hands every webhook to a function standing for
+// the customer's app, in process.
+type app struct {
+	start  time.Time
+	mu     sync.Mutex
+	got    []delivered
+	handle func(ev callback.Event, t engine.Target) (string, error)
+}
+
+func (a *app) record(w engine.Webhook) {
+	a.mu.Lock()
+	a.got = append(a.got, delivered{time.Since(a.start), w.Event, w.Target})
+	a.mu.Unlock()
+}
+
+func (a *app) Send(_ context.Context, w engine.Webhook) (engine.Reply, error) {
+	a.record(w)
+	body, err := a.handle(w.Event, w.Target)
+	if err != nil {
+		return engine.Reply{}, &engine.DeliveryError{Reason: err.Error()}
+	}
+	return engine.Reply{Body: []byte(body), URL: w.Target.URL}, nil
+}
+
+func (a *app) Notify(_ context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
+	a.record(w)
+	if done != nil {
+		done(nil)
+	}
+	return nil
+}
+
+func (a *app) events() []delivered {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.got)
+}
+
+// harness is an engine with simulated phones and an in-process app.
+type harness struct {
+	t     *testing.T
+	eng   *engine.Engine
+	store *memStore
+	app   *app
+	net   *sim.Network
+}
+
+func newHarness(t *testing.T, scripts map[string]sim.Script, handle func(callback.Event, engine.Target) (string, error)) *harness {
+	h := &harness{t: t, store: newMemStore(), app: &app{start: time.Now(), handle: handle}}
+	h.net = sim.New(engine.RealClock{}, scripts)
+	eng, err := engine.New(engine.Config{Clock: engine.RealClock{}, Store: h.store, Sender: h.app, Network: h.net,
+		BaseURL: "http://voicehook.test/api/v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eng = eng
+	if err := eng.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// call places a call and returns its id.
+func (h *harness) call(to string, edit func(*engine.Call)) string {
+	c := engine.Call{AccountID: "9900000", ApplicationID: "04e88489-df02-4e34-a0ee-27a91849555f",
+		From: "+15551112222", To: to, AnswerURL: "https://app.test/answer", DisconnectURL: "https://app.test/disconnect"}
+	if edit != nil {
+		edit(&c)
+	}
+	created, err := h.eng.CreateCall(context.Background(), c)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return created.CallID
+}
+
+// settle lets virtual time run until no call is live, at most limit.
+func (h *harness) settle(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for h.eng.Live() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	synctest.Wait()
+}
+
+func (h *harness) close() {
+	if err := h.eng.Shutdown(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// summary renders the webhooks as "type@seconds" lines, with the cause of
+// a disconnect and the digits of a gather.
+func summary(got []delivered) string {
+	var b strings.Builder
+	for _, d := range got {
+		fmt.Fprintf(&b, "%s@%gs", d.event.Type(), d.at.Seconds())
+		switch ev := d.event.(type) {
+		case *callback.Disconnect:
+			fmt.Fprintf(&b, " cause=%s", ev.Cause)
+			if ev.SIPResponseCode != 0 {
+				fmt.Fprintf(&b, " sip=%d", ev.SIPResponseCode)
+			}
+		case *callback.Gather:
+			fmt.Fprintf(&b, " digits=%q term=%q", ev.Digits, ev.TerminatingDigit)
+		case *callback.DTMF:
+			fmt.Fprintf(&b, " digit=%s", ev.Digit)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// replies answers webhooks by the URL they go to.
+func replies(byURL map[string]string) func(callback.Event, engine.Target) (string, error) {
+	return func(ev callback.Event, t engine.Target) (string, error) {
+		body, ok := byURL[t.URL]
+		if !ok {
+			return "", fmt.Errorf("POST %s: 404 Not Found", t.URL)
+		}
+		return body, nil
+	}
+}
+
+const hangup = `<Response><Hangup/></Response>`
+
+func TestCallScenarios(t *testing.T) {
+	cases := []struct {
+		name    string
+		to      string
+		scripts map[string]sim.Script
+		edit    func(*engine.Call)
+		app     map[string]string
+		delay   time.Duration // the app takes this long to answer
+		want    string
+	}{
+		{name: "answer then hangup", to: "+15550000000", app: map[string]string{"https://app.test/answer": hangup},
+			want: "answer@1s\ndisconnect@1s cause=hangup\n"},
+		{name: "any number answers", to: "+14155550123", app: map[string]string{"https://app.test/answer": hangup},
+			want: "answer@1s\ndisconnect@1s cause=hangup\n"},
+		{name: "busy", to: "+15550000486", want: "disconnect@0.5s cause=busy sip=486\n"},
+		{name: "declines", to: "+15550000603", want: "disconnect@1s cause=rejected sip=603\n"},
+		{name: "rings out at callTimeout", to: "+15550000408", edit: func(c *engine.Call) { c.CallTimeout = 7 * time.Second },
+			want: "disconnect@7s cause=timeout\n"},
+		{name: "callee hangs up after 5 s", to: "+15550000200",
+			app:  map[string]string{"https://app.test/answer": `<Response><Pause duration="600"/></Response>`},
+			want: "answer@1s\ndisconnect@6s cause=hangup\n"},
+		{name: "implicit hangup after the last verb", to: "+15550000000",
+			app:  map[string]string{"https://app.test/answer": `<Response><Pause duration="2.5"/><Ring duration="1"/></Response>`},
+			want: "answer@1s\ndisconnect@4.5s cause=hangup\n"},
+		{name: "empty reply hangs up", to: "+15550000000", app: map[string]string{"https://app.test/answer": ""},
+			want: "answer@1s\ndisconnect@1s cause=hangup\n"},
+		{name: "invalid BXML", to: "+15550000000", app: map[string]string{"https://app.test/answer": `<Response><Pause duration="-1"/></Response>`},
+			want: "answer@1s\ndisconnect@1s cause=invalid-bxml\n"},
+		{name: "callback error", to: "+15550000000", app: map[string]string{},
+			want: "answer@1s\ndisconnect@1s cause=callback-error\n"},
+		{name: "unsupported verb", to: "+15550000000",
+			app:  map[string]string{"https://app.test/answer": `<Response><Transfer><PhoneNumber>+15553334444</PhoneNumber></Transfer></Response>`},
+			want: "answer@1s\ndisconnect@1s cause=application-error\n"},
+		{name: "unsupported audio", to: "+15550000000",
+			app:  map[string]string{"https://app.test/answer": `<Response><PlayAudio>https://a.test/x.ogg</PlayAudio></Response>`},
+			want: "answer@1s\ndisconnect@1s cause=application-error\n"},
+		{name: "redirect", to: "+15550000000", app: map[string]string{
+			"https://app.test/answer": `<Response><SpeakSentence>Hello there</SpeakSentence><Redirect redirectUrl="/next"/></Response>`,
+			"https://app.test/next":   hangup},
+			want: "answer@1s\nredirect@1.733333333s\ndisconnect@1.733333333s cause=hangup\n"},
+		{name: "gather with a terminating digit", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {GatherDigits: "12#"}},
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Gather gatherUrl="/g" terminatingDigits="#"/></Response>`,
+				"https://app.test/g":      hangup},
+			want: "answer@1s\ngather@1.9s digits=\"12\" term=\"#\"\ndisconnect@1.9s cause=hangup\n"},
+		{name: "gather times out with nothing", to: "+15550000000", app: map[string]string{
+			"https://app.test/answer": `<Response><Gather gatherUrl="/g" firstDigitTimeout="3"/></Response>`,
+			"https://app.test/g":      hangup},
+			want: "answer@1s\ngather@4s digits=\"\" term=\"\"\ndisconnect@4s cause=hangup\n"},
+		{name: "gather stops at maxDigits", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {GatherDigits: "1234"}},
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Gather gatherUrl="/g" maxDigits="2"/></Response>`,
+				"https://app.test/g":      hangup},
+			want: "answer@1s\ngather@1.6s digits=\"12\" term=\"\"\ndisconnect@1.6s cause=hangup\n"},
+		{name: "gather interdigit timeout", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {GatherDigits: "7"}},
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Gather gatherUrl="/g" interDigitTimeout="2"/></Response>`,
+				"https://app.test/g":      hangup},
+			want: "answer@1s\ngather@3.3s digits=\"7\" term=\"\"\ndisconnect@3.3s cause=hangup\n"},
+		{name: "gather prompts play first", to: "+15550000000", app: map[string]string{
+			"https://app.test/answer": `<Response><Gather gatherUrl="/g" firstDigitTimeout="2"><PlayAudio>/menu.wav</PlayAudio></Gather></Response>`,
+			"https://app.test/g":      hangup},
+			want: "answer@1s\ngather@6s digits=\"\" term=\"\"\ndisconnect@6s cause=hangup\n"},
+		{name: "gather without url continues", to: "+15550000000", app: map[string]string{
+			"https://app.test/answer": `<Response><Gather firstDigitTimeout="1"/><Pause duration="2"/></Response>`},
+			want: "answer@1s\ndisconnect@4s cause=hangup\n"},
+		{name: "start gather reports each digit", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {Digits: "42", DigitsAfter: time.Second}},
+			app: map[string]string{
+				"https://app.test/answer": `<Response><StartGather dtmfUrl="/dtmf"/><Pause duration="5"/></Response>`},
+			want: "answer@1s\ndtmf@2.3s digit=4\ndtmf@2.6s digit=2\ndisconnect@6s cause=hangup\n"},
+		{name: "digits without a gather are ignored", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {Digits: "9"}},
+			app:     map[string]string{"https://app.test/answer": `<Response><Pause duration="2"/></Response>`},
+			want:    "answer@1s\ndisconnect@3s cause=hangup\n"},
+		{name: "send dtmf takes its time", to: "+15550000000", app: map[string]string{
+			"https://app.test/answer": `<Response><SendDtmf toneDuration="100" toneInterval="100">12w</SendDtmf></Response>`},
+			want: "answer@1s\ndisconnect@1.9s cause=hangup\n"},
+		{name: "no disconnect url, no disconnect", to: "+15550000486", edit: func(c *engine.Call) { c.DisconnectURL = "" },
+			want: ""},
+		{name: "far end hangs up while the answer webhook is out", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {HangupAfter: 500 * time.Millisecond}},
+			app:     map[string]string{"https://app.test/answer": `<Response><Pause duration="10"/></Response>`},
+			delay:   2 * time.Second,
+			want:    "answer@1s\ndisconnect@1.5s cause=hangup\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				handle := replies(c.app)
+				if c.delay > 0 {
+					inner := handle
+					handle = func(ev callback.Event, tg engine.Target) (string, error) {
+						time.Sleep(c.delay)
+						return inner(ev, tg)
+					}
+				}
+				h := newHarness(t, c.scripts, handle)
+				defer h.close()
+				h.call(c.to, c.edit)
+				h.settle(time.Hour)
+				if got := summary(h.app.events()); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,417 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+)
+
+// This file is the call state machine: next(state, event, now) decides
+// what happens and returns the actions to perform; the actor performs them.
+// next touches nothing outside the state, so tests drive it directly.
+
+// event is something that happened to a call.
+type event interface{ isEvent() }
+
+type (
+	// evStart begins an outbound call: dial it.
+	evStart struct{}
+	// evPhone is a report from the network.
+	evPhone struct{ PhoneEvent }
+	// evTimer is a timer the machine started.
+	evTimer struct{ id int }
+	// evReply is the outcome of a synchronous webhook.
+	evReply struct {
+		id    int
+		reply Reply
+		err   error
+	}
+	// evUpdate is a REST update of the call.
+	evUpdate struct {
+		complete bool   // state=completed
+		redirect Target // with complete false: where to get new BXML
+		tag      *string
+		setTag   bool
+		result   chan<- error
+	}
+	// evUpdateBXML replaces the running document (PUT …/bxml).
+	evUpdateBXML struct {
+		verbs  []bxml.Verb
+		result chan<- error
+	}
+	// evRecover ends a call that was live when the engine last stopped.
+	evRecover struct{}
+)
+
+func (evStart) isEvent()      {}
+func (evPhone) isEvent()      {}
+func (evTimer) isEvent()      {}
+func (evReply) isEvent()      {}
+func (evUpdate) isEvent()     {}
+func (evUpdateBXML) isEvent() {}
+func (evRecover) isEvent()    {}
+
+// action is something the actor must do.
+type action interface{ isAction() }
+
+type (
+	actDial       struct{}
+	actHangupLine struct{}
+	actListening  struct{}
+	// actSend delivers a synchronous webhook; its outcome comes back as
+	// evReply with the same id.
+	actSend struct {
+		id int
+		w  Webhook
+	}
+	// actNotify delivers an asynchronous webhook.
+	actNotify struct{ w Webhook }
+	// actTimer starts a timer that comes back as evTimer with the id.
+	actTimer struct {
+		id int
+		d  time.Duration
+	}
+	actCancelTimer struct{ id int }
+	// actSave stores the call record.
+	actSave struct{}
+	// actHistory appends to the call's history.
+	actHistory struct{ e HistoryEntry }
+	// actReply answers a REST request.
+	actReply struct {
+		to  chan<- error
+		err error
+	}
+	// actDone ends the actor.
+	actDone struct{}
+)
+
+func (actDial) isAction()        {}
+func (actHangupLine) isAction()  {}
+func (actListening) isAction()   {}
+func (actSend) isAction()        {}
+func (actNotify) isAction()      {}
+func (actTimer) isAction()       {}
+func (actCancelTimer) isAction() {}
+func (actSave) isAction()        {}
+func (actHistory) isAction()     {}
+func (actReply) isAction()       {}
+func (actDone) isAction()        {}
+
+// waitKind is what a call is waiting for.
+type waitKind int
+
+const (
+	waitNothing  waitKind = iota
+	waitRing              // dialled; waiting for the far end
+	waitWebhook           // a synchronous webhook is out
+	waitTimer             // a verb takes time: Pause, Ring, SpeakSentence, PlayAudio, SendDtmf
+	waitGather            // a Gather: prompts, then digits
+	waitFinished          // the call has ended
+)
+
+// callState is everything the machine knows about one call.
+type callState struct {
+	call    Call
+	callURL string
+
+	wait    waitKind
+	seq     int // ids of timers and webhooks
+	timer   int // the pending timer, 0 if none
+	webhook int // the pending webhook, 0 if none
+
+	// The running document.
+	doc  []bxml.Verb
+	pc   int
+	base string // the URL that served it
+
+	gather      *gatherState
+	startGather *bxml.StartGather // digits are reported while set
+}
+
+// gatherState is a Gather in progress.
+type gatherState struct {
+	verb       *bxml.Gather
+	digits     strings.Builder
+	terminator string
+	prompting  bool // the prompts are still playing
+}
+
+func (s *callState) nextID() int { s.seq++; return s.seq }
+
+// next applies an event to the state and returns the actions to take.
+func next(s *callState, ev event, now time.Time) []action {
+	if s.wait == waitFinished {
+		// Late news about an ended call: answer REST requests, drop the rest.
+		switch ev := ev.(type) {
+		case evUpdate:
+			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
+		case evUpdateBXML:
+			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
+		}
+		return nil
+	}
+	switch ev := ev.(type) {
+	case evStart:
+		s.call.State = StateInitiated
+		s.call.StartTime = now
+		s.call.LastUpdate = now
+		s.wait = waitRing
+		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
+	case evRecover:
+		return s.end(now, callback.CauseError, "voicehook stopped while the call was live; it was ended when voicehook started again", 0, false)
+	case evPhone:
+		return s.phone(ev.PhoneEvent, now)
+	case evTimer:
+		if ev.id != s.timer {
+			return nil // stale
+		}
+		s.timer = 0
+		return s.timerFired(now)
+	case evReply:
+		if ev.id != s.webhook {
+			return nil // the call moved on
+		}
+		s.webhook = 0
+		return s.replied(ev.reply, ev.err, now)
+	case evUpdate:
+		return s.update(ev, now)
+	case evUpdateBXML:
+		if s.call.State != StateAnswered {
+			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
+		}
+		acts := s.stopVerb()
+		acts = append(acts, actReply{ev.result, nil}, history(s, now, "verb", "BXML replaced over REST", nil))
+		return append(acts, s.runDocument(ev.verbs, "", now)...)
+	}
+	return nil
+}
+
+func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
+	switch pe.Kind {
+	case PhoneRinging:
+		if s.wait != waitRing || s.timer != 0 {
+			return nil
+		}
+		s.timer = s.nextID()
+		return []action{actTimer{s.timer, s.call.CallTimeout}, history(s, now, "state", "ringing", nil)}
+	case PhoneAnswered:
+		if s.wait != waitRing {
+			return nil
+		}
+		acts := s.cancelTimer()
+		s.call.State = StateAnswered
+		s.call.AnswerTime = now
+		s.call.LastUpdate = now
+		acts = append(acts, actSave{}, history(s, now, "state", "answered", nil))
+		ev := &callback.Answer{Call: s.eventCall()}
+		ev.EventTime = callback.TimeOf(now)
+		return append(acts, s.send(ev, Target{
+			URL: s.call.AnswerURL, Method: s.call.AnswerMethod, Username: s.call.Username, Password: s.call.Password,
+			FallbackURL: s.call.AnswerFallbackURL, FallbackMethod: s.call.AnswerFallbackMethod,
+			FallbackUsername: s.call.FallbackUsername, FallbackPassword: s.call.FallbackPassword,
+		}, now)...)
+	case PhoneBusy:
+		return s.end(now, callback.CauseBusy, "Callee is busy", orCode(pe.SIPCode, 486), true)
+	case PhoneRejected:
+		return s.end(now, callback.CauseRejected, "Call was rejected by the callee", orCode(pe.SIPCode, 603), true)
+	case PhoneFailed:
+		return s.end(now, callback.CauseError, "The call could not be placed", pe.SIPCode, true)
+	case PhoneHungUp:
+		if s.call.State != StateAnswered {
+			// The far end gave up before answering: it declined.
+			return s.end(now, callback.CauseRejected, "Call was rejected by the callee", 0, true)
+		}
+		return s.end(now, callback.CauseHangup, "", 0, true)
+	case PhoneDigit:
+		return s.digit(pe.Digit, now)
+	}
+	return nil
+}
+
+func orCode(code, def int) int {
+	if code == 0 {
+		return def
+	}
+	return code
+}
+
+func (s *callState) timerFired(now time.Time) []action {
+	switch s.wait {
+	case waitRing:
+		return s.end(now, callback.CauseTimeout, "", 0, false)
+	case waitTimer:
+		return s.advance(now)
+	case waitGather:
+		g := s.gather
+		if g.prompting {
+			g.prompting = false
+			if g.digits.Len() == 0 {
+				return s.gatherWait(now, firstDigitTimeout(g.verb))
+			}
+			return s.gatherWait(now, g.verb.InterDigitTimeout)
+		}
+		return s.finishGather(now)
+	}
+	return nil
+}
+
+func firstDigitTimeout(g *bxml.Gather) time.Duration {
+	if g.FirstDigitTimeout == nil {
+		return 5 * time.Second
+	}
+	return *g.FirstDigitTimeout
+}
+
+// replied handles the answer to a synchronous webhook: BXML to run.
+func (s *callState) replied(r Reply, err error, now time.Time) []action {
+	if err != nil {
+		return s.end(now, callback.CauseCallbackError, err.Error(), 0, false)
+	}
+	body := strings.TrimSpace(string(r.Body))
+	if body == "" {
+		// An empty reply to a call event is taken as <Response/>: hang up.
+		return s.runDocument(nil, r.URL, now)
+	}
+	doc, perr := bxml.Parse(r.Body, bxml.CallContext)
+	if perr != nil {
+		return s.end(now, callback.CauseInvalidBXML, perr.Error(), 0, false)
+	}
+	if r.URL != "" {
+		if err := doc.ResolveURLs(r.URL); err != nil {
+			return s.end(now, callback.CauseInvalidBXML, err.Error(), 0, false)
+		}
+	}
+	return s.runDocument(doc.Verbs, r.URL, now)
+}
+
+// update applies POST /calls/{callId}.
+func (s *callState) update(u evUpdate, now time.Time) []action {
+	if u.complete {
+		acts := []action{actReply{u.result, nil}, history(s, now, "state", "completed over REST", nil)}
+		if s.call.State != StateAnswered {
+			return append(acts, s.end(now, callback.CauseCancel, "", 0, false)...)
+		}
+		return append(acts, s.end(now, callback.CauseHangup, "", 0, false)...)
+	}
+	if s.call.State != StateAnswered {
+		return []action{actReply{u.result, errNotModifiable(s.call.CallID)}}
+	}
+	acts := s.stopVerb()
+	if u.setTag {
+		s.setTag(u.tag)
+	}
+	acts = append(acts, actReply{u.result, nil})
+	ev := &callback.Redirect{Call: s.eventCall()}
+	ev.EventTime = callback.TimeOf(now)
+	return append(acts, s.send(ev, u.redirect, now)...)
+}
+
+// stopVerb abandons whatever the call is doing: a verb, a webhook.
+func (s *callState) stopVerb() []action {
+	acts := s.cancelTimer()
+	s.webhook = 0
+	s.gather = nil
+	s.doc, s.pc = nil, 0
+	s.wait = waitNothing
+	return acts
+}
+
+func (s *callState) cancelTimer() []action {
+	if s.timer == 0 {
+		return nil
+	}
+	id := s.timer
+	s.timer = 0
+	return []action{actCancelTimer{id}}
+}
+
+// send issues a synchronous webhook and waits for its reply.
+func (s *callState) send(ev callback.Event, t Target, now time.Time) []action {
+	s.webhook = s.nextID()
+	s.wait = waitWebhook
+	s.call.LastUpdate = now
+	return []action{actSend{s.webhook, Webhook{CallID: s.call.CallID, Event: ev, Target: t, Timeout: s.call.CallbackTimeout}}}
+}
+
+// end finishes the call: exactly once, whatever ends it, with the
+// disconnect as the call's last webhook.
+func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode int, farEnd bool) []action {
+	acts := s.cancelTimer()
+	if !farEnd && s.call.State != StateQueued {
+		acts = append(acts, actHangupLine{})
+	}
+	s.webhook = 0
+	s.gather = nil
+	s.wait = waitFinished
+	s.call.State = StateDisconnected
+	s.call.EndTime = now
+	s.call.LastUpdate = now
+	s.call.DisconnectCause = cause
+	s.call.ErrorMessage = msg
+	s.call.SIPResponseCode = sipCode
+	if msg != "" && s.call.ErrorID == "" {
+		s.call.ErrorID = newErrorID()
+	}
+	acts = append(acts, actSave{}, history(s, now, "state", "disconnected: "+string(cause)+suffix(msg), nil))
+	if s.call.DisconnectURL != "" {
+		ev := &callback.Disconnect{Call: s.eventCall(), EndTime: callback.TimeOf(now), SIPResponseCode: sipCode}
+		ev.EventTime = callback.TimeOf(now)
+		ev.Cause = cause
+		if msg != "" {
+			ev.ErrorMessage = &msg
+			id := s.call.ErrorID
+			ev.ErrorID = &id
+		}
+		acts = append(acts, actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout, Target: Target{
+			URL: s.call.DisconnectURL, Method: s.call.DisconnectMethod, Username: s.call.Username, Password: s.call.Password,
+		}}})
+	}
+	return append(acts, actDone{})
+}
+
+func suffix(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	return " (" + msg + ")"
+}
+
+// eventCall fills the fields every call event carries.
+func (s *callState) eventCall() callback.Call {
+	c := &s.call
+	var tag *string
+	if c.Tag != nil {
+		t := *c.Tag
+		tag = &t
+	}
+	return callback.Call{
+		Leg: callback.Leg{
+			AccountID: c.AccountID, ApplicationID: c.ApplicationID, From: c.From, To: c.To,
+			Direction: c.Direction, CallID: c.CallID, CallURL: s.callURL, StartTime: callback.TimeOf(c.StartTime),
+		},
+		EnqueuedTime: callback.TimeOf(c.EnqueuedTime),
+		AnswerTime:   callback.TimeOf(c.AnswerTime),
+		Tag:          tag,
+	}
+}
+
+// setTag sets the call's tag; nil or blank clears it.
+func (s *callState) setTag(tag *string) {
+	if tag == nil || strings.TrimSpace(*tag) == "" {
+		s.call.Tag = nil
+		return
+	}
+	t := *tag
+	s.call.Tag = &t
+}
+
+func history(s *callState, now time.Time, kind, summary string, detail []byte) action {
+	return actHistory{HistoryEntry{CallID: s.call.CallID, Time: now, Kind: kind, Summary: summary, Detail: detail}}
+}
+
+func errNotModifiable(id string) error {
+	return &Error{Code: EConflict, Msg: fmt.Sprintf("Call %s cannot be modified in its current state", id)}
+}

@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+)
+
+// This file declares what the engine needs from the world: a clock, a
+// store, a webhook sender and a phone network. Adapters implement them
+// (internal/store, internal/delivery, internal/phone/sim); tests use small
+// fakes. None of them may call back into the engine synchronously.
+
+// Clock is the time source of every timer in the engine: ring timeouts,
+// Pause, Gather timeouts. Tests run the engine inside a testing/synctest
+// bubble, where the real clock is virtual.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once d has elapsed.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a pending AfterFunc.
+type Timer interface {
+	// Stop prevents the timer from firing; it reports whether it did so.
+	Stop() bool
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns the current time.
+func (RealClock) Now() time.Time { return time.Now() }
+
+// AfterFunc wraps time.AfterFunc.
+func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// State is the lifecycle state of a call, as GET /calls/{callId} reports it.
+type State string
+
+// Call states.
+const (
+	StateQueued       State = "queued"
+	StateInitiated    State = "initiated"
+	StateAnswered     State = "answered"
+	StateDisconnected State = "disconnected"
+)
+
+// Call is the record of a call: what createCall asked for and what has
+// happened since. The engine owns live calls; the store keeps copies.
+type Call struct {
+	AccountID     string
+	ApplicationID string
+	CallID        string
+	// ParentCallID is set on the B-leg of a <Transfer>.
+	ParentCallID string
+	To           string
+	From         string
+	Direction    callback.Direction
+	State        State
+
+	EnqueuedTime time.Time
+	StartTime    time.Time
+	AnswerTime   time.Time
+	EndTime      time.Time
+	LastUpdate   time.Time
+
+	DisconnectCause callback.Cause
+	ErrorMessage    string
+	ErrorID         string
+	SIPResponseCode int
+	// Tag is nil when no tag is set.
+	Tag *string
+
+	// Settings of createCall.
+	AnswerURL            string
+	AnswerMethod         string
+	AnswerFallbackURL    string
+	AnswerFallbackMethod string
+	Username             string
+	Password             string
+	FallbackUsername     string
+	FallbackPassword     string
+	DisconnectURL        string
+	DisconnectMethod     string
+	CallTimeout          time.Duration
+	CallbackTimeout      time.Duration
+	Priority             int
+	DisplayName          string
+	UUI                  string
+	Privacy              *bool
+}
+
+// CallFilter selects calls for ListCalls. Zero fields match everything.
+type CallFilter struct {
+	AccountID       string
+	To, From        string
+	MinStartTime    time.Time
+	MaxStartTime    time.Time
+	DisconnectCause callback.Cause
+	// After is the call id to continue after (paging), in creation order.
+	After string
+	// Limit caps the result; 0 means no cap.
+	Limit int
+}
+
+// HistoryEntry is one line of a call's history: an event sent, a delivery
+// attempt, a verb run, a state change. The console and /sim/v1 show it.
+type HistoryEntry struct {
+	CallID string
+	Time   time.Time
+	// Kind is "state", "webhook", "attempt" or "verb".
+	Kind string
+	// Summary is one line for people: "answer → https://app/answer: 200 in 3ms".
+	Summary string
+	// Detail is a JSON object with the full facts (the event body, the
+	// attempt's URL, status and latency, the verb's attributes).
+	Detail []byte
+}
+
+// ErrNotFound is returned by a Store for an unknown call.
+var ErrNotFound = errors.New("not found")
+
+// Store keeps calls and their history. It must be safe for concurrent use.
+type Store interface {
+	// SaveCall inserts the call or replaces the stored copy.
+	SaveCall(ctx context.Context, c *Call) error
+	// GetCall returns the call, or ErrNotFound. The account must match.
+	GetCall(ctx context.Context, accountID, callID string) (*Call, error)
+	// ListCalls returns calls in creation order.
+	ListCalls(ctx context.Context, f CallFilter) ([]*Call, error)
+	// LiveCalls returns the calls not yet disconnected, of every account:
+	// after a restart the engine ends them.
+	LiveCalls(ctx context.Context) ([]*Call, error)
+	// AppendHistory adds entries to calls' histories, in order.
+	AppendHistory(ctx context.Context, entries ...HistoryEntry) error
+	// History returns a call's history in the order it was appended.
+	History(ctx context.Context, callID string) ([]HistoryEntry, error)
+}
+
+// Target is where a webhook goes: a URL with its method and credentials,
+// and the fallback to try when the URL fails.
+type Target struct {
+	URL              string
+	Method           string // GET or POST; "" means POST
+	Username         string
+	Password         string
+	FallbackURL      string
+	FallbackMethod   string
+	FallbackUsername string
+	FallbackPassword string
+}
+
+// Webhook is one event to deliver.
+type Webhook struct {
+	CallID  string
+	Event   callback.Event
+	Target  Target
+	Timeout time.Duration // per attempt; 0 means 15 s
+}
+
+// Attempt is one HTTP request made to deliver a webhook.
+type Attempt struct {
+	Time     time.Time
+	URL      string
+	Method   string
+	Fallback bool
+	Status   int // 0 when no response came
+	Latency  time.Duration
+	Err      string // "" on success
+}
+
+// Reply is the answer to a synchronous webhook.
+type Reply struct {
+	// Body is the BXML returned (may be empty).
+	Body []byte
+	// URL is the URL that answered, primary or fallback: relative URLs in
+	// Body resolve against it.
+	URL      string
+	Attempts []Attempt
+}
+
+// DeliveryError reports a webhook that could not be delivered: the
+// primary URL failed (after one retry on a connection error) and so did the
+// fallback, if any.
+type DeliveryError struct {
+	Attempts []Attempt
+	// Reason is one line for the disconnect's errorMessage.
+	Reason string
+}
+
+func (e *DeliveryError) Error() string { return e.Reason }
+
+// Sender delivers webhooks. It must be safe for concurrent use.
+type Sender interface {
+	// Send delivers a synchronous webhook and returns the reply: any 2xx
+	// answer. A connection error is retried once on the same URL; a
+	// failure then (connection error, timeout, 4xx or 5xx) moves to the
+	// fallback. When everything failed the error is a *DeliveryError.
+	Send(ctx context.Context, w Webhook) (Reply, error)
+	// Notify delivers an asynchronous webhook (disconnect, dtmf, …),
+	// whose reply is ignored, and returns once it is queued. Delivery
+	// follows Bandwidth's rule: one retry, on a connection error only.
+	// done, if not nil, is called with the attempts when delivery ends.
+	Notify(ctx context.Context, w Webhook, done func([]Attempt)) error
+}
+
+// PhoneEventKind is what happened at the far end of a call.
+type PhoneEventKind int
+
+// Phone events.
+const (
+	PhoneRinging  PhoneEventKind = iota + 1 // the far end is ringing
+	PhoneAnswered                           // the far end answered
+	PhoneBusy                               // the far end is busy (SIP 486)
+	PhoneRejected                           // the far end declined (SIP 603)
+	PhoneHungUp                             // the far end hung up
+	PhoneDigit                              // the far end pressed a key
+	PhoneFailed                             // the call could not be placed
+)
+
+// PhoneEvent is a report from the phone network about one call.
+type PhoneEvent struct {
+	Kind    PhoneEventKind
+	Digit   byte // for PhoneDigit
+	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneFailed
+}
+
+// Dial asks the network to place a call.
+type Dial struct {
+	CallID string
+	From   string
+	To     string
+}
+
+// Network places calls. Events about a call arrive through the notify
+// function given to Dial, from any goroutine, in order.
+type Network interface {
+	Dial(d Dial, notify func(PhoneEvent)) (Line, error)
+}
+
+// Line is the network side of a placed call.
+type Line interface {
+	// Hangup ends the call from our side; no event follows.
+	Hangup()
+	// Listening tells the far end the call now waits for digits (a Gather
+	// started): a scripted phone may press keys then.
+	Listening()
+}

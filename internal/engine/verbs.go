@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+)
+
+// This file runs BXML: the part of the state machine that steps through a
+// document's verbs.
+
+// runDocument replaces the running document and starts its first verb.
+func (s *callState) runDocument(verbs []bxml.Verb, base string, now time.Time) []action {
+	s.doc, s.pc, s.base = verbs, 0, base
+	return s.advance(now)
+}
+
+// advance runs verbs until one takes time or waits for a webhook. The end
+// of the document is an implicit <Hangup>.
+func (s *callState) advance(now time.Time) []action {
+	var acts []action
+	for {
+		s.wait = waitNothing
+		if s.pc >= len(s.doc) {
+			return append(acts, s.end(now, callback.CauseHangup, "", 0, false)...)
+		}
+		v := bxml.WithDefaults(s.doc[s.pc])
+		s.pc++
+		acts = append(acts, history(s, now, "verb", describeVerb(v), nil))
+		more, done := s.runVerb(v, now)
+		acts = append(acts, more...)
+		if done {
+			return acts
+		}
+	}
+}
+
+// runVerb starts one verb. It returns done when the call now waits (a
+// timer, a webhook) or has ended.
+func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done bool) {
+	switch v := v.(type) {
+	case *bxml.Hangup:
+		return s.end(now, callback.CauseHangup, "", 0, false), true
+	case *bxml.Pause:
+		return s.sleep(v.Duration), true
+	case *bxml.Ring:
+		return s.sleep(v.Duration), true
+	case *bxml.SpeakSentence:
+		return s.sleep(speechLength(v)), true
+	case *bxml.PlayAudio:
+		d, err := audioLength(v.URL)
+		if err != nil {
+			return s.end(now, callback.CauseApplicationError, err.Error(), 0, false), true
+		}
+		return s.sleep(d), true
+	case *bxml.SendDtmf:
+		return s.sleep(dtmfLength(v)), true
+	case *bxml.Tag:
+		s.setTag(&v.Value)
+		return nil, false
+	case *bxml.Redirect:
+		s.applyTag(v.Tag)
+		ev := &callback.Redirect{Call: s.eventCall()}
+		ev.EventTime = callback.TimeOf(now)
+		return s.send(ev, Target{
+			URL: v.RedirectURL, Method: v.RedirectMethod, Username: v.Username, Password: v.Password,
+			FallbackURL: v.RedirectFallbackURL, FallbackMethod: v.RedirectFallbackMethod,
+			FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword,
+		}, now), true
+	case *bxml.Gather:
+		return s.startGatherVerb(v, now), true
+	case *bxml.StartGather:
+		s.applyTag(v.Tag)
+		s.startGather = v
+		return nil, false
+	case *bxml.StopGather:
+		s.startGather = nil
+		return nil, false
+	}
+	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
+	return s.end(now, callback.CauseApplicationError, msg, 0, false), true
+}
+
+// applyTag sets the call's tag from a verb's tag attribute, if given.
+func (s *callState) applyTag(tag *string) {
+	if tag != nil {
+		s.setTag(tag)
+	}
+}
+
+func (s *callState) sleep(d time.Duration) []action {
+	s.wait = waitTimer
+	s.timer = s.nextID()
+	return []action{actTimer{s.timer, d}}
+}
+
+func (s *callState) startGatherVerb(v *bxml.Gather, now time.Time) []action {
+	s.applyTag(v.Tag)
+	s.gather = &gatherState{verb: v}
+	s.wait = waitGather
+	acts := []action{actListening{}}
+	var prompts time.Duration
+	for _, p := range v.Prompts {
+		switch p := p.(type) {
+		case *bxml.SpeakSentence:
+			prompts += speechLength(p)
+		case *bxml.PlayAudio:
+			d, err := audioLength(p.URL)
+			if err != nil {
+				return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
+			}
+			prompts += d
+		}
+	}
+	prompts *= time.Duration(max(v.RepeatCount, 1))
+	if len(v.Prompts) > 0 && v.RepeatCount > 1 {
+		// The prompts repeat with firstDigitTimeout gaps between them.
+		prompts += time.Duration(v.RepeatCount-1) * firstDigitTimeout(v)
+	}
+	if prompts > 0 {
+		s.gather.prompting = true
+		s.timer = s.nextID()
+		return append(acts, actTimer{s.timer, prompts})
+	}
+	return append(acts, s.gatherWait(now, firstDigitTimeout(v))...)
+}
+
+// gatherWait waits d for the next digit.
+func (s *callState) gatherWait(now time.Time, d time.Duration) []action {
+	acts := s.cancelTimer()
+	s.timer = s.nextID()
+	return append(acts, actTimer{s.timer, d})
+}
+
+// digit handles a key pressed at the far end.
+func (s *callState) digit(d byte, now time.Time) []action {
+	if s.call.State != StateAnswered {
+		return nil
+	}
+	if g := s.gather; g != nil && s.wait == waitGather {
+		digit := string(d)
+		if g.verb.TerminatingDigits != "" && strings.Contains(g.verb.TerminatingDigits, digit) {
+			g.terminator = digit
+			return s.finishGather(now)
+		}
+		g.digits.WriteByte(d)
+		// A digit stops the prompts.
+		g.prompting = false
+		if g.digits.Len() >= g.verb.MaxDigits {
+			return s.finishGather(now)
+		}
+		return s.gatherWait(now, g.verb.InterDigitTimeout)
+	}
+	if sg := s.startGather; sg != nil {
+		ev := &callback.DTMF{Call: s.eventCall(), Digit: string(d)}
+		ev.EventTime = callback.TimeOf(now)
+		return []action{actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
+			Target: Target{URL: sg.DTMFURL, Method: sg.DTMFMethod, Username: sg.Username, Password: sg.Password}}}}
+	}
+	return nil
+}
+
+// finishGather ends a Gather: its webhook, or the next verb.
+func (s *callState) finishGather(now time.Time) []action {
+	g := s.gather
+	s.gather = nil
+	acts := s.cancelTimer()
+	acts = append(acts, history(s, now, "verb", fmt.Sprintf("gathered %q, terminator %q", g.digits.String(), g.terminator), nil))
+	if g.verb.GatherURL == "" {
+		return append(acts, s.advance(now)...)
+	}
+	ev := &callback.Gather{Call: s.eventCall(), Digits: g.digits.String(), TerminatingDigit: g.terminator}
+	ev.EventTime = callback.TimeOf(now)
+	return append(acts, s.send(ev, Target{
+		URL: g.verb.GatherURL, Method: g.verb.GatherMethod, Username: g.verb.Username, Password: g.verb.Password,
+		FallbackURL: g.verb.GatherFallbackURL, FallbackMethod: g.verb.GatherFallbackMethod,
+		FallbackUsername: g.verb.FallbackUsername, FallbackPassword: g.verb.FallbackPassword,
+	}, now)...)
+}
+
+// speechLength is how long text-to-speech takes to say a sentence: about
+// 15 characters a second (150 words a minute), at least half a second.
+func speechLength(v *bxml.SpeakSentence) time.Duration {
+	text := v.Text
+	if v.SSML != "" {
+		text = stripTags(v.SSML)
+	}
+	n := utf8.RuneCountInString(strings.TrimSpace(text))
+	return max(time.Duration(n)*time.Second/15, 500*time.Millisecond)
+}
+
+func stripTags(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// unsupportedAudio lists file types PlayAudio cannot play. Others are tried
+// as wav, as Bandwidth does.
+var unsupportedAudio = map[string]bool{".ogg": true, ".oga": true, ".opus": true, ".flac": true, ".aac": true, ".m4a": true, ".wma": true, ".webm": true}
+
+// audioLength is how long an audio file plays. Until media fetching
+// arrives, a playable file counts as 3 seconds.
+func audioLength(url string) (time.Duration, error) {
+	p := url
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if ext := strings.ToLower(path.Ext(p)); unsupportedAudio[ext] {
+		return 0, fmt.Errorf("Unsupported audio format %s: %s (PlayAudio plays wav and mp3)", ext, url)
+	}
+	return 3 * time.Second, nil
+}
+
+// dtmfLength is how long SendDtmf takes: each digit's tone and gap; ',' and
+// 'w' pause half a second, 'W' a second, in place of the gap.
+func dtmfLength(v *bxml.SendDtmf) time.Duration {
+	var d time.Duration
+	for _, c := range v.Digits {
+		switch c {
+		case ',', 'w':
+			d += 500 * time.Millisecond
+		case 'W':
+			d += time.Second
+		default:
+			d += v.ToneDuration + v.ToneInterval
+		}
+	}
+	return d
+}
+
+// describeVerb is the history line for a verb.
+func describeVerb(v bxml.Verb) string {
+	switch v := v.(type) {
+	case *bxml.SpeakSentence:
+		text := v.Text
+		if v.SSML != "" {
+			text = stripTags(v.SSML)
+		}
+		return fmt.Sprintf("SpeakSentence %q", clip(text, 80))
+	case *bxml.PlayAudio:
+		return "PlayAudio " + v.URL
+	case *bxml.Pause:
+		return "Pause " + v.Duration.String()
+	case *bxml.Redirect:
+		return "Redirect " + v.RedirectURL
+	case *bxml.Gather:
+		return fmt.Sprintf("Gather maxDigits=%d url=%s", v.MaxDigits, v.GatherURL)
+	}
+	return v.VerbName()
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}

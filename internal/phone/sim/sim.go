@@ -1,0 +1,275 @@
+// Package sim is a phone network of simulated phones: every number the
+// engine dials answers, rings out, is busy, declines, presses digits and
+// hangs up as its script says, on the engine's clock. It implements
+// engine.Network.
+//
+// A Network is safe for concurrent use. Its timers are the clock's; it owns
+// no goroutines of its own.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// Outcome is what a phone does with an incoming call.
+type Outcome string
+
+// Outcomes.
+const (
+	Answer   Outcome = "answer"    // it answers after ringing
+	Busy     Outcome = "busy"      // it is busy: SIP 486
+	Decline  Outcome = "decline"   // it rings, then declines: SIP 603
+	NoAnswer Outcome = "no-answer" // it rings until the caller gives up
+)
+
+// Script is how a simulated phone behaves.
+type Script struct {
+	// Outcome defaults to Answer.
+	Outcome Outcome
+	// Ring is how long it rings before its outcome (busy phones do not
+	// ring). Zero means DefaultRing.
+	Ring time.Duration
+	// HangupAfter hangs up this long after answering; 0 never does.
+	HangupAfter time.Duration
+	// Digits are pressed this long after answering.
+	Digits      string
+	DigitsAfter time.Duration
+	// GatherDigits are pressed each time the call starts waiting for
+	// digits (a Gather), after DigitDelay.
+	GatherDigits string
+	// DigitDelay is the wait before the first digit and between digits.
+	// Zero means DefaultDigitDelay.
+	DigitDelay time.Duration
+	// Note describes the phone, for the server's banner.
+	Note string
+}
+
+// Defaults.
+const (
+	DefaultRing       = time.Second
+	DefaultDigitDelay = 300 * time.Millisecond
+)
+
+// Magic numbers: phones every voicehook has. Any other number behaves as
+// Default.
+var (
+	Default = Script{Outcome: Answer, Note: "rings 1 s, answers, stays until the app or REST ends the call"}
+	Magic   = map[string]Script{
+		"+15550000000": Default,
+		"+15550000486": {Outcome: Busy, Note: "busy (SIP 486)"},
+		"+15550000603": {Outcome: Decline, Note: "declines (SIP 603)"},
+		"+15550000408": {Outcome: NoAnswer, Note: "rings until callTimeout"},
+		"+15550000200": {Outcome: Answer, HangupAfter: 5 * time.Second, Note: "answers after 1 s, hangs up 5 s later"},
+	}
+)
+
+// Network is a set of simulated phones.
+type Network struct {
+	clock   engine.Clock
+	mu      sync.Mutex
+	scripts map[string]Script
+	lines   map[string]*line // live calls by call id
+}
+
+// New returns a network where scripts (by E.164 number or SIP URI) add to
+// and override the magic numbers.
+func New(clock engine.Clock, scripts map[string]Script) *Network {
+	all := map[string]Script{}
+	for n, s := range Magic {
+		all[n] = s
+	}
+	for n, s := range scripts {
+		all[n] = s
+	}
+	return &Network{clock: clock, scripts: all, lines: map[string]*line{}}
+}
+
+// Numbers lists the scripted numbers with their notes, sorted.
+func (n *Network) Numbers() [][2]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out [][2]string
+	for num, s := range n.scripts {
+		out = append(out, [2]string{num, s.Note})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// Dial places a call to a simulated phone.
+func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
+	n.mu.Lock()
+	s, ok := n.scripts[d.To]
+	if !ok {
+		s = Default
+	}
+	l := &line{n: n, callID: d.CallID, script: s, notify: notify}
+	n.lines[d.CallID] = l
+	n.mu.Unlock()
+	l.start()
+	return l, nil
+}
+
+// ErrNoCall is returned for a call the network does not carry.
+var ErrNoCall = errors.New("no such live call")
+
+// Press makes the far end of a live call press digits now, DigitDelay apart.
+func (n *Network) Press(callID, digits string) error {
+	l := n.line(callID)
+	if l == nil {
+		return fmt.Errorf("sim: press %q on %s: %w", digits, callID, ErrNoCall)
+	}
+	if !l.answered() {
+		return fmt.Errorf("sim: press %q on %s: the call is not answered", digits, callID)
+	}
+	l.press(digits, 0)
+	return nil
+}
+
+// HangUp makes the far end of a live call hang up now.
+func (n *Network) HangUp(callID string) error {
+	l := n.line(callID)
+	if l == nil {
+		return fmt.Errorf("sim: hang up %s: %w", callID, ErrNoCall)
+	}
+	l.farHangup()
+	return nil
+}
+
+func (n *Network) line(callID string) *line {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lines[callID]
+}
+
+func (n *Network) forget(callID string) {
+	n.mu.Lock()
+	delete(n.lines, callID)
+	n.mu.Unlock()
+}
+
+// line is one call to a simulated phone.
+type line struct {
+	n      *Network
+	callID string
+	script Script
+	notify func(engine.PhoneEvent)
+
+	mu     sync.Mutex
+	up     bool // answered
+	ended  bool
+	timers []engine.Timer
+}
+
+func (l *line) after(d time.Duration, f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	l.timers = append(l.timers, l.n.clock.AfterFunc(d, func() {
+		l.mu.Lock()
+		ended := l.ended
+		l.mu.Unlock()
+		if !ended {
+			f()
+		}
+	}))
+}
+
+func (l *line) start() {
+	s := l.script
+	ring := s.Ring
+	if ring == 0 {
+		ring = DefaultRing
+	}
+	switch s.Outcome {
+	case Busy:
+		l.after(ring/2, func() { l.finish(engine.PhoneEvent{Kind: engine.PhoneBusy, SIPCode: 486}) })
+		return
+	}
+	l.after(0, func() { l.notify(engine.PhoneEvent{Kind: engine.PhoneRinging}) })
+	switch s.Outcome {
+	case Decline:
+		l.after(ring, func() { l.finish(engine.PhoneEvent{Kind: engine.PhoneRejected, SIPCode: 603}) })
+	case NoAnswer:
+	default:
+		l.after(ring, l.answer)
+	}
+}
+
+func (l *line) answer() {
+	l.mu.Lock()
+	l.up = true
+	l.mu.Unlock()
+	l.notify(engine.PhoneEvent{Kind: engine.PhoneAnswered})
+	s := l.script
+	if s.Digits != "" {
+		l.press(s.Digits, s.DigitsAfter)
+	}
+	if s.HangupAfter > 0 {
+		l.after(s.HangupAfter, l.farHangup)
+	}
+}
+
+func (l *line) answered() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.up && !l.ended
+}
+
+// press presses digits, the first after delay+DigitDelay, then DigitDelay apart.
+func (l *line) press(digits string, delay time.Duration) {
+	gap := l.script.DigitDelay
+	if gap == 0 {
+		gap = DefaultDigitDelay
+	}
+	for i := 0; i < len(digits); i++ {
+		d := digits[i]
+		l.after(delay+time.Duration(i+1)*gap, func() { l.notify(engine.PhoneEvent{Kind: engine.PhoneDigit, Digit: d}) })
+	}
+}
+
+func (l *line) farHangup() { l.finish(engine.PhoneEvent{Kind: engine.PhoneHungUp}) }
+
+// finish reports the call's end from the far side, once.
+func (l *line) finish(ev engine.PhoneEvent) {
+	if !l.end() {
+		return
+	}
+	l.notify(ev)
+}
+
+// end stops the line; it reports whether it was still up.
+func (l *line) end() bool {
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return false
+	}
+	l.ended = true
+	timers := l.timers
+	l.timers = nil
+	l.mu.Unlock()
+	for _, t := range timers {
+		t.Stop()
+	}
+	l.n.forget(l.callID)
+	return true
+}
+
+// Hangup ends the call from the engine's side.
+func (l *line) Hangup() { l.end() }
+
+// Listening presses the script's gather digits.
+func (l *line) Listening() {
+	if l.script.GatherDigits != "" && l.answered() {
+		l.press(l.script.GatherDigits, 0)
+	}
+}
