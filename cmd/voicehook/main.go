@@ -1,9 +1,9 @@
 // Command voicehook is a self-hosted engine for the Bandwidth Voice API v2
-// dialect. This first cut offers the wire-format tools that the engine is
-// built on; `serve` comes with the engine.
+// dialect.
 //
 // Usage:
 //
+//	voicehook serve [flags]            run the engine: REST API, simulated phones, webhooks
 //	voicehook decode [-query] [FILE]   check a callback body and print it in canonical form
 //	voicehook version
 package main
@@ -30,6 +30,8 @@ func main() {
 const usage = `voicehook — a self-hosted engine for the Bandwidth Voice API v2 dialect
 
 Commands:
+  serve [flags]           run the engine: the REST API on --addr, simulated phones,
+                          webhooks to your app (voicehook serve -h for the flags)
   decode [-query] [FILE]  read a callback body (JSON, or with -query a GET query
                           string) from FILE or standard input, report what is
                           wrong with it, or print its type and canonical JSON
@@ -43,6 +45,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
 	case "decode":
 		return runDecode(args[1:], stdin, stdout, stderr)
 	case "version":

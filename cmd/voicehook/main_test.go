@@ -16,7 +16,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 }
 
 func TestDecodeDocumentedExample(t *testing.T) {
-	// The README's quick-start command.
+	// The decode command with a documented example.
 	code, out, errOut := runCmd(t, "", "decode", filepath.Join("..", "..", "callback", "testdata", "golden", "disconnect-busy.json"))
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)

@@ -105,10 +105,14 @@ func (a *actor) do(act action) {
 	case actNotify:
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
 		callID := a.st.call.CallID
-		store := a.e.cfg.Store
+		store, log := a.e.cfg.Store, a.log
 		err := a.e.cfg.Sender.Notify(ctx, act.w, func(attempts []Attempt) {
 			// The call may be gone by now: write straight to the store.
-			_ = store.AppendHistory(ctx, attemptEntries(callID, attempts)...)
+			entries := attemptEntries(callID, attempts)
+			for _, e := range entries {
+				log.Info(e.Summary, "kind", e.Kind)
+			}
+			_ = store.AppendHistory(ctx, entries...)
 		})
 		if err != nil {
 			a.log.Error("queue webhook", "event", act.w.Event.Type(), "err", err)
@@ -127,6 +131,7 @@ func (a *actor) do(act action) {
 			a.log.Error("save call", "err", err)
 		}
 	case actHistory:
+		a.log.Info(act.e.Summary, "kind", act.e.Kind)
 		if err := a.e.cfg.Store.AppendHistory(ctx, act.e); err != nil {
 			a.log.Error("append history", "err", err)
 		}
@@ -153,6 +158,7 @@ func (a *actor) history(kind, summary string, ev callback.Event) {
 		detail, _ = callback.Encode(ev)
 	}
 	entry := HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: kind, Summary: summary, Detail: detail}
+	a.log.Info(summary, "kind", kind)
 	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, entry); err != nil {
 		a.log.Error("append history", "err", err)
 	}
@@ -167,7 +173,11 @@ func (a *actor) recordAttempts(r evReply) {
 	if len(attempts) == 0 {
 		return
 	}
-	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, attemptEntries(a.st.call.CallID, attempts)...); err != nil {
+	entries := attemptEntries(a.st.call.CallID, attempts)
+	for _, e := range entries {
+		a.log.Info(e.Summary, "kind", e.Kind)
+	}
+	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, entries...); err != nil {
 		a.log.Error("append history", "err", err)
 	}
 }

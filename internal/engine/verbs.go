@@ -222,7 +222,7 @@ func audioLength(url string) (time.Duration, error) {
 		p = p[:i]
 	}
 	if ext := strings.ToLower(path.Ext(p)); unsupportedAudio[ext] {
-		return 0, fmt.Errorf("Unsupported audio format %s: %s (PlayAudio plays wav and mp3)", ext, url)
+		return 0, fmt.Errorf("unsupported audio format %s: %s (PlayAudio plays wav and mp3)", ext, url)
 	}
 	return 3 * time.Second, nil
 }

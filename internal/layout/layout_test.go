@@ -47,3 +47,33 @@ func TestPublicWirePackages(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineIsTheDomain: internal/engine imports no HTTP, no SQL and no
+// adapter; the world reaches it through the interfaces it declares.
+func TestEngineIsTheDomain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list; skipped with -short")
+	}
+	out, err := exec.Command("go", "list", "-deps", module+"/internal/engine").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	// Standard packages match exactly (google/uuid brings in the
+	// interface-only database/sql/driver, which is no SQL); voicehook's
+	// adapters match with everything below them.
+	stdlib := []string{"net/http", "database/sql"}
+	adapters := []string{module + "/internal/api", module + "/internal/delivery", module + "/internal/store",
+		module + "/internal/phone", module + "/internal/server"}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, f := range stdlib {
+			if dep == f {
+				t.Errorf("internal/engine depends on %s", dep)
+			}
+		}
+		for _, f := range adapters {
+			if dep == f || strings.HasPrefix(dep, f+"/") {
+				t.Errorf("internal/engine depends on %s", dep)
+			}
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/server"
+)
+
+// serveFlags are the flags of `voicehook serve`. Each can also be set with
+// an environment variable, which the flag overrides.
+type serveFlags struct {
+	addr, db, account, username, password string
+	quiet                                 bool
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr, nil)
+}
+
+// serve runs the server until ctx ends. ready, if set, receives the server
+// once it accepts requests (tests use it).
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*server.Server)) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.addr, "addr", env("VOICEHOOK_ADDR", server.DefaultAddr), "listen address (env VOICEHOOK_ADDR)")
+	fs.StringVar(&f.db, "db", env("VOICEHOOK_DB", server.DefaultDB), `SQLite file; ":memory:" keeps nothing (env VOICEHOOK_DB)`)
+	fs.StringVar(&f.account, "account-id", env("VOICEHOOK_ACCOUNT_ID", server.DefaultAccountID), "the account id (env VOICEHOOK_ACCOUNT_ID)")
+	fs.StringVar(&f.username, "username", env("VOICEHOOK_USERNAME", server.DefaultUsername), "Basic auth user of the REST API (env VOICEHOOK_USERNAME)")
+	fs.StringVar(&f.password, "password", env("VOICEHOOK_PASSWORD", server.DefaultPassword), "Basic auth password of the REST API (env VOICEHOOK_PASSWORD)")
+	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	level := slog.LevelInfo
+	if f.quiet {
+		level = slog.LevelWarn
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account,
+		Username: f.username, Password: f.password, Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
+		return 1
+	}
+	printBanner(stdout, srv)
+	if ready != nil {
+		ready(srv)
+	}
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Close(shutdown); err != nil {
+		fmt.Fprintf(stderr, "voicehook serve: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func printBanner(w io.Writer, srv *server.Server) {
+	cfg := srv.Config()
+	fmt.Fprintf(w, "voicehook %s listening\n\n", version)
+	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
+	fmt.Fprintf(w, "  account    %s\n", cfg.AccountID)
+	fmt.Fprintf(w, "  user       %s / %s\n", cfg.Username, maskedPassword(cfg))
+	fmt.Fprintf(w, "  database   %s\n\n", cfg.DB)
+	fmt.Fprintf(w, "Simulated phones (any other number answers after 1 s and stays):\n")
+	for _, n := range srv.Network().Numbers() {
+		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
+	}
+	fmt.Fprintf(w, "\nPlace a call (the demo app at /demo/answer speaks and hangs up):\n"+
+		"  curl -u %s:%s -H 'Content-Type: application/json' %s/api/v2/accounts/%s/calls \\\n"+
+		"    -d '{\"from\":\"+15551234567\",\"to\":\"+15550000000\",\"applicationId\":\"04e88489-df02-4e34-a0ee-27a91849555f\",\"answerUrl\":\"%s/demo/answer\",\"disconnectUrl\":\"%s/demo/disconnect\"}'\n\n",
+		cfg.Username, maskedPassword(cfg), srv.URL(), cfg.AccountID, srv.URL(), srv.URL())
+}
+
+func maskedPassword(cfg server.Config) string {
+	if cfg.Password == server.DefaultPassword {
+		return cfg.Password
+	}
+	return "********"
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/server"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeFirstCall runs `voicehook serve` and places the README's first
+// call against the demo app.
+func TestServeFirstCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	ready := make(chan *server.Server, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, func(s *server.Server) { ready <- s })
+	}()
+	var srv *server.Server
+	select {
+	case srv = <-ready:
+	case code := <-exit:
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	for _, want := range []string{"REST API   " + srv.URL() + "/api/v2", "account    9900000", "user       dev / dev", "+15550000486   busy (SIP 486)", "curl -u dev:dev"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	body := `{"from":"+15551234567","to":"+15550000000","applicationId":"04e88489-df02-4e34-a0ee-27a91849555f",` +
+		`"answerUrl":"` + srv.URL() + `/demo/answer","disconnectUrl":"` + srv.URL() + `/demo/disconnect"}`
+	req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/9900000/calls", strings.NewReader(body))
+	req.SetBasicAuth("dev", "dev")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("createCall: %d %s", resp.StatusCode, created)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(stderr.String(), "disconnect → POST") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"answer → POST " + srv.URL() + "/demo/answer", "SpeakSentence", "disconnected: hangup", "disconnect → POST"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestServeRefusesDefaultCredentialsOffLoopback(t *testing.T) {
+	var stdout, stderr syncBuffer
+	code := serve(context.Background(), []string{"--addr", "0.0.0.0:0", "--db", ":memory:"}, &stdout, &stderr, nil)
+	if code != 1 || !strings.Contains(stderr.String(), "refusing to listen on 0.0.0.0:0 with the default credentials") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestServeFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("VOICEHOOK_ACCOUNT_ID", "5551234")
+	t.Setenv("VOICEHOOK_ADDR", "127.0.0.1:0")
+	t.Setenv("VOICEHOOK_DB", ":memory:")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, nil, &stdout, &stderr, func(*server.Server) { cancel() })
+	}()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "account    5551234") {
+		t.Errorf("the account from the environment is not used:\n%s", stdout.String())
+	}
+}

@@ -1,0 +1,207 @@
+// Package api is voicehook's HTTP face: the Bandwidth-compatible REST API
+// under /api/v2 and the simulator's control API under /sim/v1. It checks
+// credentials and requests, turns JSON into engine calls and back, and maps
+// engine errors to Bandwidth's status codes and error bodies. It holds no
+// call state of its own.
+//
+// The Handler is safe for concurrent use.
+package api
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// MaxBody is the largest request body accepted, 1 MB.
+const MaxBody = 1 << 20
+
+// Config is what the API needs.
+type Config struct {
+	Engine *engine.Engine
+	// Sim is the simulated network, for /sim/v1; nil disables it.
+	Sim *sim.Network
+	// The one account, and the Basic credentials that reach it.
+	AccountID string
+	Username  string
+	Password  string
+	// BaseURL is the public base of the REST API, "http://host:port/api/v2".
+	BaseURL string
+	Logger  *slog.Logger
+}
+
+// Handler serves the API.
+type Handler struct {
+	cfg   Config
+	mux   *http.ServeMux
+	log   *slog.Logger
+	paths map[string]bool // paths with a 405 handler
+}
+
+// New returns the API handler.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	const calls = "/api/v2/accounts/{accountId}/calls"
+	h.route("POST "+calls, h.createCall)
+	h.route("GET "+calls, h.listCalls)
+	h.route("GET "+calls+"/{callId}", h.getCall)
+	h.route("POST "+calls+"/{callId}", h.updateCall)
+	h.route("PUT "+calls+"/{callId}/bxml", h.updateCallBXML)
+	if cfg.Sim != nil {
+		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
+		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))
+		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/events", h.wrap(h.simEvents))
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeUnknownPath(w, r) })
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route registers an /api/v2 handler behind Basic auth and the account check.
+func (h *Handler) route(pattern string, f handlerFunc) {
+	h.mux.HandleFunc(pattern, h.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		if err := h.authenticate(r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
+			return err
+		}
+		if r.PathValue("accountId") != h.cfg.AccountID {
+			return &apiError{http.StatusForbidden, "authorization-error", "Access is denied"}
+		}
+		return f(w, r)
+	}))
+	// The same path with another method is 405, not 404.
+	path := pattern[strings.IndexByte(pattern, ' ')+1:]
+	if h.paths[path] {
+		return
+	}
+	h.paths[path] = true
+	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{http.StatusMethodNotAllowed, "validation", "Method Not Allowed"})
+	})
+}
+
+// wrap turns a handler that returns an error into an http.HandlerFunc.
+func (h *Handler) wrap(f handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		if err := f(w, r); err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) && engine.ErrorCode(err) == engine.EInternal {
+				h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, err)
+		}
+	}
+}
+
+func (h *Handler) authenticate(r *http.Request) error {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
+	}
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return &apiError{http.StatusUnauthorized, "authentication-error", "Failed to decode basic authentication token"}
+	}
+	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(h.cfg.Username)) == 1
+	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(h.cfg.Password)) == 1
+	if !userOK || !passOK {
+		return &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
+	}
+	return nil
+}
+
+// readJSON decodes a JSON request body strictly into v: the content type
+// must be JSON, unknown members and wrong types are errors naming the field.
+func readJSON(r *http.Request, v any) error {
+	if err := requireType(r, "application/json"); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
+		}
+		return validation("Could not read the request body: " + err.Error())
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return validation("The request body is empty: want a JSON object")
+	}
+	err = json.Unmarshal(body, v, json.RejectUnknownMembers(true))
+	if err == nil {
+		return nil
+	}
+	var se *json.SemanticError
+	if errors.As(err, &se) {
+		field := strings.TrimPrefix(string(se.JSONPointer), "/")
+		if errors.Is(se.Err, json.ErrUnknownName) {
+			return validation(fmt.Sprintf("Unknown field %q", field))
+		}
+		if field == "" {
+			return validation("The request body must be a JSON object")
+		}
+		return validation(fmt.Sprintf("Invalid %s: must be %s", field, jsonKindWanted(se)))
+	}
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) {
+		return validation(fmt.Sprintf("Malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err))
+	}
+	return validation("Malformed JSON: " + err.Error())
+}
+
+func jsonKindWanted(se *json.SemanticError) string {
+	if se.GoType == nil {
+		return "a valid value"
+	}
+	t := se.GoType
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	}
+	return "a valid value"
+}
+
+// requireType answers 415 unless the request's content type is want.
+func requireType(r *http.Request, want ...string) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		for _, w := range want {
+			if mt == w {
+				return nil
+			}
+		}
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	return &apiError{http.StatusUnsupportedMediaType, "validation", fmt.Sprintf("Content type '%s' not supported", ct)}
+}

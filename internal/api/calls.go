@@ -1,0 +1,447 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/google/uuid"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// createCallRequest is the body of POST /calls (schema createCall). Every
+// field is a pointer: absent and null are the same.
+type createCallRequest struct {
+	To                   *string        `json:"to"`
+	From                 *string        `json:"from"`
+	Privacy              *bool          `json:"privacy"`
+	DisplayName          *string        `json:"displayName"`
+	UUI                  *string        `json:"uui"`
+	ApplicationID        *string        `json:"applicationId"`
+	AnswerURL            *string        `json:"answerUrl"`
+	AnswerMethod         *string        `json:"answerMethod"`
+	Username             *string        `json:"username"`
+	Password             *string        `json:"password"`
+	AnswerFallbackURL    *string        `json:"answerFallbackUrl"`
+	AnswerFallbackMethod *string        `json:"answerFallbackMethod"`
+	FallbackUsername     *string        `json:"fallbackUsername"`
+	FallbackPassword     *string        `json:"fallbackPassword"`
+	DisconnectURL        *string        `json:"disconnectUrl"`
+	DisconnectMethod     *string        `json:"disconnectMethod"`
+	CallTimeout          *float64       `json:"callTimeout"`
+	CallbackTimeout      *float64       `json:"callbackTimeout"`
+	MachineDetection     jsontext.Value `json:"machineDetection"`
+	Priority             *int           `json:"priority"`
+	Tag                  *string        `json:"tag"`
+}
+
+// createCallResponse is schema createCallResponse.
+type createCallResponse struct {
+	ApplicationID        string  `json:"applicationId"`
+	AccountID            string  `json:"accountId"`
+	CallID               string  `json:"callId"`
+	To                   string  `json:"to"`
+	From                 string  `json:"from"`
+	EnqueuedTime         *string `json:"enqueuedTime,omitempty"`
+	CallURL              string  `json:"callUrl"`
+	CallTimeout          float64 `json:"callTimeout"`
+	CallbackTimeout      float64 `json:"callbackTimeout"`
+	Tag                  *string `json:"tag,omitempty"`
+	AnswerMethod         string  `json:"answerMethod"`
+	AnswerURL            string  `json:"answerUrl"`
+	AnswerFallbackMethod *string `json:"answerFallbackMethod,omitempty"`
+	AnswerFallbackURL    *string `json:"answerFallbackUrl,omitempty"`
+	DisconnectMethod     string  `json:"disconnectMethod"`
+	DisconnectURL        *string `json:"disconnectUrl,omitempty"`
+	Username             *string `json:"username,omitempty"`
+	Password             *string `json:"password,omitempty"`
+	FallbackUsername     *string `json:"fallbackUsername,omitempty"`
+	FallbackPassword     *string `json:"fallbackPassword,omitempty"`
+	Priority             *int    `json:"priority,omitempty"`
+}
+
+// callState is schema callState, the answer to GET /calls/{callId}.
+// Absent values are null, as Bandwidth sends them.
+type callState struct {
+	ApplicationID   string            `json:"applicationId"`
+	AccountID       string            `json:"accountId"`
+	CallID          string            `json:"callId"`
+	ParentCallID    *string           `json:"parentCallId"`
+	To              string            `json:"to"`
+	From            string            `json:"from"`
+	Direction       string            `json:"direction"`
+	State           string            `json:"state"`
+	StirShaken      map[string]string `json:"stirShaken"`
+	Identity        *string           `json:"identity"`
+	EnqueuedTime    *string           `json:"enqueuedTime"`
+	StartTime       *string           `json:"startTime"`
+	AnswerTime      *string           `json:"answerTime"`
+	EndTime         *string           `json:"endTime"`
+	DisconnectCause *string           `json:"disconnectCause"`
+	ErrorMessage    *string           `json:"errorMessage"`
+	ErrorID         *string           `json:"errorId"`
+	LastUpdate      string            `json:"lastUpdate"`
+}
+
+func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
+	var req createCallRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	c, err := h.validateCreate(&req)
+	if err != nil {
+		return err
+	}
+	created, err := h.cfg.Engine.CreateCall(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	callURL := h.callURL(created.CallID)
+	resp := createCallResponse{
+		ApplicationID: created.ApplicationID, AccountID: created.AccountID, CallID: created.CallID,
+		To: created.To, From: created.From, CallURL: callURL,
+		CallTimeout: created.CallTimeout.Seconds(), CallbackTimeout: created.CallbackTimeout.Seconds(),
+		Tag: created.Tag, AnswerMethod: created.AnswerMethod, AnswerURL: created.AnswerURL,
+		AnswerFallbackMethod: optional(created.AnswerFallbackMethod), AnswerFallbackURL: optional(created.AnswerFallbackURL),
+		DisconnectMethod: created.DisconnectMethod, DisconnectURL: optional(created.DisconnectURL),
+		Username: optional(created.Username), Password: masked(created.Password),
+		FallbackUsername: optional(created.FallbackUsername), FallbackPassword: masked(created.FallbackPassword),
+		Priority: &created.Priority,
+	}
+	w.Header().Set("Location", callURL)
+	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func masked(s string) *string {
+	if s == "" {
+		return nil
+	}
+	m := "*****"
+	return &m
+}
+
+func (h *Handler) callURL(callID string) string {
+	return fmt.Sprintf("%s/accounts/%s/calls/%s", h.cfg.BaseURL, h.cfg.AccountID, callID)
+}
+
+// validateCreate applies the rules of createCall, with Bandwidth's error
+// texts, and returns the call to create.
+func (h *Handler) validateCreate(req *createCallRequest) (engine.Call, error) {
+	if blank(req.To) || blank(req.From) || blank(req.AnswerURL) || blank(req.ApplicationID) {
+		return engine.Call{}, validation("Missing at least one required field. Required fields are [from, to, answerUrl, applicationId]")
+	}
+	c := engine.Call{
+		AccountID: h.cfg.AccountID, ApplicationID: *req.ApplicationID, To: *req.To, From: *req.From,
+		AnswerURL: *req.AnswerURL, Privacy: req.Privacy, Tag: req.Tag, Priority: 5,
+	}
+	if callback.ValidateE164(c.To) != nil && callback.ValidateSIPURI(c.To) != nil {
+		return c, validation("Invalid to: must be an E164 telephone number or a SIP URI")
+	}
+	if err := callback.ValidateE164(c.From); err != nil {
+		return c, validation("Invalid from: must be an E164 telephone number")
+	}
+	if _, err := uuid.Parse(c.ApplicationID); err != nil || len(c.ApplicationID) != 36 {
+		return c, validation(fmt.Sprintf("Could not create call: Application id %s not found", c.ApplicationID))
+	}
+	urls := []struct {
+		name string
+		v    *string
+		dst  *string
+	}{
+		{"answerUrl", req.AnswerURL, &c.AnswerURL},
+		{"answerFallbackUrl", req.AnswerFallbackURL, &c.AnswerFallbackURL},
+		{"disconnectUrl", req.DisconnectURL, &c.DisconnectURL},
+	}
+	for _, u := range urls {
+		if u.v == nil {
+			continue
+		}
+		if err := checkWebhookURL(u.name, *u.v); err != nil {
+			return c, err
+		}
+		*u.dst = *u.v
+	}
+	methods := []struct {
+		name string
+		v    *string
+		dst  *string
+	}{
+		{"answerUrl", req.AnswerMethod, &c.AnswerMethod},
+		{"answerFallbackUrl", req.AnswerFallbackMethod, &c.AnswerFallbackMethod},
+		{"disconnectUrl", req.DisconnectMethod, &c.DisconnectMethod},
+	}
+	for _, m := range methods {
+		*m.dst = "POST"
+		if m.v == nil {
+			continue
+		}
+		if *m.v != "POST" && *m.v != "GET" {
+			return c, validation(fmt.Sprintf("Invalid %s method. Supported methods: [POST, GET]", m.name))
+		}
+		*m.dst = *m.v
+	}
+	if c.AnswerFallbackURL == "" {
+		c.AnswerFallbackMethod = ""
+	}
+	creds := []struct {
+		name string
+		v    *string
+		dst  *string
+	}{
+		{"username", req.Username, &c.Username}, {"password", req.Password, &c.Password},
+		{"fallbackUsername", req.FallbackUsername, &c.FallbackUsername}, {"fallbackPassword", req.FallbackPassword, &c.FallbackPassword},
+	}
+	for _, cr := range creds {
+		if cr.v == nil {
+			continue
+		}
+		if len(*cr.v) > 1024 {
+			return c, validation(fmt.Sprintf("%s must be at most 1024 characters, but was %d", cr.name, len(*cr.v)))
+		}
+		*cr.dst = *cr.v
+	}
+	var err error
+	if c.CallTimeout, err = seconds("callTimeout", req.CallTimeout, 1, 300, 30); err != nil {
+		return c, err
+	}
+	if c.CallbackTimeout, err = seconds("callbackTimeout", req.CallbackTimeout, 1, 25, 15); err != nil {
+		return c, err
+	}
+	if req.Priority != nil {
+		if *req.Priority < 1 || *req.Priority > 5 {
+			return c, validation(fmt.Sprintf("priority must be within the range [1, 5], but was %d", *req.Priority))
+		}
+		c.Priority = *req.Priority
+	}
+	if req.Tag != nil && len(*req.Tag) > 4096 {
+		return c, validation(fmt.Sprintf("tag must be at most 4096 characters, but was %d", len(*req.Tag)))
+	}
+	if req.DisplayName != nil {
+		if len(*req.DisplayName) > 256 {
+			return c, validation("displayName must be at most 256 characters")
+		}
+		c.DisplayName = *req.DisplayName
+	}
+	if req.UUI != nil {
+		if len(*req.UUI) > 350 {
+			return c, validation("uui must be at most 350 characters")
+		}
+		c.UUI = *req.UUI
+	}
+	if len(req.MachineDetection) > 0 && req.MachineDetection.Kind() != 'n' && req.MachineDetection.Kind() != '{' {
+		return c, validation("Invalid machineDetection: must be an object")
+	}
+	return c, nil
+}
+
+func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }
+
+// checkWebhookURL accepts absolute http and https URLs of at most 2048 bytes.
+func checkWebhookURL(name, s string) error {
+	if len(s) > 2048 {
+		return validation(fmt.Sprintf("%s must be at most 2048 characters, but was %d", name, len(s)))
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return validation(fmt.Sprintf("Invalid %s: only http and https are allowed", name))
+	}
+	return nil
+}
+
+// seconds checks a number of seconds against its range.
+func seconds(name string, v *float64, min, max, def float64) (time.Duration, error) {
+	if v == nil {
+		return time.Duration(def * float64(time.Second)), nil
+	}
+	if math.IsNaN(*v) || *v < min || *v > max {
+		return 0, validation(fmt.Sprintf("%s must be within the range [%g, %g], but was %g", name, min, max, *v))
+	}
+	return time.Duration(*v * float64(time.Second)), nil
+}
+
+func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.cfg.Engine.GetCall(r.Context(), h.cfg.AccountID, r.PathValue("callId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCallState(c))
+	return nil
+}
+
+func toCallState(c *engine.Call) callState {
+	return callState{
+		ApplicationID: c.ApplicationID, AccountID: c.AccountID, CallID: c.CallID, ParentCallID: optional(c.ParentCallID),
+		To: c.To, From: c.From, Direction: string(c.Direction), State: string(c.State),
+		EnqueuedTime: timeOrNil(c.EnqueuedTime), StartTime: timeOrNil(c.StartTime), AnswerTime: timeOrNil(c.AnswerTime),
+		EndTime: timeOrNil(c.EndTime), DisconnectCause: optional(string(c.DisconnectCause)),
+		ErrorMessage: optional(c.ErrorMessage), ErrorID: optional(c.ErrorID),
+		LastUpdate: callback.TimeOf(c.LastUpdate).String(),
+	}
+}
+
+func timeOrNil(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := callback.TimeOf(t).String()
+	return &s
+}
+
+// listCalls is GET /calls, with filters and paging by pageToken.
+func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := engine.CallFilter{AccountID: h.cfg.AccountID, To: q.Get("to"), From: q.Get("from"),
+		DisconnectCause: callback.Cause(q.Get("disconnectCause")), After: q.Get("pageToken"), Limit: 1000}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"minStartTime", &f.MinStartTime}, {"maxStartTime", &f.MaxStartTime}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := callback.ParseTime(v)
+			if err != nil {
+				return validation(fmt.Sprintf("Invalid %s: %v", p.name, err))
+			}
+			*p.dst = t.Time
+		}
+	}
+	if v := q.Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return validation(fmt.Sprintf("pageSize must be within the range [1, 10000], but was %s", v))
+		}
+		f.Limit = n
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether a next page exists
+	calls, err := h.cfg.Engine.ListCalls(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(calls) > limit {
+		calls = calls[:limit]
+		next := *r.URL
+		nq := next.Query()
+		nq.Set("pageToken", calls[len(calls)-1].CallID)
+		next.RawQuery = nq.Encode()
+		base := strings.TrimSuffix(h.cfg.BaseURL, "/api/v2")
+		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, base, next.RequestURI()))
+	}
+	out := make([]callState, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, toCallState(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// updateCallRequest is schema updateCall.
+type updateCallRequest struct {
+	State                  *string `json:"state"`
+	RedirectURL            *string `json:"redirectUrl"`
+	RedirectMethod         *string `json:"redirectMethod"`
+	Username               *string `json:"username"`
+	Password               *string `json:"password"`
+	RedirectFallbackURL    *string `json:"redirectFallbackUrl"`
+	RedirectFallbackMethod *string `json:"redirectFallbackMethod"`
+	FallbackUsername       *string `json:"fallbackUsername"`
+	FallbackPassword       *string `json:"fallbackPassword"`
+	Tag                    *string `json:"tag"`
+}
+
+func (h *Handler) updateCall(w http.ResponseWriter, r *http.Request) error {
+	var req updateCallRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	state := "active"
+	if req.State != nil {
+		state = *req.State
+	}
+	var u engine.Update
+	switch state {
+	case "completed":
+		if req.RedirectURL != nil || req.RedirectMethod != nil || req.Tag != nil {
+			return validation("redirectUrl, redirectMethod and tag are not allowed when state is completed")
+		}
+		u.Complete = true
+	case "active":
+		if blank(req.RedirectURL) {
+			return validation("redirectUrl is required when state is active")
+		}
+		if err := checkWebhookURL("redirectUrl", *req.RedirectURL); err != nil {
+			return err
+		}
+		u.Redirect = engine.Target{URL: *req.RedirectURL, Method: deref(req.RedirectMethod),
+			Username: deref(req.Username), Password: deref(req.Password),
+			FallbackURL: deref(req.RedirectFallbackURL), FallbackMethod: deref(req.RedirectFallbackMethod),
+			FallbackUsername: deref(req.FallbackUsername), FallbackPassword: deref(req.FallbackPassword)}
+		for name, m := range map[string]string{"redirectMethod": u.Redirect.Method, "redirectFallbackMethod": u.Redirect.FallbackMethod} {
+			if m != "" && m != "GET" && m != "POST" {
+				return validation(fmt.Sprintf("Invalid %s. Supported methods: [POST, GET]", name))
+			}
+		}
+		if u.Redirect.FallbackURL != "" {
+			if err := checkWebhookURL("redirectFallbackUrl", u.Redirect.FallbackURL); err != nil {
+				return err
+			}
+		}
+		if req.Tag != nil {
+			if len(*req.Tag) > 4096 {
+				return validation("tag must be at most 4096 characters")
+			}
+			u.SetTag, u.Tag = true, req.Tag
+		}
+	default:
+		return validation(fmt.Sprintf("Invalid state %q: must be active or completed", state))
+	}
+	if err := h.cfg.Engine.UpdateCall(r.Context(), h.cfg.AccountID, r.PathValue("callId"), u); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// updateCallBXML is PUT /calls/{callId}/bxml: a <Bxml> document replaces
+// the running one.
+func (h *Handler) updateCallBXML(w http.ResponseWriter, r *http.Request) error {
+	if err := requireType(r, "application/xml", "text/xml"); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
+	}
+	doc, err := bxml.ParseUpdate(body, bxml.CallContext)
+	if err != nil {
+		return validation(err.Error())
+	}
+	if err := h.cfg.Engine.UpdateCallBXML(r.Context(), h.cfg.AccountID, r.PathValue("callId"), doc.Verbs); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

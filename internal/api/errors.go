@@ -1,0 +1,82 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/google/uuid"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// apiError is an error with the HTTP status and the Bandwidth error type
+// it is reported with.
+type apiError struct {
+	status int
+	kind   string // the body's "type"
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func validation(msg string) error { return &apiError{http.StatusBadRequest, "validation", msg} }
+
+// voiceAPIError is the body of every error: schema voiceApiError.
+type voiceAPIError struct {
+	Type        string  `json:"type"`
+	Description string  `json:"description"`
+	ID          *string `json:"id"`
+}
+
+// writeError reports err as Bandwidth does: a status and a voiceApiError
+// body. Engine errors map by code.
+func writeError(w http.ResponseWriter, err error) {
+	status, kind, msg := http.StatusInternalServerError, "internal-error", "An unknown internal error occurred"
+	var ae *apiError
+	var ee *engine.Error
+	switch {
+	case errors.As(err, &ae):
+		status, kind, msg = ae.status, ae.kind, ae.msg
+	case errors.As(err, &ee):
+		msg = ee.Msg
+		switch ee.Code {
+		case engine.EInvalid:
+			status, kind = http.StatusBadRequest, "validation"
+		case engine.ENotFound:
+			status, kind = http.StatusNotFound, "validation"
+		case engine.EConflict:
+			status, kind = http.StatusConflict, "validation"
+		case engine.EUnavailable:
+			status, kind = http.StatusServiceUnavailable, "system-overloaded"
+		}
+	}
+	id := uuid.NewString()
+	if status == http.StatusConflict {
+		id = ""
+	}
+	writeJSON(w, status, voiceAPIError{Type: kind, Description: msg, ID: &id})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.MarshalWrite(w, v, json.Deterministic(true))
+}
+
+// notFoundBody is the Spring-style body Bandwidth answers an unknown path with.
+type notFoundBody struct {
+	Timestamp string `json:"timestamp"`
+	Status    int    `json:"status"`
+	Error     string `json:"error"`
+	Message   string `json:"message"`
+	Path      string `json:"path"`
+}
+
+func writeUnknownPath(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, notFoundBody{
+		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05.000+00:00"),
+		Status:    http.StatusNotFound, Error: "Not Found", Message: "No message available", Path: r.URL.Path,
+	})
+}

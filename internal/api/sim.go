@@ -1,0 +1,76 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// The /sim/v1 API drives the far end of simulated calls and shows what
+// happened. It needs no credentials: it exists only where calls are
+// simulated, which is the development setup.
+
+type pressRequest struct {
+	Digits string `json:"digits"`
+}
+
+func (h *Handler) simPress(w http.ResponseWriter, r *http.Request) error {
+	var req pressRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Digits == "" || strings.Trim(req.Digits, "0123456789*#ABCDabcd") != "" {
+		return validation(fmt.Sprintf("Invalid digits %q: want 0-9, *, # and A-D", req.Digits))
+	}
+	if err := h.cfg.Sim.Press(r.PathValue("callId"), req.Digits); err != nil {
+		return simError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) simHangup(w http.ResponseWriter, r *http.Request) error {
+	if err := h.cfg.Sim.HangUp(r.PathValue("callId")); err != nil {
+		return simError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func simError(err error) error {
+	if errors.Is(err, sim.ErrNoCall) {
+		return &apiError{http.StatusNotFound, "validation", err.Error()}
+	}
+	return &apiError{http.StatusConflict, "validation", err.Error()}
+}
+
+// historyEntry is one line of GET /sim/v1/calls/{callId}/events.
+type historyEntry struct {
+	Time    string         `json:"time"`
+	Kind    string         `json:"kind"`
+	Summary string         `json:"summary"`
+	Detail  jsontext.Value `json:"detail,omitempty"`
+}
+
+func (h *Handler) simEvents(w http.ResponseWriter, r *http.Request) error {
+	entries, err := h.cfg.Engine.History(r.Context(), h.cfg.AccountID, r.PathValue("callId"))
+	if err != nil {
+		return err
+	}
+	out := make([]historyEntry, 0, len(entries))
+	for _, e := range entries {
+		he := historyEntry{Time: callback.TimeOf(e.Time).String(), Kind: e.Kind, Summary: e.Summary}
+		if jsontext.Value(e.Detail).IsValid() {
+			he.Detail = e.Detail
+		}
+		out = append(out, he)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

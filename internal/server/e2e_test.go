@@ -1,0 +1,421 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	stdjson "encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/server"
+	"github.com/voicehook/voicehook/internal/spec"
+)
+
+const appID = "04e88489-df02-4e34-a0ee-27a91849555f"
+
+// hook is a webhook as the app received it.
+type hook struct {
+	method string
+	path   string
+	query  string
+	auth   string
+	body   []byte
+	event  callback.Event
+}
+
+// testApp is a customer app: an HTTP server that records every webhook
+// and answers by path.
+type testApp struct {
+	*httptest.Server
+	mu      sync.Mutex
+	hooks   []hook
+	replies map[string]string
+	status  map[string]int
+}
+
+func newApp(t *testing.T, replies map[string]string) *testApp {
+	a := &testApp{replies: replies, status: map[string]int{}}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h := hook{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"), body: body}
+		var err error
+		if r.Method == http.MethodGet {
+			h.event, err = callback.DecodeQuery(r.URL.Query())
+		} else {
+			h.event, err = callback.Decode(body)
+		}
+		if err != nil {
+			t.Errorf("the app got an undecodable webhook at %s: %v\n%s", r.URL, err, body)
+		}
+		a.mu.Lock()
+		a.hooks = append(a.hooks, h)
+		reply, status := a.replies[r.URL.Path], a.status[r.URL.Path]
+		a.mu.Unlock()
+		if status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		if h.event != nil && h.event.Type().Sync() {
+			w.Header().Set("Content-Type", "application/xml")
+			io.WriteString(w, reply)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *testApp) got() []hook {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]hook(nil), a.hooks...)
+}
+
+// waitFor polls until the app has seen a webhook of type t, or fails.
+func (a *testApp) waitFor(tb testing.TB, t callback.EventType, timeout time.Duration) hook {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for _, h := range a.got() {
+			if h.event != nil && h.event.Type() == t {
+				return h
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tb.Fatalf("no %s webhook within %v; got %s", t, timeout, a.types())
+	return hook{}
+}
+
+func (a *testApp) types() string {
+	var out []string
+	for _, h := range a.got() {
+		if h.event != nil {
+			out = append(out, string(h.event.Type()))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func startServer(t *testing.T) *server.Server {
+	t.Helper()
+	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "vh.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return srv
+}
+
+// rest calls the REST API with the dev credentials.
+func rest(t *testing.T, srv *server.Server, method, path, contentType, body string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("dev", "dev")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func createCall(t *testing.T, srv *server.Server, fields map[string]any) (string, []byte) {
+	t.Helper()
+	body, _ := stdjson.Marshal(fields)
+	status, hdr, resp := rest(t, srv, "POST", "/api/v2/accounts/9900000/calls", "application/json", string(body))
+	if status != http.StatusCreated {
+		t.Fatalf("createCall: %d %s", status, resp)
+	}
+	var created struct {
+		CallID  string `json:"callId"`
+		CallURL string `json:"callUrl"`
+	}
+	if err := stdjson.Unmarshal(resp, &created); err != nil {
+		t.Fatal(err)
+	}
+	if hdr.Get("Location") != created.CallURL {
+		t.Errorf("Location %q, callUrl %q", hdr.Get("Location"), created.CallURL)
+	}
+	return created.CallID, resp
+}
+
+func callFields(app *testApp, to string) map[string]any {
+	return map[string]any{"from": "+15551112222", "to": to, "applicationId": appID,
+		"answerUrl": app.URL + "/answer", "disconnectUrl": app.URL + "/disconnect"}
+}
+
+// conforms checks a JSON body against a schema of the official document.
+func conforms(t *testing.T, schema string, body []byte) {
+	t.Helper()
+	doc := spec.ForTest(t)
+	var v any
+	if err := stdjson.Unmarshal(body, &v); err != nil {
+		t.Fatalf("%s: not JSON: %v", schema, err)
+	}
+	if err := spec.Validate(spec.Schema(t, doc, schema), v); err != nil {
+		t.Errorf("%s does not validate: %v\n%s", schema, err, body)
+	}
+}
+
+var schemaOf = map[callback.EventType]string{
+	callback.EventAnswer: "answerCallback", callback.EventDisconnect: "disconnectCallback",
+	callback.EventGather: "gatherCallback", callback.EventRedirect: "redirectCallback", callback.EventDTMF: "dtmfCallback",
+}
+
+// checkHooks validates every POSTed webhook against its schema.
+func checkHooks(t *testing.T, hooks []hook) {
+	t.Helper()
+	for _, h := range hooks {
+		if h.method == http.MethodPost && h.event != nil {
+			if s, ok := schemaOf[h.event.Type()]; ok {
+				conforms(t, s, h.body)
+			}
+		}
+	}
+}
+
+func TestMagicNumbers(t *testing.T) {
+	srv := startServer(t)
+	cases := []struct {
+		to      string
+		answer  bool
+		cause   callback.Cause
+		sipCode int
+	}{
+		{"+15550000000", true, callback.CauseHangup, 0},
+		{"+15550000486", false, callback.CauseBusy, 486},
+		{"+15550000603", false, callback.CauseRejected, 603},
+		{"+15550000408", false, callback.CauseTimeout, 0},
+		{"+15550000200", true, callback.CauseHangup, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.to, func(t *testing.T) {
+			t.Parallel()
+			reply := `<Response><Hangup/></Response>`
+			if c.to == "+15550000200" {
+				reply = `<Response><Pause duration="60"/></Response>` // the callee hangs up first
+			}
+			app := newApp(t, map[string]string{"/answer": reply})
+			fields := callFields(app, c.to)
+			fields["callTimeout"] = 2
+			id, created := createCall(t, srv, fields)
+			conforms(t, "createCallResponse", created)
+			d := app.waitFor(t, callback.EventDisconnect, 15*time.Second)
+			disc := d.event.(*callback.Disconnect)
+			if disc.Cause != c.cause || disc.SIPResponseCode != c.sipCode || disc.CallID != id {
+				t.Errorf("disconnect: cause %s sip %d call %s; want %s %d %s", disc.Cause, disc.SIPResponseCode, disc.CallID, c.cause, c.sipCode, id)
+			}
+			wantTypes := "disconnect"
+			if c.answer {
+				wantTypes = "answer,disconnect"
+			}
+			if got := app.types(); got != wantTypes {
+				t.Errorf("webhooks %s, want %s", got, wantTypes)
+			}
+			checkHooks(t, app.got())
+			status, _, state := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+id, "", "")
+			if status != 200 || !bytes.Contains(state, []byte(`"disconnectCause":"`+string(c.cause)+`"`)) {
+				t.Errorf("GET call: %d %s", status, state)
+			}
+			conforms(t, "callState", state)
+		})
+	}
+}
+
+func TestIVRThroughRESTAndSim(t *testing.T) {
+	srv := startServer(t)
+	app := newApp(t, map[string]string{
+		"/answer": `<Response><Gather gatherUrl="/gather" maxDigits="2" firstDigitTimeout="10"><SpeakSentence>Press a key</SpeakSentence></Gather></Response>`,
+		"/gather": `<Response><Redirect redirectUrl="/bye" redirectMethod="GET"/></Response>`,
+		"/bye":    `<Response><Hangup/></Response>`,
+	})
+	id, _ := createCall(t, srv, callFields(app, "+15550000000"))
+	app.waitFor(t, callback.EventAnswer, 5*time.Second)
+	// The caller presses while the prompt plays: the digits stop it.
+	if status, _, body := rest(t, srv, "POST", "/sim/v1/calls/"+id+"/dtmf", "application/json", `{"digits":"42"}`); status != 204 {
+		t.Fatalf("sim dtmf: %d %s", status, body)
+	}
+	g := app.waitFor(t, callback.EventGather, 10*time.Second).event.(*callback.Gather)
+	if g.Digits != "42" {
+		t.Errorf("gathered %q", g.Digits)
+	}
+	r := app.waitFor(t, callback.EventRedirect, 5*time.Second)
+	if r.method != http.MethodGet || !strings.Contains(r.query, "eventType=redirect") {
+		t.Errorf("redirect by %s with query %q, want GET with the event in the query", r.method, r.query)
+	}
+	app.waitFor(t, callback.EventDisconnect, 5*time.Second)
+	if got := app.types(); got != "answer,gather,redirect,disconnect" {
+		t.Errorf("webhooks %s", got)
+	}
+	checkHooks(t, app.got())
+	status, _, events := rest(t, srv, "GET", "/sim/v1/calls/"+id+"/events", "", "")
+	if status != 200 || !bytes.Contains(events, []byte(`"kind":"attempt"`)) {
+		t.Errorf("history: %d %s", status, events)
+	}
+}
+
+func TestCallbackErrorAndFallback(t *testing.T) {
+	srv := startServer(t)
+	app := newApp(t, map[string]string{"/fallback": `<Response><Hangup/></Response>`})
+	app.status["/answer"] = 500
+	fields := callFields(app, "+15550000000")
+	fields["answerFallbackUrl"] = app.URL + "/fallback"
+	fields["fallbackUsername"], fields["fallbackPassword"] = "fb", "secret"
+	createCall(t, srv, fields)
+	d := app.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+	if d.Cause != callback.CauseHangup {
+		t.Errorf("with a working fallback the call ends %s", d.Cause)
+	}
+	for _, h := range app.got() {
+		if h.path == "/fallback" && h.auth == "" {
+			t.Error("the fallback got no credentials")
+		}
+	}
+
+	bad := newApp(t, nil)
+	bad.status["/answer"] = 503
+	createCall(t, srv, callFields(bad, "+15550000000"))
+	d = bad.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+	if d.Cause != callback.CauseCallbackError || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "503") {
+		t.Errorf("disconnect %+v", d)
+	}
+
+	invalid := newApp(t, map[string]string{"/answer": `<Response><Gather maxDigits="99"/></Response>`})
+	createCall(t, srv, callFields(invalid, "+15550000000"))
+	d = invalid.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+	if d.Cause != callback.CauseInvalidBXML || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "maxDigits") {
+		t.Errorf("disconnect %+v", d)
+	}
+}
+
+func TestUpdatesOverREST(t *testing.T) {
+	srv := startServer(t)
+	app := newApp(t, map[string]string{
+		"/answer":   `<Response><Pause duration="60"/></Response>`,
+		"/redirect": `<Response><Pause duration="60"/></Response>`,
+	})
+	id, _ := createCall(t, srv, callFields(app, "+15550000000"))
+	app.waitFor(t, callback.EventAnswer, 5*time.Second)
+	base := "/api/v2/accounts/9900000/calls/" + id
+	if s, _, b := rest(t, srv, "POST", base, "application/json", fmt.Sprintf(`{"redirectUrl":"%s/redirect","tag":"moved"}`, app.URL)); s != 200 {
+		t.Fatalf("redirect: %d %s", s, b)
+	}
+	r := app.waitFor(t, callback.EventRedirect, 5*time.Second).event.(*callback.Redirect)
+	if r.Tag == nil || *r.Tag != "moved" {
+		t.Errorf("redirect tag %v", r.Tag)
+	}
+	if s, _, b := rest(t, srv, "PUT", base+"/bxml", "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Bxml><SpeakSentence>Bye</SpeakSentence><Hangup/></Bxml>`); s != 204 {
+		t.Fatalf("PUT bxml: %d %s", s, b)
+	}
+	d := app.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+	if d.Cause != callback.CauseHangup {
+		t.Errorf("cause %s", d.Cause)
+	}
+	if s, _, b := rest(t, srv, "POST", base, "application/json", `{"state":"completed"}`); s != 409 || !bytes.Contains(b, []byte("cannot be modified")) {
+		t.Errorf("update after the end: %d %s", s, b)
+	}
+
+	// Cancel a ringing call.
+	ring := newApp(t, nil)
+	id2, _ := createCall(t, srv, callFields(ring, "+15550000408"))
+	if s, _, b := rest(t, srv, "POST", "/api/v2/accounts/9900000/calls/"+id2, "application/json", `{"state":"completed"}`); s != 200 {
+		t.Fatalf("cancel: %d %s", s, b)
+	}
+	d = ring.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+	if d.Cause != callback.CauseCancel {
+		t.Errorf("cancelled call ends %s", d.Cause)
+	}
+}
+
+func TestRESTErrors(t *testing.T) {
+	srv := startServer(t)
+	calls := "/api/v2/accounts/9900000/calls"
+	cases := []struct {
+		name, method, path, ctype, body string
+		noAuth                          bool
+		status                          int
+		want                            string
+	}{
+		{"missing fields", "POST", calls, "application/json", `{"to":"+15550000000"}`, false, 400, "Missing at least one required field"},
+		{"bad to", "POST", calls, "application/json", `{"to":"555","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"https://a.test/x"}`, false, 400, "Invalid to"},
+		{"bad url", "POST", calls, "application/json", `{"to":"+15550000000","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"ftp://a.test/x"}`, false, 400, "Invalid answerUrl: only http and https are allowed"},
+		{"bad method", "POST", calls, "application/json", `{"to":"+15550000000","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"https://a.test/x","answerMethod":"PUT"}`, false, 400, "Supported methods: [POST, GET]"},
+		{"out of range", "POST", calls, "application/json", `{"to":"+15550000000","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"https://a.test/x","callTimeout":500}`, false, 400, "callTimeout must be within the range [1, 300], but was 500"},
+		{"wrong type", "POST", calls, "application/json", `{"to":"+15550000000","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"https://a.test/x","callTimeout":"30"}`, false, 400, "Invalid callTimeout: must be a number"},
+		{"unknown field", "POST", calls, "application/json", `{"to":"+15550000000","answerURL":"x"}`, false, 400, `Unknown field \"answerURL\"`},
+		{"malformed", "POST", calls, "application/json", `{"to":`, false, 400, "Malformed JSON"},
+		{"not JSON", "POST", calls, "text/plain", `{}`, false, 415, "Content type 'text/plain' not supported"},
+		{"huge", "POST", calls, "application/json", `{"tag":"` + strings.Repeat("a", 2<<20) + `"}`, false, 413, "larger than"},
+		{"no auth", "GET", calls, "", "", true, 401, "authentication-error"},
+		{"other account", "GET", "/api/v2/accounts/123/calls", "", "", false, 403, "Access is denied"},
+		{"unknown call", "GET", calls + "/c-00000000-00000000-0000-0000-0000-000000000000", "", "", false, 404, "not found"},
+		{"method not allowed", "DELETE", calls, "", "", false, 405, "Method Not Allowed"},
+		{"unknown path", "GET", "/api/v2/nothing", "", "", false, 404, `"path":"/api/v2/nothing"`},
+		{"invalid update bxml", "PUT", calls + "/c-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml", `<Response/>`, false, 400, "want <Bxml>"},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(c.method, srv.URL()+c.path, strings.NewReader(c.body))
+		if !c.noAuth {
+			req.SetBasicAuth("dev", "dev")
+		}
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !bytes.Contains(body, []byte(c.want)) {
+			t.Errorf("%s: %d %s; want %d with %q", c.name, resp.StatusCode, body, c.status, c.want)
+		}
+		if c.status != 404 || c.name == "unknown call" {
+			if c.status >= 400 && !strings.HasPrefix(c.name, "unknown path") {
+				conforms(t, "voiceApiError", body)
+			}
+		}
+	}
+}
+
+func TestListCallsPaging(t *testing.T) {
+	srv := startServer(t)
+	app := newApp(t, map[string]string{"/answer": `<Response><Hangup/></Response>`})
+	var ids []string
+	for range 3 {
+		id, _ := createCall(t, srv, callFields(app, "+15550000486"))
+		ids = append(ids, id)
+	}
+	status, hdr, body := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls?pageSize=2", "", "")
+	if status != 200 || !strings.Contains(hdr.Get("Link"), `rel="next"`) || !bytes.Contains(body, []byte(ids[1])) || bytes.Contains(body, []byte(ids[2])) {
+		t.Fatalf("page 1: %d %s %s", status, hdr.Get("Link"), body)
+	}
+	next := strings.TrimSuffix(strings.TrimPrefix(strings.Split(hdr.Get("Link"), ";")[0], "<"), ">")
+	status, hdr, body = rest(t, srv, "GET", strings.TrimPrefix(next, srv.URL()), "", "")
+	if status != 200 || hdr.Get("Link") != "" || !bytes.Contains(body, []byte(ids[2])) {
+		t.Errorf("page 2: %d %s %s", status, hdr.Get("Link"), body)
+	}
+}

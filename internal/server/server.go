@@ -1,0 +1,171 @@
+// Package server assembles voicehook: the SQLite store, the webhook sender,
+// the simulated phones, the engine and the HTTP API, listening on one
+// address. cmd/voicehook runs it; end-to-end tests start it on port 0.
+//
+// A Server owns every goroutine it starts; Close stops them all.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/api"
+	"github.com/voicehook/voicehook/internal/delivery"
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+	"github.com/voicehook/voicehook/internal/store/sqlite"
+)
+
+// Config is the configuration of a server. The zero value of each field is
+// its documented default.
+type Config struct {
+	// Addr is where to listen; default "127.0.0.1:8080". Port 0 picks one.
+	Addr string
+	// DB is the SQLite file; default "voicehook.db". ":memory:" keeps
+	// nothing.
+	DB string
+	// AccountID, Username and Password are the one account and its Basic
+	// credentials; defaults "9900000", "dev", "dev".
+	AccountID string
+	Username  string
+	Password  string
+	// Phones add to and override the magic numbers.
+	Phones map[string]sim.Script
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultAddr      = "127.0.0.1:8080"
+	DefaultDB        = "voicehook.db"
+	DefaultAccountID = "9900000"
+	DefaultUsername  = "dev"
+	DefaultPassword  = "dev"
+)
+
+// withDefaults fills in the defaults and checks the configuration.
+func (c Config) withDefaults() (Config, error) {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DB == "" {
+		c.DB = DefaultDB
+	}
+	if c.AccountID == "" {
+		c.AccountID = DefaultAccountID
+	}
+	if c.Username == "" {
+		c.Username = DefaultUsername
+	}
+	if c.Password == "" {
+		c.Password = DefaultPassword
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return c, fmt.Errorf("address %q: %w", c.Addr, err)
+	}
+	if c.Username == DefaultUsername && c.Password == DefaultPassword && !isLoopback(host) {
+		return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Server is a running voicehook.
+type Server struct {
+	cfg    Config
+	ln     net.Listener
+	http   *http.Server
+	store  *sqlite.Store
+	sender *delivery.Sender
+	engine *engine.Engine
+	net    *sim.Network
+	served chan error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start opens the store, ends the calls a previous run left live, and
+// starts serving. It returns once the server accepts requests.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	store, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, ln: ln, store: store, served: make(chan error, 1)}
+	base := s.URL() + "/api/v2"
+	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger})
+	s.net = sim.New(engine.RealClock{}, cfg.Phones)
+	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
+		Network: s.net, Logger: cfg.Logger, BaseURL: base})
+	if err == nil {
+		err = s.engine.Start(ctx)
+	}
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, AccountID: cfg.AccountID,
+		Username: cfg.Username, Password: cfg.Password, BaseURL: base, Logger: cfg.Logger})
+	mux := http.NewServeMux()
+	mux.Handle("/demo/", demoApp())
+	mux.Handle("/", handler)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	go func() { s.served <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+// URL is the server's base URL, "http://127.0.0.1:8080".
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Network returns the simulated phone network.
+func (s *Server) Network() *sim.Network { return s.net }
+
+// Close stops the server: no new requests, then the engine (live calls stay
+// live in the store, for the next Start to end), pending webhooks until ctx
+// ends, and the store. Calling it again returns the first result.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		errHTTP := s.http.Shutdown(ctx)
+		errEngine := s.engine.Shutdown(ctx)
+		errSender := s.sender.Close(ctx)
+		errStore := s.store.Close()
+		errServe := <-s.served
+		if errors.Is(errServe, http.ErrServerClosed) {
+			errServe = nil
+		}
+		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe)
+	})
+	return s.closeErr
+}

@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/voicehook/voicehook/internal/engine"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// insertHistory appends an entry to a call's history: its seq follows the
+// call's last. The subquery and the insert are one statement, run under
+// SQLite's write lock, so no other writer (of this process or another) can
+// take the same seq.
+const insertHistory = `INSERT INTO history (call_id, seq, time, kind, summary, detail)
+VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE call_id = ?), ?, ?, ?, ?)`
+
+// selectHistory reads a call's history.
+const selectHistory = "SELECT time, kind, summary, detail FROM history WHERE call_id = ? ORDER BY seq"
+
+// AppendHistory adds entries to calls' histories, in order, all or none.
+// Every call must have been saved: otherwise the error wraps
+// engine.ErrNotFound.
+func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	args := make([][]any, len(entries))
+	for i, e := range entries {
+		t, err := timeArg(e.Time)
+		if err != nil {
+			return fmt.Errorf("sqlite: append history of call %s: time: %w", e.CallID, err)
+		}
+		args[i] = []any{e.CallID, e.CallID, t, e.Kind, e.Summary, e.Detail}
+	}
+
+	if len(entries) == 1 {
+		if _, err := s.stmtAppend.ExecContext(ctx, args[0]...); err != nil {
+			return historyError(entries[0].CallID, err)
+		}
+		return nil
+	}
+
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: append history: %w", err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	stmt := tx.StmtContext(ctx, s.stmtAppend)
+	for i, a := range args {
+		if _, err := stmt.ExecContext(ctx, a...); err != nil {
+			return historyError(entries[i].CallID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: append history: %w", err)
+	}
+	return nil
+}
+
+// historyError describes a failed insert into callID's history. A foreign
+// key violation means the call is unknown.
+func historyError(callID string, err error) error {
+	var se *msqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		err = engine.ErrNotFound
+	}
+	return fmt.Errorf("sqlite: append history of call %s: %w", callID, err)
+}
+
+// History returns a call's history in the order it was appended: empty
+// for a call without one, an error wrapping engine.ErrNotFound for an
+// unknown call.
+func (s *Store) History(ctx context.Context, callID string) ([]engine.HistoryEntry, error) {
+	entries, err := s.history(ctx, callID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history of call %s: %w", callID, err)
+	}
+	return entries, nil
+}
+
+func (s *Store) history(ctx context.Context, callID string) ([]engine.HistoryEntry, error) {
+	rows, err := s.stmtHistory.QueryContext(ctx, callID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	entries := []engine.HistoryEntry{}
+	for rows.Next() {
+		e := engine.HistoryEntry{CallID: callID}
+		var t sql.NullInt64
+		if err := rows.Scan(&t, &e.Kind, &e.Summary, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.Time = timeOf(t)
+		entries = append(entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(entries) > 0 {
+		return entries, nil
+	}
+	var one int
+	err = s.read.QueryRowContext(ctx, "SELECT 1 FROM calls WHERE call_id = ?", callID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, engine.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
