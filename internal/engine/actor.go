@@ -28,6 +28,10 @@ type actor struct {
 	// actions; they run before the next inbox event.
 	pending  []event
 	finished bool
+	// The writes of one event, flushed together when it has been handled:
+	// one SaveCall and one AppendHistory instead of one per action.
+	dirty   bool
+	entries []HistoryEntry
 }
 
 // post delivers an event to the actor. It reports false if the call has
@@ -72,6 +76,33 @@ func (a *actor) handle(ev event) {
 			ev, a.pending = a.pending[0], a.pending[1:]
 		}
 	}
+	a.flush()
+}
+
+// flush writes what the last event changed: the call record and its history.
+func (a *actor) flush() {
+	ctx := a.e.ctx
+	if a.dirty {
+		a.dirty = false
+		c := a.st.call
+		if err := a.e.cfg.Store.SaveCall(ctx, &c); err != nil {
+			a.log.Error("save call", "err", err)
+		}
+	}
+	if len(a.entries) > 0 {
+		if err := a.e.cfg.Store.AppendHistory(ctx, a.entries...); err != nil {
+			a.log.Error("append history", "err", err)
+		}
+		a.entries = a.entries[:0]
+	}
+}
+
+// record queues a history entry for the next flush, and logs it.
+func (a *actor) record(entries ...HistoryEntry) {
+	for _, e := range entries {
+		a.log.Info(e.Summary, "kind", e.Kind)
+	}
+	a.entries = append(a.entries, entries...)
 }
 
 func (a *actor) do(act action) {
@@ -126,18 +157,14 @@ func (a *actor) do(act action) {
 			delete(a.timers, act.id)
 		}
 	case actSave:
-		c := a.st.call
-		if err := a.e.cfg.Store.SaveCall(ctx, &c); err != nil {
-			a.log.Error("save call", "err", err)
-		}
+		a.dirty = true
 	case actHistory:
-		a.log.Info(act.e.Summary, "kind", act.e.Kind)
-		if err := a.e.cfg.Store.AppendHistory(ctx, act.e); err != nil {
-			a.log.Error("append history", "err", err)
-		}
+		a.record(act.e)
 	case actReply:
 		act.to <- act.err
 	case actDone:
+		// The call's last writes land before anyone can see it gone.
+		a.flush()
 		a.finished = true
 		a.e.mu.Lock()
 		delete(a.e.live, a.st.call.CallID)
@@ -157,11 +184,7 @@ func (a *actor) history(kind, summary string, ev callback.Event) {
 	if ev != nil {
 		detail, _ = callback.Encode(ev)
 	}
-	entry := HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: kind, Summary: summary, Detail: detail}
-	a.log.Info(summary, "kind", kind)
-	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, entry); err != nil {
-		a.log.Error("append history", "err", err)
-	}
+	a.record(HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: kind, Summary: summary, Detail: detail})
 }
 
 func (a *actor) recordAttempts(r evReply) {
@@ -173,13 +196,7 @@ func (a *actor) recordAttempts(r evReply) {
 	if len(attempts) == 0 {
 		return
 	}
-	entries := attemptEntries(a.st.call.CallID, attempts)
-	for _, e := range entries {
-		a.log.Info(e.Summary, "kind", e.Kind)
-	}
-	if err := a.e.cfg.Store.AppendHistory(a.e.ctx, entries...); err != nil {
-		a.log.Error("append history", "err", err)
-	}
+	a.record(attemptEntries(a.st.call.CallID, attempts)...)
 }
 
 // attemptEntries describes delivery attempts as history.

@@ -60,7 +60,11 @@ func (s *Store) SaveCall(ctx context.Context, c *engine.Call) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: save call %s: %w", c.CallID, err)
 	}
-	if _, err := s.stmtSave.ExecContext(ctx, args...); err != nil {
+	err = s.do(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Stmt(s.stmtSave).Exec(args...)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("sqlite: save call %s: %w", c.CallID, err)
 	}
 	return nil

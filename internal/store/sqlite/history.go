@@ -37,25 +37,21 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntr
 		args[i] = []any{e.CallID, e.CallID, t, e.Kind, e.Summary, e.Detail}
 	}
 
-	if len(entries) == 1 {
-		if _, err := s.stmtAppend.ExecContext(ctx, args[0]...); err != nil {
-			return historyError(entries[0].CallID, err)
+	failed := -1
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		stmt := tx.Stmt(s.stmtAppend)
+		for i, a := range args {
+			if _, err := stmt.Exec(a...); err != nil {
+				failed = i
+				return err
+			}
 		}
 		return nil
-	}
-
-	tx, err := s.write.BeginTx(ctx, nil)
+	})
 	if err != nil {
-		return fmt.Errorf("sqlite: append history: %w", err)
-	}
-	defer tx.Rollback() // after Commit, a no-op
-	stmt := tx.StmtContext(ctx, s.stmtAppend)
-	for i, a := range args {
-		if _, err := stmt.ExecContext(ctx, a...); err != nil {
-			return historyError(entries[i].CallID, err)
+		if failed >= 0 {
+			return historyError(entries[failed].CallID, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: append history: %w", err)
 	}
 	return nil

@@ -58,6 +58,8 @@ type Store struct {
 	// Statements prepared once, on write or read: parsing the upsert of a
 	// call costs as much as running it.
 	stmtSave, stmtAppend *sql.Stmt
+	// w is the group-commit writer that owns the writing connection.
+	w                    *writer
 	stmtGet, stmtHistory *sql.Stmt
 
 	closeOnce sync.Once
@@ -98,6 +100,7 @@ func openMemory(ctx context.Context) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", Memory, err)
 	}
+	s.startWriter()
 	return s, nil
 }
 
@@ -149,6 +152,7 @@ func openFile(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	s.startWriter()
 	return s, nil
 }
 
@@ -216,6 +220,9 @@ func (s *Store) prepare(ctx context.Context) error {
 // result. Operations in progress may fail.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.w != nil {
+			s.stopWriter()
+		}
 		var errs []error
 		for _, stmt := range []*sql.Stmt{s.stmtSave, s.stmtAppend, s.stmtGet, s.stmtHistory} {
 			if stmt != nil {

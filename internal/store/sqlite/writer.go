@@ -1,0 +1,146 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Group commit. Every write goes through one goroutine that owns the
+// writing connection: it takes the writes waiting, runs up to maxBatch of
+// them in one transaction, each under its own savepoint (a write that fails
+// is rolled back alone), commits once, and answers every caller. Under load
+// many calls' writes share a commit, which is what a commit costs; alone, a
+// write costs one handoff more than it did. Callers still wait for their
+// commit, so a write that returned is on disk.
+
+// maxBatch caps the writes of one transaction.
+const maxBatch = 256
+
+// errClosed is returned for writes after Close.
+var errClosed = errors.New("sqlite: store closed")
+
+// write is one queued write.
+type write struct {
+	run  func(tx *sql.Tx) error
+	done chan error
+}
+
+// writer is the group-commit loop's state.
+type writer struct {
+	queue chan write
+	quit  chan struct{}
+	ended chan struct{}
+	// mu orders sends against Close: senders hold it shared while they
+	// queue, Close takes it to stop intake, so no write is queued unseen.
+	mu     sync.RWMutex
+	closed bool
+}
+
+func (s *Store) startWriter() {
+	s.w = &writer{queue: make(chan write, maxBatch), quit: make(chan struct{}), ended: make(chan struct{})}
+	go s.writeLoop()
+}
+
+// do queues run and waits for its transaction to commit. run must use only
+// the transaction it is given.
+func (s *Store) do(ctx context.Context, run func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err // a cancelled write does nothing
+	}
+	w := write{run: run, done: make(chan error, 1)}
+	s.w.mu.RLock()
+	if s.w.closed {
+		s.w.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.w.queue <- w:
+	case <-ctx.Done():
+		s.w.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.w.mu.RUnlock()
+	// Once queued, the write happens: wait for the truth, not the context.
+	return <-w.done
+}
+
+func (s *Store) writeLoop() {
+	defer close(s.w.ended)
+	batch := make([]write, 0, maxBatch)
+	for {
+		select {
+		case first := <-s.w.queue:
+			batch = append(batch[:0], first)
+		case <-s.w.quit:
+			// Close has stopped intake: finish what was queued.
+			for {
+				select {
+				case w := <-s.w.queue:
+					s.commit([]write{w})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case w := <-s.w.queue:
+				batch = append(batch, w)
+			default:
+				break more
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction and answers each write.
+func (s *Store) commit(batch []write) {
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		for _, w := range batch {
+			w.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	for i, w := range batch {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			results[i] = err
+			continue
+		}
+		if err := w.run(tx); err != nil {
+			results[i] = err
+			_, _ = tx.ExecContext(ctx, "ROLLBACK TO w")
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil && results[i] == nil {
+			results[i] = err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range results {
+			if results[i] == nil {
+				results[i] = fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+	for i, w := range batch {
+		w.done <- results[i]
+	}
+}
+
+// stopWriter stops intake, lets the loop finish what was queued, and waits.
+func (s *Store) stopWriter() {
+	s.w.mu.Lock()
+	if !s.w.closed {
+		s.w.closed = true
+		close(s.w.quit)
+	}
+	s.w.mu.Unlock()
+	<-s.w.ended
+}
