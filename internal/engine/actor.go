@@ -24,6 +24,7 @@ type actor struct {
 	done   chan struct{} // closed when the actor ends
 	line   Line
 	timers map[int]Timer
+	out    *outbox // the call's asynchronous webhooks, in order
 	// pending holds events the actor raised itself while performing
 	// actions; they run before the next inbox event.
 	pending  []event
@@ -135,19 +136,7 @@ func (a *actor) do(act action) {
 		}()
 	case actNotify:
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
-		callID := a.st.call.CallID
-		store, log := a.e.cfg.Store, a.log
-		err := a.e.cfg.Sender.Notify(ctx, act.w, func(attempts []Attempt) {
-			// The call may be gone by now: write straight to the store.
-			entries := attemptEntries(callID, attempts)
-			for _, e := range entries {
-				log.Info(e.Summary, "kind", e.Kind)
-			}
-			_ = store.AppendHistory(ctx, entries...)
-		})
-		if err != nil {
-			a.log.Error("queue webhook", "event", act.w.Event.Type(), "err", err)
-		}
+		a.out.push(act.w)
 	case actTimer:
 		id := act.id
 		a.timers[id] = a.e.cfg.Clock.AfterFunc(act.d, func() { a.post(evTimer{id}) })

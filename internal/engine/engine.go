@@ -230,6 +230,7 @@ func (e *Engine) spawn(c *Call, first event) {
 		timers: map[int]Timer{},
 	}
 	a.log = e.log.With("call_id", c.CallID)
+	a.out = &outbox{e: e, callID: c.CallID}
 	e.mu.Lock()
 	e.live[c.CallID] = a
 	e.mu.Unlock()

@@ -102,6 +102,8 @@ type app struct {
 	mu     sync.Mutex
 	got    []delivered
 	handle func(ev callback.Event, t engine.Target) (string, error)
+	// slow, if set, is how long delivering an asynchronous webhook takes.
+	slow func(ev callback.Event) time.Duration
 }
 
 func (a *app) record(w engine.Webhook) {
@@ -120,10 +122,20 @@ func (a *app) Send(_ context.Context, w engine.Webhook) (engine.Reply, error) {
 }
 
 func (a *app) Notify(_ context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
-	a.record(w)
-	if done != nil {
-		done(nil)
+	if a.slow == nil {
+		a.record(w)
+		if done != nil {
+			done(nil)
+		}
+		return nil
 	}
+	go func() {
+		time.Sleep(a.slow(w.Event))
+		a.record(w)
+		if done != nil {
+			done(nil)
+		}
+	}()
 	return nil
 }
 
@@ -331,4 +343,26 @@ func TestCallScenarios(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestDisconnectIsAlwaysLast: the call's asynchronous webhooks go out in
+// order, so a slow dtmf delivery still lands before the disconnect.
+func TestDisconnectIsAlwaysLast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, map[string]sim.Script{"+1555": {Digits: "5"}},
+			replies(map[string]string{"https://app.test/answer": `<Response><StartGather dtmfUrl="/dtmf"/><Pause duration="0.5"/></Response>`}))
+		h.app.slow = func(ev callback.Event) time.Duration {
+			if ev.Type() == callback.EventDTMF {
+				return 3 * time.Second
+			}
+			return 0
+		}
+		defer h.close()
+		h.call("+1555", nil)
+		h.settle(time.Hour)
+		time.Sleep(10 * time.Second)
+		if got := summary(h.app.events()); got != "answer@1s\ndtmf@4.3s digit=5\ndisconnect@4.3s cause=hangup\n" {
+			t.Errorf("webhooks:\n%s", got)
+		}
+	})
 }
