@@ -68,6 +68,7 @@ func benchServer(b *testing.B) *server.Server {
 // a second (0: as fast as possible).
 func placeCalls(b *testing.B, srv *server.Server, app *benchApp, n, workers int, rate float64) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	defer client.CloseIdleConnections()
 	body := fmt.Sprintf(`{"from":"+15551112222","to":"+15559990000","applicationId":"%s","answerUrl":"%s/answer","disconnectUrl":"%s/disconnect"}`,
 		appID, app.URL, app.URL)
 	var next atomic.Int64
