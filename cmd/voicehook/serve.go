@@ -11,14 +11,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
 // serveFlags are the flags of `voicehook serve`. Each can also be set with
 // an environment variable, which the flag overrides.
 type serveFlags struct {
-	addr, db, account, username, password string
-	quiet                                 bool
+	addr, db, account, username, password, phones string
+	quiet                                         bool
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -38,6 +39,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.account, "account-id", env("VOICEHOOK_ACCOUNT_ID", server.DefaultAccountID), "the account id (env VOICEHOOK_ACCOUNT_ID)")
 	fs.StringVar(&f.username, "username", env("VOICEHOOK_USERNAME", server.DefaultUsername), "Basic auth user of the REST API (env VOICEHOOK_USERNAME)")
 	fs.StringVar(&f.password, "password", env("VOICEHOOK_PASSWORD", server.DefaultPassword), "Basic auth password of the REST API (env VOICEHOOK_PASSWORD)")
+	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
@@ -51,8 +53,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var phones map[string]sim.Script
+	if f.phones != "" {
+		file, err := os.Open(f.phones)
+		if err != nil {
+			fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
+			return 1
+		}
+		phones, err = sim.LoadScenario(file)
+		file.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "voicehook serve: %s: %v\n", f.phones, err)
+			return 1
+		}
+	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account,
-		Username: f.username, Password: f.password, Logger: logger})
+		Username: f.username, Password: f.password, Phones: phones, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -85,7 +101,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  account    %s\n", cfg.AccountID)
 	fmt.Fprintf(w, "  user       %s / %s\n", cfg.Username, maskedPassword(cfg))
 	fmt.Fprintf(w, "  database   %s\n\n", cfg.DB)
-	fmt.Fprintf(w, "Simulated phones (any other number answers after 1 s and stays):\n")
+	fmt.Fprintf(w, "Simulated phones (any other number rings 1 s, answers and stays):\n")
 	for _, n := range srv.Network().Numbers() {
 		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -111,5 +112,29 @@ func TestServeFlagsFromEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "account    5551234") {
 		t.Errorf("the account from the environment is not used:\n%s", stdout.String())
+	}
+}
+
+func TestServePhonesFile(t *testing.T) {
+	dir := t.TempDir()
+	good := dir + "/phones.yaml"
+	if err := os.WriteFile(good, []byte("phones:\n  \"+15551230001\":\n    outcome: decline\n    note: Alice never picks up\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--phones", good}, &stdout, &stderr,
+		func(*server.Server) { cancel() })
+	if code != 0 || !strings.Contains(stdout.String(), "+15551230001   Alice never picks up") {
+		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	bad := dir + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("phones:\n  \"+1555\":\n    outcome: sometimes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr = syncBuffer{}
+	code = serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--phones", bad}, &stdout, &stderr, nil)
+	if code != 1 || !strings.Contains(stderr.String(), `bad.yaml: scenario: phone +1555: outcome "sometimes"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }

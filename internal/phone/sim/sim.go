@@ -46,6 +46,9 @@ type Script struct {
 	// DigitDelay is the wait before the first digit and between digits.
 	// Zero means DefaultDigitDelay.
 	DigitDelay time.Duration
+	// Says is what the callee says when answered; recordings and machine
+	// detection will use it.
+	Says string
 	// Note describes the phone, for the server's banner.
 	Note string
 }

@@ -1,0 +1,155 @@
+package sim_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// recorder collects a line's events with the virtual time they came at.
+type recorder struct {
+	start time.Time
+	mu    sync.Mutex
+	got   []string
+}
+
+func (r *recorder) notify(ev engine.PhoneEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := map[engine.PhoneEventKind]string{engine.PhoneRinging: "ringing", engine.PhoneAnswered: "answered",
+		engine.PhoneBusy: "busy", engine.PhoneRejected: "rejected", engine.PhoneHungUp: "hungup", engine.PhoneDigit: "digit"}[ev.Kind]
+	s := fmt.Sprintf("%s@%gs", name, time.Since(r.start).Seconds())
+	if ev.Kind == engine.PhoneDigit {
+		s += "=" + string(ev.Digit)
+	}
+	if ev.SIPCode != 0 {
+		s += fmt.Sprintf(" sip=%d", ev.SIPCode)
+	}
+	r.got = append(r.got, s)
+}
+
+func (r *recorder) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.got, " ")
+}
+
+func TestMagicNumbers(t *testing.T) {
+	cases := map[string]string{
+		"+15550000000": "ringing@0s answered@1s",
+		"+14155550199": "ringing@0s answered@1s",
+		"+15550000486": "busy@0.5s sip=486",
+		"+15550000603": "ringing@0s rejected@1s sip=603",
+		"+15550000408": "ringing@0s",
+		"+15550000200": "ringing@0s answered@1s hungup@6s",
+	}
+	for number, want := range cases {
+		t.Run(number, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := sim.New(engine.RealClock{}, nil)
+				r := &recorder{start: time.Now()}
+				if _, err := n.Dial(engine.Dial{CallID: "c-1", To: number}, r.notify); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Minute)
+				if got := r.String(); got != want {
+					t.Errorf("events %q, want %q", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestDigitsAndHangups(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{
+			"+1555": {Digits: "12", DigitsAfter: time.Second, GatherDigits: "9", DigitDelay: 100 * time.Millisecond},
+		})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		if err := n.Press("c-1", "5"); err == nil {
+			t.Error("pressing before the answer succeeded")
+		}
+		time.Sleep(3 * time.Second)
+		line.Listening()
+		time.Sleep(time.Second)
+		if err := n.Press("c-1", "7"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		if err := n.HangUp("c-1"); err != nil {
+			t.Fatal(err)
+		}
+		want := "ringing@0s answered@1s digit@2.1s=1 digit@2.2s=2 digit@3.1s=9 digit@4.1s=7 hungup@5s"
+		if got := r.String(); got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+		if err := n.HangUp("c-1"); !errors.Is(err, sim.ErrNoCall) {
+			t.Errorf("second hang-up: %v", err)
+		}
+	})
+}
+
+func TestEngineHangupStopsTheScript(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, nil)
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+15550000200"}, r.notify)
+		time.Sleep(2 * time.Second)
+		line.Hangup()
+		time.Sleep(time.Minute)
+		if got := r.String(); got != "ringing@0s answered@1s" {
+			t.Errorf("events after our hang-up: %q", got)
+		}
+	})
+}
+
+func TestLoadScenario(t *testing.T) {
+	scripts, err := sim.LoadScenario(strings.NewReader(`
+phones:
+  "+15551230001":
+    outcome: answer
+    ring: 2.5
+    hangupAfter: 30s
+    gatherDigits: "42#"
+    says: Hello, Alice speaking
+    note: Alice's desk
+  "sip:bob@pbx.example.com":
+    outcome: busy
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := scripts["+15551230001"]
+	if a.Outcome != sim.Answer || a.Ring != 2500*time.Millisecond || a.HangupAfter != 30*time.Second ||
+		a.GatherDigits != "42#" || a.Says != "Hello, Alice speaking" || a.Note != "Alice's desk" {
+		t.Errorf("script %+v", a)
+	}
+	if b := scripts["sip:bob@pbx.example.com"]; b.Outcome != sim.Busy || b.Note != "busy" {
+		t.Errorf("script %+v", b)
+	}
+	for in, want := range map[string]string{
+		"":           "the file is empty",
+		"phones: {}": "no phones",
+		"phones:\n  \"+1555\":\n    outcome: maybe":         `outcome "maybe": want answer, busy, decline or no-answer`,
+		"phones:\n  \"5551234\":\n    outcome: busy":        `phone "5551234": not an E.164 number or SIP URI`,
+		"phones:\n  \"+1555\":\n    ring: soon":             `line 3: "soon" is not a duration`,
+		"phones:\n  \"+1555\":\n    ring: -1":               `duration -1 is negative`,
+		"phones:\n  \"+1555\":\n    rings: 2s":              "field rings not found",
+		"phones:\n  \"+1555\":\n    digits: \"12x\"":        `digits "12x": want 0-9`,
+		"phones:\n  \"+1555\": [1, 2]":                      "cannot unmarshal",
+		"phones:\n  \"+1555\":\n    outcome: answer\n  bad": "line",
+	} {
+		_, err := sim.LoadScenario(strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadScenario(%q) = %v, want an error saying %q", in, err, want)
+		}
+	}
+}
