@@ -137,6 +137,22 @@ func (a *actor) do(act action) {
 	case actNotify:
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
 		a.out.push(act.w)
+	case actMeasure:
+		media := a.e.cfg.Media
+		a.e.wg.Add(1)
+		go func() {
+			defer a.e.wg.Done()
+			var total time.Duration
+			for _, f := range act.files {
+				d, err := media.AudioLength(ctx, f.URL, f.Username, f.Password)
+				if err != nil {
+					a.post(evMeasured{id: act.id, err: err})
+					return
+				}
+				total += d
+			}
+			a.post(evMeasured{id: act.id, length: total})
+		}()
 	case actTimer:
 		id := act.id
 		a.timers[id] = a.e.cfg.Clock.AfterFunc(act.d, func() { a.post(evTimer{id}) })

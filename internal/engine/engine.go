@@ -31,6 +31,9 @@ type Config struct {
 	Store   Store
 	Sender  Sender
 	Network Network
+	// Media measures PlayAudio files; nil counts each playable file as
+	// 3 seconds without fetching it.
+	Media Media
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// BaseURL is the REST API's base, such as "http://127.0.0.1:8080/api/v2";
@@ -224,7 +227,7 @@ func (e *Engine) Live() int {
 func (e *Engine) spawn(c *Call, first event) {
 	a := &actor{
 		e:      e,
-		st:     callState{call: *c, callURL: e.callURL(c)},
+		st:     callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil},
 		inbox:  make(chan event, inboxSize),
 		done:   make(chan struct{}),
 		timers: map[int]Timer{},

@@ -154,11 +154,15 @@ type harness struct {
 	net   *sim.Network
 }
 
-func newHarness(t *testing.T, scripts map[string]sim.Script, handle func(callback.Event, engine.Target) (string, error)) *harness {
+func newHarness(t *testing.T, scripts map[string]sim.Script, handle func(callback.Event, engine.Target) (string, error), media ...engine.Media) *harness {
 	h := &harness{t: t, store: newMemStore(), app: &app{start: time.Now(), handle: handle}}
 	h.net = sim.New(engine.RealClock{}, scripts)
-	eng, err := engine.New(engine.Config{Clock: engine.RealClock{}, Store: h.store, Sender: h.app, Network: h.net,
-		BaseURL: "http://voicehook.test/api/v2"})
+	cfg := engine.Config{Clock: engine.RealClock{}, Store: h.store, Sender: h.app, Network: h.net,
+		BaseURL: "http://voicehook.test/api/v2"}
+	if len(media) > 0 {
+		cfg.Media = media[0]
+	}
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,4 +369,41 @@ func TestDisconnectIsAlwaysLast(t *testing.T) {
 			t.Errorf("webhooks:\n%s", got)
 		}
 	})
+}
+
+// fakeMedia knows the length of a few audio files; fetching one takes 100 ms.
+type fakeMedia map[string]time.Duration
+
+func (m fakeMedia) AudioLength(_ context.Context, url, user, pass string) (time.Duration, error) {
+	time.Sleep(100 * time.Millisecond)
+	d, ok := m[url]
+	if !ok {
+		return 0, fmt.Errorf("GET %s: 404 Not Found", url)
+	}
+	return d, nil
+}
+
+func TestPlayAudioLengths(t *testing.T) {
+	media := fakeMedia{"https://app.test/hold.wav": 10 * time.Second, "https://app.test/menu.mp3": 4 * time.Second}
+	cases := []struct{ name, answer, want string }{
+		{"plays as long as the file", `<Response><PlayAudio>/hold.wav</PlayAudio></Response>`,
+			"answer@1s\ndisconnect@11.1s cause=hangup\n"},
+		{"a file that cannot be fetched", `<Response><PlayAudio>/missing.wav</PlayAudio></Response>`,
+			"answer@1s\ndisconnect@1.1s cause=application-error\n"},
+		{"gather prompts are measured first", `<Response><Gather gatherUrl="/g" firstDigitTimeout="2"><PlayAudio>/menu.mp3</PlayAudio></Gather></Response>`,
+			"answer@1s\ngather@7.1s digits=\"\" term=\"\"\ndisconnect@7.1s cause=hangup\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, nil, replies(map[string]string{"https://app.test/answer": c.answer, "https://app.test/g": hangup}), media)
+				defer h.close()
+				h.call("+15550000000", func(c *engine.Call) { c.AnswerURL = "https://app.test/answer" })
+				h.settle(time.Hour)
+				if got := summary(h.app.events()); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+			})
+		})
+	}
 }

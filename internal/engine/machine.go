@@ -44,6 +44,12 @@ type (
 	}
 	// evRecover ends a call that was live when the engine last stopped.
 	evRecover struct{}
+	// evMeasured is the length of the audio files of actMeasure.
+	evMeasured struct {
+		id     int
+		length time.Duration
+		err    error
+	}
 )
 
 func (evStart) isEvent()      {}
@@ -53,6 +59,7 @@ func (evReply) isEvent()      {}
 func (evUpdate) isEvent()     {}
 func (evUpdateBXML) isEvent() {}
 func (evRecover) isEvent()    {}
+func (evMeasured) isEvent()   {}
 
 // action is something the actor must do.
 type action interface{ isAction() }
@@ -86,6 +93,11 @@ type (
 	}
 	// actDone ends the actor.
 	actDone struct{}
+	// actMeasure measures audio files; the total comes back as evMeasured.
+	actMeasure struct {
+		id    int
+		files []*bxml.PlayAudio
+	}
 )
 
 func (actDial) isAction()        {}
@@ -99,6 +111,7 @@ func (actSave) isAction()        {}
 func (actHistory) isAction()     {}
 func (actReply) isAction()       {}
 func (actDone) isAction()        {}
+func (actMeasure) isAction()     {}
 
 // waitKind is what a call is waiting for.
 type waitKind int
@@ -109,6 +122,7 @@ const (
 	waitWebhook           // a synchronous webhook is out
 	waitTimer             // a verb takes time: Pause, Ring, SpeakSentence, PlayAudio, SendDtmf
 	waitGather            // a Gather: prompts, then digits
+	waitMedia             // audio files are being measured
 	waitFinished          // the call has ended
 )
 
@@ -129,6 +143,10 @@ type callState struct {
 
 	gather      *gatherState
 	startGather *bxml.StartGather // digits are reported while set
+	// media is set when audio files are measured (Config.Media); without
+	// it a playable file counts as defaultAudioLength.
+	media   bool
+	measure int // the pending measurement, 0 if none
 }
 
 // gatherState is a Gather in progress.
@@ -176,6 +194,12 @@ func next(s *callState, ev event, now time.Time) []action {
 		}
 		s.webhook = 0
 		return s.replied(ev.reply, ev.err, now)
+	case evMeasured:
+		if ev.id != s.measure {
+			return nil
+		}
+		s.measure = 0
+		return s.measured(ev.length, ev.err, now)
 	case evUpdate:
 		return s.update(ev, now)
 	case evUpdateBXML:
@@ -313,6 +337,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 func (s *callState) stopVerb() []action {
 	acts := s.cancelTimer()
 	s.webhook = 0
+	s.measure = 0
 	s.gather = nil
 	s.doc, s.pc = nil, 0
 	s.wait = waitNothing
@@ -344,6 +369,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 		acts = append(acts, actHangupLine{})
 	}
 	s.webhook = 0
+	s.measure = 0
 	s.gather = nil
 	s.wait = waitFinished
 	s.call.State = StateDisconnected

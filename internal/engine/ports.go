@@ -249,3 +249,12 @@ type Line interface {
 	// started): a scripted phone may press keys then.
 	Listening()
 }
+
+// Media measures the audio files PlayAudio plays.
+type Media interface {
+	// AudioLength fetches the file at url, with Basic credentials when
+	// username is set, and returns how long it plays. Its error says why it
+	// cannot be played (an unsupported format, a failed fetch); the call
+	// then ends with application-error.
+	AudioLength(ctx context.Context, url, username, password string) (time.Duration, error)
+}

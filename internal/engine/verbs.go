@@ -53,11 +53,7 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.SpeakSentence:
 		return s.sleep(speechLength(v)), true
 	case *bxml.PlayAudio:
-		d, err := audioLength(v.URL)
-		if err != nil {
-			return s.end(now, callback.CauseApplicationError, err.Error(), 0, false), true
-		}
-		return s.sleep(d), true
+		return s.playAudio([]*bxml.PlayAudio{v}, now), true
 	case *bxml.SendDtmf:
 		return s.sleep(dtmfLength(v)), true
 	case *bxml.Tag:
@@ -103,18 +99,57 @@ func (s *callState) startGatherVerb(v *bxml.Gather, now time.Time) []action {
 	s.applyTag(v.Tag)
 	s.gather = &gatherState{verb: v}
 	s.wait = waitGather
-	acts := []action{actListening{}}
-	var prompts time.Duration
+	var files []*bxml.PlayAudio
 	for _, p := range v.Prompts {
-		switch p := p.(type) {
-		case *bxml.SpeakSentence:
+		if p, ok := p.(*bxml.PlayAudio); ok {
+			files = append(files, p)
+		}
+	}
+	if len(files) > 0 {
+		// Measure the audio prompts first; the Gather goes on in measured.
+		return s.playAudio(files, now)
+	}
+	return s.promptGather(0, now)
+}
+
+// playAudio measures audio files: a PlayAudio verb's, or a Gather's prompts.
+func (s *callState) playAudio(files []*bxml.PlayAudio, now time.Time) []action {
+	for _, f := range files {
+		if err := checkAudioName(f.URL); err != nil {
+			return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
+		}
+	}
+	if !s.media {
+		return s.measured(time.Duration(len(files))*defaultAudioLength, nil, now)
+	}
+	if s.gather == nil {
+		s.wait = waitMedia
+	}
+	s.measure = s.nextID()
+	return []action{actMeasure{s.measure, files}}
+}
+
+// measured goes on once audio files are measured: the PlayAudio plays, or
+// the Gather's prompts start.
+func (s *callState) measured(length time.Duration, err error, now time.Time) []action {
+	if err != nil {
+		return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
+	}
+	if s.gather != nil && s.wait == waitGather {
+		return s.promptGather(length, now)
+	}
+	return s.sleep(length)
+}
+
+// promptGather plays a Gather's prompts (audio already measured at audio),
+// then waits for digits.
+func (s *callState) promptGather(audio time.Duration, now time.Time) []action {
+	v := s.gather.verb
+	acts := []action{actListening{}}
+	prompts := audio
+	for _, p := range v.Prompts {
+		if p, ok := p.(*bxml.SpeakSentence); ok {
 			prompts += speechLength(p)
-		case *bxml.PlayAudio:
-			d, err := audioLength(p.URL)
-			if err != nil {
-				return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
-			}
-			prompts += d
 		}
 	}
 	prompts *= time.Duration(max(v.RepeatCount, 1))
@@ -143,6 +178,9 @@ func (s *callState) digit(d byte, now time.Time) []action {
 		return nil
 	}
 	if g := s.gather; g != nil && s.wait == waitGather {
+		if s.measure != 0 {
+			return nil // the prompts are not playing yet
+		}
 		digit := string(d)
 		if g.verb.TerminatingDigits != "" && strings.Contains(g.verb.TerminatingDigits, digit) {
 			g.terminator = digit
@@ -214,17 +252,19 @@ func stripTags(s string) string {
 // as wav, as Bandwidth does.
 var unsupportedAudio = map[string]bool{".ogg": true, ".oga": true, ".opus": true, ".flac": true, ".aac": true, ".m4a": true, ".wma": true, ".webm": true}
 
-// audioLength is how long an audio file plays. Until media fetching
-// arrives, a playable file counts as 3 seconds.
-func audioLength(url string) (time.Duration, error) {
+// defaultAudioLength is how long a file plays when no Media measures it.
+const defaultAudioLength = 3 * time.Second
+
+// checkAudioName refuses a file whose name says it cannot be played.
+func checkAudioName(url string) error {
 	p := url
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
 	if ext := strings.ToLower(path.Ext(p)); unsupportedAudio[ext] {
-		return 0, fmt.Errorf("unsupported audio format %s: %s (PlayAudio plays wav and mp3)", ext, url)
+		return fmt.Errorf("unsupported audio format %s: %s (PlayAudio plays wav and mp3)", ext, url)
 	}
-	return 3 * time.Second, nil
+	return nil
 }
 
 // dtmfLength is how long SendDtmf takes: each digit's tone and gap; ',' and

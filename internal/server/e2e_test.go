@@ -419,3 +419,33 @@ func TestListCallsPaging(t *testing.T) {
 		t.Errorf("page 2: %d %s %s", status, hdr.Get("Link"), body)
 	}
 }
+
+// TestPlayAudioPlaysForTheFileLength: the engine fetches the audio the app
+// names and plays it as long as it lasts; an unplayable format ends the
+// call with application-error.
+func TestPlayAudioPlaysForTheFileLength(t *testing.T) {
+	srv := startServer(t)
+	// 1.5 s of 8 kHz µ-law: a 44-byte header and 12 000 bytes of silence.
+	var wav bytes.Buffer
+	wav.WriteString("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x07\x00\x01\x00\x40\x1f\x00\x00\x40\x1f\x00\x00\x01\x00\x08\x00data\xe0\x2e\x00\x00")
+	wav.Write(make([]byte, 12000))
+	app := newApp(t, map[string]string{"/answer": `<Response><PlayAudio>/hold.wav</PlayAudio></Response>`})
+	audio := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/wav")
+		w.Write(wav.Bytes())
+	}))
+	defer audio.Close()
+	app.replies["/answer"] = `<Response><PlayAudio>` + audio.URL + `/hold.wav</PlayAudio></Response>`
+	createCall(t, srv, callFields(app, "+15550000000"))
+	d := app.waitFor(t, callback.EventDisconnect, 10*time.Second).event.(*callback.Disconnect)
+	if played := d.EndTime.Sub(d.AnswerTime.Time); d.Cause != callback.CauseHangup || played < 1500*time.Millisecond || played > 2500*time.Millisecond {
+		t.Errorf("disconnect %s after playing %v, want hangup after about 1.5 s", d.Cause, played)
+	}
+
+	ogg := newApp(t, map[string]string{"/answer": `<Response><PlayAudio>/music.ogg</PlayAudio></Response>`})
+	createCall(t, srv, callFields(ogg, "+15550000000"))
+	d = ogg.waitFor(t, callback.EventDisconnect, 10*time.Second).event.(*callback.Disconnect)
+	if d.Cause != callback.CauseApplicationError || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "unsupported audio format .ogg") {
+		t.Errorf("disconnect %+v", d)
+	}
+}

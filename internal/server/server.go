@@ -18,6 +18,7 @@ import (
 	"github.com/voicehook/voicehook/internal/api"
 	"github.com/voicehook/voicehook/internal/delivery"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/media"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
 )
@@ -124,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Logger: cfg.Logger, BaseURL: base})
+		Network: s.net, Media: media.New(media.Config{}), Logger: cfg.Logger, BaseURL: base})
 	if err == nil {
 		err = s.engine.Start(ctx)
 	}
