@@ -62,7 +62,8 @@ func writeError(w http.ResponseWriter, err error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.MarshalWrite(w, v, json.Deterministic(true))
+	// Absent maps are null, as Bandwidth's nullable fields are.
+	_ = json.MarshalWrite(w, v, json.Deterministic(true), json.FormatNilMapAsNull(true))
 }
 
 // notFoundBody is the Spring-style body Bandwidth answers an unknown path with.

@@ -136,6 +136,9 @@ func (a *actor) do(act action) {
 		}()
 	case actNotify:
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
+		// What the webhook reports is stored before it leaves: an app that
+		// reads the call on receiving it sees the same state.
+		a.flush()
 		a.out.push(act.w)
 	case actMeasure:
 		media := a.e.cfg.Media
