@@ -30,9 +30,10 @@ type actor struct {
 	pending  []event
 	finished bool
 	// The writes of one event, flushed together when it has been handled:
-	// one SaveCall and one AppendHistory instead of one per action.
+	// one atomic Store.Write instead of one write per action.
 	dirty   bool
 	entries []HistoryEntry
+	notify  []Webhook
 }
 
 // post delivers an event to the actor. It reports false if the call has
@@ -80,22 +81,40 @@ func (a *actor) handle(ev event) {
 	a.flush()
 }
 
-// flush writes what the last event changed: the call record and its history.
+// flush writes what the last event changed — the call record, its history,
+// its asynchronous webhooks — in one write, then hands the webhooks to the
+// outbox: nothing leaves before the state it reports is stored.
 func (a *actor) flush() {
-	ctx := a.e.ctx
+	if !a.dirty && len(a.entries) == 0 && len(a.notify) == 0 {
+		return
+	}
+	var w Write
 	if a.dirty {
-		a.dirty = false
 		c := a.st.call
-		if err := a.e.cfg.Store.SaveCall(ctx, &c); err != nil {
-			a.log.Error("save call", "err", err)
-		}
+		w.Call = &c
 	}
-	if len(a.entries) > 0 {
-		if err := a.e.cfg.Store.AppendHistory(ctx, a.entries...); err != nil {
-			a.log.Error("append history", "err", err)
+	w.History = a.entries
+	for _, n := range a.notify {
+		q, err := encodeQueued(n)
+		if err != nil {
+			a.log.Error("encode webhook", "event", n.Event.Type(), "err", err)
+			continue
 		}
-		a.entries = a.entries[:0]
+		w.Enqueue = append(w.Enqueue, q)
 	}
+	ids, err := a.e.cfg.Store.Write(a.e.ctx, w)
+	if err != nil {
+		a.log.Error("store the call's changes", "err", err)
+	} else {
+		items := make([]queued, 0, len(ids))
+		for i, id := range ids {
+			items = append(items, queued{id: id, w: a.notify[i]})
+		}
+		a.out.push(items...)
+	}
+	a.dirty = false
+	a.entries = a.entries[:0]
+	a.notify = a.notify[:0]
 }
 
 // record queues a history entry for the next flush, and logs it.
@@ -136,10 +155,7 @@ func (a *actor) do(act action) {
 		}()
 	case actNotify:
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
-		// What the webhook reports is stored before it leaves: an app that
-		// reads the call on receiving it sees the same state.
-		a.flush()
-		a.out.push(act.w)
+		a.notify = append(a.notify, act.w)
 	case actMeasure:
 		media := a.e.cfg.Media
 		a.e.wg.Add(1)
@@ -177,6 +193,7 @@ func (a *actor) do(act action) {
 		a.e.mu.Lock()
 		delete(a.e.live, a.st.call.CallID)
 		a.e.mu.Unlock()
+		a.e.release(a.out)
 	}
 }
 

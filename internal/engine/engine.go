@@ -34,6 +34,11 @@ type Config struct {
 	// Media measures PlayAudio files; nil counts each playable file as
 	// 3 seconds without fetching it.
 	Media Media
+	// RetryWebhooks retries asynchronous webhooks that fail, with
+	// exponential backoff, for up to a day, for apps that want every one.
+	// By default they follow Bandwidth's rule: one retry, on a connection
+	// error only.
+	RetryWebhooks bool
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// BaseURL is the REST API's base, such as "http://127.0.0.1:8080/api/v2";
@@ -49,9 +54,10 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex
-	live map[string]*actor // owned calls, by call id
-	stop bool
+	mu       sync.Mutex
+	live     map[string]*actor  // owned calls, by call id
+	outboxes map[string]*outbox // calls with webhooks to deliver
+	stop     bool
 }
 
 // New checks cfg and returns an engine; Start begins its work.
@@ -73,12 +79,26 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, log: log, ctx: ctx, cancel: cancel, live: map[string]*actor{}}, nil
+	return &Engine{cfg: cfg, log: log, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{}}, nil
 }
 
 // Start ends the calls that were live when the engine last stopped — each
 // gets its disconnect, cause error — and readies the engine for new calls.
 func (e *Engine) Start(ctx context.Context) error {
+	// Webhooks queued but not delivered before the stop go first, in order.
+	pending, err := e.cfg.Store.Queued(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: find queued webhooks: %w", err)
+	}
+	for _, q := range pending {
+		w, err := decodeQueued(q)
+		if err != nil {
+			e.log.Error("drop an unreadable queued webhook", "call_id", q.CallID, "err", err)
+			_ = e.cfg.Store.Delivered(ctx, q.ID)
+			continue
+		}
+		e.outboxFor(q.CallID).push(queued{id: q.ID, w: w})
+	}
 	calls, err := e.cfg.Store.LiveCalls(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: find calls left live: %w", err)
@@ -233,7 +253,7 @@ func (e *Engine) spawn(c *Call, first event) {
 		timers: map[int]Timer{},
 	}
 	a.log = e.log.With("call_id", c.CallID)
-	a.out = &outbox{e: e, callID: c.CallID}
+	a.out = e.outboxFor(c.CallID)
 	e.mu.Lock()
 	e.live[c.CallID] = a
 	e.mu.Unlock()

@@ -21,6 +21,8 @@ type memStore struct {
 	calls   map[string]*engine.Call
 	order   []string
 	history map[string][]engine.HistoryEntry
+	outbox  []engine.QueuedWebhook
+	nextID  int64
 }
 
 func newMemStore() *memStore {
@@ -82,6 +84,36 @@ func (m *memStore) AppendHistory(_ context.Context, entries ...engine.HistoryEnt
 	return nil
 }
 
+func (m *memStore) Write(ctx context.Context, w engine.Write) ([]int64, error) {
+	if w.Call != nil {
+		m.SaveCall(ctx, w.Call)
+	}
+	m.AppendHistory(ctx, w.History...)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []int64
+	for _, q := range w.Enqueue {
+		m.nextID++
+		q.ID = m.nextID
+		m.outbox = append(m.outbox, q)
+		ids = append(ids, q.ID)
+	}
+	return ids, nil
+}
+
+func (m *memStore) Queued(context.Context) ([]engine.QueuedWebhook, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.outbox), nil
+}
+
+func (m *memStore) Delivered(_ context.Context, id int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.outbox = slices.DeleteFunc(m.outbox, func(q engine.QueuedWebhook) bool { return q.ID == id })
+	return nil
+}
+
 func (m *memStore) History(_ context.Context, id string) ([]engine.HistoryEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -104,6 +136,8 @@ type app struct {
 	handle func(ev callback.Event, t engine.Target) (string, error)
 	// slow, if set, is how long delivering an asynchronous webhook takes.
 	slow func(ev callback.Event) time.Duration
+	// failures is how many deliveries of asynchronous webhooks fail first.
+	failures int
 }
 
 func (a *app) record(w engine.Webhook) {
@@ -124,8 +158,15 @@ func (a *app) Send(_ context.Context, w engine.Webhook) (engine.Reply, error) {
 func (a *app) Notify(_ context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
 	if a.slow == nil {
 		a.record(w)
+		a.mu.Lock()
+		attempt := engine.Attempt{URL: w.Target.URL, Status: 204}
+		if a.failures > 0 {
+			a.failures--
+			attempt = engine.Attempt{URL: w.Target.URL, Status: 500, Err: "500 Internal Server Error"}
+		}
+		a.mu.Unlock()
 		if done != nil {
-			done(nil)
+			done([]engine.Attempt{attempt})
 		}
 		return nil
 	}
@@ -402,6 +443,44 @@ func TestPlayAudioLengths(t *testing.T) {
 				h.settle(time.Hour)
 				if got := summary(h.app.events()); got != c.want {
 					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+			})
+		})
+	}
+}
+
+func TestAsyncWebhookRetries(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		retry bool
+		want  string
+	}{
+		{"Bandwidth's rule: no retry after a 500", false, "disconnect@0.5s cause=busy sip=486\n"},
+		{"persistent retries with backoff", true,
+			"disconnect@0.5s cause=busy sip=486\ndisconnect@1.5s cause=busy sip=486\ndisconnect@3.5s cause=busy sip=486\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				store := newMemStore()
+				a := &app{start: time.Now(), handle: replies(nil), failures: 2}
+				eng, err := engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: a,
+					Network: sim.New(engine.RealClock{}, nil), BaseURL: "http://voicehook.test/api/v2", RetryWebhooks: c.retry})
+				if err != nil {
+					t.Fatal(err)
+				}
+				eng.Start(context.Background())
+				defer eng.Shutdown(context.Background())
+				if _, err := eng.CreateCall(context.Background(), engine.Call{AccountID: "9900000", From: "+15551112222",
+					To: "+15550000486", AnswerURL: "https://app.test/answer", DisconnectURL: "https://app.test/disconnect"}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Minute)
+				synctest.Wait()
+				if got := summary(a.events()); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+				if q, _ := store.Queued(context.Background()); len(q) != 0 {
+					t.Errorf("%d webhooks still queued", len(q))
 				}
 			})
 		})

@@ -2,25 +2,72 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
 )
 
-// outbox delivers one call's asynchronous webhooks one at a time, in the
-// order the call raised them, so that its disconnect is always the last
-// webhook the app gets. It outlives the call's actor: the disconnect is
-// queued as the call ends and delivered after.
+// The outbox is the durable queue of asynchronous webhooks (disconnect,
+// dtmf, …). A webhook is queued in the store in the same write as the state
+// it reports, delivered, then marked delivered; after a crash or a stop,
+// Start delivers what is left. Delivery is per call and in order, so that a
+// call's disconnect is always the last webhook the app gets.
+//
+// voicehook keeps this queue in its own store rather than in a job-queue
+// library such as River: a call's webhooks must go out in order (River's
+// open-source edition has no ordered or per-key queues) and must commit in
+// the very transaction of the call's state, which the SQLite store's
+// group-commit writer owns.
+
+// outbox delivers one call's queued webhooks, one at a time, in order. It
+// outlives the call's actor.
 type outbox struct {
 	e      *Engine
 	callID string
 	mu     sync.Mutex
-	queue  []Webhook
+	queue  []queued
 	busy   bool
 }
 
-// push queues w and starts delivery if nothing is in flight.
-func (o *outbox) push(w Webhook) {
+// queued is a webhook in the outbox, with its store id.
+type queued struct {
+	id int64
+	w  Webhook
+}
+
+// outboxFor returns the call's outbox, creating it.
+func (e *Engine) outboxFor(callID string) *outbox {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	o := e.outboxes[callID]
+	if o == nil {
+		o = &outbox{e: e, callID: callID}
+		e.outboxes[callID] = o
+	}
+	return o
+}
+
+// release forgets the outbox once it is idle and its call has ended.
+func (e *Engine) release(o *outbox) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	o.mu.Lock()
-	o.queue = append(o.queue, w)
+	defer o.mu.Unlock()
+	if !o.busy && len(o.queue) == 0 && e.live[o.callID] == nil {
+		delete(e.outboxes, o.callID)
+	}
+}
+
+// push queues stored webhooks and starts delivery if none is in flight.
+func (o *outbox) push(items ...queued) {
+	if len(items) == 0 {
+		return
+	}
+	o.mu.Lock()
+	o.queue = append(o.queue, items...)
 	start := !o.busy
 	o.busy = true
 	o.mu.Unlock()
@@ -30,10 +77,9 @@ func (o *outbox) push(w Webhook) {
 	}
 }
 
-// run delivers the queue, then ends. Notify returns once a webhook is
-// queued with the sender; its done callback tells when it was delivered.
 func (o *outbox) run() {
 	defer o.e.wg.Done()
+	defer o.e.release(o)
 	for {
 		o.mu.Lock()
 		if len(o.queue) == 0 || o.e.ctx.Err() != nil {
@@ -41,28 +87,113 @@ func (o *outbox) run() {
 			o.mu.Unlock()
 			return
 		}
-		w := o.queue[0]
+		q := o.queue[0]
 		o.queue = o.queue[1:]
 		o.mu.Unlock()
-
-		delivered := make(chan struct{})
-		err := o.e.cfg.Sender.Notify(o.e.ctx, w, func(attempts []Attempt) {
-			entries := attemptEntries(o.callID, attempts)
-			log := o.e.log.With("call_id", o.callID)
-			for _, e := range entries {
-				log.Info(e.Summary, "kind", e.Kind)
-			}
-			// The call may be gone by now: write straight to the store.
-			_ = o.e.cfg.Store.AppendHistory(context.WithoutCancel(o.e.ctx), entries...)
-			close(delivered)
-		})
-		if err != nil {
-			o.e.log.Error("queue webhook", "call_id", o.callID, "event", w.Event.Type(), "err", err)
-			continue
-		}
-		select {
-		case <-delivered:
-		case <-o.e.ctx.Done():
-		}
+		o.deliver(q)
 	}
+}
+
+// Persistent retries (Config.RetryWebhooks): the first retry after
+// retryFirst, doubling up to retryMax, for at most retryFor.
+const (
+	retryFirst = time.Second
+	retryMax   = 10 * time.Minute
+	retryFor   = 24 * time.Hour
+)
+
+// deliver sends one webhook, retrying as configured, and marks it delivered
+// unless the engine stopped before it was: then the next Start sends it.
+func (o *outbox) deliver(q queued) {
+	log := o.e.log.With("call_id", o.callID)
+	first := o.e.cfg.Clock.Now()
+	wait := retryFirst
+	for {
+		attempts, ok := o.send(q.w)
+		if o.e.ctx.Err() != nil && !ok {
+			return // stopped mid-delivery: it stays queued
+		}
+		if ok || !o.e.cfg.RetryWebhooks || o.e.cfg.Clock.Now().Sub(first) > retryFor {
+			if !ok && len(attempts) > 0 {
+				log.Warn("webhook not delivered", "event", q.w.Event.Type(), "err", attempts[len(attempts)-1].Err)
+			}
+			break
+		}
+		log.Info(fmt.Sprintf("retrying %s in %v", q.w.Event.Type(), wait), "kind", "attempt")
+		if !o.sleep(wait) {
+			return
+		}
+		wait = min(wait*2, retryMax)
+	}
+	if err := o.e.cfg.Store.Delivered(context.WithoutCancel(o.e.ctx), q.id); err != nil {
+		log.Error("mark webhook delivered", "err", err)
+	}
+}
+
+// send makes one delivery (with the sender's own retry rule) and reports
+// its attempts and whether the last one succeeded.
+func (o *outbox) send(w Webhook) ([]Attempt, bool) {
+	done := make(chan []Attempt, 1)
+	if err := o.e.cfg.Sender.Notify(o.e.ctx, w, func(a []Attempt) { done <- a }); err != nil {
+		o.e.log.Error("queue webhook", "call_id", o.callID, "event", w.Event.Type(), "err", err)
+		return nil, false
+	}
+	var attempts []Attempt
+	select {
+	case attempts = <-done:
+	case <-o.e.ctx.Done():
+		return nil, false
+	}
+	entries := attemptEntries(o.callID, attempts)
+	log := o.e.log.With("call_id", o.callID)
+	for _, e := range entries {
+		log.Info(e.Summary, "kind", e.Kind)
+	}
+	_ = o.e.cfg.Store.AppendHistory(context.WithoutCancel(o.e.ctx), entries...)
+	ok := len(attempts) == 0 || attempts[len(attempts)-1].Err == ""
+	return attempts, ok
+}
+
+// sleep waits d on the engine's clock; false if the engine stopped.
+func (o *outbox) sleep(d time.Duration) bool {
+	ch := make(chan struct{})
+	t := o.e.cfg.Clock.AfterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return true
+	case <-o.e.ctx.Done():
+		t.Stop()
+		return false
+	}
+}
+
+// storedWebhook is how a queued webhook is kept in the store.
+type storedWebhook struct {
+	CallID  string          `json:"callId"`
+	Target  Target          `json:"target"`
+	Timeout time.Duration   `json:"timeout"`
+	Event   json.RawMessage `json:"event"`
+}
+
+// encodeQueued turns a webhook into the bytes the store keeps.
+func encodeQueued(w Webhook) (QueuedWebhook, error) {
+	ev, err := callback.Encode(w.Event)
+	if err != nil {
+		return QueuedWebhook{}, err
+	}
+	data, err := json.Marshal(storedWebhook{CallID: w.CallID, Target: w.Target, Timeout: w.Timeout, Event: ev})
+	return QueuedWebhook{CallID: w.CallID, Data: data}, err
+}
+
+// decodeQueued reads a webhook back from the store.
+func decodeQueued(q QueuedWebhook) (Webhook, error) {
+	var s storedWebhook
+	if err := json.Unmarshal(q.Data, &s); err != nil {
+		return Webhook{}, fmt.Errorf("queued webhook %d: %w", q.ID, err)
+	}
+	ev, err := callback.Decode(s.Event)
+	if err != nil {
+		return Webhook{}, fmt.Errorf("queued webhook %d: %w", q.ID, err)
+	}
+	return Webhook{CallID: s.CallID, Event: ev, Target: s.Target, Timeout: s.Timeout}, nil
 }

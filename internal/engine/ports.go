@@ -138,6 +138,31 @@ type Store interface {
 	AppendHistory(ctx context.Context, entries ...HistoryEntry) error
 	// History returns a call's history in the order it was appended.
 	History(ctx context.Context, callID string) ([]HistoryEntry, error)
+	// Write stores what one event changed, all or nothing: the call (if
+	// Call is set), history entries, and asynchronous webhooks to deliver.
+	// It returns the ids of the queued webhooks, in order.
+	Write(ctx context.Context, w Write) ([]int64, error)
+	// Queued returns the webhooks queued and not yet delivered, in the
+	// order they were queued: after a restart the engine delivers them.
+	Queued(ctx context.Context) ([]QueuedWebhook, error)
+	// Delivered removes a queued webhook.
+	Delivered(ctx context.Context, id int64) error
+}
+
+// Write is what one event changed.
+type Write struct {
+	Call    *Call
+	History []HistoryEntry
+	// Enqueue are asynchronous webhooks, in delivery order.
+	Enqueue []QueuedWebhook
+}
+
+// QueuedWebhook is an asynchronous webhook waiting for delivery, in the
+// engine's own encoding: the store keeps its bytes.
+type QueuedWebhook struct {
+	ID     int64 // set by the store
+	CallID string
+	Data   []byte
 }
 
 // Target is where a webhook goes: a URL with its method and credentials,

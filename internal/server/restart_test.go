@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,5 +66,87 @@ func TestRestartEndsLiveCalls(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if got := app.types(); got != "answer,disconnect" {
 		t.Errorf("after a third start: %s", got)
+	}
+}
+
+// TestQueuedWebhooksSurviveAStop: a disconnect still being delivered when
+// the server stops stays queued in the store, and the next start delivers
+// it. (Delivery is at least once: the app saw the first request, but never
+// answered it.)
+func TestQueuedWebhooksSurviveAStop(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "outbox.db")
+	var mu sync.Mutex
+	var answered []string // disconnects the app answered
+	stall := make(chan struct{})
+	arrived := make(chan struct{}, 10)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ev, err := callback.Decode(body)
+		if err != nil || ev.Type() != callback.EventDisconnect {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		arrived <- struct{}{}
+		select {
+		case <-stall:
+		case <-r.Context().Done():
+			return // the server gave up on this request
+		}
+		mu.Lock()
+		answered = append(answered, ev.(*callback.Disconnect).CallID)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer app.Close()
+	answeredCalls := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), answered...)
+	}
+
+	first, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := createCall(t, first, map[string]any{"from": "+15551112222", "to": "+15550000486", "applicationId": appID,
+		"answerUrl": app.URL + "/answer", "disconnectUrl": app.URL + "/disconnect"})
+	select {
+	case <-arrived:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the disconnect never left")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	first.Close(ctx) // gives up on the stalled delivery
+	close(stall)
+	if got := answeredCalls(); len(got) != 0 {
+		t.Fatalf("the app answered %v before the stop", got)
+	}
+
+	second, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(answeredCalls()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := answeredCalls(); len(got) != 1 || got[0] != id {
+		t.Fatalf("after the restart the app answered %v, want the disconnect of %s", got, id)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	second.Close(ctx2)
+
+	third, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel3()
+	third.Close(ctx3)
+	if got := answeredCalls(); len(got) != 1 {
+		t.Errorf("a delivered webhook was sent again: %v", got)
 	}
 }

@@ -38,6 +38,10 @@ type Config struct {
 	Password  string
 	// Phones add to and override the magic numbers.
 	Phones map[string]sim.Script
+	// RetryWebhooks retries failed asynchronous webhooks with backoff, for
+	// up to a day; by default they follow Bandwidth's rule (one retry, on
+	// a connection error only).
+	RetryWebhooks bool
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
@@ -125,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Media: media.New(media.Config{}), Logger: cfg.Logger, BaseURL: base})
+		Network: s.net, Media: media.New(media.Config{}), RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base})
 	if err == nil {
 		err = s.engine.Start(ctx)
 	}

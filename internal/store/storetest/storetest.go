@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"HistoryUnknownCall", testHistoryUnknownCall},
 		{"Canceled", testCanceled},
 		{"Concurrent", testConcurrent},
+		{"Write", testWrite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
