@@ -234,14 +234,27 @@ func (h *Handler) validateCreate(req *createCallRequest) (engine.Call, error) {
 		return c, validation(fmt.Sprintf("tag must be at most 4096 characters, but was %d", len(*req.Tag)))
 	}
 	if req.DisplayName != nil {
-		if len(*req.DisplayName) > 256 {
+		d := *req.DisplayName
+		if len(d) > 256 {
 			return c, validation("displayName must be at most 256 characters")
 		}
-		c.DisplayName = *req.DisplayName
+		if strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return c, validation("Invalid displayName: control characters are not allowed")
+		}
+		if req.Privacy != nil && *req.Privacy && !callback.IsCallerIDKeyword(d) {
+			return c, validation("Invalid displayName: with privacy, it must be one of Restricted, Anonymous, Private, Unavailable")
+		}
+		c.DisplayName = d
 	}
 	if req.UUI != nil {
 		if len(*req.UUI) > 350 {
 			return c, validation("uui must be at most 350 characters")
+		}
+		for _, v := range strings.Split(*req.UUI, ",") {
+			_, enc, ok := strings.Cut(v, ";encoding=")
+			if !ok || (enc != "jwt" && enc != "base64" && enc != "hex") {
+				return c, validation(fmt.Sprintf("Invalid uui %q: each value needs ;encoding=jwt, base64 or hex (RFC 7433)", v))
+			}
 		}
 		c.UUI = *req.UUI
 	}

@@ -295,6 +295,16 @@ func TestCallbackErrorAndFallback(t *testing.T) {
 		}
 	}
 
+	// The primary URL gets the call's own credentials.
+	authed := newApp(t, map[string]string{"/answer": `<Response><Hangup/></Response>`})
+	fields = callFields(authed, "+15550000000")
+	fields["username"], fields["password"] = "app", "s3cret"
+	createCall(t, srv, fields)
+	a := authed.waitFor(t, callback.EventAnswer, 5*time.Second)
+	if want := "Basic YXBwOnMzY3JldA=="; a.auth != want {
+		t.Errorf("answer webhook Authorization %q, want %q", a.auth, want)
+	}
+
 	bad := newApp(t, nil)
 	bad.status["/answer"] = 503
 	createCall(t, srv, callFields(bad, "+15550000000"))
@@ -368,6 +378,8 @@ func TestRESTErrors(t *testing.T) {
 		{"unknown field", "POST", calls, "application/json", `{"to":"+15550000000","answerURL":"x"}`, false, 400, `Unknown field \"answerURL\"`},
 		{"malformed", "POST", calls, "application/json", `{"to":`, false, 400, "Malformed JSON"},
 		{"not JSON", "POST", calls, "text/plain", `{}`, false, 415, "Content type 'text/plain' not supported"},
+		{"private display name", "POST", calls, "application/json", `{"to":"+15550000000","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"https://a.test/x","privacy":true,"displayName":"Bob"}`, false, 400, "with privacy, it must be one of"},
+		{"uui without encoding", "POST", calls, "application/json", `{"to":"sip:a@b.example.com","from":"+15551112222","applicationId":"` + appID + `","answerUrl":"https://a.test/x","uui":"aGk"}`, false, 400, "needs ;encoding="},
 		{"huge", "POST", calls, "application/json", `{"tag":"` + strings.Repeat("a", 2<<20) + `"}`, false, 413, "larger than"},
 		{"no auth", "GET", calls, "", "", true, 401, "authentication-error"},
 		{"other account", "GET", "/api/v2/accounts/123/calls", "", "", false, 403, "Access is denied"},
