@@ -4,10 +4,12 @@
 //
 // Every live call has one owner, an actor goroutine that serialises all that
 // happens to the call (phone events, webhook replies, timers, REST updates)
-// through a bounded inbox and the pure state machine of machine.go. Every
-// call ends with exactly one disconnect, whatever ends it; calls that were
-// live when the engine stopped are ended, with cause error, when it starts
-// again.
+// through a bounded inbox and the pure state machine of machine.go. What one
+// event changes is stored in one write, asynchronous webhooks included; they
+// are then delivered from the call's outbox, in order (outbox.go). Every
+// call ends with exactly one disconnect, its last webhook, whatever ends it;
+// calls that were live when the engine stopped are ended, with cause error,
+// when it starts again, after the webhooks still queued are sent.
 //
 // An Engine is safe for concurrent use. Its goroutines are owned by it and
 // end in Shutdown.
