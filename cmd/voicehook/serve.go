@@ -19,6 +19,7 @@ import (
 // an environment variable, which the flag overrides.
 type serveFlags struct {
 	addr, db, account, username, password, phones string
+	initiateURL, statusURL                        string
 	quiet, retry                                  bool
 }
 
@@ -39,6 +40,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.account, "account-id", env("VOICEHOOK_ACCOUNT_ID", server.DefaultAccountID), "the account id (env VOICEHOOK_ACCOUNT_ID)")
 	fs.StringVar(&f.username, "username", env("VOICEHOOK_USERNAME", server.DefaultUsername), "Basic auth user of the REST API (env VOICEHOOK_USERNAME)")
 	fs.StringVar(&f.password, "password", env("VOICEHOOK_PASSWORD", server.DefaultPassword), "Basic auth password of the REST API (env VOICEHOOK_PASSWORD)")
+	fs.StringVar(&f.initiateURL, "initiate-url", env("VOICEHOOK_INITIATE_URL", ""),
+		"the dev application's call-initiated URL: inbound calls to +15550001000-1999 send initiate here (env VOICEHOOK_INITIATE_URL)")
+	fs.StringVar(&f.statusURL, "status-url", env("VOICEHOOK_STATUS_URL", ""),
+		"the dev application's call-status URL: disconnects of inbound calls go here (env VOICEHOOK_STATUS_URL)")
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
@@ -70,7 +75,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		}
 	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account,
-		Username: f.username, Password: f.password, Phones: phones, RetryWebhooks: f.retry, Logger: logger})
+		Username: f.username, Password: f.password, Phones: phones, RetryWebhooks: f.retry,
+		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -107,6 +113,11 @@ func printBanner(w io.Writer, srv *server.Server) {
 	for _, n := range srv.Network().Numbers() {
 		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
 	}
+	if cfg.InitiateURL != "" {
+		fmt.Fprintf(w, "\nInbound: %s to %s ring the dev application: initiate → %s, disconnect → %s\n"+
+			"  curl -H 'Content-Type: application/json' %s/sim/v1/inbound -d '{\"from\":\"+15557770000\",\"to\":\"%s\"}'\n",
+			server.DevNumbersFrom, server.DevNumbersTo, cfg.InitiateURL, orNone(cfg.StatusURL), srv.URL(), server.DevNumbersFrom)
+	}
 	fmt.Fprintf(w, "\nPlace a call (the demo app at /demo/answer speaks and hangs up):\n"+
 		"  curl -u %s:%s -H 'Content-Type: application/json' %s/api/v2/accounts/%s/calls \\\n"+
 		"    -d '{\"from\":\"+15551234567\",\"to\":\"+15550000000\",\"applicationId\":\"04e88489-df02-4e34-a0ee-27a91849555f\",\"answerUrl\":\"%s/demo/answer\",\"disconnectUrl\":\"%s/demo/disconnect\"}'\n\n",
@@ -118,4 +129,11 @@ func maskedPassword(cfg server.Config) string {
 		return cfg.Password
 	}
 	return "********"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

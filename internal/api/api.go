@@ -39,7 +39,11 @@ type Config struct {
 	Password  string
 	// BaseURL is the public base of the REST API, "http://host:port/api/v2".
 	BaseURL string
-	Logger  *slog.Logger
+	// Answerer returns the inbound call an application takes for a number
+	// (everything but the caller and what the INVITE carries), or an error
+	// saying why nothing answers it; nil disables /sim/v1/inbound.
+	Answerer func(to string) (engine.Inbound, error)
+	Logger   *slog.Logger
 }
 
 // Handler serves the API.
@@ -66,6 +70,9 @@ func New(cfg Config) *Handler {
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))
 		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/events", h.wrap(h.simEvents))
+		if cfg.Answerer != nil {
+			h.mux.HandleFunc("POST /sim/v1/inbound", h.wrap(h.simInbound))
+		}
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeUnknownPath(w, r) })
 	return h

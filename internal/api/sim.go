@@ -74,3 +74,51 @@ func (h *Handler) simEvents(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// inboundRequest is the body of POST /sim/v1/inbound: a simulated phone
+// calls one of the account's numbers.
+type inboundRequest struct {
+	From       string               `json:"from"`
+	To         string               `json:"to"`
+	SIPHeaders map[string]string    `json:"sipHeaders"`
+	Diversion  callback.Diversion   `json:"diversion"`
+	StirShaken *callback.StirShaken `json:"stirShaken"`
+	UUI        string               `json:"uui"`
+}
+
+type inboundResponse struct {
+	CallID  string `json:"callId"`
+	CallURL string `json:"callUrl"`
+}
+
+func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
+	var req inboundRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if callback.ValidateCallerID(req.From) != nil && callback.ValidateSIPURI(req.From) != nil {
+		return validation(fmt.Sprintf("Invalid from %q: want an E.164 number, a SIP URI or one of Private, Restricted, Anonymous, Unavailable", req.From))
+	}
+	in, err := h.cfg.Answerer(req.To)
+	if err != nil {
+		return err
+	}
+	in.From = req.From
+	in.Diversion, in.StirShaken, in.UUI = req.Diversion, req.StirShaken, req.UUI
+	if len(req.SIPHeaders) > 0 {
+		// Only X- headers are passed on, with lower-case names.
+		in.SIPHeaders = map[string]string{}
+		for k, v := range req.SIPHeaders {
+			if !strings.HasPrefix(strings.ToLower(k), "x-") {
+				return validation(fmt.Sprintf("Invalid sipHeaders: %q is not an X- header", k))
+			}
+			in.SIPHeaders[strings.ToLower(k)] = v
+		}
+	}
+	c, err := h.cfg.Engine.InboundCall(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, inboundResponse{CallID: c.CallID, CallURL: h.callURL(c.CallID)})
+	return nil
+}

@@ -137,6 +137,19 @@ func (a *actor) do(act action) {
 			return
 		}
 		a.line = line
+	case actIncoming:
+		line, err := a.e.cfg.Network.Incoming(Dial{CallID: a.st.call.CallID, From: a.st.call.From, To: a.st.call.To},
+			func(pe PhoneEvent) { a.post(evPhone{pe}) })
+		if err != nil {
+			a.log.Warn("connect the caller", "err", err)
+			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed}})
+			return
+		}
+		a.line = line
+	case actAnswerLine:
+		if a.line != nil {
+			a.line.Answered()
+		}
 	case actHangupLine:
 		if a.line != nil {
 			a.line.Hangup()

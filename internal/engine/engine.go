@@ -158,6 +158,54 @@ func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
 	return &created, nil
 }
 
+// Inbound is a call coming in to a number an application answers.
+type Inbound struct {
+	AccountID     string
+	ApplicationID string
+	From, To      string
+	// Initiate is where the initiate webhook goes (the application's
+	// call-initiated URL, method, fallback and credentials).
+	Initiate Target
+	// StatusURL and StatusMethod receive the disconnect.
+	StatusURL, StatusMethod string
+	// Username and Password are the application's callback credentials.
+	Username, Password string
+	CallbackTimeout    time.Duration
+	// What the initiate event reports about the incoming INVITE.
+	Diversion  callback.Diversion
+	StirShaken *callback.StirShaken
+	UUI        string
+	SIPHeaders map[string]string
+}
+
+// InboundCall takes a call coming in: the caller's line rings, the
+// initiate webhook goes to the application, and its BXML runs.
+func (e *Engine) InboundCall(ctx context.Context, in Inbound) (*Call, error) {
+	e.mu.Lock()
+	stopped := e.stop
+	e.mu.Unlock()
+	if stopped {
+		return nil, &Error{Code: EUnavailable, Msg: "voicehook is shutting down"}
+	}
+	now := e.cfg.Clock.Now()
+	c := Call{
+		AccountID: in.AccountID, ApplicationID: in.ApplicationID, CallID: callback.NewCallID(),
+		From: in.From, To: in.To, Direction: callback.Inbound, State: StateQueued, LastUpdate: now,
+		DisconnectURL: in.StatusURL, DisconnectMethod: in.StatusMethod,
+		Username: in.Username, Password: in.Password, CallbackTimeout: in.CallbackTimeout,
+		UUI: in.UUI,
+	}
+	if c.CallbackTimeout == 0 {
+		c.CallbackTimeout = 15 * time.Second
+	}
+	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
+		return nil, fmt.Errorf("engine: save new call: %w", err)
+	}
+	created := c
+	e.spawn(&c, evIncoming{in: in})
+	return &created, nil
+}
+
 // GetCall returns the call's current record.
 func (e *Engine) GetCall(ctx context.Context, accountID, callID string) (*Call, error) {
 	c, err := e.cfg.Store.GetCall(ctx, accountID, callID)

@@ -486,3 +486,79 @@ func TestAsyncWebhookRetries(t *testing.T) {
 		})
 	}
 }
+
+// inbound takes a call from a simulated caller to the test application.
+func (h *harness) inbound(from string) string {
+	c, err := h.eng.InboundCall(context.Background(), engine.Inbound{
+		AccountID: "9900000", ApplicationID: "04e88489-df02-4e34-a0ee-27a91849555f", From: from, To: "+15550001000",
+		Initiate: engine.Target{URL: "https://app.test/initiate"}, StatusURL: "https://app.test/status",
+		UUI: "aGk;encoding=base64", SIPHeaders: map[string]string{"x-tenant": "acme"},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.CallID
+}
+
+func TestInboundScenarios(t *testing.T) {
+	cases := []struct {
+		name     string
+		scripts  map[string]sim.Script
+		initiate string
+		complete time.Duration // REST state=completed after this, if set
+		want     string
+		answered bool
+	}{
+		{name: "answered by its first verb", initiate: `<Response><SpeakSentence>Hi</SpeakSentence><Hangup/></Response>`,
+			want: "initiate@0s\ndisconnect@0.5s cause=hangup\n", answered: true},
+		{name: "hangup before answer rejects", initiate: `<Response><Hangup/></Response>`,
+			want: "initiate@0s\ndisconnect@0s cause=rejected\n"},
+		{name: "empty BXML rejects", initiate: `<Response/>`,
+			want: "initiate@0s\ndisconnect@0s cause=rejected\n"},
+		{name: "ring without answering, then reject", initiate: `<Response><Tag>screening</Tag><Ring duration="3" answerCall="false"/></Response>`,
+			want: "initiate@0s\ndisconnect@3s cause=rejected\n"},
+		{name: "the caller gives up while it rings", scripts: map[string]sim.Script{"+15557770000": {AbandonAfter: 2 * time.Second}},
+			initiate: `<Response><Ring duration="30" answerCall="false"/></Response>`,
+			want:     "initiate@0s\ndisconnect@2s cause=cancel\n"},
+		{name: "the caller hangs up after talking", scripts: map[string]sim.Script{"+15557770000": {HangupAfter: 4 * time.Second}},
+			initiate: `<Response><Pause duration="60"/></Response>`,
+			want:     "initiate@0s\ndisconnect@4s cause=hangup\n", answered: true},
+		{name: "completed over REST before answer rejects", initiate: `<Response><Ring duration="30" answerCall="false"/></Response>`,
+			complete: time.Second, want: "initiate@0s\ndisconnect@1s cause=rejected\n"},
+		{name: "the caller answers a gather", scripts: map[string]sim.Script{"+15557770000": {GatherDigits: "3"}},
+			initiate: `<Response><Gather gatherUrl="/g" maxDigits="1"/></Response>`,
+			want:     "initiate@0s\ngather@0.3s digits=\"3\" term=\"\"\ndisconnect@0.3s cause=hangup\n", answered: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, c.scripts, replies(map[string]string{"https://app.test/initiate": c.initiate, "https://app.test/g": hangup}))
+				defer h.close()
+				id := h.inbound("+15557770000")
+				if c.complete > 0 {
+					time.Sleep(c.complete)
+					if err := h.eng.UpdateCall(context.Background(), "9900000", id, engine.Update{Complete: true}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				h.settle(time.Hour)
+				got := h.app.events()
+				if s := summary(got); s != c.want {
+					t.Fatalf("webhooks:\n%s\nwant:\n%s", s, c.want)
+				}
+				init := got[0].event.(*callback.Initiate)
+				if init.Direction != callback.Inbound || init.To != "+15550001000" || init.UUI != "aGk;encoding=base64" || init.SIPHeaders["x-tenant"] != "acme" {
+					t.Errorf("initiate %+v", init)
+				}
+				d := got[len(got)-1]
+				disc := d.event.(*callback.Disconnect)
+				if d.target.URL != "https://app.test/status" || disc.Direction != callback.Inbound {
+					t.Errorf("disconnect to %s, direction %s", d.target.URL, disc.Direction)
+				}
+				if disc.AnswerTime.IsZero() == c.answered {
+					t.Errorf("disconnect answerTime %v, want answered=%v", disc.AnswerTime, c.answered)
+				}
+			})
+		})
+	}
+}

@@ -44,6 +44,8 @@ type (
 	}
 	// evRecover ends a call that was live when the engine last stopped.
 	evRecover struct{}
+	// evIncoming begins an inbound call: connect the caller, send initiate.
+	evIncoming struct{ in Inbound }
 	// evMeasured is the length of the audio files of actMeasure.
 	evMeasured struct {
 		id     int
@@ -59,13 +61,17 @@ func (evReply) isEvent()      {}
 func (evUpdate) isEvent()     {}
 func (evUpdateBXML) isEvent() {}
 func (evRecover) isEvent()    {}
+func (evIncoming) isEvent()   {}
 func (evMeasured) isEvent()   {}
 
 // action is something the actor must do.
 type action interface{ isAction() }
 
 type (
-	actDial       struct{}
+	actDial struct{}
+	// actIncoming connects the caller of an inbound call.
+	actIncoming   struct{}
+	actAnswerLine struct{}
 	actHangupLine struct{}
 	actListening  struct{}
 	// actSend delivers a synchronous webhook; its outcome comes back as
@@ -101,6 +107,8 @@ type (
 )
 
 func (actDial) isAction()        {}
+func (actIncoming) isAction()    {}
+func (actAnswerLine) isAction()  {}
 func (actHangupLine) isAction()  {}
 func (actListening) isAction()   {}
 func (actSend) isAction()        {}
@@ -180,6 +188,16 @@ func next(s *callState, ev event, now time.Time) []action {
 		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
 	case evRecover:
 		return s.end(now, callback.CauseError, "voicehook stopped while the call was live; it was ended when voicehook started again", 0, false)
+	case evIncoming:
+		s.call.State = StateInitiated
+		s.call.StartTime = now
+		s.call.LastUpdate = now
+		in := ev.in
+		init := &callback.Initiate{Leg: s.eventCall().Leg, Diversion: in.Diversion, StirShaken: in.StirShaken,
+			UUI: in.UUI, SIPHeaders: in.SIPHeaders}
+		init.EventTime = callback.TimeOf(now)
+		acts := []action{actSave{}, actIncoming{}, history(s, now, "state", "initiated: "+s.call.From+" calls "+s.call.To, nil)}
+		return append(acts, s.send(init, in.Initiate, now)...)
 	case evPhone:
 		return s.phone(ev.PhoneEvent, now)
 	case evTimer:
@@ -245,6 +263,10 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		return s.end(now, callback.CauseError, "The call could not be placed", pe.SIPCode, true)
 	case PhoneHungUp:
 		if s.call.State != StateAnswered {
+			if s.call.Direction == callback.Inbound {
+				// The caller gave up while it rang.
+				return s.end(now, callback.CauseCancel, "", 0, true)
+			}
 			// The far end gave up before answering: it declined.
 			return s.end(now, callback.CauseRejected, "Call was rejected by the callee", 0, true)
 		}
@@ -315,10 +337,13 @@ func (s *callState) replied(r Reply, err error, now time.Time) []action {
 func (s *callState) update(u evUpdate, now time.Time) []action {
 	if u.complete {
 		acts := []action{actReply{u.result, nil}, history(s, now, "state", "completed over REST", nil)}
-		if s.call.State != StateAnswered {
-			return append(acts, s.end(now, callback.CauseCancel, "", 0, false)...)
+		switch {
+		case s.call.State == StateAnswered:
+			return append(acts, s.end(now, callback.CauseHangup, "", 0, false)...)
+		case s.call.Direction == callback.Inbound:
+			return append(acts, s.end(now, callback.CauseRejected, "", 0, false)...)
 		}
-		return append(acts, s.end(now, callback.CauseHangup, "", 0, false)...)
+		return append(acts, s.end(now, callback.CauseCancel, "", 0, false)...)
 	}
 	if s.call.State != StateAnswered {
 		return []action{actReply{u.result, errNotModifiable(s.call.CallID)}}

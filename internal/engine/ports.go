@@ -260,10 +260,13 @@ type Dial struct {
 	To     string
 }
 
-// Network places calls. Events about a call arrive through the notify
-// function given to Dial, from any goroutine, in order.
+// Network places calls and carries calls that come in. Events about a
+// call arrive through the notify function given, from any goroutine, in
+// order.
 type Network interface {
 	Dial(d Dial, notify func(PhoneEvent)) (Line, error)
+	// Incoming connects the caller of an inbound call: d.From calls d.To.
+	Incoming(d Dial, notify func(PhoneEvent)) (Line, error)
 }
 
 // Line is the network side of a placed call.
@@ -273,6 +276,8 @@ type Line interface {
 	// Listening tells the far end the call now waits for digits (a Gather
 	// started): a scripted phone may press keys then.
 	Listening()
+	// Answered tells the caller of an inbound call that it was answered.
+	Answered()
 }
 
 // Media measures the audio files PlayAudio plays.

@@ -27,11 +27,14 @@ func (s *callState) advance(now time.Time) []action {
 	for {
 		s.wait = waitNothing
 		if s.pc >= len(s.doc) {
-			return append(acts, s.end(now, callback.CauseHangup, "", 0, false)...)
+			return append(acts, s.end(now, s.hangupCause(), "", 0, false)...)
 		}
 		v := bxml.WithDefaults(s.doc[s.pc])
 		s.pc++
 		acts = append(acts, history(s, now, "verb", describeVerb(v), nil))
+		if s.call.State != StateAnswered && answers(v) {
+			acts = append(acts, s.answerInbound(now)...)
+		}
 		more, done := s.runVerb(v, now)
 		acts = append(acts, more...)
 		if done {
@@ -45,7 +48,7 @@ func (s *callState) advance(now time.Time) []action {
 func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done bool) {
 	switch v := v.(type) {
 	case *bxml.Hangup:
-		return s.end(now, callback.CauseHangup, "", 0, false), true
+		return s.end(now, s.hangupCause(), "", 0, false), true
 	case *bxml.Pause:
 		return s.sleep(v.Duration), true
 	case *bxml.Ring:
@@ -80,6 +83,37 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true
+}
+
+// answers reports whether running v answers an unanswered inbound call:
+// every verb that needs the media path does; Tag, Redirect, StartGather,
+// StopGather, Hangup (which rejects), Forward and <Ring answerCall="false">
+// do not.
+func answers(v bxml.Verb) bool {
+	switch v := v.(type) {
+	case *bxml.Tag, *bxml.Redirect, *bxml.StartGather, *bxml.StopGather, *bxml.Hangup, *bxml.Forward:
+		return false
+	case *bxml.Ring:
+		return v.AnswerCall == nil || *v.AnswerCall
+	}
+	return true
+}
+
+// answerInbound answers the inbound call.
+func (s *callState) answerInbound(now time.Time) []action {
+	s.call.State = StateAnswered
+	s.call.AnswerTime = now
+	s.call.LastUpdate = now
+	return []action{actAnswerLine{}, actSave{}, history(s, now, "state", "answered", nil)}
+}
+
+// hangupCause is how <Hangup> (or the end of the BXML) ends the call: an
+// inbound call not yet answered is rejected.
+func (s *callState) hangupCause() callback.Cause {
+	if s.call.State != StateAnswered && s.call.Direction == callback.Inbound {
+		return callback.CauseRejected
+	}
+	return callback.CauseHangup
 }
 
 // applyTag sets the call's tag from a verb's tag attribute, if given.

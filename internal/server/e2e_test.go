@@ -108,7 +108,13 @@ func (a *testApp) types() string {
 
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
-	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "vh.db")})
+	return startServerWith(t, server.Config{})
+}
+
+func startServerWith(t *testing.T, cfg server.Config) *server.Server {
+	t.Helper()
+	cfg.Addr, cfg.DB = "127.0.0.1:0", filepath.Join(t.TempDir(), "vh.db")
+	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +189,7 @@ func conforms(t *testing.T, schema string, body []byte) {
 var schemaOf = map[callback.EventType]string{
 	callback.EventAnswer: "answerCallback", callback.EventDisconnect: "disconnectCallback",
 	callback.EventGather: "gatherCallback", callback.EventRedirect: "redirectCallback", callback.EventDTMF: "dtmfCallback",
+	callback.EventInitiate: "initiateCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.
@@ -459,5 +466,42 @@ func TestPlayAudioPlaysForTheFileLength(t *testing.T) {
 	d = ogg.waitFor(t, callback.EventDisconnect, 10*time.Second).event.(*callback.Disconnect)
 	if d.Cause != callback.CauseApplicationError || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "unsupported audio format .ogg") {
 		t.Errorf("disconnect %+v", d)
+	}
+}
+
+func TestInboundCall(t *testing.T) {
+	app := newApp(t, map[string]string{"/initiate": `<Response><SpeakSentence>Thanks for calling</SpeakSentence><Hangup/></Response>`})
+	srv := startServerWith(t, server.Config{InitiateURL: app.URL + "/initiate", StatusURL: app.URL + "/status"})
+	status, _, body := rest(t, srv, "POST", "/sim/v1/inbound", "application/json",
+		`{"from":"+15557770000","to":"+15550001234","sipHeaders":{"X-Tenant":"acme"},"diversion":{"origTo":"+15558884444","reason":"unavailable"}}`)
+	if status != 201 {
+		t.Fatalf("inbound: %d %s", status, body)
+	}
+	var created struct{ CallID string }
+	stdjson.Unmarshal(body, &created)
+	init := app.waitFor(t, callback.EventInitiate, 5*time.Second)
+	in := init.event.(*callback.Initiate)
+	if in.CallID != created.CallID || in.Direction != callback.Inbound || in.SIPHeaders["x-tenant"] != "acme" || in.Diversion.OrigTo() != "+15558884444" {
+		t.Errorf("initiate %+v", in)
+	}
+	d := app.waitFor(t, callback.EventDisconnect, 5*time.Second)
+	if d.path != "/status" || d.event.(*callback.Disconnect).Cause != callback.CauseHangup {
+		t.Errorf("disconnect to %s: %+v", d.path, d.event)
+	}
+	checkHooks(t, app.got())
+	status, _, state := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+created.CallID, "", "")
+	if status != 200 || !bytes.Contains(state, []byte(`"direction":"inbound"`)) || !bytes.Contains(state, []byte(`"answerTime":"`)) {
+		t.Errorf("GET inbound call: %d %s", status, state)
+	}
+
+	if s, _, b := rest(t, srv, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15559999999"}`); s != 404 || !bytes.Contains(b, []byte("No application answers +15559999999")) {
+		t.Errorf("unknown number: %d %s", s, b)
+	}
+	if s, _, b := rest(t, srv, "POST", "/sim/v1/inbound", "application/json", `{"from":"nobody","to":"+15550001000"}`); s != 400 || !bytes.Contains(b, []byte("Invalid from")) {
+		t.Errorf("bad caller: %d %s", s, b)
+	}
+	bare := startServer(t)
+	if s, _, b := rest(t, bare, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000"}`); s != 409 || !bytes.Contains(b, []byte("--initiate-url")) {
+		t.Errorf("no initiate URL: %d %s", s, b)
 	}
 }

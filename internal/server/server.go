@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -38,6 +39,12 @@ type Config struct {
 	Password  string
 	// Phones add to and override the magic numbers.
 	Phones map[string]sim.Script
+	// InitiateURL and StatusURL are the dev application's call-initiated
+	// and call-status URLs: inbound calls to DevNumbers get the initiate
+	// webhook at the first and their disconnect at the second. Without
+	// InitiateURL, inbound calls are refused.
+	InitiateURL string
+	StatusURL   string
 	// RetryWebhooks retries failed asynchronous webhooks with backoff, for
 	// up to a day; by default they follow Bandwidth's rule (one retry, on
 	// a connection error only).
@@ -54,6 +61,30 @@ const (
 	DefaultUsername  = "dev"
 	DefaultPassword  = "dev"
 )
+
+// The dev application: it answers +15550001000 to +15550001999.
+const (
+	DevApplicationID = "7d0f6c9e-3b2a-4c1d-9e8f-5a6b7c8d9e0f"
+	DevNumbersFrom   = "+15550001000"
+	DevNumbersTo     = "+15550001999"
+)
+
+// answerer finds the application that answers a number.
+func (s *Server) answerer(to string) (engine.Inbound, error) {
+	if len(to) != len(DevNumbersFrom) || to < DevNumbersFrom || to > DevNumbersTo {
+		return engine.Inbound{}, &engine.Error{Code: engine.ENotFound,
+			Msg: fmt.Sprintf("No application answers %s: the dev application answers %s to %s", to, DevNumbersFrom, DevNumbersTo)}
+	}
+	if s.cfg.InitiateURL == "" {
+		return engine.Inbound{}, &engine.Error{Code: engine.EConflict,
+			Msg: "The dev application has no call-initiated URL: start voicehook with --initiate-url"}
+	}
+	return engine.Inbound{
+		AccountID: s.cfg.AccountID, ApplicationID: DevApplicationID, To: to,
+		Initiate:  engine.Target{URL: s.cfg.InitiateURL, Method: "POST"},
+		StatusURL: s.cfg.StatusURL, StatusMethod: "POST",
+	}, nil
+}
 
 // withDefaults fills in the defaults and checks the configuration.
 func (c Config) withDefaults() (Config, error) {
@@ -78,6 +109,14 @@ func (c Config) withDefaults() (Config, error) {
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		return c, fmt.Errorf("address %q: %w", c.Addr, err)
+	}
+	for name, u := range map[string]string{"initiate URL": c.InitiateURL, "status URL": c.StatusURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
+			return c, fmt.Errorf("%s %q: want an http or https URL", name, u)
+		}
 	}
 	if c.Username == DefaultUsername && c.Password == DefaultPassword && !isLoopback(host) {
 		return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
@@ -139,7 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, AccountID: cfg.AccountID,
-		Username: cfg.Username, Password: cfg.Password, BaseURL: base, Logger: cfg.Logger})
+		Username: cfg.Username, Password: cfg.Password, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
 	mux.Handle("/", handler)

@@ -25,6 +25,7 @@ import (
 //	    digitsAfter: 2s       # …this long after
 //	    gatherDigits: "42#"   # press these each time a Gather starts
 //	    digitDelay: 300ms     # before and between digits
+//	    abandonAfter: 10s     # as a caller: hang up if not answered by then
 //	    says: "Hi, it's Alice" # what the callee says (for recordings, later)
 //	    note: Alice's desk    # shown in the server's banner
 //
@@ -44,6 +45,7 @@ type phoneYAML struct {
 	DigitsAfter  *duration `yaml:"digitsAfter"`
 	GatherDigits string    `yaml:"gatherDigits"`
 	DigitDelay   *duration `yaml:"digitDelay"`
+	AbandonAfter *duration `yaml:"abandonAfter"`
 	Says         string    `yaml:"says"`
 	Note         string    `yaml:"note"`
 }
@@ -103,7 +105,7 @@ func LoadScenario(r io.Reader) (map[string]Script, error) {
 		}
 		s := Script{Outcome: Outcome(p.Outcome), Ring: p.Ring.value(), HangupAfter: p.HangupAfter.value(),
 			Digits: p.Digits, DigitsAfter: p.DigitsAfter.value(), GatherDigits: p.GatherDigits,
-			DigitDelay: p.DigitDelay.value(), Says: p.Says, Note: p.Note}
+			DigitDelay: p.DigitDelay.value(), AbandonAfter: p.AbandonAfter.value(), Says: p.Says, Note: p.Note}
 		switch s.Outcome {
 		case "":
 			s.Outcome = Answer

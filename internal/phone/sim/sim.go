@@ -46,6 +46,11 @@ type Script struct {
 	// DigitDelay is the wait before the first digit and between digits.
 	// Zero means DefaultDigitDelay.
 	DigitDelay time.Duration
+	// AbandonAfter makes a caller (a phone placing an inbound call) hang up
+	// if the call is not answered this long after it started; 0 never does.
+	// As a caller, HangupAfter, Digits and GatherDigits count from the
+	// answer, as they do for a phone that answers.
+	AbandonAfter time.Duration
 	// Says is what the callee says when answered; recordings and machine
 	// detection will use it.
 	Says string
@@ -119,6 +124,28 @@ func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Li
 	return l, nil
 }
 
+// Incoming connects a simulated caller, d.From, to an inbound call. Its
+// script (by d.From) starts when the call is answered; AbandonAfter hangs
+// it up if the call is not answered in time.
+func (n *Network) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
+	n.mu.Lock()
+	s, ok := n.scripts[d.From]
+	if !ok {
+		s = Script{}
+	}
+	l := &line{n: n, callID: d.CallID, script: s, notify: notify, inbound: true}
+	n.lines[d.CallID] = l
+	n.mu.Unlock()
+	if s.AbandonAfter > 0 {
+		l.after(s.AbandonAfter, func() {
+			if !l.answered() {
+				l.farHangup()
+			}
+		})
+	}
+	return l, nil
+}
+
 // ErrNoCall is returned for a call the network does not carry.
 var ErrNoCall = errors.New("no such live call")
 
@@ -163,6 +190,8 @@ type line struct {
 	callID string
 	script Script
 	notify func(engine.PhoneEvent)
+
+	inbound bool // the phone is the caller of an inbound call
 
 	mu     sync.Mutex
 	up     bool // answered
@@ -212,6 +241,11 @@ func (l *line) answer() {
 	l.up = true
 	l.mu.Unlock()
 	l.notify(engine.PhoneEvent{Kind: engine.PhoneAnswered})
+	l.talk()
+}
+
+// talk starts what the phone does once the call is answered.
+func (l *line) talk() {
 	s := l.script
 	if s.Digits != "" {
 		l.press(s.Digits, s.DigitsAfter)
@@ -269,6 +303,21 @@ func (l *line) end() bool {
 
 // Hangup ends the call from the engine's side.
 func (l *line) Hangup() { l.end() }
+
+// Answered starts a caller's script once the engine answers its call.
+func (l *line) Answered() {
+	if !l.inbound {
+		return
+	}
+	l.mu.Lock()
+	if l.up || l.ended {
+		l.mu.Unlock()
+		return
+	}
+	l.up = true
+	l.mu.Unlock()
+	l.talk()
+}
 
 // Listening presses the script's gather digits.
 func (l *line) Listening() {
