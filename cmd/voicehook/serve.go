@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/server"
 )
@@ -19,7 +21,7 @@ import (
 // an environment variable, which the flag overrides.
 type serveFlags struct {
 	addr, db, account, username, password, phones string
-	initiateURL, statusURL                        string
+	initiateURL, statusURL, config                string
 	quiet, retry                                  bool
 }
 
@@ -44,6 +46,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		"the dev application's call-initiated URL: inbound calls to +15550001000-1999 send initiate here (env VOICEHOOK_INITIATE_URL)")
 	fs.StringVar(&f.statusURL, "status-url", env("VOICEHOOK_STATUS_URL", ""),
 		"the dev application's call-status URL: disconnects of inbound calls go here (env VOICEHOOK_STATUS_URL)")
+	fs.StringVar(&f.config, "config", env("VOICEHOOK_CONFIG", ""),
+		"YAML file of accounts, applications and their numbers, in place of the dev account (env VOICEHOOK_CONFIG)")
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
@@ -74,7 +78,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 			return 1
 		}
 	}
-	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account,
+	var accounts *config.Directory
+	if f.config != "" {
+		set := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		for _, name := range []string{"account-id", "username", "password", "initiate-url", "status-url"} {
+			if set[name] {
+				fmt.Fprintf(stderr, "voicehook serve: --%s belongs to the dev account; with --config, set it in the file\n", name)
+				return 2
+			}
+		}
+		file, err := os.Open(f.config)
+		if err != nil {
+			fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
+			return 1
+		}
+		accounts, err = config.Load(file)
+		file.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "voicehook serve: %s: %v\n", f.config, err)
+			return 1
+		}
+	}
+	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account, Accounts: accounts,
 		Username: f.username, Password: f.password, Phones: phones, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
 	if err != nil {
@@ -106,27 +132,46 @@ func printBanner(w io.Writer, srv *server.Server) {
 	cfg := srv.Config()
 	fmt.Fprintf(w, "voicehook %s listening\n\n", version)
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
-	fmt.Fprintf(w, "  account    %s\n", cfg.AccountID)
-	fmt.Fprintf(w, "  user       %s / %s\n", cfg.Username, maskedPassword(cfg))
-	fmt.Fprintf(w, "  database   %s\n\n", cfg.DB)
-	fmt.Fprintf(w, "Simulated phones (any other number rings 1 s, answers and stays):\n")
+	fmt.Fprintf(w, "  database   %s\n", cfg.DB)
+	for _, a := range cfg.Accounts.Accounts {
+		fmt.Fprintf(w, "  account    %s\n", a.ID)
+		fmt.Fprintf(w, "  user       %s / %s\n", a.Username, maskedPassword(a.Password))
+		for _, app := range a.Applications {
+			var numbers []string
+			for _, r := range app.Numbers {
+				numbers = append(numbers, r.String())
+			}
+			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s\n",
+				app.ID, app.Name, strings.Join(numbers, ", "), orNone(app.InitiateURL), orNone(app.StatusURL))
+		}
+	}
+	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
 	for _, n := range srv.Network().Numbers() {
 		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
 	}
-	if cfg.InitiateURL != "" {
-		fmt.Fprintf(w, "\nInbound: %s to %s ring the dev application: initiate → %s, disconnect → %s\n"+
+	first := cfg.Accounts.Accounts[0]
+	if _, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
+		fmt.Fprintf(w, "\nRing the dev application from a simulated phone:\n"+
 			"  curl -H 'Content-Type: application/json' %s/sim/v1/inbound -d '{\"from\":\"+15557770000\",\"to\":\"%s\"}'\n",
-			server.DevNumbersFrom, server.DevNumbersTo, cfg.InitiateURL, orNone(cfg.StatusURL), srv.URL(), server.DevNumbersFrom)
+			srv.URL(), config.DevNumbersFrom)
 	}
 	fmt.Fprintf(w, "\nPlace a call (the demo app at /demo/answer speaks and hangs up):\n"+
 		"  curl -u %s:%s -H 'Content-Type: application/json' %s/api/v2/accounts/%s/calls \\\n"+
-		"    -d '{\"from\":\"+15551234567\",\"to\":\"+15550000000\",\"applicationId\":\"04e88489-df02-4e34-a0ee-27a91849555f\",\"answerUrl\":\"%s/demo/answer\",\"disconnectUrl\":\"%s/demo/disconnect\"}'\n\n",
-		cfg.Username, maskedPassword(cfg), srv.URL(), cfg.AccountID, srv.URL(), srv.URL())
+		"    -d '{\"from\":\"+15551234567\",\"to\":\"+15550000000\",\"applicationId\":\"%s\",\"answerUrl\":\"%s/demo/answer\",\"disconnectUrl\":\"%s/demo/disconnect\"}'\n\n",
+		first.Username, maskedPassword(first.Password), srv.URL(), first.ID, applicationID(first), srv.URL(), srv.URL())
 }
 
-func maskedPassword(cfg server.Config) string {
-	if cfg.Password == server.DefaultPassword {
-		return cfg.Password
+// applicationID is an applicationId createCall accepts for the account.
+func applicationID(a *config.Account) string {
+	if len(a.Applications) > 0 {
+		return a.Applications[0].ID
+	}
+	return "04e88489-df02-4e34-a0ee-27a91849555f"
+}
+
+func maskedPassword(p string) string {
+	if p == server.DefaultPassword {
+		return p
 	}
 	return "********"
 }

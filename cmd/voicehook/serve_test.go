@@ -138,3 +138,42 @@ func TestServePhonesFile(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+func TestServeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/voicehook.yaml"
+	if err := os.WriteFile(file, []byte(`accounts:
+  - id: "1000001"
+    username: alice
+    password: wonderland
+    applications:
+      - id: 11111111-2222-4333-8444-555555555555
+        name: IVR
+        callInitiatedCallbackUrl: http://127.0.0.1:3000/initiate
+        numbers: ["+15551230000-+15551230099"]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--config", file}, &stdout, &stderr,
+		func(*server.Server) { cancel() })
+	for _, want := range []string{"account    1000001", "user       alice / ********",
+		"app        11111111-2222-4333-8444-555555555555 (IVR) answers +15551230000-+15551230099: initiate → http://127.0.0.1:3000/initiate"} {
+		if code != 0 || !strings.Contains(stdout.String(), want) {
+			t.Errorf("exit %d; the banner lacks %q:\n%s\n%s", code, want, stdout.String(), stderr.String())
+		}
+	}
+	stderr = syncBuffer{}
+	if code := serve(context.Background(), []string{"--config", file, "--username", "x"}, &stdout, &stderr, nil); code != 2 ||
+		!strings.Contains(stderr.String(), "--username belongs to the dev account") {
+		t.Errorf("--config with --username: exit %d, %q", code, stderr.String())
+	}
+	bad := dir + "/bad.yaml"
+	os.WriteFile(bad, []byte("accounts:\n  - id: \"1\"\n"), 0o644)
+	stderr = syncBuffer{}
+	if code := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--config", bad}, &stdout, &stderr, nil); code != 1 ||
+		!strings.Contains(stderr.String(), "bad.yaml: config: account 1: username and password are required") {
+		t.Errorf("a bad config: exit %d, %q", code, stderr.String())
+	}
+}

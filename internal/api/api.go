@@ -8,7 +8,7 @@
 package api
 
 import (
-	"crypto/subtle"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +21,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 )
@@ -33,10 +34,8 @@ type Config struct {
 	Engine *engine.Engine
 	// Sim is the simulated network, for /sim/v1; nil disables it.
 	Sim *sim.Network
-	// The one account, and the Basic credentials that reach it.
-	AccountID string
-	Username  string
-	Password  string
+	// Accounts are the accounts, their credentials and applications.
+	Accounts *config.Directory
 	// BaseURL is the public base of the REST API, "http://host:port/api/v2".
 	BaseURL string
 	// Answerer returns the inbound call an application takes for a number
@@ -85,14 +84,15 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // route registers an /api/v2 handler behind Basic auth and the account check.
 func (h *Handler) route(pattern string, f handlerFunc) {
 	h.mux.HandleFunc(pattern, h.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		if err := h.authenticate(r); err != nil {
+		account, err := h.authenticate(r)
+		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
 			return err
 		}
-		if r.PathValue("accountId") != h.cfg.AccountID {
+		if r.PathValue("accountId") != account.ID {
 			return &apiError{http.StatusForbidden, "authorization-error", "Access is denied"}
 		}
-		return f(w, r)
+		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
 	}))
 	// The same path with another method is 405, not 404.
 	path := pattern[strings.IndexByte(pattern, ' ')+1:]
@@ -119,21 +119,27 @@ func (h *Handler) wrap(f handlerFunc) http.HandlerFunc {
 	}
 }
 
-func (h *Handler) authenticate(r *http.Request) error {
-	auth := r.Header.Get("Authorization")
-	if auth == "" {
-		return &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
+func (h *Handler) authenticate(r *http.Request) (*config.Account, error) {
+	if r.Header.Get("Authorization") == "" {
+		return nil, &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
 	}
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return &apiError{http.StatusUnauthorized, "authentication-error", "Failed to decode basic authentication token"}
+		return nil, &apiError{http.StatusUnauthorized, "authentication-error", "Failed to decode basic authentication token"}
 	}
-	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(h.cfg.Username)) == 1
-	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(h.cfg.Password)) == 1
-	if !userOK || !passOK {
-		return &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
+	account, ok := h.cfg.Accounts.Authenticate(user, pass)
+	if !ok {
+		return nil, &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
 	}
-	return nil
+	return account, nil
+}
+
+// accountKey keys the authenticated account in a request's context.
+type accountKey struct{}
+
+// account returns the account a request authenticated as.
+func account(r *http.Request) *config.Account {
+	return r.Context().Value(accountKey{}).(*config.Account)
 }
 
 // readJSON decodes a JSON request body strictly into v: the content type

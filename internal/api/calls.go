@@ -15,6 +15,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/engine"
 )
 
@@ -97,7 +98,7 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
-	c, err := h.validateCreate(&req)
+	c, err := h.validateCreate(account(r), &req)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	callURL := h.callURL(created.CallID)
+	callURL := h.callURL(created.AccountID, created.CallID)
 	resp := createCallResponse{
 		ApplicationID: created.ApplicationID, AccountID: created.AccountID, CallID: created.CallID,
 		To: created.To, From: created.From, CallURL: callURL,
@@ -137,18 +138,18 @@ func masked(s string) *string {
 	return &m
 }
 
-func (h *Handler) callURL(callID string) string {
-	return fmt.Sprintf("%s/accounts/%s/calls/%s", h.cfg.BaseURL, h.cfg.AccountID, callID)
+func (h *Handler) callURL(accountID, callID string) string {
+	return fmt.Sprintf("%s/accounts/%s/calls/%s", h.cfg.BaseURL, accountID, callID)
 }
 
 // validateCreate applies the rules of createCall, with Bandwidth's error
 // texts, and returns the call to create.
-func (h *Handler) validateCreate(req *createCallRequest) (engine.Call, error) {
+func (h *Handler) validateCreate(account *config.Account, req *createCallRequest) (engine.Call, error) {
 	if blank(req.To) || blank(req.From) || blank(req.AnswerURL) || blank(req.ApplicationID) {
 		return engine.Call{}, validation("Missing at least one required field. Required fields are [from, to, answerUrl, applicationId]")
 	}
 	c := engine.Call{
-		AccountID: h.cfg.AccountID, ApplicationID: *req.ApplicationID, To: *req.To, From: *req.From,
+		AccountID: account.ID, ApplicationID: *req.ApplicationID, To: *req.To, From: *req.From,
 		AnswerURL: *req.AnswerURL, Privacy: req.Privacy, Tag: req.Tag, Priority: 5,
 	}
 	if callback.ValidateE164(c.To) != nil && callback.ValidateSIPURI(c.To) != nil {
@@ -157,7 +158,8 @@ func (h *Handler) validateCreate(req *createCallRequest) (engine.Call, error) {
 	if err := callback.ValidateE164(c.From); err != nil {
 		return c, validation("Invalid from: must be an E164 telephone number")
 	}
-	if _, err := uuid.Parse(c.ApplicationID); err != nil || len(c.ApplicationID) != 36 {
+	_, known := account.Application(c.ApplicationID)
+	if _, err := uuid.Parse(c.ApplicationID); err != nil || len(c.ApplicationID) != 36 || !known && !account.AnyApplication {
 		return c, validation(fmt.Sprintf("Could not create call: Application id %s not found", c.ApplicationID))
 	}
 	urls := []struct {
@@ -290,7 +292,7 @@ func seconds(name string, v *float64, min, max, def float64) (time.Duration, err
 }
 
 func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.cfg.Engine.GetCall(r.Context(), h.cfg.AccountID, r.PathValue("callId"))
+	c, err := h.cfg.Engine.GetCall(r.Context(), account(r).ID, r.PathValue("callId"))
 	if err != nil {
 		return err
 	}
@@ -320,7 +322,7 @@ func timeOrNil(t time.Time) *string {
 // listCalls is GET /calls, with filters and paging by pageToken.
 func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := engine.CallFilter{AccountID: h.cfg.AccountID, To: q.Get("to"), From: q.Get("from"),
+	f := engine.CallFilter{AccountID: account(r).ID, To: q.Get("to"), From: q.Get("from"),
 		DisconnectCause: callback.Cause(q.Get("disconnectCause")), After: q.Get("pageToken"), Limit: 1000}
 	for _, p := range []struct {
 		name string
@@ -424,7 +426,7 @@ func (h *Handler) updateCall(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return validation(fmt.Sprintf("Invalid state %q: must be active or completed", state))
 	}
-	if err := h.cfg.Engine.UpdateCall(r.Context(), h.cfg.AccountID, r.PathValue("callId"), u); err != nil {
+	if err := h.cfg.Engine.UpdateCall(r.Context(), account(r).ID, r.PathValue("callId"), u); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -452,7 +454,7 @@ func (h *Handler) updateCallBXML(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return validation(err.Error())
 	}
-	if err := h.cfg.Engine.UpdateCallBXML(r.Context(), h.cfg.AccountID, r.PathValue("callId"), doc.Verbs); err != nil {
+	if err := h.cfg.Engine.UpdateCallBXML(r.Context(), account(r).ID, r.PathValue("callId"), doc.Verbs); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

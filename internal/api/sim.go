@@ -9,6 +9,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 )
 
@@ -59,8 +60,21 @@ type historyEntry struct {
 }
 
 func (h *Handler) simEvents(w http.ResponseWriter, r *http.Request) error {
-	entries, err := h.cfg.Engine.History(r.Context(), h.cfg.AccountID, r.PathValue("callId"))
-	if err != nil {
+	// /sim/v1 carries no credentials: find the call in any account.
+	var entries []engine.HistoryEntry
+	err := &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Call %s not found", r.PathValue("callId"))}
+	found := false
+	for _, a := range h.cfg.Accounts.Accounts {
+		e, gerr := h.cfg.Engine.History(r.Context(), a.ID, r.PathValue("callId"))
+		if gerr == nil {
+			entries, found = e, true
+			break
+		}
+		if engine.ErrorCode(gerr) != engine.ENotFound {
+			return gerr
+		}
+	}
+	if !found {
 		return err
 	}
 	out := make([]historyEntry, 0, len(entries))
@@ -119,6 +133,6 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, inboundResponse{CallID: c.CallID, CallURL: h.callURL(c.CallID)})
+	writeJSON(w, http.StatusCreated, inboundResponse{CallID: c.CallID, CallURL: h.callURL(c.AccountID, c.CallID)})
 	return nil
 }

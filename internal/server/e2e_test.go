@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/server"
 	"github.com/voicehook/voicehook/internal/spec"
 )
@@ -503,5 +504,68 @@ func TestInboundCall(t *testing.T) {
 	bare := startServer(t)
 	if s, _, b := rest(t, bare, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000"}`); s != 409 || !bytes.Contains(b, []byte("--initiate-url")) {
 		t.Errorf("no initiate URL: %d %s", s, b)
+	}
+}
+
+// TestConfiguredAccounts runs the server with two accounts from a config
+// file: each reaches only its own calls, createCall needs one of the
+// account's applications, and inbound calls follow the application's URLs
+// and credentials.
+func TestConfiguredAccounts(t *testing.T) {
+	app := newApp(t, map[string]string{"/initiate": `<Response><Hangup/></Response>`})
+	dir, err := config.Load(strings.NewReader(`
+accounts:
+  - id: "1000001"
+    username: alice
+    password: wonderland
+    applications:
+      - id: 11111111-2222-4333-8444-555555555555
+        callInitiatedCallbackUrl: ` + app.URL + `/initiate
+        callbackCreds: {userId: hook, password: secret}
+        callStatusCallbackUrl: ` + app.URL + `/status
+        numbers: ["+15551230000-+15551230099"]
+  - id: "1000002"
+    username: bob
+    password: builder
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServerWith(t, server.Config{Accounts: dir})
+	call := func(user, pass, account, appID string) (int, []byte) {
+		body := fmt.Sprintf(`{"from":"+15551112222","to":"+15550000486","applicationId":"%s","answerUrl":"%s/answer"}`, appID, app.URL)
+		req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/"+account+"/calls", strings.NewReader(body))
+		req.SetBasicAuth(user, pass)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if s, b := call("alice", "wonderland", "1000001", "11111111-2222-4333-8444-555555555555"); s != 201 {
+		t.Errorf("alice's own application: %d %s", s, b)
+	}
+	if s, b := call("alice", "wonderland", "1000001", "04e88489-df02-4e34-a0ee-27a91849555f"); s != 400 || !bytes.Contains(b, []byte("Application id 04e88489-df02-4e34-a0ee-27a91849555f not found")) {
+		t.Errorf("an application alice lacks: %d %s", s, b)
+	}
+	if s, b := call("bob", "builder", "1000001", "11111111-2222-4333-8444-555555555555"); s != 403 {
+		t.Errorf("bob in alice's account: %d %s", s, b)
+	}
+	if s, b := call("dev", "dev", "9900000", "04e88489-df02-4e34-a0ee-27a91849555f"); s != 401 {
+		t.Errorf("the dev account with a config file: %d %s", s, b)
+	}
+	if s, _, b := rest(t, srv, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15551230042"}`); s != 201 {
+		t.Fatalf("inbound: %d %s", s, b)
+	}
+	init := app.waitFor(t, callback.EventInitiate, 5*time.Second)
+	if init.auth != "Basic aG9vazpzZWNyZXQ=" || init.event.(*callback.Initiate).AccountID != "1000001" {
+		t.Errorf("initiate: auth %q, %+v", init.auth, init.event)
+	}
+	d := app.waitFor(t, callback.EventDisconnect, 5*time.Second)
+	if d.path != "/status" || d.event.(*callback.Disconnect).Cause != callback.CauseRejected {
+		t.Errorf("disconnect at %s: %+v", d.path, d.event)
 	}
 }

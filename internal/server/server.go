@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/internal/api"
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/delivery"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/media"
@@ -40,11 +41,15 @@ type Config struct {
 	// Phones add to and override the magic numbers.
 	Phones map[string]sim.Script
 	// InitiateURL and StatusURL are the dev application's call-initiated
-	// and call-status URLs: inbound calls to DevNumbers get the initiate
+	// and call-status URLs: inbound calls to its numbers get the initiate
 	// webhook at the first and their disconnect at the second. Without
-	// InitiateURL, inbound calls are refused.
+	// InitiateURL, inbound calls to it are refused.
 	InitiateURL string
 	StatusURL   string
+	// Accounts, when set (voicehook serve --config), replace the dev
+	// account that AccountID, Username, Password, InitiateURL and StatusURL
+	// describe.
+	Accounts *config.Directory
 	// RetryWebhooks retries failed asynchronous webhooks with backoff, for
 	// up to a day; by default they follow Bandwidth's rule (one retry, on
 	// a connection error only).
@@ -62,27 +67,26 @@ const (
 	DefaultPassword  = "dev"
 )
 
-// The dev application: it answers +15550001000 to +15550001999.
-const (
-	DevApplicationID = "7d0f6c9e-3b2a-4c1d-9e8f-5a6b7c8d9e0f"
-	DevNumbersFrom   = "+15550001000"
-	DevNumbersTo     = "+15550001999"
-)
-
 // answerer finds the application that answers a number.
 func (s *Server) answerer(to string) (engine.Inbound, error) {
-	if len(to) != len(DevNumbersFrom) || to < DevNumbersFrom || to > DevNumbersTo {
-		return engine.Inbound{}, &engine.Error{Code: engine.ENotFound,
-			Msg: fmt.Sprintf("No application answers %s: the dev application answers %s to %s", to, DevNumbersFrom, DevNumbersTo)}
+	account, app, ok := s.dir.Answering(to)
+	if !ok {
+		return engine.Inbound{}, &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("No application answers %s", to)}
 	}
-	if s.cfg.InitiateURL == "" {
-		return engine.Inbound{}, &engine.Error{Code: engine.EConflict,
-			Msg: "The dev application has no call-initiated URL: start voicehook with --initiate-url"}
+	if app.InitiateURL == "" {
+		msg := fmt.Sprintf("Application %s has no call-initiated URL", app.ID)
+		if app.ID == config.DevApplicationID {
+			msg = "The dev application has no call-initiated URL: start voicehook with --initiate-url"
+		}
+		return engine.Inbound{}, &engine.Error{Code: engine.EConflict, Msg: msg}
 	}
 	return engine.Inbound{
-		AccountID: s.cfg.AccountID, ApplicationID: DevApplicationID, To: to,
-		Initiate:  engine.Target{URL: s.cfg.InitiateURL, Method: "POST"},
-		StatusURL: s.cfg.StatusURL, StatusMethod: "POST",
+		AccountID: account.ID, ApplicationID: app.ID, To: to,
+		Initiate: engine.Target{URL: app.InitiateURL, Method: app.InitiateMethod, Username: app.Username, Password: app.Password,
+			FallbackURL: app.InitiateFallbackURL, FallbackMethod: app.InitiateFallbackMethod,
+			FallbackUsername: app.FallbackUsername, FallbackPassword: app.FallbackPassword},
+		StatusURL: app.StatusURL, StatusMethod: app.StatusMethod,
+		Username: app.Username, Password: app.Password, CallbackTimeout: app.CallbackTimeout,
 	}, nil
 }
 
@@ -118,8 +122,13 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%s %q: want an http or https URL", name, u)
 		}
 	}
-	if c.Username == DefaultUsername && c.Password == DefaultPassword && !isLoopback(host) {
-		return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
+	if c.Accounts == nil {
+		c.Accounts = config.Dev(c.AccountID, c.Username, c.Password, c.InitiateURL, c.StatusURL)
+	}
+	for _, a := range c.Accounts.Accounts {
+		if a.Username == DefaultUsername && a.Password == DefaultPassword && !isLoopback(host) {
+			return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
+		}
 	}
 	return c, nil
 }
@@ -141,6 +150,7 @@ type Server struct {
 	sender *delivery.Sender
 	engine *engine.Engine
 	net    *sim.Network
+	dir    *config.Directory
 	served chan error
 
 	closeOnce sync.Once
@@ -163,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, ln: ln, store: store, served: make(chan error, 1)}
+	s := &Server{cfg: cfg, ln: ln, store: store, dir: cfg.Accounts, served: make(chan error, 1)}
 	base := s.URL() + "/api/v2"
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
@@ -177,8 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, AccountID: cfg.AccountID,
-		Username: cfg.Username, Password: cfg.Password, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
+	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, Accounts: s.dir, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
 	mux.Handle("/", handler)

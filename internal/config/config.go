@@ -1,0 +1,324 @@
+// Package config is voicehook's directory of accounts, their credentials,
+// their applications and the numbers each application answers: what
+// `voicehook serve --config FILE` reads, or the dev account it builds
+// without one.
+//
+// A config file, YAML (every key optional but where marked required):
+//
+//	accounts:
+//	  - id: "9900000"                  # required: the account id in REST paths
+//	    username: dev                  # required: Basic auth of the REST API
+//	    password: dev                  # required
+//	    applications:
+//	      - id: 7d0f6c9e-3b2a-4c1d-9e8f-5a6b7c8d9e0f   # required: a UUID
+//	        name: IVR                                 # for people
+//	        callInitiatedCallbackUrl: https://app.example.com/initiate  # initiate goes here
+//	        callInitiatedMethod: POST                 # POST (default) or GET
+//	        callInitiatedFallbackUrl: https://backup.example.com/initiate
+//	        callInitiatedFallbackMethod: POST
+//	        callbackCreds: {userId: u, password: p}   # Basic auth of the webhooks
+//	        callInitiatedFallbackCreds: {userId: u, password: p}
+//	        callStatusCallbackUrl: https://app.example.com/status  # disconnects go here
+//	        callStatusMethod: POST
+//	        callbackTimeout: 15                       # seconds, 1 to 25 (default 15)
+//	        numbers: ["+15551230000", "+15551230100-+15551230199"]  # numbers or ranges
+//
+// A Directory is safe for concurrent use; it does not change once built.
+package config
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/voicehook/voicehook/callback"
+)
+
+// Directory holds the accounts.
+type Directory struct {
+	Accounts []*Account
+}
+
+// Account is an account with its Basic credentials and applications.
+type Account struct {
+	ID       string
+	Username string
+	Password string
+	// AnyApplication accepts any UUID as an applicationId in createCall,
+	// as the dev account does; otherwise it must be one of Applications.
+	AnyApplication bool
+	Applications   []*Application
+}
+
+// Application is a voice application.
+type Application struct {
+	ID, Name string
+	// InitiateURL gets the initiate webhook of inbound calls; the rest of
+	// these fields are its method, fallback and credentials.
+	InitiateURL, InitiateMethod                 string
+	InitiateFallbackURL, InitiateFallbackMethod string
+	Username, Password                          string
+	FallbackUsername, FallbackPassword          string
+	// StatusURL gets the disconnect of inbound calls.
+	StatusURL, StatusMethod string
+	CallbackTimeout         time.Duration
+	// Numbers are the numbers it answers, as ranges (one number is a range
+	// of one).
+	Numbers []Range
+}
+
+// Range is a range of E.164 numbers of the same length, inclusive.
+type Range struct{ From, To string }
+
+// Contains reports whether number is in the range.
+func (r Range) Contains(number string) bool {
+	return len(number) == len(r.From) && number >= r.From && number <= r.To
+}
+
+func (r Range) String() string {
+	if r.From == r.To {
+		return r.From
+	}
+	return r.From + "-" + r.To
+}
+
+// Dev is the directory without a config file: one account with the given
+// credentials, accepting any applicationId, and a dev application that
+// answers +15550001000 to +15550001999 with the given URLs.
+func Dev(accountID, username, password, initiateURL, statusURL string) *Directory {
+	return &Directory{Accounts: []*Account{{
+		ID: accountID, Username: username, Password: password, AnyApplication: true,
+		Applications: []*Application{{
+			ID: DevApplicationID, Name: "dev", InitiateURL: initiateURL, InitiateMethod: "POST",
+			StatusURL: statusURL, StatusMethod: "POST", CallbackTimeout: 15 * time.Second,
+			Numbers: []Range{{DevNumbersFrom, DevNumbersTo}},
+		}},
+	}}}
+}
+
+// The dev application of Dev.
+const (
+	DevApplicationID = "7d0f6c9e-3b2a-4c1d-9e8f-5a6b7c8d9e0f"
+	DevNumbersFrom   = "+15550001000"
+	DevNumbersTo     = "+15550001999"
+)
+
+// Authenticate returns the account whose credentials these are.
+func (d *Directory) Authenticate(username, password string) (*Account, bool) {
+	var found *Account
+	for _, a := range d.Accounts {
+		// Compare every account, in constant time, to leak nothing.
+		u := subtle.ConstantTimeCompare([]byte(username), []byte(a.Username))
+		p := subtle.ConstantTimeCompare([]byte(password), []byte(a.Password))
+		if u&p == 1 && found == nil {
+			found = a
+		}
+	}
+	return found, found != nil
+}
+
+// Application returns an account's application by id.
+func (a *Account) Application(id string) (*Application, bool) {
+	for _, app := range a.Applications {
+		if app.ID == id {
+			return app, true
+		}
+	}
+	return nil, false
+}
+
+// Answering returns the account and application that answer a number.
+func (d *Directory) Answering(number string) (*Account, *Application, bool) {
+	for _, a := range d.Accounts {
+		for _, app := range a.Applications {
+			for _, r := range app.Numbers {
+				if r.Contains(number) {
+					return a, app, true
+				}
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// file is the YAML form.
+type file struct {
+	Accounts []struct {
+		ID           string    `yaml:"id"`
+		Username     string    `yaml:"username"`
+		Password     string    `yaml:"password"`
+		Applications []appYAML `yaml:"applications"`
+	} `yaml:"accounts"`
+}
+
+type creds struct {
+	UserID   string `yaml:"userId"`
+	Password string `yaml:"password"`
+}
+
+type appYAML struct {
+	ID                          string   `yaml:"id"`
+	Name                        string   `yaml:"name"`
+	CallInitiatedCallbackURL    string   `yaml:"callInitiatedCallbackUrl"`
+	CallInitiatedMethod         string   `yaml:"callInitiatedMethod"`
+	CallInitiatedFallbackURL    string   `yaml:"callInitiatedFallbackUrl"`
+	CallInitiatedFallbackMethod string   `yaml:"callInitiatedFallbackMethod"`
+	CallbackCreds               creds    `yaml:"callbackCreds"`
+	CallInitiatedFallbackCreds  creds    `yaml:"callInitiatedFallbackCreds"`
+	CallStatusCallbackURL       string   `yaml:"callStatusCallbackUrl"`
+	CallStatusMethod            string   `yaml:"callStatusMethod"`
+	CallbackTimeout             *float64 `yaml:"callbackTimeout"`
+	Numbers                     []string `yaml:"numbers"`
+}
+
+// Load reads a config file. Every problem is an error naming the account,
+// application or number and the key.
+func Load(r io.Reader) (*Directory, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f file
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("config: the file is empty; want an accounts: list")
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(f.Accounts) == 0 {
+		return nil, errors.New("config: no accounts")
+	}
+	d := &Directory{}
+	seenAccount, seenUser := map[string]bool{}, map[string]bool{}
+	for i, fa := range f.Accounts {
+		where := fmt.Sprintf("account %d", i+1)
+		switch {
+		case fa.ID == "":
+			return nil, fmt.Errorf("config: %s: id is required", where)
+		case fa.Username == "" || fa.Password == "":
+			return nil, fmt.Errorf("config: account %s: username and password are required", fa.ID)
+		case seenAccount[fa.ID]:
+			return nil, fmt.Errorf("config: account %s is declared twice", fa.ID)
+		case seenUser[fa.Username]:
+			return nil, fmt.Errorf("config: account %s: username %q is another account's", fa.ID, fa.Username)
+		}
+		seenAccount[fa.ID], seenUser[fa.Username] = true, true
+		a := &Account{ID: fa.ID, Username: fa.Username, Password: fa.Password}
+		for _, fapp := range fa.Applications {
+			app, err := loadApp(fa.ID, fapp)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := a.Application(app.ID); dup {
+				return nil, fmt.Errorf("config: account %s: application %s is declared twice", fa.ID, app.ID)
+			}
+			a.Applications = append(a.Applications, app)
+		}
+		d.Accounts = append(d.Accounts, a)
+	}
+	if err := d.checkNumbers(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func loadApp(account string, f appYAML) (*Application, error) {
+	where := fmt.Sprintf("config: account %s: application %s", account, f.ID)
+	if _, err := uuid.Parse(f.ID); err != nil || len(f.ID) != 36 {
+		return nil, fmt.Errorf("%s: id must be a UUID", where)
+	}
+	app := &Application{
+		ID: f.ID, Name: f.Name,
+		InitiateURL: f.CallInitiatedCallbackURL, InitiateMethod: orPOST(f.CallInitiatedMethod),
+		InitiateFallbackURL: f.CallInitiatedFallbackURL, InitiateFallbackMethod: orPOST(f.CallInitiatedFallbackMethod),
+		Username: f.CallbackCreds.UserID, Password: f.CallbackCreds.Password,
+		FallbackUsername: f.CallInitiatedFallbackCreds.UserID, FallbackPassword: f.CallInitiatedFallbackCreds.Password,
+		StatusURL: f.CallStatusCallbackURL, StatusMethod: orPOST(f.CallStatusMethod),
+		CallbackTimeout: 15 * time.Second,
+	}
+	for key, u := range map[string]string{"callInitiatedCallbackUrl": app.InitiateURL,
+		"callInitiatedFallbackUrl": app.InitiateFallbackURL, "callStatusCallbackUrl": app.StatusURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
+			return nil, fmt.Errorf("%s: %s %q: want an http or https URL", where, key, u)
+		}
+	}
+	for key, m := range map[string]string{"callInitiatedMethod": app.InitiateMethod,
+		"callInitiatedFallbackMethod": app.InitiateFallbackMethod, "callStatusMethod": app.StatusMethod} {
+		if m != "POST" && m != "GET" {
+			return nil, fmt.Errorf("%s: %s %q: want POST or GET", where, key, m)
+		}
+	}
+	if f.CallbackTimeout != nil {
+		if *f.CallbackTimeout < 1 || *f.CallbackTimeout > 25 {
+			return nil, fmt.Errorf("%s: callbackTimeout %g: want 1 to 25 seconds", where, *f.CallbackTimeout)
+		}
+		app.CallbackTimeout = time.Duration(*f.CallbackTimeout * float64(time.Second))
+	}
+	for _, n := range f.Numbers {
+		r, err := parseRange(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: numbers: %w", where, err)
+		}
+		app.Numbers = append(app.Numbers, r)
+	}
+	return app, nil
+}
+
+func orPOST(m string) string {
+	if m == "" {
+		return "POST"
+	}
+	return strings.ToUpper(m)
+}
+
+// parseRange reads "+15551230000" or "+15551230100-+15551230199".
+func parseRange(s string) (Range, error) {
+	from, to, isRange := strings.Cut(s, "-")
+	if !isRange {
+		to = from
+	}
+	for _, n := range []string{from, to} {
+		if err := callback.ValidateE164(n); err != nil {
+			return Range{}, fmt.Errorf("%q: %v", s, err)
+		}
+	}
+	if len(from) != len(to) || from > to {
+		return Range{}, fmt.Errorf("%q: a range goes from a number to a larger one of the same length", s)
+	}
+	return Range{from, to}, nil
+}
+
+// checkNumbers refuses a number that two applications would answer.
+func (d *Directory) checkNumbers() error {
+	type owned struct {
+		r   Range
+		app string
+	}
+	var all []owned
+	for _, a := range d.Accounts {
+		for _, app := range a.Applications {
+			for _, r := range app.Numbers {
+				for _, o := range all {
+					if len(o.r.From) == len(r.From) && r.From <= o.r.To && o.r.From <= r.To {
+						return fmt.Errorf("config: numbers %s of application %s overlap %s of application %s", r, app.ID, o.r, o.app)
+					}
+				}
+				all = append(all, owned{r, app.ID})
+			}
+		}
+	}
+	return nil
+}

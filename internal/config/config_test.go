@@ -1,0 +1,96 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/config"
+)
+
+const good = `
+accounts:
+  - id: "9900000"
+    username: alice
+    password: wonderland
+    applications:
+      - id: 11111111-2222-4333-8444-555555555555
+        name: IVR
+        callInitiatedCallbackUrl: https://app.example.com/initiate
+        callInitiatedFallbackUrl: https://backup.example.com/initiate
+        callbackCreds: {userId: hook, password: secret}
+        callStatusCallbackUrl: https://app.example.com/status
+        callStatusMethod: get
+        callbackTimeout: 7.5
+        numbers: ["+15551230000", "+15551230100-+15551230199"]
+  - id: "9900001"
+    username: bob
+    password: builder
+`
+
+func TestLoad(t *testing.T) {
+	d, err := config.Load(strings.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := d.Authenticate("alice", "wonderland")
+	if !ok || a.ID != "9900000" || a.AnyApplication {
+		t.Fatalf("Authenticate: %+v %v", a, ok)
+	}
+	if _, ok := d.Authenticate("alice", "builder"); ok {
+		t.Error("another account's password authenticated")
+	}
+	app, ok := a.Application("11111111-2222-4333-8444-555555555555")
+	if !ok || app.InitiateMethod != "POST" || app.StatusMethod != "GET" || app.CallbackTimeout != 7500*time.Millisecond ||
+		app.Username != "hook" || app.Password != "secret" || app.InitiateFallbackURL != "https://backup.example.com/initiate" {
+		t.Errorf("application %+v", app)
+	}
+	for number, want := range map[string]bool{"+15551230000": true, "+15551230150": true, "+15551230199": true,
+		"+15551230200": false, "+15551230001": false, "+155512301500": false} {
+		_, got, ok := d.Answering(number)
+		if ok != want || ok && got.Name != "IVR" {
+			t.Errorf("Answering(%s) = %v, want %v", number, ok, want)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	app := func(extra string) string {
+		return "accounts:\n  - id: \"1\"\n    username: u\n    password: p\n    applications:\n      - id: 11111111-2222-4333-8444-555555555555\n" + extra
+	}
+	cases := map[string]string{
+		"":                           "the file is empty",
+		"accounts: []":               "no accounts",
+		"accounts:\n  - username: u": "account 1: id is required",
+		"accounts:\n  - id: \"1\"":   "account 1: username and password are required",
+		"accounts:\n  - id: \"1\"\n    username: u\n    password: p\n  - id: \"1\"\n    username: v\n    password: p": "account 1 is declared twice",
+		"accounts:\n  - id: \"1\"\n    username: u\n    password: p\n  - id: \"2\"\n    username: u\n    password: q": `username "u" is another account's`,
+		"accounts:\n  - id: \"1\"\n    username: u\n    password: p\n    colour: red":                                 "field colour not found",
+		app("        callStatusCallbackUrl: ftp://x/y\n"):                                                             "callStatusCallbackUrl \"ftp://x/y\": want an http or https URL",
+		app("        callInitiatedMethod: PUT\n"):                                                                     `callInitiatedMethod "PUT": want POST or GET`,
+		app("        callbackTimeout: 30\n"):                                                                          "callbackTimeout 30: want 1 to 25 seconds",
+		app("        numbers: [\"555\"]\n"):                                                                           `numbers: "555"`,
+		app("        numbers: [\"+15551230199-+15551230100\"]\n"):                                                     "a range goes from a number to a larger one",
+		"accounts:\n  - id: \"1\"\n    username: u\n    password: p\n    applications:\n      - id: app-1":            "id must be a UUID",
+		"accounts:\n  - id: \"1\"\n    username: u\n    password: p\n    applications:\n" +
+			"      - id: 11111111-2222-4333-8444-555555555555\n        numbers: [\"+15551230000-+15551230099\"]\n" +
+			"      - id: 11111111-2222-4333-8444-555555555556\n        numbers: [\"+15551230050\"]": "overlap",
+	}
+	for in, want := range cases {
+		_, err := config.Load(strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(%q) = %v, want an error saying %q", in, err, want)
+		}
+	}
+}
+
+func TestDev(t *testing.T) {
+	d := config.Dev("9900000", "dev", "dev", "http://127.0.0.1:3000/initiate", "")
+	a, ok := d.Authenticate("dev", "dev")
+	if !ok || !a.AnyApplication {
+		t.Fatalf("dev account: %+v", a)
+	}
+	if _, app, ok := d.Answering("+15550001500"); !ok || app.ID != config.DevApplicationID || app.InitiateURL != "http://127.0.0.1:3000/initiate" {
+		t.Errorf("dev numbers: %+v %v", app, ok)
+	}
+}
