@@ -185,6 +185,12 @@ func (a *actor) do(act action) {
 			}
 			a.post(evMeasured{id: act.id, length: total})
 		}()
+	case actStartLegs:
+		for _, spec := range act.legs {
+			a.e.spawnLeg(ctx, spec)
+		}
+	case actPost:
+		a.e.postTo(a.st.call.CallID, act.to, act.ev)
 	case actTimer:
 		id := act.id
 		a.timers[id] = a.e.cfg.Clock.AfterFunc(act.d, func() { a.post(evTimer{id}) })

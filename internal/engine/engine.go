@@ -294,13 +294,19 @@ func (e *Engine) Live() int {
 }
 
 // spawn starts the actor of a call with its first event.
-func (e *Engine) spawn(c *Call, first event) {
+func (e *Engine) spawn(c *Call, first event) { e.spawnWith(c, first, nil) }
+
+// spawnWith starts an actor, letting setup adjust its state first.
+func (e *Engine) spawnWith(c *Call, first event, setup func(*callState)) {
 	a := &actor{
 		e:      e,
 		st:     callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil},
 		inbox:  make(chan event, inboxSize),
 		done:   make(chan struct{}),
 		timers: map[int]Timer{},
+	}
+	if setup != nil {
+		setup(&a.st)
 	}
 	a.log = e.log.With("call_id", c.CallID)
 	a.out = e.outboxFor(c.CallID)
@@ -309,6 +315,42 @@ func (e *Engine) spawn(c *Call, first event) {
 	e.mu.Unlock()
 	e.wg.Add(1)
 	go a.run(first)
+}
+
+// spawnLeg stores and starts the B-leg of a transfer.
+func (e *Engine) spawnLeg(ctx context.Context, spec *legSpec) {
+	c := spec.call
+	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
+		e.log.Error("save a transfer leg", "call_id", c.CallID, "err", err)
+	}
+	e.spawnWith(&c, evStart{}, func(st *callState) {
+		leg := spec.leg
+		st.leg = &leg
+	})
+}
+
+// postTo delivers an event from one call's actor to another's, without
+// making the sender wait (two actors waiting on each other would never
+// move). News for a call that has ended is dropped, but a B-leg asking an
+// ended A-leg is told it has gone.
+func (e *Engine) postTo(from, to string, ev event) {
+	e.mu.Lock()
+	target, sender := e.live[to], e.live[from]
+	e.mu.Unlock()
+	if target == nil {
+		switch ev.(type) {
+		case evLegAnswered, evLegBridged:
+			target, ev = sender, evParentEnded{}
+		}
+		if target == nil {
+			return
+		}
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		target.post(ev)
+	}()
 }
 
 func (e *Engine) callURL(c *Call) string {

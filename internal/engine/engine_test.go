@@ -309,7 +309,7 @@ func TestCallScenarios(t *testing.T) {
 		{name: "callback error", to: "+15550000000", app: map[string]string{},
 			want: "answer@1s\ndisconnect@1s cause=callback-error\n"},
 		{name: "unsupported verb", to: "+15550000000",
-			app:  map[string]string{"https://app.test/answer": `<Response><Transfer><PhoneNumber>+15553334444</PhoneNumber></Transfer></Response>`},
+			app:  map[string]string{"https://app.test/answer": `<Response><Conference>room-1</Conference></Response>`},
 			want: "answer@1s\ndisconnect@1s cause=application-error\n"},
 		{name: "unsupported audio", to: "+15550000000",
 			app:  map[string]string{"https://app.test/answer": `<Response><PlayAudio>https://a.test/x.ogg</PlayAudio></Response>`},
@@ -557,6 +557,124 @@ func TestInboundScenarios(t *testing.T) {
 				}
 				if disc.AnswerTime.IsZero() == c.answered {
 					t.Errorf("disconnect answerTime %v, want answered=%v", disc.AnswerTime, c.answered)
+				}
+			})
+		})
+	}
+}
+
+// legSummary renders webhooks as "type@seconds leg [cause]" lines, where leg
+// is A for the first call and the number of a transfer's B-leg otherwise,
+// sorted by time and then leg (stable, so each leg keeps its order).
+func legSummary(got []delivered) string {
+	type line struct {
+		at   time.Duration
+		leg  string
+		text string
+	}
+	aID := ""
+	var lines []line
+	for _, d := range got {
+		ce, ok := d.event.(callback.CallEvent)
+		if !ok {
+			continue
+		}
+		leg := ce.CallLeg()
+		if aID == "" {
+			aID = leg.CallID
+		}
+		label := "A"
+		if leg.CallID != aID {
+			label = "B" + leg.To
+		}
+		text := fmt.Sprintf("%s@%gs %s", d.event.Type(), d.at.Seconds(), label)
+		switch ev := d.event.(type) {
+		case *callback.Disconnect:
+			text += " cause=" + string(ev.Cause)
+		case *callback.TransferComplete:
+			text += " cause=" + string(ev.Cause) + " to=" + ev.TransferTo
+		case *callback.TransferDisconnect:
+			text += " cause=" + string(ev.Cause)
+			if ev.ParentCallID != aID {
+				text += " WRONG-PARENT"
+			}
+		case *callback.TransferAnswer:
+			if ev.ParentCallID != aID {
+				text += " WRONG-PARENT"
+			}
+		}
+		lines = append(lines, line{d.at, label, text})
+	}
+	slices.SortStableFunc(lines, func(x, y line) int {
+		if x.at != y.at {
+			return int(x.at - y.at)
+		}
+		return strings.Compare(x.leg, y.leg)
+	})
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.text + "\n")
+	}
+	return b.String()
+}
+
+func TestTransferScenarios(t *testing.T) {
+	const td = `transferDisconnectUrl="/td"`
+	cases := []struct {
+		name    string
+		to      string
+		scripts map[string]sim.Script
+		app     map[string]string
+		want    string
+	}{
+		{name: "agent answers, whispers, talks, hangs up", to: "+15550000000",
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer transferCompleteUrl="/tc"><PhoneNumber transferAnswerUrl="/ta" ` + td + `>+15550000200</PhoneNumber></Transfer></Response>`,
+				"https://app.test/ta":     `<Response><SpeakSentence>Caller from sales</SpeakSentence></Response>`,
+				"https://app.test/tc":     hangup},
+			want: "answer@1s A\ntransferAnswer@2s B+15550000200\ntransferComplete@7s A cause=hangup to=+15550000200\ndisconnect@7s A cause=hangup\ntransferDisconnect@7s B+15550000200 cause=hangup\n"},
+		{name: "busy agent", to: "+15550000000",
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer transferCompleteUrl="/tc"><PhoneNumber ` + td + `>+15550000486</PhoneNumber></Transfer></Response>`,
+				"https://app.test/tc":     hangup},
+			want: "answer@1s A\ntransferComplete@1.5s A cause=busy to=+15550000486\ndisconnect@1.5s A cause=hangup\ntransferDisconnect@1.5s B+15550000486 cause=busy\n"},
+		{name: "first answer wins, the other leg is cancelled", to: "+15550000000",
+			scripts: map[string]sim.Script{"+15553330001": {HangupAfter: 3 * time.Second}},
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer transferCompleteUrl="/tc"><PhoneNumber ` + td + `>+15550000408</PhoneNumber><PhoneNumber ` + td + `>+15553330001</PhoneNumber></Transfer></Response>`,
+				"https://app.test/tc":     hangup},
+			want: "answer@1s A\ntransferDisconnect@2s B+15550000408 cause=cancel\ntransferComplete@5s A cause=hangup to=+15553330001\ndisconnect@5s A cause=hangup\ntransferDisconnect@5s B+15553330001 cause=hangup\n"},
+		{name: "the caller hangs up while bridged: no transferComplete", to: "+1555",
+			scripts: map[string]sim.Script{"+1555": {HangupAfter: 4 * time.Second}},
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer transferCompleteUrl="/tc"><PhoneNumber ` + td + `>+15550000000</PhoneNumber></Transfer></Response>`},
+			want: "answer@1s A\ndisconnect@5s A cause=hangup\ntransferDisconnect@5s B+15550000000 cause=hangup\n"},
+		{name: "without transferCompleteUrl the BXML goes on", to: "+15550000000",
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer><PhoneNumber ` + td + `>+15550000603</PhoneNumber></Transfer><SpeakSentence>Nobody is free</SpeakSentence></Response>`},
+			want: "answer@1s A\ntransferDisconnect@2s B+15550000603 cause=rejected\ndisconnect@2.933333333s A cause=hangup\n"},
+		{name: "the agent never answers", to: "+15550000000",
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer callTimeout="3" transferCompleteUrl="/tc"><PhoneNumber ` + td + `>+15550000408</PhoneNumber></Transfer></Response>`,
+				"https://app.test/tc":     hangup},
+			want: "answer@1s A\ntransferComplete@4s A cause=timeout to=+15550000408\ndisconnect@4s A cause=hangup\ntransferDisconnect@4s B+15550000408 cause=timeout\n"},
+		{name: "forbidden verbs in the transferAnswer reply", to: "+15550000000",
+			app: map[string]string{
+				"https://app.test/answer": `<Response><Transfer transferCompleteUrl="/tc"><PhoneNumber transferAnswerUrl="/ta" ` + td + `>+15553330002</PhoneNumber></Transfer></Response>`,
+				"https://app.test/ta":     `<Response><Forward to="+15553334444"/></Response>`,
+				"https://app.test/tc":     hangup},
+			want: "answer@1s A\ntransferComplete@2s A cause=invalid-bxml to=+15553330002\ndisconnect@2s A cause=hangup\ntransferAnswer@2s B+15553330002\ntransferDisconnect@2s B+15553330002 cause=invalid-bxml\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, c.scripts, replies(c.app))
+				defer h.close()
+				h.call(c.to, nil)
+				h.settle(time.Hour)
+				time.Sleep(time.Second)
+				if got := legSummary(h.app.events()); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
 				}
 			})
 		})

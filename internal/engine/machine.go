@@ -131,6 +131,9 @@ const (
 	waitTimer             // a verb takes time: Pause, Ring, SpeakSentence, PlayAudio, SendDtmf
 	waitGather            // a Gather: prompts, then digits
 	waitMedia             // audio files are being measured
+	waitTransfer          // an A-leg: its <Transfer> is ringing or bridged
+	waitWin               // a B-leg answered: has it won the transfer?
+	waitBridged           // a B-leg bridged with its A-leg
 	waitFinished          // the call has ended
 )
 
@@ -155,6 +158,9 @@ type callState struct {
 	// it a playable file counts as defaultAudioLength.
 	media   bool
 	measure int // the pending measurement, 0 if none
+
+	transfer *transferState // an A-leg's running <Transfer>
+	leg      *legInfo       // set on the B-leg of a <Transfer>
 }
 
 // gatherState is a Gather in progress.
@@ -218,6 +224,13 @@ func next(s *callState, ev event, now time.Time) []action {
 		}
 		s.measure = 0
 		return s.measured(ev.length, ev.err, now)
+	case evLegAnswered, evLegBridged, evLegEnded:
+		return s.transferEvent(ev, now)
+	case evLegWon, evLegLost, evParentEnded:
+		if s.leg == nil {
+			return nil
+		}
+		return s.legEvent(ev, now)
 	case evUpdate:
 		return s.update(ev, now)
 	case evUpdateBXML:
@@ -242,6 +255,12 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 	case PhoneAnswered:
 		if s.wait != waitRing {
 			return nil
+		}
+		if s.leg != nil {
+			// A B-leg asks its A-leg whether it won.
+			acts := s.cancelTimer()
+			s.wait = waitWin
+			return append(acts, actPost{s.leg.parent, evLegAnswered{s.call.CallID}}, history(s, now, "state", "answered", nil))
 		}
 		acts := s.cancelTimer()
 		s.call.State = StateAnswered
@@ -321,7 +340,11 @@ func (s *callState) replied(r Reply, err error, now time.Time) []action {
 		// An empty reply to a call event is taken as <Response/>: hang up.
 		return s.runDocument(nil, r.URL, now)
 	}
-	doc, perr := bxml.Parse(r.Body, bxml.CallContext)
+	ctx := bxml.CallContext
+	if s.leg != nil {
+		ctx = bxml.TransferAnswerContext
+	}
+	doc, perr := bxml.Parse(r.Body, ctx)
 	if perr != nil {
 		return s.end(now, callback.CauseInvalidBXML, perr.Error(), 0, false)
 	}
@@ -360,7 +383,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 
 // stopVerb abandons whatever the call is doing: a verb, a webhook.
 func (s *callState) stopVerb() []action {
-	acts := s.cancelTimer()
+	acts := append(s.cancelTimer(), s.dropLegs()...)
 	s.webhook = 0
 	s.measure = 0
 	s.gather = nil
@@ -406,7 +429,24 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 	if msg != "" && s.call.ErrorID == "" {
 		s.call.ErrorID = newErrorID()
 	}
+	acts = append(acts, s.dropLegs()...)
 	acts = append(acts, actSave{}, history(s, now, "state", "disconnected: "+string(cause)+suffix(msg), nil))
+	if s.leg != nil {
+		// A B-leg's end is its transferDisconnect, and news for its A-leg.
+		acts = append(acts, actPost{s.leg.parent, evLegEnded{leg: s.call.CallID, cause: cause, msg: msg, answered: !s.call.AnswerTime.IsZero()}})
+		if s.leg.disconnect.URL != "" {
+			ev := &callback.TransferDisconnect{Call: s.eventCall(), Transfer: s.transferFields(), EndTime: callback.TimeOf(now)}
+			ev.EventTime = callback.TimeOf(now)
+			ev.Cause = cause
+			if msg != "" {
+				ev.ErrorMessage = &msg
+				id := s.call.ErrorID
+				ev.ErrorID = &id
+			}
+			acts = append(acts, actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout, Target: s.leg.disconnect}})
+		}
+		return append(acts, actDone{})
+	}
 	if s.call.DisconnectURL != "" {
 		ev := &callback.Disconnect{Call: s.eventCall(), EndTime: callback.TimeOf(now), SIPResponseCode: sipCode}
 		ev.EventTime = callback.TimeOf(now)

@@ -27,6 +27,10 @@ func (s *callState) advance(now time.Time) []action {
 	for {
 		s.wait = waitNothing
 		if s.pc >= len(s.doc) {
+			if s.leg != nil && s.leg.won && !s.leg.bridged {
+				// A transfer's B-leg is bridged when its BXML runs out.
+				return append(acts, s.bridge(now)...)
+			}
 			return append(acts, s.end(now, s.hangupCause(), "", 0, false)...)
 		}
 		v := bxml.WithDefaults(s.doc[s.pc])
@@ -80,6 +84,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.StopGather:
 		s.startGather = nil
 		return nil, false
+	case *bxml.Transfer:
+		return s.startTransfer(v, now), true
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true

@@ -190,7 +190,8 @@ func conforms(t *testing.T, schema string, body []byte) {
 var schemaOf = map[callback.EventType]string{
 	callback.EventAnswer: "answerCallback", callback.EventDisconnect: "disconnectCallback",
 	callback.EventGather: "gatherCallback", callback.EventRedirect: "redirectCallback", callback.EventDTMF: "dtmfCallback",
-	callback.EventInitiate: "initiateCallback",
+	callback.EventInitiate: "initiateCallback", callback.EventTransferAnswer: "transferAnswerCallback",
+	callback.EventTransferComplete: "transferCompleteCallback", callback.EventTransferDisconnect: "transferDisconnectCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.
@@ -567,5 +568,56 @@ accounts:
 	d := app.waitFor(t, callback.EventDisconnect, 5*time.Second)
 	if d.path != "/status" || d.event.(*callback.Disconnect).Cause != callback.CauseRejected {
 		t.Errorf("disconnect at %s: %+v", d.path, d.event)
+	}
+}
+
+// TestInboundTransferToAnAgent is the README's worked example: a caller
+// rings the dev application, which transfers the call to an agent; the
+// agent hears a whisper, talks, and hangs up; the app then says goodbye.
+func TestInboundTransferToAnAgent(t *testing.T) {
+	app := newApp(t, map[string]string{
+		"/initiate": `<Response><SpeakSentence>Connecting you to an agent.</SpeakSentence>` +
+			`<Transfer transferCallerId="+15550001000" transferCompleteUrl="/transfer-complete">` +
+			`<PhoneNumber transferAnswerUrl="/whisper" transferDisconnectUrl="/agent-gone">+15550000200</PhoneNumber></Transfer></Response>`,
+		"/whisper":           `<Response><SpeakSentence>Caller from the website.</SpeakSentence></Response>`,
+		"/transfer-complete": `<Response><SpeakSentence>Thanks for calling.</SpeakSentence><Hangup/></Response>`,
+	})
+	srv := startServerWith(t, server.Config{InitiateURL: app.URL + "/initiate", StatusURL: app.URL + "/status"})
+	status, _, body := rest(t, srv, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000"}`)
+	if status != 201 {
+		t.Fatalf("inbound: %d %s", status, body)
+	}
+	d := app.waitFor(t, callback.EventDisconnect, 20*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if got := app.types(); got != "initiate,transferAnswer,transferDisconnect,transferComplete,disconnect" &&
+		got != "initiate,transferAnswer,transferComplete,transferDisconnect,disconnect" {
+		t.Errorf("webhooks %s", got)
+	}
+	var aLeg, bLeg string
+	for _, h := range app.got() {
+		switch ev := h.event.(type) {
+		case *callback.Initiate:
+			aLeg = ev.CallID
+		case *callback.TransferAnswer:
+			bLeg = ev.CallID
+			if ev.ParentCallID != aLeg || ev.From != "+15550001000" || ev.To != "+15550000200" || h.path != "/whisper" {
+				t.Errorf("transferAnswer %+v at %s", ev, h.path)
+			}
+		case *callback.TransferComplete:
+			if ev.CallID != aLeg || ev.Cause != callback.CauseHangup || ev.TransferTo != "+15550000200" {
+				t.Errorf("transferComplete %+v", ev)
+			}
+		case *callback.TransferDisconnect:
+			if ev.CallID != bLeg || ev.ParentCallID != aLeg || ev.Cause != callback.CauseHangup || h.path != "/agent-gone" {
+				t.Errorf("transferDisconnect %+v at %s", ev, h.path)
+			}
+		}
+	}
+	if disc := d.event.(*callback.Disconnect); disc.CallID != aLeg || disc.Cause != callback.CauseHangup || d.path != "/status" {
+		t.Errorf("disconnect %+v at %s", disc, d.path)
+	}
+	checkHooks(t, app.got())
+	if s, _, b := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+bLeg, "", ""); s != 200 || !bytes.Contains(b, []byte(`"parentCallId":"`+aLeg+`"`)) {
+		t.Errorf("GET B-leg: %d %s", s, b)
 	}
 }
