@@ -680,3 +680,43 @@ func TestTransferScenarios(t *testing.T) {
 		})
 	}
 }
+
+func TestForwardScenarios(t *testing.T) {
+	cases := []struct {
+		name     string
+		scripts  map[string]sim.Script
+		initiate string
+		want     string
+	}{
+		{name: "forwarded, answered, callee hangs up", initiate: `<Response><Forward to="+15550000200"/></Response>`,
+			want: "initiate@0s A\ndisconnect@6s A cause=hangup\n"},
+		{name: "forwarded to a busy number", initiate: `<Response><Forward to="+15550000486"/></Response>`,
+			want: "initiate@0s A\ndisconnect@0.5s A cause=busy\n"},
+		{name: "forwarded, nobody answers", initiate: `<Response><Forward to="+15550000408" callTimeout="4"/></Response>`,
+			want: "initiate@0s A\ndisconnect@4s A cause=timeout\n"},
+		{name: "the caller hangs up during the forwarded call", scripts: map[string]sim.Script{"+15557770000": {HangupAfter: 3 * time.Second}},
+			initiate: `<Response><Forward to="+15550000000"/></Response>`,
+			want:     "initiate@0s A\ndisconnect@4s A cause=hangup\n"},
+		{name: "forward after answering is an application error", initiate: `<Response><Pause duration="1"/><Forward to="+15550000000"/></Response>`,
+			want: "initiate@0s A\ndisconnect@1s A cause=application-error\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, c.scripts, replies(map[string]string{"https://app.test/initiate": c.initiate}))
+				defer h.close()
+				id := h.inbound("+15557770000")
+				time.Sleep(2 * time.Second)
+				if err := h.eng.UpdateCall(context.Background(), "9900000", id, engine.Update{Redirect: engine.Target{URL: "https://app.test/x"}}); err == nil {
+					if c.name == "forwarded, answered, callee hangs up" {
+						t.Error("a forwarded call took a redirect")
+					}
+				}
+				h.settle(time.Hour)
+				if got := legSummary(h.app.events()); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+			})
+		})
+	}
+}

@@ -173,6 +173,9 @@ type gatherState struct {
 
 func (s *callState) nextID() int { s.seq++; return s.seq }
 
+// forwarded reports whether the call was forwarded: the app has no more say.
+func (s *callState) forwarded() bool { return s.transfer != nil && s.transfer.forward }
+
 // next applies an event to the state and returns the actions to take.
 func next(s *callState, ev event, now time.Time) []action {
 	if s.wait == waitFinished {
@@ -234,7 +237,7 @@ func next(s *callState, ev event, now time.Time) []action {
 	case evUpdate:
 		return s.update(ev, now)
 	case evUpdateBXML:
-		if s.call.State != StateAnswered {
+		if s.call.State != StateAnswered || s.forwarded() {
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
 		}
 		acts := s.stopVerb()
@@ -368,7 +371,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 		}
 		return append(acts, s.end(now, callback.CauseCancel, "", 0, false)...)
 	}
-	if s.call.State != StateAnswered {
+	if s.call.State != StateAnswered || s.forwarded() {
 		return []action{actReply{u.result, errNotModifiable(s.call.CallID)}}
 	}
 	acts := s.stopVerb()

@@ -69,12 +69,40 @@ type legInfo struct {
 	bridged    bool
 }
 
-// transferState is a <Transfer> running on the A-leg.
+// transferState is a <Transfer> (or a <Forward>) running on the A-leg.
 type transferState struct {
 	verb     *bxml.Transfer
 	legs     []*legRef
 	winner   *legRef
 	lastFail *legRef
+	// forward is a <Forward>: the one leg takes the call; the app has no
+	// more say, and the A-leg ends when either leg does.
+	forward bool
+}
+
+// startForward forwards an unanswered inbound call to one number: a B-leg
+// with no webhooks of its own.
+func (s *callState) startForward(v *bxml.Forward, now time.Time) []action {
+	if s.call.Direction != callback.Inbound || s.call.State == StateAnswered {
+		return s.end(now, callback.CauseApplicationError, "<Forward> is only for unanswered inbound calls", 0, false)
+	}
+	from := v.From
+	if from == "" {
+		from = s.call.To
+	}
+	timeout := v.CallTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	spec := &legSpec{
+		call: Call{AccountID: s.call.AccountID, ApplicationID: s.call.ApplicationID, CallID: callback.NewCallID(),
+			ParentCallID: s.call.CallID, From: from, To: v.To, Direction: callback.Outbound, State: StateQueued, UUI: v.UUI,
+			CallTimeout: timeout, CallbackTimeout: s.call.CallbackTimeout, LastUpdate: now},
+		leg: legInfo{parent: s.call.CallID},
+	}
+	s.transfer = &transferState{forward: true, legs: []*legRef{{id: spec.call.CallID, from: from, to: v.To}}}
+	s.wait = waitTransfer
+	return []action{actStartLegs{[]*legSpec{spec}}, history(s, now, "verb", "forwarding to "+v.To, nil)}
 }
 
 type legRef struct {
@@ -156,6 +184,10 @@ func (s *callState) transferEvent(ev event, now time.Time) []action {
 		}
 		t.winner = t.leg(ev.leg)
 		acts := []action{actPost{ev.leg, evLegWon{}}, history(s, now, "verb", "transfer answered by "+t.winner.to, nil)}
+		if t.forward {
+			// The forwarded call is answered when its B-leg is.
+			acts = append(acts, s.answerInbound(now)...)
+		}
 		for _, l := range t.legs {
 			if l != t.winner && !l.ended {
 				acts = append(acts, actPost{l.id, evLegLost{}})
@@ -175,6 +207,13 @@ func (s *callState) transferEvent(ev event, now time.Time) []action {
 			return nil
 		}
 		l.ended, l.cause, l.msg = true, ev.cause, ev.msg
+		if t.forward {
+			s.transfer = nil
+			if t.winner == l {
+				return s.end(now, callback.CauseHangup, "", 0, false)
+			}
+			return s.end(now, l.cause, l.msg, 0, false)
+		}
 		if t.winner == l {
 			return s.finishTransfer(l, now)
 		}

@@ -86,6 +86,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return nil, false
 	case *bxml.Transfer:
 		return s.startTransfer(v, now), true
+	case *bxml.Forward:
+		return s.startForward(v, now), true
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true
