@@ -341,6 +341,10 @@ func (e *Engine) postTo(from, to string, ev event) {
 		switch ev.(type) {
 		case evLegAnswered, evLegBridged:
 			target, ev = sender, evParentEnded{}
+		case evBridgeRequest:
+			target, ev = sender, evBridgeFailed{callback.CauseUnknown, fmt.Sprintf("Call %s has ended or does not exist", to)}
+		case evBridgeAccepted:
+			target, ev = sender, evBridgePeerLeft{}
 		}
 		if target == nil {
 			return

@@ -720,3 +720,124 @@ func TestForwardScenarios(t *testing.T) {
 		})
 	}
 }
+
+// byNumber renders webhooks as "type@seconds number [cause]", sorted by time
+// then number (stable).
+func byNumber(got []delivered) string {
+	type line struct {
+		at   time.Duration
+		who  string
+		text string
+	}
+	var lines []line
+	for _, d := range got {
+		ce, ok := d.event.(callback.CallEvent)
+		if !ok {
+			continue
+		}
+		who := ce.CallLeg().To
+		text := fmt.Sprintf("%s@%gs %s", d.event.Type(), d.at.Seconds(), who)
+		switch ev := d.event.(type) {
+		case *callback.Disconnect:
+			text += " cause=" + string(ev.Cause)
+		case *callback.BridgeComplete:
+			if ev.Cause != "" {
+				text += " cause=" + string(ev.Cause)
+			}
+		}
+		lines = append(lines, line{d.at, who, text})
+	}
+	slices.SortStableFunc(lines, func(x, y line) int {
+		if x.at != y.at {
+			return int(x.at - y.at)
+		}
+		return strings.Compare(x.who, y.who)
+	})
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.text + "\n")
+	}
+	return b.String()
+}
+
+func TestBridgeScenarios(t *testing.T) {
+	const target, origin = "+15553330010", "+15553330020"
+	cases := []struct {
+		name    string
+		scripts map[string]sim.Script
+		bridge  string // the originator's BXML; %s is the target's call id
+		target  string // the target's BXML
+		extra   map[string]string
+		want    string
+	}{
+		{name: "the target hangs up: bridgeComplete on the originator",
+			scripts: map[string]sim.Script{target: {HangupAfter: 5 * time.Second}},
+			bridge:  `<Response><Bridge bridgeCompleteUrl="/bc">%s</Bridge></Response>`,
+			extra:   map[string]string{"https://app.test/bc": hangup},
+			want: "answer@1s +15553330010\nanswer@2s +15553330020\ndisconnect@6s +15553330010 cause=hangup\n" +
+				"bridgeComplete@6s +15553330020\ndisconnect@6s +15553330020 cause=hangup\n"},
+		{name: "the originator hangs up: the target is hung up",
+			scripts: map[string]sim.Script{origin: {HangupAfter: 5 * time.Second}},
+			bridge:  `<Response><Bridge bridgeCompleteUrl="/bc">%s</Bridge></Response>`,
+			want: "answer@1s +15553330010\nanswer@2s +15553330020\n" +
+				"disconnect@7s +15553330010 cause=hangup\ndisconnect@7s +15553330020 cause=hangup\n"},
+		{name: "the originator hangs up: bridgeTargetComplete on the target",
+			scripts: map[string]sim.Script{origin: {HangupAfter: 5 * time.Second}},
+			bridge:  `<Response><Bridge bridgeTargetCompleteUrl="/btc">%s</Bridge></Response>`,
+			extra:   map[string]string{"https://app.test/btc": `<Response><SpeakSentence>Bye</SpeakSentence></Response>`},
+			want: "answer@1s +15553330010\nanswer@2s +15553330020\nbridgeTargetComplete@7s +15553330010\n" +
+				"disconnect@7s +15553330020 cause=hangup\ndisconnect@7.5s +15553330010 cause=hangup\n"},
+		{name: "without bridgeCompleteUrl the originator goes on",
+			scripts: map[string]sim.Script{target: {HangupAfter: 2 * time.Second}},
+			bridge:  `<Response><Bridge>%s</Bridge><SpeakSentence>Alone now</SpeakSentence></Response>`,
+			want: "answer@1s +15553330010\nanswer@2s +15553330020\n" +
+				"disconnect@3s +15553330010 cause=hangup\ndisconnect@3.6s +15553330020 cause=hangup\n"},
+		{name: "a target that never answered",
+			scripts: map[string]sim.Script{target: {Outcome: sim.NoAnswer}},
+			bridge:  `<Response><Bridge bridgeCompleteUrl="/bc">%s</Bridge></Response>`,
+			extra:   map[string]string{"https://app.test/bc": hangup},
+			want: "answer@2s +15553330020\nbridgeComplete@2s +15553330020 cause=rejected\ndisconnect@2s +15553330020 cause=hangup\n" +
+				"disconnect@30s +15553330010 cause=timeout\n"},
+		{name: "a target that has ended",
+			scripts: map[string]sim.Script{target: {Outcome: sim.Busy}},
+			bridge:  `<Response><Bridge bridgeCompleteUrl="/bc">%s</Bridge></Response>`,
+			extra:   map[string]string{"https://app.test/bc": hangup},
+			want: "disconnect@0.5s +15553330010 cause=busy\nanswer@2s +15553330020\n" +
+				"bridgeComplete@2s +15553330020 cause=unknown\ndisconnect@2s +15553330020 cause=hangup\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				app := map[string]string{"https://app.test/target": `<Response><Pause duration="60"/></Response>`}
+				for k, v := range c.extra {
+					app[k] = v
+				}
+				// The originator answers a second after the target, so that the
+				// target is up when asked to join.
+				scripts := map[string]sim.Script{}
+				for k, v := range c.scripts {
+					scripts[k] = v
+				}
+				o := scripts[origin]
+				o.Ring = 2 * time.Second
+				scripts[origin] = o
+				h := newHarness(t, scripts, func(ev callback.Event, tg engine.Target) (string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return replies(app)(ev, tg)
+				})
+				defer h.close()
+				tid := h.call(target, func(c *engine.Call) { c.AnswerURL = "https://app.test/target" })
+				mu.Lock()
+				app["https://app.test/origin"] = fmt.Sprintf(c.bridge, tid)
+				mu.Unlock()
+				h.call(origin, func(c *engine.Call) { c.AnswerURL = "https://app.test/origin" })
+				h.settle(time.Hour)
+				if got := byNumber(h.app.events()); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+			})
+		})
+	}
+}

@@ -134,6 +134,7 @@ const (
 	waitTransfer          // an A-leg: its <Transfer> is ringing or bridged
 	waitWin               // a B-leg answered: has it won the transfer?
 	waitBridged           // a B-leg bridged with its A-leg
+	waitBridge            // in a <Bridge>, or asking to be
 	waitFinished          // the call has ended
 )
 
@@ -161,6 +162,7 @@ type callState struct {
 
 	transfer *transferState // an A-leg's running <Transfer>
 	leg      *legInfo       // set on the B-leg of a <Transfer>
+	bridge   *bridgeState   // the call's part in a <Bridge>
 }
 
 // gatherState is a Gather in progress.
@@ -181,6 +183,8 @@ func next(s *callState, ev event, now time.Time) []action {
 	if s.wait == waitFinished {
 		// Late news about an ended call: answer REST requests, drop the rest.
 		switch ev := ev.(type) {
+		case evBridgeRequest:
+			return []action{actPost{ev.from, evBridgeFailed{callback.CauseUnknown, fmt.Sprintf("Call %s has ended", s.call.CallID)}}}
 		case evUpdate:
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
 		case evUpdateBXML:
@@ -229,6 +233,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.measured(ev.length, ev.err, now)
 	case evLegAnswered, evLegBridged, evLegEnded:
 		return s.transferEvent(ev, now)
+	case evBridgeRequest, evBridgeAccepted, evBridgeFailed, evBridgePeerLeft:
+		return s.bridgeEvent(ev, now)
 	case evLegWon, evLegLost, evParentEnded:
 		if s.leg == nil {
 			return nil
@@ -387,6 +393,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 // stopVerb abandons whatever the call is doing: a verb, a webhook.
 func (s *callState) stopVerb() []action {
 	acts := append(s.cancelTimer(), s.dropLegs()...)
+	acts = append(acts, s.leaveBridge()...)
 	s.webhook = 0
 	s.measure = 0
 	s.gather = nil
@@ -433,6 +440,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 		s.call.ErrorID = newErrorID()
 	}
 	acts = append(acts, s.dropLegs()...)
+	acts = append(acts, s.leaveBridge()...)
 	acts = append(acts, actSave{}, history(s, now, "state", "disconnected: "+string(cause)+suffix(msg), nil))
 	if s.leg != nil {
 		// A B-leg's end is its transferDisconnect, and news for its A-leg.

@@ -278,7 +278,7 @@ func (s *callState) legEvent(ev event, now time.Time) []action {
 		s.call.LastUpdate = now
 		acts := []action{actSave{}, history(s, now, "state", "answered: won the transfer", nil)}
 		if s.leg.answer.URL == "" {
-			return append(acts, s.bridge(now)...)
+			return append(acts, s.bridgeLeg(now)...)
 		}
 		ev := &callback.TransferAnswer{Call: s.eventCall(), Transfer: s.transferFields()}
 		ev.EventTime = callback.TimeOf(now)
@@ -294,8 +294,8 @@ func (s *callState) legEvent(ev event, now time.Time) []action {
 	return nil
 }
 
-// bridge connects the winning B-leg with the A-leg once its BXML ran out.
-func (s *callState) bridge(now time.Time) []action {
+// bridgeLeg connects the winning B-leg with the A-leg once its BXML ran out.
+func (s *callState) bridgeLeg(now time.Time) []action {
 	s.leg.bridged = true
 	s.wait = waitBridged
 	s.doc, s.pc = nil, 0

@@ -29,7 +29,7 @@ func (s *callState) advance(now time.Time) []action {
 		if s.pc >= len(s.doc) {
 			if s.leg != nil && s.leg.won && !s.leg.bridged {
 				// A transfer's B-leg is bridged when its BXML runs out.
-				return append(acts, s.bridge(now)...)
+				return append(acts, s.bridgeLeg(now)...)
 			}
 			return append(acts, s.end(now, s.hangupCause(), "", 0, false)...)
 		}
@@ -88,6 +88,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return s.startTransfer(v, now), true
 	case *bxml.Forward:
 		return s.startForward(v, now), true
+	case *bxml.Bridge:
+		return s.startBridge(v, now), true
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true

@@ -192,6 +192,7 @@ var schemaOf = map[callback.EventType]string{
 	callback.EventGather: "gatherCallback", callback.EventRedirect: "redirectCallback", callback.EventDTMF: "dtmfCallback",
 	callback.EventInitiate: "initiateCallback", callback.EventTransferAnswer: "transferAnswerCallback",
 	callback.EventTransferComplete: "transferCompleteCallback", callback.EventTransferDisconnect: "transferDisconnectCallback",
+	callback.EventBridgeComplete: "bridgeCompleteCallback", callback.EventBridgeTargetComplete: "bridgeTargetCompleteCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.
@@ -619,5 +620,58 @@ func TestInboundTransferToAnAgent(t *testing.T) {
 	checkHooks(t, app.got())
 	if s, _, b := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+bLeg, "", ""); s != 200 || !bytes.Contains(b, []byte(`"parentCallId":"`+aLeg+`"`)) {
 		t.Errorf("GET B-leg: %d %s", s, b)
+	}
+}
+
+// TestBridgeBothWays bridges two calls over HTTP twice: once the target
+// hangs up (bridgeComplete on the originator), once the originator does
+// (bridgeTargetComplete on the target).
+func TestBridgeBothWays(t *testing.T) {
+	srv := startServer(t)
+	for _, who := range []string{"target", "originator"} {
+		t.Run(who+" hangs up", func(t *testing.T) {
+			app := newApp(t, map[string]string{
+				"/target-answer": `<Response><Pause duration="60"/></Response>`,
+				"/bc":            `<Response><SpeakSentence>They left.</SpeakSentence></Response>`,
+				"/btc":           `<Response><SpeakSentence>They left.</SpeakSentence></Response>`,
+			})
+			tf := callFields(app, "+15550000000")
+			tf["answerUrl"] = app.URL + "/target-answer"
+			target, _ := createCall(t, srv, tf)
+			app.waitFor(t, callback.EventAnswer, 5*time.Second)
+			app.mu.Lock()
+			app.replies["/origin-answer"] = `<Response><Bridge bridgeCompleteUrl="/bc" bridgeTargetCompleteUrl="/btc">` + target + `</Bridge></Response>`
+			app.mu.Unlock()
+			of := callFields(app, "+15550000000")
+			of["answerUrl"] = app.URL + "/origin-answer"
+			origin, _ := createCall(t, srv, of)
+			deadline := time.Now().Add(5 * time.Second)
+			for strings.Count(app.types(), "answer") < 2 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			leaver, stayer, event := target, origin, callback.EventBridgeComplete
+			if who == "originator" {
+				leaver, stayer, event = origin, target, callback.EventBridgeTargetComplete
+			}
+			if s, _, b := rest(t, srv, "POST", "/sim/v1/calls/"+leaver+"/hangup", "", ""); s != 204 {
+				t.Fatalf("sim hangup: %d %s", s, b)
+			}
+			got := app.waitFor(t, event, 5*time.Second)
+			if ce := got.event.(callback.CallEvent); ce.CallLeg().CallID != stayer {
+				t.Errorf("%s went to %s, want the call that stayed, %s", event, ce.CallLeg().CallID, stayer)
+			}
+			deadline = time.Now().Add(5 * time.Second)
+			for strings.Count(app.types(), "disconnect") < 2 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n := strings.Count(app.types(), "disconnect"); n != 2 {
+				t.Errorf("%d disconnects (%s), want one per call", n, app.types())
+			}
+			if strings.Contains(app.types(), "bridgeComplete") && strings.Contains(app.types(), "bridgeTargetComplete") {
+				t.Errorf("both completion events were sent: %s", app.types())
+			}
+			checkHooks(t, app.got())
+		})
 	}
 }

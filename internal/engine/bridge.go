@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+)
+
+// <Bridge>: the call running it (the originator) asks the target call, by
+// event, to join it. The target abandons its own BXML to do so. When either
+// leaves — hangs up, or is redirected — the other gets its event:
+// bridgeComplete on the originator when the target leaves, or
+// bridgeTargetComplete on the target when the originator leaves; never
+// both. Without the event's URL, the originator carries on after <Bridge>
+// and the target is hung up. A bridge that cannot start reports on
+// bridgeComplete, with cause busy (already bridged), rejected (not
+// answered, or forwarded) or unknown (ended, or no such call).
+
+type (
+	// evBridgeRequest asks the target to join the originator.
+	evBridgeRequest struct {
+		from string
+		verb *bxml.Bridge
+	}
+	evBridgeAccepted struct{}
+	evBridgeFailed   struct {
+		cause callback.Cause
+		msg   string
+	}
+	// evBridgePeerLeft: the other call left the bridge.
+	evBridgePeerLeft struct{}
+)
+
+func (evBridgeRequest) isEvent()  {}
+func (evBridgeAccepted) isEvent() {}
+func (evBridgeFailed) isEvent()   {}
+func (evBridgePeerLeft) isEvent() {}
+
+// bridgeState is a call's part in a bridge.
+type bridgeState struct {
+	peer       string
+	verb       *bxml.Bridge // the originator's verb: the URLs of both events
+	originator bool
+	joined     bool
+}
+
+// startBridge asks the target to join.
+func (s *callState) startBridge(v *bxml.Bridge, now time.Time) []action {
+	s.applyTag(v.Tag)
+	if v.TargetCall == s.call.CallID {
+		return s.bridgeFailed(v, callback.CauseUnknown, "A call cannot be bridged with itself", now)
+	}
+	s.bridge = &bridgeState{peer: v.TargetCall, verb: v, originator: true}
+	s.wait = waitBridge
+	return []action{actPost{v.TargetCall, evBridgeRequest{from: s.call.CallID, verb: v}}, history(s, now, "verb", "bridging with "+v.TargetCall, nil)}
+}
+
+// bridgeEvent handles the bridge events on either call.
+func (s *callState) bridgeEvent(ev event, now time.Time) []action {
+	switch ev := ev.(type) {
+	case evBridgeRequest:
+		var cause callback.Cause
+		var msg string
+		switch {
+		case s.bridge != nil:
+			cause, msg = callback.CauseBusy, fmt.Sprintf("Call %s is already bridged with another call", s.call.CallID)
+		case s.call.State != StateAnswered:
+			cause, msg = callback.CauseRejected, fmt.Sprintf("Call %s is not answered", s.call.CallID)
+		case s.forwarded():
+			cause, msg = callback.CauseRejected, fmt.Sprintf("Call %s is being forwarded", s.call.CallID)
+		}
+		if cause != "" {
+			return []action{actPost{ev.from, evBridgeFailed{cause, msg}}}
+		}
+		// The target's running BXML is cancelled.
+		acts := s.stopVerb()
+		s.bridge = &bridgeState{peer: ev.from, verb: ev.verb, joined: true}
+		s.wait = waitBridge
+		return append(acts, actPost{ev.from, evBridgeAccepted{}}, history(s, now, "state", "bridged with "+ev.from, nil))
+	case evBridgeAccepted:
+		if s.bridge == nil || !s.bridge.originator {
+			return nil
+		}
+		s.bridge.joined = true
+		return []action{history(s, now, "state", "bridged with "+s.bridge.peer, nil)}
+	case evBridgeFailed:
+		if s.bridge == nil || !s.bridge.originator {
+			return nil
+		}
+		v := s.bridge.verb
+		s.bridge = nil
+		return s.bridgeFailed(v, ev.cause, ev.msg, now)
+	case evBridgePeerLeft:
+		b := s.bridge
+		if b == nil {
+			return nil
+		}
+		s.bridge = nil
+		v := b.verb
+		if b.originator {
+			// The target left: bridgeComplete, or the next verb.
+			if v.BridgeCompleteURL == "" {
+				return s.advance(now)
+			}
+			done := &callback.BridgeComplete{Call: s.eventCall()}
+			done.EventTime = callback.TimeOf(now)
+			return s.send(done, Target{URL: v.BridgeCompleteURL, Method: v.BridgeCompleteMethod, Username: v.Username, Password: v.Password,
+				FallbackURL: v.BridgeCompleteFallbackURL, FallbackMethod: v.BridgeCompleteFallbackMethod,
+				FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)
+		}
+		// The originator left: bridgeTargetComplete, or hang up.
+		if v.BridgeTargetCompleteURL == "" {
+			return s.end(now, callback.CauseHangup, "", 0, false)
+		}
+		done := &callback.BridgeTargetComplete{Call: s.eventCall()}
+		done.EventTime = callback.TimeOf(now)
+		return s.send(done, Target{URL: v.BridgeTargetCompleteURL, Method: v.BridgeTargetCompleteMethod, Username: v.Username, Password: v.Password,
+			FallbackURL: v.BridgeTargetCompleteFallbackURL, FallbackMethod: v.BridgeTargetCompleteFallbackMethod,
+			FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)
+	}
+	return nil
+}
+
+// bridgeFailed reports a bridge that could not start on bridgeComplete, or
+// goes on with the next verb.
+func (s *callState) bridgeFailed(v *bxml.Bridge, cause callback.Cause, msg string, now time.Time) []action {
+	acts := []action{history(s, now, "verb", "bridge failed: "+msg, nil)}
+	if v.BridgeCompleteURL == "" {
+		return append(acts, s.advance(now)...)
+	}
+	ev := &callback.BridgeComplete{Call: s.eventCall()}
+	ev.EventTime = callback.TimeOf(now)
+	ev.Cause = cause
+	ev.ErrorMessage = &msg
+	id := newErrorID()
+	ev.ErrorID = &id
+	return append(acts, s.send(ev, Target{URL: v.BridgeCompleteURL, Method: v.BridgeCompleteMethod, Username: v.Username, Password: v.Password,
+		FallbackURL: v.BridgeCompleteFallbackURL, FallbackMethod: v.BridgeCompleteFallbackMethod,
+		FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)...)
+}
+
+// leaveBridge tells the peer the call is leaving the bridge.
+func (s *callState) leaveBridge() []action {
+	b := s.bridge
+	if b == nil {
+		return nil
+	}
+	s.bridge = nil
+	return []action{actPost{b.peer, evBridgePeerLeft{}}}
+}
