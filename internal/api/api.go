@@ -65,6 +65,13 @@ func New(cfg Config) *Handler {
 	h.route("GET "+calls+"/{callId}", h.getCall)
 	h.route("POST "+calls+"/{callId}", h.updateCall)
 	h.route("PUT "+calls+"/{callId}/bxml", h.updateCallBXML)
+	const conferences = "/api/v2/accounts/{accountId}/conferences"
+	h.route("GET "+conferences, h.listConferences)
+	h.route("GET "+conferences+"/{conferenceId}", h.getConference)
+	h.route("POST "+conferences+"/{conferenceId}", h.updateConference)
+	h.route("PUT "+conferences+"/{conferenceId}/bxml", h.updateConferenceBXML)
+	h.route("GET "+conferences+"/{conferenceId}/members/{memberId}", h.getConferenceMember)
+	h.route("PUT "+conferences+"/{conferenceId}/members/{memberId}", h.updateConferenceMember)
 	if cfg.Sim != nil {
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))

@@ -351,12 +351,7 @@ func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(calls) > limit {
 		calls = calls[:limit]
-		next := *r.URL
-		nq := next.Query()
-		nq.Set("pageToken", calls[len(calls)-1].CallID)
-		next.RawQuery = nq.Encode()
-		base := strings.TrimSuffix(h.cfg.BaseURL, "/api/v2")
-		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, base, next.RequestURI()))
+		h.linkNext(w, r, calls[len(calls)-1].CallID)
 	}
 	out := make([]callState, 0, len(calls))
 	for _, c := range calls {
@@ -400,23 +395,12 @@ func (h *Handler) updateCall(w http.ResponseWriter, r *http.Request) error {
 		if blank(req.RedirectURL) {
 			return validation("redirectUrl is required when state is active")
 		}
-		if err := checkWebhookURL("redirectUrl", *req.RedirectURL); err != nil {
+		t, err := redirectTarget(req.RedirectURL, req.RedirectMethod, req.Username, req.Password,
+			req.RedirectFallbackURL, req.RedirectFallbackMethod, req.FallbackUsername, req.FallbackPassword)
+		if err != nil {
 			return err
 		}
-		u.Redirect = engine.Target{URL: *req.RedirectURL, Method: deref(req.RedirectMethod),
-			Username: deref(req.Username), Password: deref(req.Password),
-			FallbackURL: deref(req.RedirectFallbackURL), FallbackMethod: deref(req.RedirectFallbackMethod),
-			FallbackUsername: deref(req.FallbackUsername), FallbackPassword: deref(req.FallbackPassword)}
-		for name, m := range map[string]string{"redirectMethod": u.Redirect.Method, "redirectFallbackMethod": u.Redirect.FallbackMethod} {
-			if m != "" && m != "GET" && m != "POST" {
-				return validation(fmt.Sprintf("Invalid %s. Supported methods: [POST, GET]", name))
-			}
-		}
-		if u.Redirect.FallbackURL != "" {
-			if err := checkWebhookURL("redirectFallbackUrl", u.Redirect.FallbackURL); err != nil {
-				return err
-			}
-		}
+		u.Redirect = t
 		if req.Tag != nil {
 			if len(*req.Tag) > 4096 {
 				return validation("tag must be at most 4096 characters")
@@ -431,6 +415,39 @@ func (h *Handler) updateCall(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// linkNext sets the Link header to the next page, which starts after the
+// item with id last.
+func (h *Handler) linkNext(w http.ResponseWriter, r *http.Request, last string) {
+	next := *r.URL
+	nq := next.Query()
+	nq.Set("pageToken", last)
+	next.RawQuery = nq.Encode()
+	base := strings.TrimSuffix(h.cfg.BaseURL, "/api/v2")
+	w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, base, next.RequestURI()))
+}
+
+// redirectTarget checks the redirect fields of a call or conference
+// update; url is set and not blank.
+func redirectTarget(url, method, user, pass, fallbackURL, fallbackMethod, fallbackUser, fallbackPass *string) (engine.Target, error) {
+	t := engine.Target{URL: *url, Method: deref(method), Username: deref(user), Password: deref(pass),
+		FallbackURL: deref(fallbackURL), FallbackMethod: deref(fallbackMethod),
+		FallbackUsername: deref(fallbackUser), FallbackPassword: deref(fallbackPass)}
+	if err := checkWebhookURL("redirectUrl", t.URL); err != nil {
+		return t, err
+	}
+	for name, m := range map[string]string{"redirectMethod": t.Method, "redirectFallbackMethod": t.FallbackMethod} {
+		if m != "" && m != "GET" && m != "POST" {
+			return t, validation(fmt.Sprintf("Invalid %s. Supported methods: [POST, GET]", name))
+		}
+	}
+	if t.FallbackURL != "" {
+		if err := checkWebhookURL("redirectFallbackUrl", t.FallbackURL); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 func deref(s *string) string {

@@ -191,6 +191,11 @@ func (a *actor) do(act action) {
 		}
 	case actPost:
 		a.e.postTo(a.st.call.CallID, act.to, act.ev)
+	case actJoinConference:
+		id := a.e.joinConference(&a.st.call, act.verb)
+		a.pending = append(a.pending, evConfRouted{id})
+	case actLeaveConference:
+		a.e.leaveConference(act.id, a.st.call.CallID)
 	case actTimer:
 		id := act.id
 		a.timers[id] = a.e.cfg.Clock.AfterFunc(act.d, func() { a.post(evTimer{id}) })

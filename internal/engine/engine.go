@@ -60,6 +60,11 @@ type Engine struct {
 	live     map[string]*actor  // owned calls, by call id
 	outboxes map[string]*outbox // calls with webhooks to deliver
 	stop     bool
+	// Conferences: every one by id, the active ones by account and name,
+	// and all in creation order for listings.
+	confs     map[string]*conference
+	confNames map[string]*conference
+	confOrder []*conference
 }
 
 // New checks cfg and returns an engine; Start begins its work.
@@ -81,7 +86,8 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, log: log, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{}}, nil
+	return &Engine{cfg: cfg, log: log, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{},
+		confs: map[string]*conference{}, confNames: map[string]*conference{}}, nil
 }
 
 // Start ends the calls that were live when the engine last stopped — each

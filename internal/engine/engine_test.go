@@ -309,7 +309,7 @@ func TestCallScenarios(t *testing.T) {
 		{name: "callback error", to: "+15550000000", app: map[string]string{},
 			want: "answer@1s\ndisconnect@1s cause=callback-error\n"},
 		{name: "unsupported verb", to: "+15550000000",
-			app:  map[string]string{"https://app.test/answer": `<Response><Conference>room-1</Conference></Response>`},
+			app:  map[string]string{"https://app.test/answer": `<Response><Record/></Response>`},
 			want: "answer@1s\ndisconnect@1s cause=application-error\n"},
 		{name: "unsupported audio", to: "+15550000000",
 			app:  map[string]string{"https://app.test/answer": `<Response><PlayAudio>https://a.test/x.ogg</PlayAudio></Response>`},

@@ -125,17 +125,18 @@ func (actMeasure) isAction()     {}
 type waitKind int
 
 const (
-	waitNothing  waitKind = iota
-	waitRing              // dialled; waiting for the far end
-	waitWebhook           // a synchronous webhook is out
-	waitTimer             // a verb takes time: Pause, Ring, SpeakSentence, PlayAudio, SendDtmf
-	waitGather            // a Gather: prompts, then digits
-	waitMedia             // audio files are being measured
-	waitTransfer          // an A-leg: its <Transfer> is ringing or bridged
-	waitWin               // a B-leg answered: has it won the transfer?
-	waitBridged           // a B-leg bridged with its A-leg
-	waitBridge            // in a <Bridge>, or asking to be
-	waitFinished          // the call has ended
+	waitNothing    waitKind = iota
+	waitRing                // dialled; waiting for the far end
+	waitWebhook             // a synchronous webhook is out
+	waitTimer               // a verb takes time: Pause, Ring, SpeakSentence, PlayAudio, SendDtmf
+	waitGather              // a Gather: prompts, then digits
+	waitMedia               // audio files are being measured
+	waitTransfer            // an A-leg: its <Transfer> is ringing or bridged
+	waitWin                 // a B-leg answered: has it won the transfer?
+	waitBridged             // a B-leg bridged with its A-leg
+	waitBridge              // in a <Bridge>, or asking to be
+	waitConference          // in a <Conference>
+	waitFinished            // the call has ended
 )
 
 // callState is everything the machine knows about one call.
@@ -163,6 +164,7 @@ type callState struct {
 	transfer *transferState // an A-leg's running <Transfer>
 	leg      *legInfo       // set on the B-leg of a <Transfer>
 	bridge   *bridgeState   // the call's part in a <Bridge>
+	conf     *confRef       // the call's part in a <Conference>
 }
 
 // gatherState is a Gather in progress.
@@ -235,6 +237,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.transferEvent(ev, now)
 	case evBridgeRequest, evBridgeAccepted, evBridgeFailed, evBridgePeerLeft:
 		return s.bridgeEvent(ev, now)
+	case evConfRouted, evConfJoined, evConfRefused, evConfEnded:
+		return s.confEvent(ev, now)
 	case evLegWon, evLegLost, evParentEnded:
 		if s.leg == nil {
 			return nil
@@ -394,6 +398,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 func (s *callState) stopVerb() []action {
 	acts := append(s.cancelTimer(), s.dropLegs()...)
 	acts = append(acts, s.leaveBridge()...)
+	acts = append(acts, s.leaveConference()...)
 	s.webhook = 0
 	s.measure = 0
 	s.gather = nil
@@ -441,6 +446,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 	}
 	acts = append(acts, s.dropLegs()...)
 	acts = append(acts, s.leaveBridge()...)
+	acts = append(acts, s.leaveConference()...)
 	acts = append(acts, actSave{}, history(s, now, "state", "disconnected: "+string(cause)+suffix(msg), nil))
 	if s.leg != nil {
 		// A B-leg's end is its transferDisconnect, and news for its A-leg.

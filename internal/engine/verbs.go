@@ -90,6 +90,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return s.startForward(v, now), true
 	case *bxml.Bridge:
 		return s.startBridge(v, now), true
+	case *bxml.Conference:
+		return s.startConference(v, now), true
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true

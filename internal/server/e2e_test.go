@@ -193,6 +193,9 @@ var schemaOf = map[callback.EventType]string{
 	callback.EventInitiate: "initiateCallback", callback.EventTransferAnswer: "transferAnswerCallback",
 	callback.EventTransferComplete: "transferCompleteCallback", callback.EventTransferDisconnect: "transferDisconnectCallback",
 	callback.EventBridgeComplete: "bridgeCompleteCallback", callback.EventBridgeTargetComplete: "bridgeTargetCompleteCallback",
+	callback.EventConferenceCreated: "conferenceCreatedCallback", callback.EventConferenceMemberJoin: "conferenceMemberJoinCallback",
+	callback.EventConferenceMemberExit: "conferenceMemberExitCallback", callback.EventConferenceRedirect: "conferenceRedirectCallback",
+	callback.EventConferenceCompleted: "conferenceCompletedCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.
