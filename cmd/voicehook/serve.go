@@ -64,19 +64,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	var phones map[string]sim.Script
+	var scenario sim.Scenario
 	if f.phones != "" {
 		file, err := os.Open(f.phones)
 		if err != nil {
 			fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 			return 1
 		}
-		phones, err = sim.LoadScenario(file)
+		loaded, err := sim.LoadScenario(file)
 		file.Close()
 		if err != nil {
 			fmt.Fprintf(stderr, "voicehook serve: %s: %v\n", f.phones, err)
 			return 1
 		}
+		scenario = *loaded
 	}
 	var accounts *config.Directory
 	if f.config != "" {
@@ -101,7 +102,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		}
 	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account, Accounts: accounts,
-		Username: f.username, Password: f.password, Phones: phones, RetryWebhooks: f.retry,
+		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
@@ -148,6 +149,19 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
 	for _, n := range srv.Network().Numbers() {
 		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
+	}
+	if len(cfg.Calls) > 0 {
+		fmt.Fprintf(w, "\nScheduled inbound calls:\n")
+		for _, c := range cfg.Calls {
+			when := fmt.Sprintf("once, after %v", c.After)
+			switch {
+			case c.Every > 0 && c.Count == 0:
+				when = fmt.Sprintf("after %v, then every %v", c.After, c.Every)
+			case c.Every > 0:
+				when = fmt.Sprintf("%d calls: after %v, then every %v", c.Count, c.After, c.Every)
+			}
+			fmt.Fprintf(w, "  %s → %s  %s\n", c.From, c.To, when)
+		}
 	}
 	first := cfg.Accounts.Accounts[0]
 	if _, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {

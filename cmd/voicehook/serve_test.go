@@ -118,15 +118,18 @@ func TestServeFlagsFromEnvironment(t *testing.T) {
 func TestServePhonesFile(t *testing.T) {
 	dir := t.TempDir()
 	good := dir + "/phones.yaml"
-	if err := os.WriteFile(good, []byte("phones:\n  \"+15551230001\":\n    outcome: decline\n    note: Alice never picks up\n"), 0o644); err != nil {
+	if err := os.WriteFile(good, []byte("phones:\n  \"+15551230001\":\n    outcome: decline\n    note: Alice never picks up\n"+
+		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    after: 1h\n    every: 30s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
-	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--phones", good}, &stdout, &stderr,
-		func(*server.Server) { cancel() })
-	if code != 0 || !strings.Contains(stdout.String(), "+15551230001   Alice never picks up") {
-		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--phones", good, "--initiate-url", "http://127.0.0.1:3000/initiate"},
+		&stdout, &stderr, func(*server.Server) { cancel() })
+	for _, want := range []string{"+15551230001   Alice never picks up", "+15551230001 → +15550001000  after 1h0m0s, then every 30s"} {
+		if code != 0 || !strings.Contains(stdout.String(), want) {
+			t.Errorf("exit %d; the banner lacks %q:\n%s\n%s", code, want, stdout.String(), stderr.String())
+		}
 	}
 	bad := dir + "/bad.yaml"
 	if err := os.WriteFile(bad, []byte("phones:\n  \"+1555\":\n    outcome: sometimes\n"), 0o644); err != nil {

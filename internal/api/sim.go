@@ -119,15 +119,8 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	}
 	in.From = req.From
 	in.Diversion, in.StirShaken, in.UUI = req.Diversion, req.StirShaken, req.UUI
-	if len(req.SIPHeaders) > 0 {
-		// Only X- headers are passed on, with lower-case names.
-		in.SIPHeaders = map[string]string{}
-		for k, v := range req.SIPHeaders {
-			if !strings.HasPrefix(strings.ToLower(k), "x-") {
-				return validation(fmt.Sprintf("Invalid sipHeaders: %q is not an X- header", k))
-			}
-			in.SIPHeaders[strings.ToLower(k)] = v
-		}
+	if in.SIPHeaders, err = sim.SIPHeaders(req.SIPHeaders); err != nil {
+		return validation("Invalid " + err.Error())
 	}
 	c, err := h.cfg.Engine.InboundCall(r.Context(), in)
 	if err != nil {

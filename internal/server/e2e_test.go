@@ -16,6 +16,7 @@ import (
 
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/server"
 	"github.com/voicehook/voicehook/internal/spec"
 )
@@ -578,6 +579,44 @@ accounts:
 // TestInboundTransferToAnAgent is the README's worked example: a caller
 // rings the dev application, which transfers the call to an agent; the
 // agent hears a whisper, talks, and hangs up; the app then says goodbye.
+func TestScheduledInboundCalls(t *testing.T) {
+	app := newApp(t, map[string]string{"/initiate": `<Response><SpeakSentence>Hi</SpeakSentence></Response>`})
+	startServerWith(t, server.Config{InitiateURL: app.URL + "/initiate", StatusURL: app.URL + "/status",
+		Calls: []sim.ScheduledCall{{From: "+15557770000", To: "+15550001000", After: 50 * time.Millisecond,
+			Every: 100 * time.Millisecond, Count: 3, SIPHeaders: map[string]string{"x-campaign": "demo"}}}})
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(app.types(), "disconnect") < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // time for a fourth, which must not come
+	var initiates, disconnects int
+	for _, h := range app.got() {
+		switch ev := h.event.(type) {
+		case *callback.Initiate:
+			initiates++
+			if ev.From != "+15557770000" || ev.To != "+15550001000" || ev.SIPHeaders["x-campaign"] != "demo" {
+				t.Errorf("initiate from %s to %s, headers %v", ev.From, ev.To, ev.SIPHeaders)
+			}
+		case *callback.Disconnect:
+			disconnects++
+			if h.path != "/status" || ev.Cause != callback.CauseHangup {
+				t.Errorf("disconnect at %s with cause %s, want /status and hangup", h.path, ev.Cause)
+			}
+		}
+	}
+	if initiates != 3 || disconnects != 3 {
+		t.Errorf("%d initiates and %d disconnects, want 3 each: %s", initiates, disconnects, app.types())
+	}
+	checkHooks(t, app.got())
+
+	// A schedule that rings a number nobody answers is refused at start.
+	_, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: ":memory:", InitiateURL: app.URL + "/initiate",
+		Calls: []sim.ScheduledCall{{From: "+15557770000", To: "+15559990000", Count: 1}}})
+	if err == nil || !strings.Contains(err.Error(), "scheduled call from +15557770000 to +15559990000: No application answers +15559990000") {
+		t.Errorf("start with a call nobody answers: %v", err)
+	}
+}
+
 func TestInboundTransferToAnAgent(t *testing.T) {
 	app := newApp(t, map[string]string{
 		"/initiate": `<Response><SpeakSentence>Connecting you to an agent.</SpeakSentence>` +

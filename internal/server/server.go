@@ -40,6 +40,9 @@ type Config struct {
 	Password  string
 	// Phones add to and override the magic numbers.
 	Phones map[string]sim.Script
+	// Calls are inbound calls the simulated phones place on a schedule,
+	// from when the server starts.
+	Calls []sim.ScheduledCall
 	// InitiateURL and StatusURL are the dev application's call-initiated
 	// and call-status URLs: inbound calls to its numbers get the initiate
 	// webhook at the first and their disconnect at the second. Without
@@ -152,6 +155,9 @@ type Server struct {
 	net    *sim.Network
 	dir    *config.Directory
 	served chan error
+	// The schedule of Config.Calls.
+	stopCalls context.CancelFunc
+	callsDone sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -187,13 +193,60 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	for _, c := range cfg.Calls {
+		if _, err := s.answerer(c.To); err != nil {
+			s.engine.Shutdown(ctx)
+			ln.Close()
+			store.Close()
+			return nil, fmt.Errorf("scheduled call from %s to %s: %w", c.From, c.To, err)
+		}
+	}
 	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, Accounts: s.dir, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
 	mux.Handle("/", handler)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	go func() { s.served <- s.http.Serve(ln) }()
+	s.schedule(cfg.Calls)
 	return s, nil
+}
+
+// schedule places the scheduled inbound calls until Close.
+func (s *Server) schedule(calls []sim.ScheduledCall) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopCalls = cancel
+	for _, c := range calls {
+		s.callsDone.Add(1)
+		go func() {
+			defer s.callsDone.Done()
+			wait := c.After
+			for n := 0; c.Count == 0 || n < c.Count; n++ {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				s.placeInbound(ctx, c)
+				wait = c.Every
+			}
+		}()
+	}
+}
+
+// placeInbound rings an application from a simulated phone.
+func (s *Server) placeInbound(ctx context.Context, c sim.ScheduledCall) {
+	in, err := s.answerer(c.To)
+	if err == nil {
+		in.From, in.SIPHeaders = c.From, c.SIPHeaders
+		var call *engine.Call
+		if call, err = s.engine.InboundCall(ctx, in); err == nil {
+			s.cfg.Logger.Info("scheduled inbound call", "call_id", call.CallID, "from", c.From, "to", c.To)
+			return
+		}
+	}
+	s.cfg.Logger.Warn("scheduled inbound call failed", "from", c.From, "to", c.To, "err", err)
 }
 
 // URL is the server's base URL, "http://127.0.0.1:8080".
@@ -210,6 +263,8 @@ func (s *Server) Network() *sim.Network { return s.net }
 // ends, and the store. Calling it again returns the first result.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
+		s.stopCalls()
+		s.callsDone.Wait()
 		errHTTP := s.http.Shutdown(ctx)
 		errEngine := s.engine.Shutdown(ctx)
 		errSender := s.sender.Close(ctx)

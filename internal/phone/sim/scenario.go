@@ -28,6 +28,13 @@ import (
 //	    abandonAfter: 10s     # as a caller: hang up if not answered by then
 //	    says: "Hi, it's Alice" # what the callee says (for recordings, later)
 //	    note: Alice's desk    # shown in the server's banner
+//	calls:                    # inbound calls the phones place on their own
+//	  - from: "+15551230001"  # the caller: its script drives it once answered
+//	    to: "+15550001000"    # a number an application answers
+//	    after: 5s             # the first call, this long after start (default 0)
+//	    every: 1m             # then one more at this interval (default: once)
+//	    count: 3              # calls in all (default 1, or no end with every)
+//	    sipHeaders: {X-Campaign: demo} # X- headers for initiate
 //
 // Durations are Go durations ("1.5s", "300ms") or numbers of seconds.
 // The YAML library is go.yaml.in/yaml/v3, the maintained continuation of
@@ -35,6 +42,33 @@ import (
 
 type scenarioFile struct {
 	Phones map[string]phoneYAML `yaml:"phones"`
+	Calls  []callYAML           `yaml:"calls"`
+}
+
+type callYAML struct {
+	From       string            `yaml:"from"`
+	To         string            `yaml:"to"`
+	After      *duration         `yaml:"after"`
+	Every      *duration         `yaml:"every"`
+	Count      *int              `yaml:"count"`
+	SIPHeaders map[string]string `yaml:"sipHeaders"`
+}
+
+// Scenario is what a scenario file holds: the phones' scripts and the
+// inbound calls they place on a schedule.
+type Scenario struct {
+	Phones map[string]Script
+	Calls  []ScheduledCall
+}
+
+// ScheduledCall is an inbound call a phone places on its own: the first
+// After the server starts, then one more every Every, Count in all (0: no
+// end, with Every set).
+type ScheduledCall struct {
+	From, To     string
+	After, Every time.Duration
+	Count        int
+	SIPHeaders   map[string]string
 }
 
 type phoneYAML struct {
@@ -80,8 +114,8 @@ func (d *duration) value() time.Duration {
 }
 
 // LoadScenario reads a scenario file. Every problem is an error naming the
-// phone, the field and, for YAML errors, the line.
-func LoadScenario(r io.Reader) (map[string]Script, error) {
+// phone or call, the field and, for YAML errors, the line.
+func LoadScenario(r io.Reader) (*Scenario, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
@@ -91,14 +125,14 @@ func LoadScenario(r io.Reader) (map[string]Script, error) {
 	var f scenarioFile
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("scenario: the file is empty; want a phones: map")
+			return nil, errors.New("scenario: the file is empty; want a phones: map or a calls: list")
 		}
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
-	if len(f.Phones) == 0 {
-		return nil, errors.New("scenario: no phones: want a phones: map of numbers to scripts")
+	if len(f.Phones) == 0 && len(f.Calls) == 0 {
+		return nil, errors.New("scenario: no phones and no calls: want a phones: map of numbers to scripts or a calls: list")
 	}
-	out := make(map[string]Script, len(f.Phones))
+	out := &Scenario{Phones: make(map[string]Script, len(f.Phones))}
 	for number, p := range f.Phones {
 		if callback.ValidateE164(number) != nil && callback.ValidateSIPURI(number) != nil {
 			return nil, fmt.Errorf("scenario: phone %q: not an E.164 number or SIP URI", number)
@@ -121,7 +155,60 @@ func LoadScenario(r io.Reader) (map[string]Script, error) {
 		if s.Note == "" {
 			s.Note = describe(s)
 		}
-		out[number] = s
+		out.Phones[number] = s
+	}
+	for i, c := range f.Calls {
+		sc, err := c.check()
+		if err != nil {
+			return nil, fmt.Errorf("scenario: calls[%d]: %w", i, err)
+		}
+		out.Calls = append(out.Calls, sc)
+	}
+	return out, nil
+}
+
+func (c callYAML) check() (ScheduledCall, error) {
+	sc := ScheduledCall{From: c.From, To: c.To, After: c.After.value(), Every: c.Every.value(), Count: 1}
+	switch {
+	case c.Count != nil:
+		sc.Count = *c.Count
+	case sc.Every > 0:
+		sc.Count = 0 // every, with no count: no end
+	}
+	switch {
+	case callback.ValidateCallerID(c.From) != nil && callback.ValidateSIPURI(c.From) != nil:
+		return sc, fmt.Errorf("from %q: want an E.164 number, a SIP URI or one of Private, Restricted, Anonymous, Unavailable", c.From)
+	case callback.ValidateE164(c.To) != nil:
+		return sc, fmt.Errorf("to %q: want the E.164 number of an application", c.To)
+	case sc.Count < 0:
+		return sc, fmt.Errorf("count %d: want 0 or more", sc.Count)
+	case sc.Count == 0 && sc.Every == 0:
+		return sc, errors.New("count 0 (no end) needs every")
+	case sc.Count > 1 && sc.Every == 0:
+		return sc, fmt.Errorf("count %d needs every", sc.Count)
+	case sc.Every > 0 && sc.Every < 10*time.Millisecond:
+		return sc, fmt.Errorf("every %v: want at least 10ms", sc.Every)
+	}
+	headers, err := SIPHeaders(c.SIPHeaders)
+	if err != nil {
+		return sc, err
+	}
+	sc.SIPHeaders = headers
+	return sc, nil
+}
+
+// SIPHeaders checks the headers of an incoming INVITE as initiate reports
+// them: only X- headers pass, with lower-case names.
+func SIPHeaders(h map[string]string) (map[string]string, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if !strings.HasPrefix(strings.ToLower(k), "x-") {
+			return nil, fmt.Errorf("sipHeaders: %q is not an X- header", k)
+		}
+		out[strings.ToLower(k)] = v
 	}
 	return out, nil
 }

@@ -112,7 +112,7 @@ func TestEngineHangupStopsTheScript(t *testing.T) {
 }
 
 func TestLoadScenario(t *testing.T) {
-	scripts, err := sim.LoadScenario(strings.NewReader(`
+	sc, err := sim.LoadScenario(strings.NewReader(`
 phones:
   "+15551230001":
     outcome: answer
@@ -123,9 +123,28 @@ phones:
     note: Alice's desk
   "sip:bob@pbx.example.com":
     outcome: busy
+calls:
+  - from: "+15551230001"
+    to: "+15550001000"
+    after: 2s
+    every: 1m
+    sipHeaders: {X-Campaign: demo}
+  - from: Anonymous
+    to: "+15550001001"
 `))
 	if err != nil {
 		t.Fatal(err)
+	}
+	scripts := sc.Phones
+	if len(sc.Calls) != 2 {
+		t.Fatalf("calls %+v, want 2", sc.Calls)
+	}
+	if c := sc.Calls[0]; c.From != "+15551230001" || c.To != "+15550001000" || c.After != 2*time.Second ||
+		c.Every != time.Minute || c.Count != 0 || c.SIPHeaders["x-campaign"] != "demo" {
+		t.Errorf("first call %+v", c)
+	}
+	if c := sc.Calls[1]; c.From != "Anonymous" || c.Count != 1 || c.Every != 0 || c.After != 0 {
+		t.Errorf("second call %+v: want one call, at once", c)
 	}
 	a := scripts["+15551230001"]
 	if a.Outcome != sim.Answer || a.Ring != 2500*time.Millisecond || a.HangupAfter != 30*time.Second ||
@@ -137,15 +156,21 @@ phones:
 	}
 	for in, want := range map[string]string{
 		"":           "the file is empty",
-		"phones: {}": "no phones",
-		"phones:\n  \"+1555\":\n    outcome: maybe":         `outcome "maybe": want answer, busy, decline or no-answer`,
-		"phones:\n  \"5551234\":\n    outcome: busy":        `phone "5551234": not an E.164 number or SIP URI`,
-		"phones:\n  \"+1555\":\n    ring: soon":             `line 3: "soon" is not a duration`,
-		"phones:\n  \"+1555\":\n    ring: -1":               `duration -1 is negative`,
-		"phones:\n  \"+1555\":\n    rings: 2s":              "field rings not found",
-		"phones:\n  \"+1555\":\n    digits: \"12x\"":        `digits "12x": want 0-9`,
-		"phones:\n  \"+1555\": [1, 2]":                      "cannot unmarshal",
-		"phones:\n  \"+1555\":\n    outcome: answer\n  bad": "line",
+		"phones: {}": "no phones and no calls",
+		"calls:\n  - from: \"+15551230001\"\n    to: \"5550001000\"":                             `calls[0]: to "5550001000": want the E.164 number`,
+		"calls:\n  - from: \"someone\"\n    to: \"+15550001000\"":                                `calls[0]: from "someone"`,
+		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    count: 3":             "count 3 needs every",
+		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    count: 0":             "count 0 (no end) needs every",
+		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    count: -2":            "count -2",
+		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    sipHeaders: {Via: x}": `"Via" is not an X- header`,
+		"phones:\n  \"+1555\":\n    outcome: maybe":                                              `outcome "maybe": want answer, busy, decline or no-answer`,
+		"phones:\n  \"5551234\":\n    outcome: busy":                                             `phone "5551234": not an E.164 number or SIP URI`,
+		"phones:\n  \"+1555\":\n    ring: soon":                                                  `line 3: "soon" is not a duration`,
+		"phones:\n  \"+1555\":\n    ring: -1":                                                    `duration -1 is negative`,
+		"phones:\n  \"+1555\":\n    rings: 2s":                                                   "field rings not found",
+		"phones:\n  \"+1555\":\n    digits: \"12x\"":                                             `digits "12x": want 0-9`,
+		"phones:\n  \"+1555\": [1, 2]":                                                           "cannot unmarshal",
+		"phones:\n  \"+1555\":\n    outcome: answer\n  bad":                                      "line",
 	} {
 		_, err := sim.LoadScenario(strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
