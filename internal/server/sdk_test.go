@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/server"
 )
 
 // sdkDir is test/sdk: the official Bandwidth Node SDK, pinned.
@@ -50,6 +51,31 @@ func requireSDK(t *testing.T) string {
 	return dir
 }
 
+// runSDK runs a script of test/sdk against srv and app, and returns the
+// steps it printed, by name.
+func runSDK(t *testing.T, dir, script string, srv *server.Server, app *testApp) map[string]map[string]any {
+	t.Helper()
+	cmd := exec.Command("node", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "VH_BASE="+srv.URL()+"/api/v2", "VH_APP="+app.URL, "VH_ACCOUNT=9900000")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s\n%s", script, err, out, stderr.String())
+	}
+	steps := map[string]map[string]any{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var step map[string]any
+		if err := stdjson.Unmarshal(sc.Bytes(), &step); err != nil {
+			t.Fatalf("bad line from %s: %s", script, sc.Text())
+		}
+		steps[step["step"].(string)] = step
+	}
+	return steps
+}
+
 // TestOfficialNodeSDK drives voicehook with Bandwidth's own Node SDK:
 // createCall, getCallState, updateCall (redirect), updateCallBxml with BXML
 // built by the SDK, listCalls, and its error handling.
@@ -60,28 +86,11 @@ func TestOfficialNodeSDK(t *testing.T) {
 		"/answer":   `<Response><Pause duration="30"/></Response>`,
 		"/redirect": `<Response><Pause duration="30"/></Response>`,
 	})
-	cmd := exec.Command("node", "drive.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "VH_BASE="+srv.URL()+"/api/v2", "VH_APP="+app.URL, "VH_ACCOUNT=9900000")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node drive.mjs: %v\n%s\n%s", err, out, stderr.String())
-	}
-	steps := map[string]map[string]any{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var step map[string]any
-		if err := stdjson.Unmarshal(sc.Bytes(), &step); err != nil {
-			t.Fatalf("bad line from drive.mjs: %s", sc.Text())
-		}
-		steps[step["step"].(string)] = step
-	}
+	steps := runSDK(t, dir, "drive.mjs", srv, app)
 	status := func(name string) float64 {
 		s, ok := steps[name]
 		if !ok {
-			t.Fatalf("drive.mjs printed no %q step:\n%s", name, out)
+			t.Fatalf("drive.mjs printed no %q step: %v", name, steps)
 		}
 		return s["status"].(float64)
 	}
@@ -120,6 +129,50 @@ func TestOfficialNodeSDK(t *testing.T) {
 	r := app.waitFor(t, callback.EventRedirect, time.Second).event.(*callback.Redirect)
 	if r.Tag == nil || *r.Tag != "moved" {
 		t.Errorf("the redirect's tag %v", r.Tag)
+	}
+	checkHooks(t, app.got())
+}
+
+// TestOfficialNodeSDKConference drives a conference with the SDK's
+// ConferencesApi: listConferences, getConference, updateConferenceMember,
+// getConferenceMember, updateConferenceBxml and updateConference.
+func TestOfficialNodeSDKConference(t *testing.T) {
+	dir := requireSDK(t)
+	srv := startServer(t)
+	app := newApp(t, map[string]string{
+		"/conf-answer": `<Response><Conference conferenceEventUrl="/conf" tag="sdk">sdk-room</Conference>` +
+			`<SpeakSentence>Bye</SpeakSentence></Response>`,
+		"/conf": "",
+	})
+	steps := runSDK(t, dir, "conference.mjs", srv, app)
+	for name, want := range map[string]float64{"list": 200, "get": 200, "mute": 204, "member": 200, "bxml": 204, "complete": 204, "after": 200} {
+		if s, ok := steps[name]; !ok || s["status"] != want {
+			t.Errorf("%s: %v, want status %v", name, s, want)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	conf := steps["get"]["data"].(map[string]any)
+	members, _ := conf["activeMembers"].([]any)
+	if conf["name"] != "sdk-room" || conf["tag"] != "sdk" || len(members) != 2 {
+		t.Errorf("getConference: %v", conf)
+	}
+	member := steps["member"]["data"].(map[string]any)
+	first := steps["get"]["calls"].([]any)[0]
+	if member["callId"] != first || member["mute"] != true || member["hold"] != false {
+		t.Errorf("getConferenceMember: %v, want %v muted", member, first)
+	}
+	if after := steps["after"]["data"].(map[string]any); after["completedTime"] == nil {
+		t.Errorf("getConference after completion: %v", after)
+	}
+	// The members went on with <SpeakSentence> and hung up.
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(app.types(), "disconnect") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(app.types(), "disconnect"); n != 2 {
+		t.Errorf("%d disconnects, want 2: %s", n, app.types())
 	}
 	checkHooks(t, app.got())
 }
