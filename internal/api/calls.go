@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/voicehook/voicehook/bxml"
@@ -22,27 +21,27 @@ import (
 // createCallRequest is the body of POST /calls (schema createCall). Every
 // field is a pointer: absent and null are the same.
 type createCallRequest struct {
-	To                   *string        `json:"to"`
-	From                 *string        `json:"from"`
-	Privacy              *bool          `json:"privacy"`
-	DisplayName          *string        `json:"displayName"`
-	UUI                  *string        `json:"uui"`
-	ApplicationID        *string        `json:"applicationId"`
-	AnswerURL            *string        `json:"answerUrl"`
-	AnswerMethod         *string        `json:"answerMethod"`
-	Username             *string        `json:"username"`
-	Password             *string        `json:"password"`
-	AnswerFallbackURL    *string        `json:"answerFallbackUrl"`
-	AnswerFallbackMethod *string        `json:"answerFallbackMethod"`
-	FallbackUsername     *string        `json:"fallbackUsername"`
-	FallbackPassword     *string        `json:"fallbackPassword"`
-	DisconnectURL        *string        `json:"disconnectUrl"`
-	DisconnectMethod     *string        `json:"disconnectMethod"`
-	CallTimeout          *float64       `json:"callTimeout"`
-	CallbackTimeout      *float64       `json:"callbackTimeout"`
-	MachineDetection     jsontext.Value `json:"machineDetection"`
-	Priority             *int           `json:"priority"`
-	Tag                  *string        `json:"tag"`
+	To                   *string                  `json:"to"`
+	From                 *string                  `json:"from"`
+	Privacy              *bool                    `json:"privacy"`
+	DisplayName          *string                  `json:"displayName"`
+	UUI                  *string                  `json:"uui"`
+	ApplicationID        *string                  `json:"applicationId"`
+	AnswerURL            *string                  `json:"answerUrl"`
+	AnswerMethod         *string                  `json:"answerMethod"`
+	Username             *string                  `json:"username"`
+	Password             *string                  `json:"password"`
+	AnswerFallbackURL    *string                  `json:"answerFallbackUrl"`
+	AnswerFallbackMethod *string                  `json:"answerFallbackMethod"`
+	FallbackUsername     *string                  `json:"fallbackUsername"`
+	FallbackPassword     *string                  `json:"fallbackPassword"`
+	DisconnectURL        *string                  `json:"disconnectUrl"`
+	DisconnectMethod     *string                  `json:"disconnectMethod"`
+	CallTimeout          *float64                 `json:"callTimeout"`
+	CallbackTimeout      *float64                 `json:"callbackTimeout"`
+	MachineDetection     *machineDetectionRequest `json:"machineDetection"`
+	Priority             *int                     `json:"priority"`
+	Tag                  *string                  `json:"tag"`
 }
 
 // createCallResponse is schema createCallResponse.
@@ -260,10 +259,92 @@ func (h *Handler) validateCreate(account *config.Account, req *createCallRequest
 		}
 		c.UUI = *req.UUI
 	}
-	if len(req.MachineDetection) > 0 && req.MachineDetection.Kind() != 'n' && req.MachineDetection.Kind() != '{' {
-		return c, validation("Invalid machineDetection: must be an object")
+	if req.MachineDetection != nil {
+		md, err := req.MachineDetection.check()
+		if err != nil {
+			return c, err
+		}
+		c.MachineDetection = md
 	}
 	return c, nil
+}
+
+// machineDetectionRequest is schema machineDetectionConfiguration.
+type machineDetectionRequest struct {
+	Mode                      *string  `json:"mode"`
+	DetectionTimeout          *float64 `json:"detectionTimeout"`
+	SilenceTimeout            *float64 `json:"silenceTimeout"`
+	SpeechThreshold           *float64 `json:"speechThreshold"`
+	SpeechEndThreshold        *float64 `json:"speechEndThreshold"`
+	MachineSpeechEndThreshold *float64 `json:"machineSpeechEndThreshold"`
+	DelayResult               *bool    `json:"delayResult"`
+	CallbackURL               *string  `json:"callbackUrl"`
+	CallbackMethod            *string  `json:"callbackMethod"`
+	Username                  *string  `json:"username"`
+	Password                  *string  `json:"password"`
+	FallbackURL               *string  `json:"fallbackUrl"`
+	FallbackMethod            *string  `json:"fallbackMethod"`
+	FallbackUsername          *string  `json:"fallbackUsername"`
+	FallbackPassword          *string  `json:"fallbackPassword"`
+}
+
+// maxDetectionSeconds bounds the machine detection timings, which the
+// spec leaves open: an hour.
+const maxDetectionSeconds = 3600
+
+func (r *machineDetectionRequest) check() (*engine.MachineDetection, error) {
+	md := engine.DefaultMachineDetection()
+	switch mode := deref(r.Mode); mode {
+	case "", "async":
+	case "sync":
+		md.Sync = true
+	default:
+		return nil, validation(fmt.Sprintf("Invalid machineDetection.mode %q: must be sync or async", mode))
+	}
+	def := func(d time.Duration) float64 { return d.Seconds() }
+	var err error
+	for _, f := range []struct {
+		name string
+		v    *float64
+		dst  *time.Duration
+	}{
+		{"detectionTimeout", r.DetectionTimeout, &md.DetectionTimeout},
+		{"silenceTimeout", r.SilenceTimeout, &md.SilenceTimeout},
+		{"speechThreshold", r.SpeechThreshold, &md.SpeechThreshold},
+		{"speechEndThreshold", r.SpeechEndThreshold, &md.SpeechEndThreshold},
+	} {
+		if *f.dst, err = seconds("machineDetection."+f.name, f.v, 0.001, maxDetectionSeconds, def(*f.dst)); err != nil {
+			return nil, err
+		}
+	}
+	// machineSpeechEndThreshold defaults to speechEndThreshold.
+	if md.MachineSpeechEndThreshold, err = seconds("machineDetection.machineSpeechEndThreshold", r.MachineSpeechEndThreshold,
+		0.001, maxDetectionSeconds, def(md.SpeechEndThreshold)); err != nil {
+		return nil, err
+	}
+	if r.DelayResult != nil {
+		md.DelayResult = *r.DelayResult
+	}
+	t := engine.Target{URL: deref(r.CallbackURL), Method: deref(r.CallbackMethod), Username: deref(r.Username), Password: deref(r.Password),
+		FallbackURL: deref(r.FallbackURL), FallbackMethod: deref(r.FallbackMethod),
+		FallbackUsername: deref(r.FallbackUsername), FallbackPassword: deref(r.FallbackPassword)}
+	for name, u := range map[string]string{"callbackUrl": t.URL, "fallbackUrl": t.FallbackURL} {
+		if u != "" {
+			if err := checkWebhookURL("machineDetection."+name, u); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for name, m := range map[string]string{"callbackMethod": t.Method, "fallbackMethod": t.FallbackMethod} {
+		if m != "" && m != "GET" && m != "POST" {
+			return nil, validation(fmt.Sprintf("Invalid machineDetection.%s. Supported methods: [POST, GET]", name))
+		}
+	}
+	if !md.Sync && t.URL == "" {
+		return nil, validation("machineDetection.callbackUrl is required when machineDetection.mode is async (the default): the result goes there in a machineDetectionComplete webhook")
+	}
+	md.Callback = t
+	return &md, nil
 }
 
 func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }

@@ -136,6 +136,7 @@ const (
 	waitBridged             // a B-leg bridged with its A-leg
 	waitBridge              // in a <Bridge>, or asking to be
 	waitConference          // in a <Conference>
+	waitDetect              // answered; sync machine detection runs before the answer webhook
 	waitFinished            // the call has ended
 )
 
@@ -144,10 +145,13 @@ type callState struct {
 	call    Call
 	callURL string
 
-	wait    waitKind
-	seq     int // ids of timers and webhooks
-	timer   int // the pending timer, 0 if none
-	webhook int // the pending webhook, 0 if none
+	wait  waitKind
+	seq   int // ids of timers and webhooks
+	timer int // the pending timer, 0 if none
+	amd   int // the timer of async machine detection, 0 if none
+	// detected is the result of machine detection once known.
+	detected *callback.MachineDetectionResult
+	webhook  int // the pending webhook, 0 if none
 
 	// The running document.
 	doc  []bxml.Verb
@@ -216,6 +220,10 @@ func next(s *callState, ev event, now time.Time) []action {
 	case evPhone:
 		return s.phone(ev.PhoneEvent, now)
 	case evTimer:
+		if ev.id != 0 && ev.id == s.amd {
+			s.amd = 0
+			return s.detectedAsync(now)
+		}
 		if ev.id != s.timer {
 			return nil // stale
 		}
@@ -280,13 +288,19 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		s.call.AnswerTime = now
 		s.call.LastUpdate = now
 		acts = append(acts, actSave{}, history(s, now, "state", "answered", nil))
-		ev := &callback.Answer{Call: s.eventCall()}
-		ev.EventTime = callback.TimeOf(now)
-		return append(acts, s.send(ev, Target{
-			URL: s.call.AnswerURL, Method: s.call.AnswerMethod, Username: s.call.Username, Password: s.call.Password,
-			FallbackURL: s.call.AnswerFallbackURL, FallbackMethod: s.call.AnswerFallbackMethod,
-			FallbackUsername: s.call.FallbackUsername, FallbackPassword: s.call.FallbackPassword,
-		}, now)...)
+		if md := s.call.MachineDetection; md != nil {
+			value, after := detect(*md, pe.Greeting)
+			s.detected = &callback.MachineDetectionResult{Value: value, Duration: callback.Duration(after)}
+			if md.Sync {
+				// The answer waits for the result.
+				s.timer = s.nextID()
+				s.wait = waitDetect
+				return append(acts, actTimer{s.timer, after}, history(s, now, "verb", "machine detection (sync)", nil))
+			}
+			s.amd = s.nextID()
+			acts = append(acts, actTimer{s.amd, after}, history(s, now, "verb", "machine detection (async)", nil))
+		}
+		return append(acts, s.sendAnswer(now)...)
 	case PhoneBusy:
 		return s.end(now, callback.CauseBusy, "Callee is busy", orCode(pe.SIPCode, 486), true)
 	case PhoneRejected:
@@ -316,8 +330,38 @@ func orCode(code, def int) int {
 	return code
 }
 
+// sendAnswer sends the answer webhook, with the machine detection result
+// in sync mode.
+func (s *callState) sendAnswer(now time.Time) []action {
+	ev := &callback.Answer{Call: s.eventCall()}
+	ev.EventTime = callback.TimeOf(now)
+	if md := s.call.MachineDetection; md != nil && md.Sync {
+		ev.MachineDetectionResult = s.detected
+	}
+	return s.send(ev, Target{
+		URL: s.call.AnswerURL, Method: s.call.AnswerMethod, Username: s.call.Username, Password: s.call.Password,
+		FallbackURL: s.call.AnswerFallbackURL, FallbackMethod: s.call.AnswerFallbackMethod,
+		FallbackUsername: s.call.FallbackUsername, FallbackPassword: s.call.FallbackPassword,
+	}, now)
+}
+
+// detectedAsync sends machineDetectionComplete: its reply is ignored.
+func (s *callState) detectedAsync(now time.Time) []action {
+	md := s.call.MachineDetection
+	acts := []action{history(s, now, "state", "machine detection: "+string(s.detected.Value), nil)}
+	if md.Callback.URL == "" {
+		return acts
+	}
+	ev := &callback.MachineDetectionComplete{Call: s.eventCall(), MachineDetectionResult: s.detected}
+	ev.EventTime = callback.TimeOf(now)
+	return append(acts, actNotify{Webhook{CallID: s.call.CallID, Event: ev, Target: md.Callback, Timeout: s.call.CallbackTimeout}})
+}
+
 func (s *callState) timerFired(now time.Time) []action {
 	switch s.wait {
+	case waitDetect:
+		acts := []action{history(s, now, "state", "machine detection: "+string(s.detected.Value), nil)}
+		return append(acts, s.sendAnswer(now)...)
 	case waitRing:
 		return s.end(now, callback.CauseTimeout, "", 0, false)
 	case waitTimer:
@@ -428,6 +472,10 @@ func (s *callState) send(ev callback.Event, t Target, now time.Time) []action {
 // disconnect as the call's last webhook.
 func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode int, farEnd bool) []action {
 	acts := s.cancelTimer()
+	if s.amd != 0 {
+		acts = append(acts, actCancelTimer{s.amd})
+		s.amd = 0
+	}
 	if !farEnd && s.call.State != StateQueued {
 		acts = append(acts, actHangupLine{})
 	}

@@ -91,6 +91,9 @@ type Call struct {
 	DisplayName          string
 	UUI                  string
 	Privacy              *bool
+	// MachineDetection, when set, runs answering-machine detection on the
+	// answer.
+	MachineDetection *MachineDetection
 }
 
 // CallFilter selects calls for ListCalls. Zero fields match everything.
@@ -251,6 +254,9 @@ type PhoneEvent struct {
 	Kind    PhoneEventKind
 	Digit   byte // for PhoneDigit
 	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneFailed
+	// Greeting is what the far end says on answering (PhoneAnswered), for
+	// machine detection.
+	Greeting Greeting
 }
 
 // Dial asks the network to place a call.

@@ -196,7 +196,7 @@ var schemaOf = map[callback.EventType]string{
 	callback.EventBridgeComplete: "bridgeCompleteCallback", callback.EventBridgeTargetComplete: "bridgeTargetCompleteCallback",
 	callback.EventConferenceCreated: "conferenceCreatedCallback", callback.EventConferenceMemberJoin: "conferenceMemberJoinCallback",
 	callback.EventConferenceMemberExit: "conferenceMemberExitCallback", callback.EventConferenceRedirect: "conferenceRedirectCallback",
-	callback.EventConferenceCompleted: "conferenceCompletedCallback",
+	callback.EventConferenceCompleted: "conferenceCompletedCallback", callback.EventMachineDetectionComplete: "machineDetectionCompleteCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.

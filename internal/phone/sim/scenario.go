@@ -27,6 +27,10 @@ import (
 //	    digitDelay: 300ms     # before and between digits
 //	    abandonAfter: 10s     # as a caller: hang up if not answered by then
 //	    says: "Hi, it's Alice" # what the callee says (for recordings, later)
+//	    voice: machine        # who answers: person (default), machine, silent
+//	    greeting: 8s          # how long it speaks on answering (person 1s, machine 6s)
+//	    greetingDelay: 1s     # silence before the greeting (default 0.5s)
+//	    beep: true            # a tone ends the greeting (answering machines)
 //	    note: Alice's desk    # shown in the server's banner
 //	calls:                    # inbound calls the phones place on their own
 //	  - from: "+15551230001"  # the caller: its script drives it once answered
@@ -72,16 +76,20 @@ type ScheduledCall struct {
 }
 
 type phoneYAML struct {
-	Outcome      string    `yaml:"outcome"`
-	Ring         *duration `yaml:"ring"`
-	HangupAfter  *duration `yaml:"hangupAfter"`
-	Digits       string    `yaml:"digits"`
-	DigitsAfter  *duration `yaml:"digitsAfter"`
-	GatherDigits string    `yaml:"gatherDigits"`
-	DigitDelay   *duration `yaml:"digitDelay"`
-	AbandonAfter *duration `yaml:"abandonAfter"`
-	Says         string    `yaml:"says"`
-	Note         string    `yaml:"note"`
+	Outcome       string    `yaml:"outcome"`
+	Ring          *duration `yaml:"ring"`
+	HangupAfter   *duration `yaml:"hangupAfter"`
+	Digits        string    `yaml:"digits"`
+	DigitsAfter   *duration `yaml:"digitsAfter"`
+	GatherDigits  string    `yaml:"gatherDigits"`
+	DigitDelay    *duration `yaml:"digitDelay"`
+	AbandonAfter  *duration `yaml:"abandonAfter"`
+	Says          string    `yaml:"says"`
+	Voice         string    `yaml:"voice"`
+	Greeting      *duration `yaml:"greeting"`
+	GreetingDelay *duration `yaml:"greetingDelay"`
+	Beep          bool      `yaml:"beep"`
+	Note          string    `yaml:"note"`
 }
 
 // duration reads "1.5s", "300ms" or a number of seconds.
@@ -139,7 +147,15 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 		}
 		s := Script{Outcome: Outcome(p.Outcome), Ring: p.Ring.value(), HangupAfter: p.HangupAfter.value(),
 			Digits: p.Digits, DigitsAfter: p.DigitsAfter.value(), GatherDigits: p.GatherDigits,
-			DigitDelay: p.DigitDelay.value(), AbandonAfter: p.AbandonAfter.value(), Says: p.Says, Note: p.Note}
+			DigitDelay: p.DigitDelay.value(), AbandonAfter: p.AbandonAfter.value(), Says: p.Says, Note: p.Note,
+			Voice: Voice(p.Voice), Greeting: p.Greeting.value(), GreetingDelay: p.GreetingDelay.value(), Beep: p.Beep}
+		switch s.Voice {
+		case "":
+			s.Voice = Person
+		case Person, Machine, Silent:
+		default:
+			return nil, fmt.Errorf("scenario: phone %s: voice %q: want person, machine or silent", number, p.Voice)
+		}
 		switch s.Outcome {
 		case "":
 			s.Outcome = Answer
@@ -227,6 +243,9 @@ func describe(s Script) string {
 	}
 	if s.GatherDigits != "" {
 		parts = append(parts, "presses "+s.GatherDigits+" at each Gather")
+	}
+	if s.Voice == Machine || s.Voice == Silent {
+		parts = append(parts, "a "+string(s.Voice)+" answers")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -51,17 +51,58 @@ type Script struct {
 	// As a caller, HangupAfter, Digits and GatherDigits count from the
 	// answer, as they do for a phone that answers.
 	AbandonAfter time.Duration
-	// Says is what the callee says when answered; recordings and machine
-	// detection will use it.
+	// Says is what the callee says when answered (recordings will use it).
 	Says string
+	// Voice is who answers, for machine detection: a person (the default),
+	// a machine, or silence.
+	Voice Voice
+	// Greeting is how long the answerer speaks on answering, after
+	// GreetingDelay of silence; zero means the voice's default (a person
+	// 1 s, a machine 6 s). Beep ends a machine's greeting with a tone.
+	Greeting      time.Duration
+	GreetingDelay time.Duration
+	Beep          bool
 	// Note describes the phone, for the server's banner.
 	Note string
 }
 
+// Voice is who answers a phone.
+type Voice string
+
+// Voices.
+const (
+	Person  Voice = "person"  // says a short hello, then waits
+	Machine Voice = "machine" // an answering machine: a long greeting
+	Silent  Voice = "silent"  // says nothing
+)
+
+// greeting is what the script's answerer says, as machine detection hears it.
+func (s Script) greeting() engine.Greeting {
+	g := engine.Greeting{Delay: s.GreetingDelay, Length: s.Greeting, Beep: s.Beep}
+	if g.Delay == 0 {
+		g.Delay = DefaultGreetingDelay
+	}
+	switch s.Voice {
+	case Silent:
+		return engine.Greeting{}
+	case Machine:
+		if g.Length == 0 {
+			g.Length = 6 * time.Second
+		}
+	default:
+		if g.Length == 0 {
+			g.Length = time.Second
+		}
+	}
+	return g
+}
+
 // Defaults.
 const (
-	DefaultRing       = time.Second
-	DefaultDigitDelay = 300 * time.Millisecond
+	// DefaultGreetingDelay is the silence before a greeting starts.
+	DefaultGreetingDelay = 500 * time.Millisecond
+	DefaultRing          = time.Second
+	DefaultDigitDelay    = 300 * time.Millisecond
 )
 
 // Magic numbers: phones every voicehook has. Any other number behaves as
@@ -74,6 +115,10 @@ var (
 		"+15550000603": {Outcome: Decline, Note: "declines (SIP 603)"},
 		"+15550000408": {Outcome: NoAnswer, Note: "rings until callTimeout"},
 		"+15550000200": {Outcome: Answer, HangupAfter: 5 * time.Second, Note: "answers after 1 s, hangs up 5 s later"},
+		"+15550000800": {Outcome: Answer, Voice: Machine, Greeting: 6 * time.Second, Beep: true,
+			Note: "an answering machine: 6 s greeting, then a beep"},
+		"+15550000801": {Outcome: Answer, Voice: Person, Says: "Hello, this is Alex speaking.",
+			Note: "a person who says hello"},
 	}
 )
 
@@ -240,7 +285,7 @@ func (l *line) answer() {
 	l.mu.Lock()
 	l.up = true
 	l.mu.Unlock()
-	l.notify(engine.PhoneEvent{Kind: engine.PhoneAnswered})
+	l.notify(engine.PhoneEvent{Kind: engine.PhoneAnswered, Greeting: l.script.greeting()})
 	l.talk()
 }
 

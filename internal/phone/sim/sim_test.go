@@ -123,6 +123,11 @@ phones:
     note: Alice's desk
   "sip:bob@pbx.example.com":
     outcome: busy
+  "+15551230002":
+    voice: machine
+    greeting: 8s
+    greetingDelay: 1s
+    beep: true
 calls:
   - from: "+15551230001"
     to: "+15550001000"
@@ -150,6 +155,13 @@ calls:
 	if a.Outcome != sim.Answer || a.Ring != 2500*time.Millisecond || a.HangupAfter != 30*time.Second ||
 		a.GatherDigits != "42#" || a.Says != "Hello, Alice speaking" || a.Note != "Alice's desk" {
 		t.Errorf("script %+v", a)
+	}
+	if m := scripts["+15551230002"]; m.Voice != sim.Machine || m.Greeting != 8*time.Second || m.GreetingDelay != time.Second || !m.Beep ||
+		m.Note != "answer, a machine answers" {
+		t.Errorf("machine script %+v", m)
+	}
+	if a.Voice != sim.Person {
+		t.Errorf("voice %q, want person by default", a.Voice)
 	}
 	if b := scripts["sip:bob@pbx.example.com"]; b.Outcome != sim.Busy || b.Note != "busy" {
 		t.Errorf("script %+v", b)
