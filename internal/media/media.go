@@ -12,8 +12,6 @@ package media
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -23,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/voicehook/voicehook/internal/audio"
 )
 
 // Config is the configuration of a Fetcher; zero fields take the defaults.
@@ -72,7 +72,7 @@ func New(cfg Config) *Fetcher {
 }
 
 // ErrUnsupported is the cause of errors for files PlayAudio cannot play.
-var ErrUnsupported = errors.New("unsupported audio format")
+var ErrUnsupported = audio.ErrUnsupported
 
 // AudioLength fetches the file and returns how long it plays.
 func (f *Fetcher) AudioLength(ctx context.Context, url, username, password string) (time.Duration, error) {
@@ -190,51 +190,12 @@ func expiry(h http.Header, now time.Time) (time.Time, bool) {
 // wavLength reads a RIFF/WAVE header: the fmt chunk's byte rate and the
 // data chunk's size. PCM, A-law and µ-law are playable.
 func wavLength(r *bufio.Reader, contentLength int64) (time.Duration, error) {
-	var riff [12]byte
-	if _, err := io.ReadFull(r, riff[:]); err != nil || string(riff[:4]) != "RIFF" || string(riff[8:]) != "WAVE" {
-		return 0, fmt.Errorf("%w: not a RIFF/WAVE file", ErrUnsupported)
+	h, err := audio.ReadHeader(r)
+	if err != nil {
+		return 0, err
 	}
-	var byteRate uint32
-	read := int64(12)
-	for {
-		var hdr [8]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return 0, fmt.Errorf("%w: no data chunk", ErrUnsupported)
-		}
-		read += 8
-		id, size := string(hdr[:4]), binary.LittleEndian.Uint32(hdr[4:])
-		switch id {
-		case "fmt ":
-			if size < 16 || size > 1<<10 {
-				return 0, fmt.Errorf("%w: bad fmt chunk", ErrUnsupported)
-			}
-			fmtChunk := make([]byte, size+size%2)
-			if _, err := io.ReadFull(r, fmtChunk); err != nil {
-				return 0, fmt.Errorf("%w: short fmt chunk", ErrUnsupported)
-			}
-			read += int64(len(fmtChunk))
-			code := binary.LittleEndian.Uint16(fmtChunk[0:])
-			if code == 0xFFFE && size >= 26 { // WAVE_FORMAT_EXTENSIBLE: the sub-format decides
-				code = binary.LittleEndian.Uint16(fmtChunk[24:])
-			}
-			if code != 1 && code != 6 && code != 7 { // PCM, A-law, µ-law
-				return 0, fmt.Errorf("%w: WAVE encoding %#x (want PCM, A-law or µ-law)", ErrUnsupported, code)
-			}
-			byteRate = binary.LittleEndian.Uint32(fmtChunk[8:])
-		case "data":
-			if byteRate == 0 {
-				return 0, fmt.Errorf("%w: data before fmt", ErrUnsupported)
-			}
-			n := int64(size)
-			if size == 0xFFFFFFFF && contentLength > read {
-				n = contentLength - read // a streamed file: its size is unknown
-			}
-			return time.Duration(float64(n) / float64(byteRate) * float64(time.Second)), nil
-		default:
-			if _, err := r.Discard(int(size + size%2)); err != nil {
-				return 0, fmt.Errorf("%w: short %q chunk", ErrUnsupported, id)
-			}
-			read += int64(size + size%2)
-		}
+	if h.DataSize == 0xFFFFFFFF && contentLength > h.DataOffset {
+		h.DataSize = uint32(min(contentLength-h.DataOffset, 0xFFFFFFFE)) // a streamed file: its size is unknown
 	}
+	return h.Length(), nil
 }
