@@ -65,6 +65,13 @@ func New(cfg Config) *Handler {
 	h.route("GET "+calls+"/{callId}", h.getCall)
 	h.route("POST "+calls+"/{callId}", h.updateCall)
 	h.route("PUT "+calls+"/{callId}/bxml", h.updateCallBXML)
+	const recordings = calls + "/{callId}/recordings"
+	h.route("GET /api/v2/accounts/{accountId}/recordings", h.listAccountRecordings)
+	h.route("GET "+recordings, h.listCallRecordings)
+	h.route("GET "+recordings+"/{recordingId}", h.getRecording)
+	h.route("DELETE "+recordings+"/{recordingId}", h.deleteRecording)
+	h.route("GET "+recordings+"/{recordingId}/media", h.downloadRecording)
+	h.route("DELETE "+recordings+"/{recordingId}/media", h.deleteRecordingMedia)
 	const conferences = "/api/v2/accounts/{accountId}/conferences"
 	h.route("GET "+conferences, h.listConferences)
 	h.route("GET "+conferences+"/{conferenceId}", h.getConference)
@@ -75,6 +82,7 @@ func New(cfg Config) *Handler {
 	if cfg.Sim != nil {
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))
+		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/speech", h.wrap(h.simSpeech))
 		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/events", h.wrap(h.simEvents))
 		if cfg.Answerer != nil {
 			h.mux.HandleFunc("POST /sim/v1/inbound", h.wrap(h.simInbound))

@@ -44,6 +44,33 @@ func (h *Handler) simHangup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// speechRequest is the body of POST /sim/v1/calls/{callId}/speech.
+type speechRequest struct {
+	Text            string   `json:"text"`
+	DurationSeconds *float64 `json:"durationSeconds"`
+}
+
+// simSpeech makes the far end say something now: a recording running
+// hears it.
+func (h *Handler) simSpeech(w http.ResponseWriter, r *http.Request) error {
+	var req speechRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Text) == "" && req.DurationSeconds == nil {
+		return validation("Give text, durationSeconds or both: what the far end says, and for how long")
+	}
+	length, err := seconds("durationSeconds", req.DurationSeconds, 0.1, 3600, 0)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.Sim.Speak(r.PathValue("callId"), req.Text, length); err != nil {
+		return simError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func simError(err error) error {
 	if errors.Is(err, sim.ErrNoCall) {
 		return &apiError{http.StatusNotFound, "validation", err.Error()}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // SampleRate is the rate of the files written, in samples per second.
@@ -34,6 +35,14 @@ const (
 type Segment struct {
 	Start, Length time.Duration
 	Sound         Sound
+}
+
+// SpeechRate is how fast simulated voices speak, in characters a second.
+const SpeechRate = 15
+
+// SpeechLength is how long saying text takes.
+func SpeechLength(text string) time.Duration {
+	return time.Duration(utf8.RuneCountInString(text)) * time.Second / SpeechRate
 }
 
 // Samples returns how many samples d lasts.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
 )
 
 // inboxSize bounds a call's inbox. A call gets a handful of events at a
@@ -191,6 +192,20 @@ func (a *actor) do(act action) {
 		}
 	case actPost:
 		a.e.postTo(a.st.call.CallID, act.to, act.ev)
+	case actRecording:
+		if a.line != nil {
+			a.line.Recording()
+		}
+	case actSaveRecording:
+		status := callback.RecordingStatusComplete
+		if err := a.e.cfg.Recorder.Save(ctx, act.rec, act.length, [][]audio.Segment{act.speech}); err != nil {
+			a.log.Error("save a recording", "recording_id", act.rec.RecordingID, "err", err)
+			status = callback.RecordingStatusError
+		}
+		if w := act.available; w != nil {
+			w.Event.(*callback.RecordingAvailable).Status = status
+			a.do(actNotify{*w})
+		}
 	case actJoinConference:
 		id := a.e.joinConference(&a.st.call, act.verb)
 		a.pending = append(a.pending, evConfRouted{id})

@@ -75,7 +75,7 @@ func (s *callState) bridgeEvent(ev event, now time.Time) []action {
 			return []action{actPost{ev.from, evBridgeFailed{cause, msg}}}
 		}
 		// The target's running BXML is cancelled.
-		acts := s.stopVerb()
+		acts := s.stopVerb(now)
 		s.bridge = &bridgeState{peer: ev.from, verb: ev.verb, joined: true}
 		s.wait = waitBridge
 		return append(acts, actPost{ev.from, evBridgeAccepted{}}, history(s, now, "state", "bridged with "+ev.from, nil))

@@ -36,6 +36,8 @@ type Config struct {
 	// Media measures PlayAudio files; nil counts each playable file as
 	// 3 seconds without fetching it.
 	Media Media
+	// Recorder keeps recordings; nil makes <Record> an application error.
+	Recorder Recorder
 	// RetryWebhooks retries asynchronous webhooks that fail, with
 	// exponential backoff, for up to a day, for apps that want every one.
 	// By default they follow Bandwidth's rule: one retry, on a connection
@@ -306,7 +308,7 @@ func (e *Engine) spawn(c *Call, first event) { e.spawnWith(c, first, nil) }
 func (e *Engine) spawnWith(c *Call, first event, setup func(*callState)) {
 	a := &actor{
 		e:      e,
-		st:     callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil},
+		st:     callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil},
 		inbox:  make(chan event, inboxSize),
 		done:   make(chan struct{}),
 		timers: map[int]Timer{},

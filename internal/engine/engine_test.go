@@ -196,12 +196,21 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, scripts map[string]sim.Script, handle func(callback.Event, engine.Target) (string, error), media ...engine.Media) *harness {
+	return newHarnessWith(t, scripts, handle, nil, media...)
+}
+
+// newHarnessWith lets edit change the engine's configuration first.
+func newHarnessWith(t *testing.T, scripts map[string]sim.Script, handle func(callback.Event, engine.Target) (string, error),
+	edit func(*engine.Config), media ...engine.Media) *harness {
 	h := &harness{t: t, store: newMemStore(), app: &app{start: time.Now(), handle: handle}}
 	h.net = sim.New(engine.RealClock{}, scripts)
 	cfg := engine.Config{Clock: engine.RealClock{}, Store: h.store, Sender: h.app, Network: h.net,
 		BaseURL: "http://voicehook.test/api/v2"}
 	if len(media) > 0 {
 		cfg.Media = media[0]
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	eng, err := engine.New(cfg)
 	if err != nil {

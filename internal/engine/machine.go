@@ -137,6 +137,7 @@ const (
 	waitBridge              // in a <Bridge>, or asking to be
 	waitConference          // in a <Conference>
 	waitDetect              // answered; sync machine detection runs before the answer webhook
+	waitRecord              // a <Record>
 	waitFinished            // the call has ended
 )
 
@@ -169,6 +170,8 @@ type callState struct {
 	leg      *legInfo       // set on the B-leg of a <Transfer>
 	bridge   *bridgeState   // the call's part in a <Bridge>
 	conf     *confRef       // the call's part in a <Conference>
+	rec      *recordState   // a <Record> in progress
+	recorder bool           // recordings can be kept (Config.Recorder)
 }
 
 // gatherState is a Gather in progress.
@@ -224,6 +227,10 @@ func next(s *callState, ev event, now time.Time) []action {
 			s.amd = 0
 			return s.detectedAsync(now)
 		}
+		if s.rec != nil && ev.id != 0 && ev.id == s.rec.silence {
+			s.rec.silence = 0
+			return s.finishRecord(now, true)
+		}
 		if ev.id != s.timer {
 			return nil // stale
 		}
@@ -258,7 +265,7 @@ func next(s *callState, ev event, now time.Time) []action {
 		if s.call.State != StateAnswered || s.forwarded() {
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
 		}
-		acts := s.stopVerb()
+		acts := s.stopVerb(now)
 		acts = append(acts, actReply{ev.result, nil}, history(s, now, "verb", "BXML replaced over REST", nil))
 		return append(acts, s.runDocument(ev.verbs, "", now)...)
 	}
@@ -318,7 +325,12 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		}
 		return s.end(now, callback.CauseHangup, "", 0, true)
 	case PhoneDigit:
+		if acts, taken := s.recordDigit(pe.Digit, now); taken {
+			return acts
+		}
 		return s.digit(pe.Digit, now)
+	case PhoneSpeech:
+		return s.heard(pe.Text, pe.Length, now)
 	}
 	return nil
 }
@@ -359,6 +371,8 @@ func (s *callState) detectedAsync(now time.Time) []action {
 
 func (s *callState) timerFired(now time.Time) []action {
 	switch s.wait {
+	case waitRecord:
+		return s.finishRecord(now, true)
 	case waitDetect:
 		acts := []action{history(s, now, "state", "machine detection: "+string(s.detected.Value), nil)}
 		return append(acts, s.sendAnswer(now)...)
@@ -428,7 +442,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 	if s.call.State != StateAnswered || s.forwarded() {
 		return []action{actReply{u.result, errNotModifiable(s.call.CallID)}}
 	}
-	acts := s.stopVerb()
+	acts := s.stopVerb(now)
 	if u.setTag {
 		s.setTag(u.tag)
 	}
@@ -439,8 +453,9 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 }
 
 // stopVerb abandons whatever the call is doing: a verb, a webhook.
-func (s *callState) stopVerb() []action {
-	acts := append(s.cancelTimer(), s.dropLegs()...)
+func (s *callState) stopVerb(now time.Time) []action {
+	acts := append(s.cancelTimer(), s.finishRecord(now, false)...)
+	acts = append(acts, s.dropLegs()...)
 	acts = append(acts, s.leaveBridge()...)
 	acts = append(acts, s.leaveConference()...)
 	s.webhook = 0
@@ -476,6 +491,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 		acts = append(acts, actCancelTimer{s.amd})
 		s.amd = 0
 	}
+	acts = append(acts, s.finishRecord(now, false)...)
 	if !farEnd && s.call.State != StateQueued {
 		acts = append(acts, actHangupLine{})
 	}

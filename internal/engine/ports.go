@@ -247,6 +247,7 @@ const (
 	PhoneHungUp                             // the far end hung up
 	PhoneDigit                              // the far end pressed a key
 	PhoneFailed                             // the call could not be placed
+	PhoneSpeech                             // the far end starts speaking
 )
 
 // PhoneEvent is a report from the phone network about one call.
@@ -257,6 +258,9 @@ type PhoneEvent struct {
 	// Greeting is what the far end says on answering (PhoneAnswered), for
 	// machine detection.
 	Greeting Greeting
+	// For PhoneSpeech: what the far end says, and for how long.
+	Text   string
+	Length time.Duration
 }
 
 // Dial asks the network to place a call.
@@ -284,6 +288,9 @@ type Line interface {
 	Listening()
 	// Answered tells the caller of an inbound call that it was answered.
 	Answered()
+	// Recording tells the far end the call is being recorded (a <Record>
+	// started): a scripted phone may speak then.
+	Recording()
 }
 
 // Media measures the audio files PlayAudio plays.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
 )
 
 // This file runs BXML: the part of the state machine that steps through a
@@ -92,6 +93,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return s.startBridge(v, now), true
 	case *bxml.Conference:
 		return s.startConference(v, now), true
+	case *bxml.Record:
+		return s.startRecord(v, now), true
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true
@@ -274,8 +277,7 @@ func speechLength(v *bxml.SpeakSentence) time.Duration {
 	if v.SSML != "" {
 		text = stripTags(v.SSML)
 	}
-	n := utf8.RuneCountInString(strings.TrimSpace(text))
-	return max(time.Duration(n)*time.Second/15, 500*time.Millisecond)
+	return max(audio.SpeechLength(strings.TrimSpace(text)), 500*time.Millisecond)
 }
 
 func stripTags(s string) string {

@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/media"
 	"github.com/voicehook/voicehook/internal/phone/sim"
+	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
 )
 
@@ -33,6 +36,10 @@ type Config struct {
 	// DB is the SQLite file; default "voicehook.db". ":memory:" keeps
 	// nothing.
 	DB string
+	// RecordingsDir holds the audio of recordings; default "recordings"
+	// beside DB, or a temporary directory, removed on Close, with
+	// ":memory:".
+	RecordingsDir string
 	// AccountID, Username and Password are the one account and its Basic
 	// credentials; defaults "9900000", "dev", "dev".
 	AccountID string
@@ -157,6 +164,7 @@ type Server struct {
 	served chan error
 	// The schedule of Config.Calls.
 	stopCalls context.CancelFunc
+	tempDir   string // removed on Close
 	callsDone sync.WaitGroup
 
 	closeOnce sync.Once
@@ -181,10 +189,28 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, ln: ln, store: store, dir: cfg.Accounts, served: make(chan error, 1)}
 	base := s.URL() + "/api/v2"
+	if s.cfg.RecordingsDir == "" {
+		if cfg.DB == ":memory:" {
+			if s.cfg.RecordingsDir, err = os.MkdirTemp("", "voicehook-recordings-"); err != nil {
+				ln.Close()
+				store.Close()
+				return nil, err
+			}
+			s.tempDir = s.cfg.RecordingsDir
+		} else {
+			s.cfg.RecordingsDir = filepath.Join(filepath.Dir(cfg.DB), "recordings")
+		}
+	}
+	keeper, err := recordings.New(s.cfg.RecordingsDir, store)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Media: media.New(media.Config{}), RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base})
+		Network: s.net, Media: media.New(media.Config{}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base})
 	if err == nil {
 		err = s.engine.Start(ctx)
 	}
@@ -273,7 +299,11 @@ func (s *Server) Close(ctx context.Context) error {
 		if errors.Is(errServe, http.ErrServerClosed) {
 			errServe = nil
 		}
-		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe)
+		var errTemp error
+		if s.tempDir != "" {
+			errTemp = os.RemoveAll(s.tempDir)
+		}
+		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe, errTemp)
 	})
 	return s.closeErr
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voicehook/voicehook/internal/audio"
 	"github.com/voicehook/voicehook/internal/engine"
 )
 
@@ -117,8 +118,8 @@ var (
 		"+15550000200": {Outcome: Answer, HangupAfter: 5 * time.Second, Note: "answers after 1 s, hangs up 5 s later"},
 		"+15550000800": {Outcome: Answer, Voice: Machine, Greeting: 6 * time.Second, Beep: true,
 			Note: "an answering machine: 6 s greeting, then a beep"},
-		"+15550000801": {Outcome: Answer, Voice: Person, Says: "Hello, this is Alex speaking.",
-			Note: "a person who says hello"},
+		"+15550000801": {Outcome: Answer, Voice: Person, Says: "Hi, this is Alex. Please call me back after five.",
+			Note: "a person who says hello, and speaks when recorded"},
 	}
 )
 
@@ -204,6 +205,20 @@ func (n *Network) Press(callID, digits string) error {
 		return fmt.Errorf("sim: press %q on %s: the call is not answered", digits, callID)
 	}
 	l.press(digits, 0)
+	return nil
+}
+
+// Speak makes the far end of a live call say text now, for length (0: the
+// time the text takes to say).
+func (n *Network) Speak(callID, text string, length time.Duration) error {
+	l := n.line(callID)
+	if l == nil {
+		return fmt.Errorf("sim: speak on %s: %w", callID, ErrNoCall)
+	}
+	if !l.answered() {
+		return fmt.Errorf("sim: speak on %s: the call is not answered", callID)
+	}
+	l.speak(text, length)
 	return nil
 }
 
@@ -365,6 +380,23 @@ func (l *line) Answered() {
 }
 
 // Listening presses the script's gather digits.
+// Recording makes a phone with something to say say it, half a second
+// after the recording starts.
+func (l *line) Recording() {
+	if l.script.Says != "" && l.answered() {
+		l.after(DefaultGreetingDelay, func() { l.speak(l.script.Says, 0) })
+	}
+}
+
+// speak reports speech from the far end; length 0 is the time the text
+// takes to say.
+func (l *line) speak(text string, length time.Duration) {
+	if length == 0 {
+		length = audio.SpeechLength(text)
+	}
+	l.notify(engine.PhoneEvent{Kind: engine.PhoneSpeech, Text: text, Length: length})
+}
+
 func (l *line) Listening() {
 	if l.script.GatherDigits != "" && l.answered() {
 		l.press(l.script.GatherDigits, 0)

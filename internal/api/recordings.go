@@ -1,0 +1,154 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// recordingMetadata is schema callRecordingMetadata.
+type recordingMetadata struct {
+	ApplicationID    string  `json:"applicationId"`
+	AccountID        string  `json:"accountId"`
+	CallID           string  `json:"callId"`
+	ParentCallID     *string `json:"parentCallId,omitempty"`
+	RecordingID      string  `json:"recordingId"`
+	To               string  `json:"to"`
+	From             string  `json:"from"`
+	TransferCallerID *string `json:"transferCallerId,omitempty"`
+	TransferTo       *string `json:"transferTo,omitempty"`
+	Duration         string  `json:"duration"`
+	Direction        string  `json:"direction"`
+	Channels         int     `json:"channels"`
+	StartTime        string  `json:"startTime"`
+	EndTime          string  `json:"endTime"`
+	FileFormat       string  `json:"fileFormat"`
+	Status           string  `json:"status"`
+	MediaURL         *string `json:"mediaUrl"`
+	Transcription    any     `json:"transcription"`
+	RecordingName    *string `json:"recordingName,omitempty"`
+}
+
+func (h *Handler) toRecording(r *engine.Recording) recordingMetadata {
+	m := recordingMetadata{
+		ApplicationID: r.ApplicationID, AccountID: r.AccountID, CallID: r.CallID, ParentCallID: optional(r.ParentCallID),
+		RecordingID: r.RecordingID, To: r.To, From: r.From,
+		TransferCallerID: optional(r.TransferCallerID), TransferTo: optional(r.TransferTo),
+		Duration: callback.Duration(r.Duration).String(), Direction: string(r.Direction), Channels: r.Channels,
+		StartTime: callback.TimeOf(r.StartTime).String(), EndTime: callback.TimeOf(r.EndTime).String(),
+		FileFormat: string(r.FileFormat), Status: string(r.Status), RecordingName: optional(r.Name),
+	}
+	if !r.MediaDeleted {
+		m.MediaURL = optional(h.recordingURL(r) + "/media")
+	}
+	return m
+}
+
+func (h *Handler) recordingURL(r *engine.Recording) string {
+	return h.callURL(r.AccountID, r.CallID) + "/recordings/" + r.RecordingID
+}
+
+// callRecording returns the recording of the path, which must belong to
+// the path's call.
+func (h *Handler) callRecording(r *http.Request) (*engine.Recording, error) {
+	rec, err := h.cfg.Engine.GetRecording(r.Context(), account(r).ID, r.PathValue("recordingId"))
+	if err != nil {
+		return nil, err
+	}
+	if rec.CallID != r.PathValue("callId") {
+		return nil, &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Recording %s not found for call %s", rec.RecordingID, r.PathValue("callId"))}
+	}
+	return rec, nil
+}
+
+func (h *Handler) getRecording(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.toRecording(rec))
+	return nil
+}
+
+func (h *Handler) listCallRecordings(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.cfg.Engine.GetCall(r.Context(), account(r).ID, r.PathValue("callId")); err != nil {
+		return err
+	}
+	return h.writeRecordings(w, r, engine.RecordingFilter{AccountID: account(r).ID, CallID: r.PathValue("callId")})
+}
+
+// listAccountRecordings is GET /recordings: filters to, from,
+// minStartTime, maxStartTime; at most 1000.
+func (h *Handler) listAccountRecordings(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := engine.RecordingFilter{AccountID: account(r).ID, To: q.Get("to"), From: q.Get("from"), Limit: 1000}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"minStartTime", &f.MinStartTime}, {"maxStartTime", &f.MaxStartTime}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := callback.ParseTime(v)
+			if err != nil {
+				return validation(fmt.Sprintf("Invalid %s: %v", p.name, err))
+			}
+			*p.dst = t.Time
+		}
+	}
+	return h.writeRecordings(w, r, f)
+}
+
+func (h *Handler) writeRecordings(w http.ResponseWriter, r *http.Request, f engine.RecordingFilter) error {
+	list, err := h.cfg.Engine.ListRecordings(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]recordingMetadata, 0, len(list))
+	for _, rec := range list {
+		out = append(out, h.toRecording(rec))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) deleteRecording(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.Engine.DeleteRecording(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// downloadRecording serves the audio, with range requests.
+func (h *Handler) downloadRecording(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	_, f, err := h.cfg.Engine.RecordingMedia(r.Context(), rec.AccountID, rec.RecordingID)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "audio/vnd.wave")
+	http.ServeContent(w, r, rec.RecordingID+".wav", rec.EndTime, f)
+	return nil
+}
+
+func (h *Handler) deleteRecordingMedia(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.Engine.DeleteRecordingMedia(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

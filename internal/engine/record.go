@@ -1,0 +1,262 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
+)
+
+// <Record>: the call records what the far end says until a terminating
+// digit, maxDuration, silenceTimeout of quiet after speech, or a hangup.
+// The recording is stored (Config.Recorder) — its audio is the far end's
+// speech as the simulated phone reported it — then recordComplete goes to
+// recordCompleteUrl (not after a hangup) and recordingAvailable to
+// recordingAvailableUrl.
+
+// Recording is a call recording's record.
+type Recording struct {
+	RecordingID      string
+	AccountID        string
+	ApplicationID    string
+	CallID           string
+	ParentCallID     string
+	To, From         string
+	Direction        callback.Direction
+	TransferCallerID string
+	TransferTo       string
+	StartTime        time.Time
+	EndTime          time.Time
+	Duration         time.Duration
+	Channels         int
+	FileFormat       callback.FileFormat
+	Status           callback.RecordingStatus
+	Name             string
+	// MediaDeleted is set once the audio was deleted; the record stays.
+	MediaDeleted bool
+	// Speech is what the far end said during the recording, for
+	// transcription.
+	Speech []string
+}
+
+// RecordingFilter selects recordings for a listing.
+type RecordingFilter struct {
+	AccountID                  string
+	CallID                     string // "" for any
+	To, From                   string
+	MinStartTime, MaxStartTime time.Time
+	Limit                      int
+}
+
+// Recorder keeps recordings: their audio and their records.
+type Recorder interface {
+	// Save stores a finished recording: its record, and its audio, length
+	// long, one list of sound segments per channel.
+	Save(ctx context.Context, r *Recording, length time.Duration, channels [][]audio.Segment) error
+	Get(ctx context.Context, accountID, recordingID string) (*Recording, error)
+	List(ctx context.Context, f RecordingFilter) ([]*Recording, error)
+	// Delete removes the recording: record and audio.
+	Delete(ctx context.Context, accountID, recordingID string) error
+	// DeleteMedia removes the audio only.
+	DeleteMedia(ctx context.Context, accountID, recordingID string) error
+	// Media opens the audio.
+	Media(ctx context.Context, accountID, recordingID string) (io.ReadSeekCloser, error)
+}
+
+// recordState is a <Record> in progress.
+type recordState struct {
+	verb    *bxml.Record
+	start   time.Time
+	speech  []audio.Segment // relative to start
+	said    []string
+	silence int // the silence timer, 0 if none
+}
+
+// actSaveRecording stores a recording, then queues its recordingAvailable
+// (when set) with the outcome as status.
+type actSaveRecording struct {
+	rec       *Recording
+	length    time.Duration
+	speech    []audio.Segment
+	available *Webhook
+}
+
+func (actSaveRecording) isAction() {}
+
+// actRecording tells the far end it is being recorded.
+type actRecording struct{}
+
+func (actRecording) isAction() {}
+
+func (s *callState) startRecord(v *bxml.Record, now time.Time) []action {
+	s.applyTag(v.Tag)
+	if !s.recorder {
+		return s.end(now, callback.CauseApplicationError, "<Record> needs recordings, which this voicehook has no place to keep", 0, false)
+	}
+	if v.FileFormat == string(callback.MP3) {
+		return s.end(now, callback.CauseApplicationError, `<Record fileFormat="mp3"> is not supported by voicehook: record wav (the default)`, 0, false)
+	}
+	s.rec = &recordState{verb: v, start: now}
+	s.timer = s.nextID()
+	s.wait = waitRecord
+	acts := []action{actTimer{s.timer, v.MaxDuration}, actRecording{}}
+	if v.SilenceTimeout > 0 {
+		s.rec.silence = s.nextID()
+		acts = append(acts, actTimer{s.rec.silence, v.SilenceTimeout})
+	}
+	return acts
+}
+
+// heard takes speech from the far end into the recording.
+func (s *callState) heard(text string, length time.Duration, now time.Time) []action {
+	r := s.rec
+	if r == nil {
+		return nil
+	}
+	r.speech = append(r.speech, audio.Segment{Start: now.Sub(r.start), Length: length, Sound: audio.Speech})
+	r.said = append(r.said, text)
+	if r.silence == 0 {
+		return nil
+	}
+	// Quiet is counted from the end of the speech.
+	acts := []action{actCancelTimer{r.silence}}
+	r.silence = s.nextID()
+	return append(acts, actTimer{r.silence, length + r.verb.SilenceTimeout})
+}
+
+// recordDigit ends the recording on a terminating digit.
+func (s *callState) recordDigit(d byte, now time.Time) ([]action, bool) {
+	r := s.rec
+	if r == nil || s.wait != waitRecord {
+		return nil, false
+	}
+	term := "#"
+	if r.verb.TerminatingDigits != nil {
+		term = *r.verb.TerminatingDigits
+	}
+	if term == "" || !strings.ContainsRune(term, rune(d)) {
+		return nil, true // other digits are part of the recording
+	}
+	return s.finishRecord(now, true), true
+}
+
+// finishRecord ends the recording: it is stored, and recordComplete sent
+// when complete is set and the verb asks for it; otherwise the next verb
+// runs (complete) or nothing (the call is ending or moving on).
+func (s *callState) finishRecord(now time.Time, complete bool) []action {
+	r := s.rec
+	if r == nil {
+		return nil
+	}
+	s.rec = nil
+	var acts []action
+	if complete {
+		acts = append(acts, s.cancelTimer()...)
+	}
+	if r.silence != 0 {
+		acts = append(acts, actCancelTimer{r.silence})
+	}
+	v := r.verb
+	length := min(now.Sub(r.start), v.MaxDuration)
+	rec := &Recording{
+		RecordingID: callback.NewRecordingID(), AccountID: s.call.AccountID, ApplicationID: s.call.ApplicationID,
+		CallID: s.call.CallID, ParentCallID: s.call.ParentCallID, To: s.call.To, From: s.call.From, Direction: s.call.Direction,
+		StartTime: r.start, EndTime: r.start.Add(length), Duration: length, Channels: 1,
+		FileFormat: callback.WAV, Status: callback.RecordingStatusComplete, Name: v.RecordingName, Speech: r.said,
+	}
+	if s.leg != nil {
+		rec.TransferCallerID, rec.TransferTo = s.call.From, s.call.To
+	}
+	fields := callback.Recording{RecordingID: rec.RecordingID, MediaURL: s.recordingURL(rec.RecordingID) + "/media",
+		EndTime: callback.TimeOf(rec.EndTime), Duration: callback.Duration(length), FileFormat: callback.WAV}
+	transfer := callback.Transfer{ParentCallID: rec.ParentCallID, TransferCallerID: rec.TransferCallerID, TransferTo: rec.TransferTo}
+	save := actSaveRecording{rec: rec, length: length, speech: r.speech}
+	if v.RecordingAvailableURL != "" {
+		call := s.eventCall()
+		leg := call.Leg
+		leg.StartTime = callback.TimeOf(r.start)
+		ev := &callback.RecordingAvailable{Leg: leg, EnqueuedTime: call.EnqueuedTime, Tag: call.Tag, Recording: fields,
+			Channels: 1, Status: callback.RecordingStatusComplete, Transfer: transfer}
+		ev.EventTime = callback.TimeOf(now)
+		save.available = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
+			Target: Target{URL: v.RecordingAvailableURL, Method: v.RecordingAvailableMethod, Username: v.Username, Password: v.Password}}
+	}
+	acts = append(acts, save, history(s, now, "verb", fmt.Sprintf("recorded %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil))
+	if !complete {
+		return acts
+	}
+	if v.RecordCompleteURL == "" {
+		return append(acts, s.advance(now)...)
+	}
+	call := s.eventCall()
+	call.StartTime = callback.TimeOf(r.start)
+	ev := &callback.RecordComplete{Call: call, Recording: fields, Channels: 1, Transfer: transfer}
+	ev.EventTime = callback.TimeOf(now)
+	return append(acts, s.send(ev, Target{URL: v.RecordCompleteURL, Method: v.RecordCompleteMethod, Username: v.Username, Password: v.Password,
+		FallbackURL: v.RecordCompleteFallbackURL, FallbackMethod: v.RecordCompleteFallbackMethod,
+		FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)...)
+}
+
+func (s *callState) recordingURL(id string) string { return s.callURL + "/recordings/" + id }
+
+// GetRecording returns a recording of the account.
+func (e *Engine) GetRecording(ctx context.Context, accountID, recordingID string) (*Recording, error) {
+	if e.cfg.Recorder == nil {
+		return nil, errNoRecording(recordingID)
+	}
+	r, err := e.cfg.Recorder.Get(ctx, accountID, recordingID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errNoRecording(recordingID)
+	}
+	return r, err
+}
+
+// ListRecordings returns the recordings matching f, oldest first.
+func (e *Engine) ListRecordings(ctx context.Context, f RecordingFilter) ([]*Recording, error) {
+	if e.cfg.Recorder == nil {
+		return nil, nil
+	}
+	return e.cfg.Recorder.List(ctx, f)
+}
+
+// DeleteRecording removes a recording, its audio and its record.
+func (e *Engine) DeleteRecording(ctx context.Context, accountID, recordingID string) error {
+	if _, err := e.GetRecording(ctx, accountID, recordingID); err != nil {
+		return err
+	}
+	return e.cfg.Recorder.Delete(ctx, accountID, recordingID)
+}
+
+// DeleteRecordingMedia removes a recording's audio; its record stays.
+func (e *Engine) DeleteRecordingMedia(ctx context.Context, accountID, recordingID string) error {
+	if _, err := e.GetRecording(ctx, accountID, recordingID); err != nil {
+		return err
+	}
+	return e.cfg.Recorder.DeleteMedia(ctx, accountID, recordingID)
+}
+
+// RecordingMedia opens a recording's audio.
+func (e *Engine) RecordingMedia(ctx context.Context, accountID, recordingID string) (*Recording, io.ReadSeekCloser, error) {
+	r, err := e.GetRecording(ctx, accountID, recordingID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.MediaDeleted {
+		return nil, nil, &Error{Code: ENotFound, Msg: fmt.Sprintf("The media of recording %s was deleted", recordingID)}
+	}
+	f, err := e.cfg.Recorder.Media(ctx, accountID, recordingID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, f, nil
+}
+
+func errNoRecording(id string) error {
+	return &Error{Code: ENotFound, Msg: fmt.Sprintf("Recording %s not found", id)}
+}

@@ -1,0 +1,166 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	stdjson "encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
+	"github.com/voicehook/voicehook/internal/server"
+)
+
+// download GETs a URL of the server with the dev credentials.
+func download(t *testing.T, url, rangeHeader string) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.SetBasicAuth("dev", "dev")
+	if rangeHeader != "" {
+		req.Header.Set("Range", rangeHeader)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, resp.Header, b.Bytes()
+}
+
+func TestVoicemailRecording(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServerWith(t, server.Config{RecordingsDir: filepath.Join(dir, "rec")})
+	app := newApp(t, map[string]string{
+		"/answer": `<Response><SpeakSentence>Leave a message.</SpeakSentence>` +
+			`<Record recordCompleteUrl="/record-complete" recordingAvailableUrl="/recording-available" silenceTimeout="2" maxDuration="30"/></Response>`,
+		"/record-complete": `<Response><SpeakSentence>Thanks.</SpeakSentence><Hangup/></Response>`,
+	})
+	// +15550000801 says "Hi, this is Alex. Please call me back after five."
+	// (49 characters: 3.27 s) half a second into the recording.
+	callID, _ := createCall(t, srv, callFields(app, "+15550000801"))
+	rc := app.waitFor(t, callback.EventRecordComplete, 15*time.Second).event.(*callback.RecordComplete)
+	ra := app.waitFor(t, callback.EventRecordingAvailable, 5*time.Second).event.(*callback.RecordingAvailable)
+	app.waitFor(t, callback.EventDisconnect, 5*time.Second)
+	want := 500*time.Millisecond + audio.SpeechLength("Hi, this is Alex. Please call me back after five.") + 2*time.Second
+	if got := time.Duration(rc.Duration); got < want-50*time.Millisecond || got > want+50*time.Millisecond {
+		t.Errorf("recordComplete duration %v, want %v (speech, then 2 s of silence)", got, want)
+	}
+	if rc.CallID != callID || ra.RecordingID != rc.RecordingID || ra.Status != callback.RecordingStatusComplete || ra.Channels != 1 || ra.FileFormat != callback.WAV {
+		t.Errorf("recordComplete %+v\nrecordingAvailable %+v", rc, ra)
+	}
+	checkHooks(t, app.got())
+
+	base := "/api/v2/accounts/9900000/calls/" + callID + "/recordings"
+	status, _, body := rest(t, srv, "GET", base, "", "")
+	var list []map[string]any
+	if err := stdjson.Unmarshal(body, &list); status != 200 || err != nil || len(list) != 1 {
+		t.Fatalf("list recordings: %d %s", status, body)
+	}
+	item, _ := stdjson.Marshal(list[0])
+	conforms(t, "callRecordingMetadata", item)
+	if list[0]["recordingId"] != rc.RecordingID || list[0]["mediaUrl"] != rc.MediaURL {
+		t.Errorf("listed %s, want recording %s at %s", item, rc.RecordingID, rc.MediaURL)
+	}
+	status, _, body = rest(t, srv, "GET", "/api/v2/accounts/9900000/recordings?to=%2B15550000801", "", "")
+	if status != 200 || !strings.Contains(string(body), rc.RecordingID) {
+		t.Errorf("account recordings: %d %s", status, body)
+	}
+
+	// The media is a WAV file as long as the recording.
+	status, hdr, wav := download(t, rc.MediaURL, "")
+	if status != 200 || hdr.Get("Content-Type") != "audio/vnd.wave" {
+		t.Fatalf("media: %d %s", status, hdr.Get("Content-Type"))
+	}
+	h, err := audio.ReadHeader(bufio.NewReader(bytes.NewReader(wav)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Channels != 1 || h.SampleRate != 8000 || h.BitsPerSample != 16 || absDiff(h.Length(), time.Duration(rc.Duration)) > time.Millisecond {
+		t.Errorf("media header %+v, length %v; want mono 8 kHz 16-bit, %v", h, h.Length(), time.Duration(rc.Duration))
+	}
+	if status, _, part := download(t, rc.MediaURL, "bytes=0-43"); status != http.StatusPartialContent || !bytes.Equal(part, wav[:44]) {
+		t.Errorf("range request: %d, %d bytes", status, len(part))
+	}
+	file := filepath.Join(dir, "rec", rc.RecordingID+".wav")
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("the recording's file: %v", err)
+	}
+
+	// Deleting the media keeps the record; deleting the recording removes all.
+	if status, _, body := rest(t, srv, "DELETE", base+"/"+rc.RecordingID+"/media", "", ""); status != 204 {
+		t.Errorf("delete media: %d %s", status, body)
+	}
+	if status, _, _ := download(t, rc.MediaURL, ""); status != 404 {
+		t.Errorf("media after its deletion: %d, want 404", status)
+	}
+	status, _, body = rest(t, srv, "GET", base+"/"+rc.RecordingID, "", "")
+	if status != 200 || !strings.Contains(string(body), `"status":"deleted"`) || !strings.Contains(string(body), `"mediaUrl":null`) {
+		t.Errorf("recording after deleting its media: %d %s", status, body)
+	}
+	if status, _, body := rest(t, srv, "DELETE", base+"/"+rc.RecordingID, "", ""); status != 204 {
+		t.Errorf("delete recording: %d %s", status, body)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("the file is still there: %v", err)
+	}
+	if status, _, _ := rest(t, srv, "GET", base+"/"+rc.RecordingID, "", ""); status != 404 {
+		t.Errorf("deleted recording: %d, want 404", status)
+	}
+}
+
+func absDiff(a, b time.Duration) time.Duration {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func TestRecordEndings(t *testing.T) {
+	srv := startServer(t)
+	t.Run("a hangup sends no recordComplete", func(t *testing.T) {
+		t.Parallel()
+		app := newApp(t, map[string]string{
+			"/answer": `<Response><Record recordCompleteUrl="/rc" recordingAvailableUrl="/ra"/></Response>`})
+		id, _ := createCall(t, srv, callFields(app, "+15550000000"))
+		time.Sleep(1500 * time.Millisecond)
+		if s, _, b := rest(t, srv, "POST", "/sim/v1/calls/"+id+"/speech", "application/json", `{"text":"Call me","durationSeconds":1}`); s != 204 {
+			t.Fatalf("speech: %d %s", s, b)
+		}
+		time.Sleep(1200 * time.Millisecond)
+		rest(t, srv, "POST", "/sim/v1/calls/"+id+"/hangup", "", "")
+		app.waitFor(t, callback.EventDisconnect, 5*time.Second)
+		ra := app.waitFor(t, callback.EventRecordingAvailable, 5*time.Second).event.(*callback.RecordingAvailable)
+		if strings.Contains(app.types(), "recordComplete") || ra.Status != callback.RecordingStatusComplete {
+			t.Errorf("webhooks %s, recordingAvailable status %s", app.types(), ra.Status)
+		}
+		checkHooks(t, app.got())
+	})
+	t.Run("a terminating digit", func(t *testing.T) {
+		t.Parallel()
+		app := newApp(t, map[string]string{
+			"/answer": `<Response><Record terminatingDigits="*" recordCompleteUrl="/rc"/></Response>`, "/rc": `<Response><Hangup/></Response>`})
+		id, _ := createCall(t, srv, callFields(app, "+15550000000"))
+		time.Sleep(1500 * time.Millisecond)
+		rest(t, srv, "POST", "/sim/v1/calls/"+id+"/dtmf", "application/json", `{"digits":"1*"}`)
+		rc := app.waitFor(t, callback.EventRecordComplete, 5*time.Second).event.(*callback.RecordComplete)
+		if d := time.Duration(rc.Duration); d < 500*time.Millisecond || d > 2*time.Second {
+			t.Errorf("recorded %v, want the time until * was pressed", d)
+		}
+	})
+	t.Run("mp3 is refused", func(t *testing.T) {
+		t.Parallel()
+		app := newApp(t, map[string]string{"/answer": `<Response><Record fileFormat="mp3"/></Response>`})
+		createCall(t, srv, callFields(app, "+15550000000"))
+		d := app.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+		if d.Cause != callback.CauseApplicationError || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "mp3") {
+			t.Errorf("disconnect %+v", d)
+		}
+	})
+}
