@@ -72,6 +72,9 @@ func New(cfg Config) *Handler {
 	h.route("DELETE "+recordings+"/{recordingId}", h.deleteRecording)
 	h.route("GET "+recordings+"/{recordingId}/media", h.downloadRecording)
 	h.route("DELETE "+recordings+"/{recordingId}/media", h.deleteRecordingMedia)
+	h.route("GET "+recordings+"/{recordingId}/transcription", h.getTranscription)
+	h.route("POST "+recordings+"/{recordingId}/transcription", h.transcribeRecording)
+	h.route("DELETE "+recordings+"/{recordingId}/transcription", h.deleteTranscription)
 	const conferences = "/api/v2/accounts/{accountId}/conferences"
 	h.route("GET "+conferences, h.listConferences)
 	h.route("GET "+conferences+"/{conferenceId}", h.getConference)

@@ -44,7 +44,94 @@ func (h *Handler) toRecording(r *engine.Recording) recordingMetadata {
 	if !r.MediaDeleted {
 		m.MediaURL = optional(h.recordingURL(r) + "/media")
 	}
+	if t := r.Transcription; t != nil {
+		m.Transcription = transcriptionMetadata{ID: t.ID, Status: string(t.Status),
+			CompletedTime: callback.TimeOf(t.CompletedTime).String(), URL: h.recordingURL(r) + "/transcription"}
+	}
 	return m
+}
+
+// transcriptionMetadata is schema transcriptionMetadata.
+type transcriptionMetadata struct {
+	ID            string `json:"id"`
+	Status        string `json:"status"`
+	CompletedTime string `json:"completedTime"`
+	URL           string `json:"url"`
+}
+
+// recordingTranscriptions is schema recordingTranscriptions.
+type recordingTranscriptions struct {
+	Transcripts []transcript `json:"transcripts"`
+}
+
+type transcript struct {
+	Text       string  `json:"text"`
+	Confidence float64 `json:"confidence"`
+}
+
+func (h *Handler) getTranscription(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	if rec, err = h.cfg.Engine.GetTranscription(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
+		return err
+	}
+	// The simulated phone's words are known exactly: confidence 1.
+	writeJSON(w, http.StatusOK, recordingTranscriptions{Transcripts: []transcript{{Text: rec.Transcription.Text, Confidence: 1}}})
+	return nil
+}
+
+// transcribeRequest is schema transcribeRecording.
+type transcribeRequest struct {
+	CallbackURL     *string  `json:"callbackUrl"`
+	CallbackMethod  *string  `json:"callbackMethod"`
+	Username        *string  `json:"username"`
+	Password        *string  `json:"password"`
+	Tag             *string  `json:"tag"`
+	CallbackTimeout *float64 `json:"callbackTimeout"`
+	DetectLanguage  *bool    `json:"detectLanguage"`
+}
+
+func (h *Handler) transcribeRecording(w http.ResponseWriter, r *http.Request) error {
+	var req transcribeRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	t := engine.TranscribeRequest{Tag: req.Tag, Callback: engine.Target{URL: deref(req.CallbackURL), Method: deref(req.CallbackMethod),
+		Username: deref(req.Username), Password: deref(req.Password)}}
+	if t.Callback.URL != "" {
+		if err := checkWebhookURL("callbackUrl", t.Callback.URL); err != nil {
+			return err
+		}
+	}
+	if m := t.Callback.Method; m != "" && m != "GET" && m != "POST" {
+		return validation("Invalid callbackMethod. Supported methods: [POST, GET]")
+	}
+	if t.Timeout, err = seconds("callbackTimeout", req.CallbackTimeout, 1, 25, 15); err != nil {
+		return err
+	}
+	if err := h.cfg.Engine.TranscribeRecording(r.Context(), rec.AccountID, rec.RecordingID, t); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) deleteTranscription(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.callRecording(r)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.Engine.DeleteTranscription(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) recordingURL(r *engine.Recording) string {

@@ -206,6 +206,12 @@ func (a *actor) do(act action) {
 			w.Event.(*callback.RecordingAvailable).Status = status
 			a.do(actNotify{*w})
 		}
+		if w := act.transcribed; w != nil {
+			if status == callback.RecordingStatusError {
+				w.Event.(*callback.TranscriptionAvailable).Transcription.Status = callback.TranscriptionStatusError
+			}
+			a.do(actNotify{*w})
+		}
 	case actJoinConference:
 		id := a.e.joinConference(&a.st.call, act.verb)
 		a.pending = append(a.pending, evConfRouted{id})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/audio"
@@ -43,6 +44,41 @@ type Recording struct {
 	// Speech is what the far end said during the recording, for
 	// transcription.
 	Speech []string
+	// Transcription is nil until the recording is transcribed.
+	Transcription *Transcription
+}
+
+// Transcription is a recording's transcription. voicehook's "speech
+// recognition" is exact: the text is what the simulated phone said.
+type Transcription struct {
+	ID            string
+	Status        callback.TranscriptionStatus
+	CompletedTime time.Time
+	Text          string
+}
+
+// transcribe gives r its transcription.
+func transcribe(r *Recording, now time.Time) {
+	r.Transcription = &Transcription{ID: "t-" + uuid.NewString(), Status: callback.TranscriptionStatusAvailable,
+		CompletedTime: now, Text: strings.Join(r.Speech, " ")}
+}
+
+// transcriptionEvent is the transcriptionAvailable of a recording.
+func transcriptionEvent(r *Recording, leg callback.Leg, recordingURL string, now time.Time) *callback.TranscriptionAvailable {
+	leg.StartTime = callback.TimeOf(r.StartTime)
+	t := r.Transcription
+	ev := &callback.TranscriptionAvailable{Leg: leg, Recording: recordingFields(r, recordingURL),
+		Transcription: &callback.Transcription{ID: t.ID, URL: recordingURL + "/transcription", Status: t.Status,
+			CompletedTime: callback.TimeOf(t.CompletedTime)},
+		Transfer: callback.Transfer{ParentCallID: r.ParentCallID, TransferCallerID: r.TransferCallerID, TransferTo: r.TransferTo}}
+	ev.EventTime = callback.TimeOf(now)
+	return ev
+}
+
+// recordingFields are the recording fields of the events about r.
+func recordingFields(r *Recording, recordingURL string) callback.Recording {
+	return callback.Recording{RecordingID: r.RecordingID, MediaURL: recordingURL + "/media",
+		EndTime: callback.TimeOf(r.EndTime), Duration: callback.Duration(r.Duration), FileFormat: r.FileFormat}
 }
 
 // RecordingFilter selects recordings for a listing.
@@ -67,6 +103,8 @@ type Recorder interface {
 	DeleteMedia(ctx context.Context, accountID, recordingID string) error
 	// Media opens the audio.
 	Media(ctx context.Context, accountID, recordingID string) (io.ReadSeekCloser, error)
+	// Update replaces a recording's record (its transcription changed).
+	Update(ctx context.Context, r *Recording) error
 }
 
 // recordState is a <Record> in progress.
@@ -85,6 +123,8 @@ type actSaveRecording struct {
 	length    time.Duration
 	speech    []audio.Segment
 	available *Webhook
+	// transcribed is the transcriptionAvailable, when asked for.
+	transcribed *Webhook
 }
 
 func (actSaveRecording) isAction() {}
@@ -173,8 +213,7 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 	if s.leg != nil {
 		rec.TransferCallerID, rec.TransferTo = s.call.From, s.call.To
 	}
-	fields := callback.Recording{RecordingID: rec.RecordingID, MediaURL: s.recordingURL(rec.RecordingID) + "/media",
-		EndTime: callback.TimeOf(rec.EndTime), Duration: callback.Duration(length), FileFormat: callback.WAV}
+	fields := recordingFields(rec, s.recordingURL(rec.RecordingID))
 	transfer := callback.Transfer{ParentCallID: rec.ParentCallID, TransferCallerID: rec.TransferCallerID, TransferTo: rec.TransferTo}
 	save := actSaveRecording{rec: rec, length: length, speech: r.speech}
 	if v.RecordingAvailableURL != "" {
@@ -186,6 +225,16 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 		ev.EventTime = callback.TimeOf(now)
 		save.available = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
 			Target: Target{URL: v.RecordingAvailableURL, Method: v.RecordingAvailableMethod, Username: v.Username, Password: v.Password}}
+	}
+	if v.Transcribe {
+		transcribe(rec, now)
+		if v.TranscriptionAvailableURL != "" {
+			call := s.eventCall()
+			ev := transcriptionEvent(rec, call.Leg, s.recordingURL(rec.RecordingID), now)
+			ev.EnqueuedTime, ev.Tag = call.EnqueuedTime, call.Tag
+			save.transcribed = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
+				Target: Target{URL: v.TranscriptionAvailableURL, Method: v.TranscriptionAvailableMethod, Username: v.Username, Password: v.Password}}
+		}
 	}
 	acts = append(acts, save, history(s, now, "verb", fmt.Sprintf("recorded %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil))
 	if !complete {
@@ -255,6 +304,68 @@ func (e *Engine) RecordingMedia(ctx context.Context, accountID, recordingID stri
 		return nil, nil, err
 	}
 	return r, f, nil
+}
+
+// TranscribeRequest is POST …/recordings/{id}/transcription.
+type TranscribeRequest struct {
+	Callback Target
+	Tag      *string
+	Timeout  time.Duration
+}
+
+// TranscribeRecording transcribes a recording of the call and sends
+// transcriptionAvailable to the request's callback URL.
+func (e *Engine) TranscribeRecording(ctx context.Context, accountID, recordingID string, req TranscribeRequest) error {
+	r, err := e.GetRecording(ctx, accountID, recordingID)
+	if err != nil {
+		return err
+	}
+	if r.MediaDeleted {
+		return &Error{Code: EConflict, Msg: fmt.Sprintf("The media of recording %s was deleted: there is nothing to transcribe", recordingID)}
+	}
+	now := e.cfg.Clock.Now()
+	transcribe(r, now)
+	if err := e.cfg.Recorder.Update(ctx, r); err != nil {
+		return err
+	}
+	if req.Callback.URL == "" {
+		return nil
+	}
+	callURL := fmt.Sprintf("%s/accounts/%s/calls/%s", e.cfg.BaseURL, r.AccountID, r.CallID)
+	leg := callback.Leg{AccountID: r.AccountID, ApplicationID: r.ApplicationID, From: r.From, To: r.To,
+		Direction: r.Direction, CallID: r.CallID, CallURL: callURL}
+	ev := transcriptionEvent(r, leg, callURL+"/recordings/"+r.RecordingID, now)
+	ev.Tag = req.Tag
+	return e.cfg.Sender.Notify(e.ctx, Webhook{CallID: r.CallID, Event: ev, Target: req.Callback, Timeout: req.Timeout}, nil)
+}
+
+// DeleteTranscription removes a recording's transcription.
+func (e *Engine) DeleteTranscription(ctx context.Context, accountID, recordingID string) error {
+	r, err := e.GetRecording(ctx, accountID, recordingID)
+	if err != nil {
+		return err
+	}
+	if r.Transcription == nil {
+		return errNoTranscription(recordingID)
+	}
+	r.Transcription = nil
+	return e.cfg.Recorder.Update(ctx, r)
+}
+
+func errNoTranscription(id string) error {
+	return &Error{Code: ENotFound, Msg: fmt.Sprintf("Recording %s has no transcription", id)}
+}
+
+// GetTranscription returns a recording and its transcription.
+func (e *Engine) GetTranscription(ctx context.Context, accountID, recordingID string) (*Recording, error) {
+	r, err := e.GetRecording(ctx, accountID, recordingID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Transcription == nil {
+		return nil, errNoTranscription(recordingID)
+	}
+	return r, nil
 }
 
 func errNoRecording(id string) error {

@@ -39,6 +39,7 @@ func (m *memRecorder) List(context.Context, engine.RecordingFilter) ([]*engine.R
 	return nil, nil
 }
 func (m *memRecorder) Delete(context.Context, string, string) error      { return nil }
+func (m *memRecorder) Update(context.Context, *engine.Recording) error   { return nil }
 func (m *memRecorder) DeleteMedia(context.Context, string, string) error { return nil }
 func (m *memRecorder) Media(context.Context, string, string) (io.ReadSeekCloser, error) {
 	return nil, engine.ErrNotFound

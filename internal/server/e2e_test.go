@@ -197,6 +197,8 @@ var schemaOf = map[callback.EventType]string{
 	callback.EventConferenceCreated: "conferenceCreatedCallback", callback.EventConferenceMemberJoin: "conferenceMemberJoinCallback",
 	callback.EventConferenceMemberExit: "conferenceMemberExitCallback", callback.EventConferenceRedirect: "conferenceRedirectCallback",
 	callback.EventConferenceCompleted: "conferenceCompletedCallback", callback.EventMachineDetectionComplete: "machineDetectionCompleteCallback",
+	callback.EventRecordComplete: "recordingCompleteCallback", callback.EventRecordingAvailable: "recordingAvailableCallback",
+	callback.EventTranscriptionAvailable: "transcriptionAvailableCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.

@@ -39,7 +39,8 @@ func TestVoicemailRecording(t *testing.T) {
 	srv := startServerWith(t, server.Config{RecordingsDir: filepath.Join(dir, "rec")})
 	app := newApp(t, map[string]string{
 		"/answer": `<Response><SpeakSentence>Leave a message.</SpeakSentence>` +
-			`<Record recordCompleteUrl="/record-complete" recordingAvailableUrl="/recording-available" silenceTimeout="2" maxDuration="30"/></Response>`,
+			`<Record recordCompleteUrl="/record-complete" recordingAvailableUrl="/recording-available" silenceTimeout="2" maxDuration="30" ` +
+			`transcribe="true" transcriptionAvailableUrl="/transcription-available"/></Response>`,
 		"/record-complete": `<Response><SpeakSentence>Thanks.</SpeakSentence><Hangup/></Response>`,
 	})
 	// +15550000801 says "Hi, this is Alex. Please call me back after five."
@@ -91,6 +92,41 @@ func TestVoicemailRecording(t *testing.T) {
 	file := filepath.Join(dir, "rec", rc.RecordingID+".wav")
 	if _, err := os.Stat(file); err != nil {
 		t.Errorf("the recording's file: %v", err)
+	}
+
+	// The transcription is what the phone said.
+	ta := app.waitFor(t, callback.EventTranscriptionAvailable, 5*time.Second).event.(*callback.TranscriptionAvailable)
+	if ta.RecordingID != rc.RecordingID || ta.Transcription == nil || ta.Transcription.Status != callback.TranscriptionStatusAvailable {
+		t.Errorf("transcriptionAvailable %+v", ta)
+	}
+	tURL := base + "/" + rc.RecordingID + "/transcription"
+	status, _, body = rest(t, srv, "GET", tURL, "", "")
+	conforms(t, "recordingTranscriptions", body)
+	if status != 200 || !strings.Contains(string(body), `"text":"Hi, this is Alex. Please call me back after five."`) {
+		t.Errorf("transcription: %d %s", status, body)
+	}
+	if status, _, body := rest(t, srv, "POST", tURL, "application/json", `{"callbackUrl":"`+app.URL+`/again","tag":"second"}`); status != 204 {
+		t.Errorf("transcribe again: %d %s", status, body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(app.types(), "transcriptionAvailable") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var again *callback.TranscriptionAvailable
+	for _, h := range app.got() {
+		if h.path == "/again" {
+			again, _ = h.event.(*callback.TranscriptionAvailable)
+		}
+	}
+	if again == nil || again.Tag == nil || *again.Tag != "second" || again.CallID != callID {
+		t.Errorf("the requested transcriptionAvailable: %+v (webhooks %s)", again, app.types())
+	}
+	checkHooks(t, app.got())
+	if status, _, body := rest(t, srv, "DELETE", tURL, "", ""); status != 204 {
+		t.Errorf("delete transcription: %d %s", status, body)
+	}
+	if status, _, _ := rest(t, srv, "GET", tURL, "", ""); status != 404 {
+		t.Errorf("deleted transcription: %d, want 404", status)
 	}
 
 	// Deleting the media keeps the record; deleting the recording removes all.
