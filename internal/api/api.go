@@ -66,6 +66,7 @@ func New(cfg Config) *Handler {
 	h.route("POST "+calls+"/{callId}", h.updateCall)
 	h.route("PUT "+calls+"/{callId}/bxml", h.updateCallBXML)
 	const recordings = calls + "/{callId}/recordings"
+	h.route("PUT "+calls+"/{callId}/recording", h.updateRecordingState)
 	h.route("GET /api/v2/accounts/{accountId}/recordings", h.listAccountRecordings)
 	h.route("GET "+recordings, h.listCallRecordings)
 	h.route("GET "+recordings+"/{recordingId}", h.getRecording)

@@ -239,3 +239,30 @@ func (h *Handler) deleteRecordingMedia(w http.ResponseWriter, r *http.Request) e
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// recordingStateRequest is schema updateCallRecording.
+type recordingStateRequest struct {
+	State *string `json:"state"`
+}
+
+// updateRecordingState is PUT /calls/{callId}/recording: pause or resume
+// the call's <StartRecording>.
+func (h *Handler) updateRecordingState(w http.ResponseWriter, r *http.Request) error {
+	var req recordingStateRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	var pause bool
+	switch deref(req.State) {
+	case "paused":
+		pause = true
+	case "recording":
+	default:
+		return validation(fmt.Sprintf("Invalid state %q: must be paused or recording", deref(req.State)))
+	}
+	if err := h.cfg.Engine.UpdateRecordingState(r.Context(), account(r).ID, r.PathValue("callId"), pause); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}

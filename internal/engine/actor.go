@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
-	"github.com/voicehook/voicehook/internal/audio"
 )
 
 // inboxSize bounds a call's inbox. A call gets a handful of events at a
@@ -198,7 +197,7 @@ func (a *actor) do(act action) {
 		}
 	case actSaveRecording:
 		status := callback.RecordingStatusComplete
-		if err := a.e.cfg.Recorder.Save(ctx, act.rec, act.length, [][]audio.Segment{act.speech}); err != nil {
+		if err := a.e.cfg.Recorder.Save(ctx, act.rec, act.length, act.channels); err != nil {
 			a.log.Error("save a recording", "recording_id", act.rec.RecordingID, "err", err)
 			status = callback.RecordingStatusError
 		}

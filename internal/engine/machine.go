@@ -171,6 +171,7 @@ type callState struct {
 	bridge   *bridgeState   // the call's part in a <Bridge>
 	conf     *confRef       // the call's part in a <Conference>
 	rec      *recordState   // a <Record> in progress
+	callRec  *callRecording // a <StartRecording> in progress
 	recorder bool           // recordings can be kept (Config.Recorder)
 }
 
@@ -197,6 +198,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		case evUpdate:
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
 		case evUpdateBXML:
+			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
+		case evRecordingState:
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
 		}
 		return nil
@@ -261,6 +264,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.legEvent(ev, now)
 	case evUpdate:
 		return s.update(ev, now)
+	case evRecordingState:
+		return s.recordingState(ev, now)
 	case evUpdateBXML:
 		if s.call.State != StateAnswered || s.forwarded() {
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
@@ -330,6 +335,7 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		}
 		return s.digit(pe.Digit, now)
 	case PhoneSpeech:
+		s.heardByRecording(pe.Text, pe.Length, now)
 		return s.heard(pe.Text, pe.Length, now)
 	}
 	return nil
@@ -492,6 +498,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 		s.amd = 0
 	}
 	acts = append(acts, s.finishRecord(now, false)...)
+	acts = append(acts, s.stopCallRecording(now)...)
 	if !farEnd && s.call.State != StateQueued {
 		acts = append(acts, actHangupLine{})
 	}

@@ -70,7 +70,7 @@ func transcriptionEvent(r *Recording, leg callback.Leg, recordingURL string, now
 	ev := &callback.TranscriptionAvailable{Leg: leg, Recording: recordingFields(r, recordingURL),
 		Transcription: &callback.Transcription{ID: t.ID, URL: recordingURL + "/transcription", Status: t.Status,
 			CompletedTime: callback.TimeOf(t.CompletedTime)},
-		Transfer: callback.Transfer{ParentCallID: r.ParentCallID, TransferCallerID: r.TransferCallerID, TransferTo: r.TransferTo}}
+		Transfer: recordingTransfer(r)}
 	ev.EventTime = callback.TimeOf(now)
 	return ev
 }
@@ -121,7 +121,7 @@ type recordState struct {
 type actSaveRecording struct {
 	rec       *Recording
 	length    time.Duration
-	speech    []audio.Segment
+	channels  [][]audio.Segment
 	available *Webhook
 	// transcribed is the transcriptionAvailable, when asked for.
 	transcribed *Webhook
@@ -204,18 +204,10 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 	}
 	v := r.verb
 	length := min(now.Sub(r.start), v.MaxDuration)
-	rec := &Recording{
-		RecordingID: callback.NewRecordingID(), AccountID: s.call.AccountID, ApplicationID: s.call.ApplicationID,
-		CallID: s.call.CallID, ParentCallID: s.call.ParentCallID, To: s.call.To, From: s.call.From, Direction: s.call.Direction,
-		StartTime: r.start, EndTime: r.start.Add(length), Duration: length, Channels: 1,
-		FileFormat: callback.WAV, Status: callback.RecordingStatusComplete, Name: v.RecordingName, Speech: r.said,
-	}
-	if s.leg != nil {
-		rec.TransferCallerID, rec.TransferTo = s.call.From, s.call.To
-	}
+	rec := s.newRecording(r.start, length, 1, v.RecordingName, r.said)
 	fields := recordingFields(rec, s.recordingURL(rec.RecordingID))
-	transfer := callback.Transfer{ParentCallID: rec.ParentCallID, TransferCallerID: rec.TransferCallerID, TransferTo: rec.TransferTo}
-	save := actSaveRecording{rec: rec, length: length, speech: r.speech}
+	transfer := recordingTransfer(rec)
+	save := actSaveRecording{rec: rec, length: length, channels: [][]audio.Segment{r.speech}}
 	if v.RecordingAvailableURL != "" {
 		call := s.eventCall()
 		leg := call.Leg

@@ -20,9 +20,10 @@ import (
 // memRecorder keeps recordings in memory: the engine's side of recording
 // is tested here; the files are tested with the real keeper end to end.
 type memRecorder struct {
-	mu     sync.Mutex
-	saved  []*engine.Recording
-	speech [][]audio.Segment
+	mu       sync.Mutex
+	saved    []*engine.Recording
+	speech   [][]audio.Segment // the first channel of each
+	channels [][][]audio.Segment
 }
 
 func (m *memRecorder) Save(_ context.Context, r *engine.Recording, _ time.Duration, channels [][]audio.Segment) error {
@@ -30,6 +31,7 @@ func (m *memRecorder) Save(_ context.Context, r *engine.Recording, _ time.Durati
 	defer m.mu.Unlock()
 	m.saved = append(m.saved, r)
 	m.speech = append(m.speech, channels[0])
+	m.channels = append(m.channels, channels)
 	return nil
 }
 func (m *memRecorder) Get(context.Context, string, string) (*engine.Recording, error) {
@@ -138,6 +140,50 @@ func TestRecordWithoutRecorder(t *testing.T) {
 		h.settle(time.Hour)
 		if got := summary(h.app.events()); got != "answer@1s\ndisconnect@1s cause=application-error\n" {
 			t.Errorf("webhooks:\n%s", got)
+		}
+	})
+}
+
+func TestStartRecording(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &memRecorder{}
+		h := newHarnessWith(t, map[string]sim.Script{"+15554446668": {Says: "Please call me back tomorrow.", HangupAfter: 10 * time.Second}},
+			replies(map[string]string{"https://app.test/answer": `<Response>` +
+				`<StartRecording multiChannel="true" recordingAvailableUrl="https://app.test/ra"/>` +
+				`<SpeakSentence>Fifteen chars..</SpeakSentence>` + // 1 s
+				`<PauseRecording/><Pause duration="2"/><ResumeRecording/><Pause duration="1"/><StopRecording/>` +
+				`<StartRecording/><Pause duration="30"/></Response>`}),
+			func(cfg *engine.Config) { cfg.Recorder = rec })
+		defer h.close()
+		id := h.call("+15554446668", nil)
+		time.Sleep(8 * time.Second)
+		if err := h.eng.UpdateRecordingState(context.Background(), "9900000", id, true); err != nil {
+			t.Errorf("pause over REST: %v", err)
+		}
+		h.settle(time.Hour)
+		if err := h.eng.UpdateRecordingState(context.Background(), "9900000", id, false); engine.ErrorCode(err) != engine.EConflict {
+			t.Errorf("resume after the call ended: %v, want conflict", err)
+		}
+		got := summary(h.app.events())
+		if got != "answer@1s\nrecordingAvailable@5s\ndisconnect@11s cause=hangup\n" {
+			t.Errorf("webhooks:\n%s", got)
+		}
+		if len(rec.saved) != 2 {
+			t.Fatalf("%d recordings saved, want 2", len(rec.saved))
+		}
+		// The first: 4 s with 2 s paused; the callee on channel 0, the
+		// prompt on channel 1.
+		first := rec.saved[0]
+		if first.Duration != 2*time.Second || first.Channels != 2 || len(rec.speech[0]) != 1 || rec.speech[0][0].Start != 500*time.Millisecond {
+			t.Errorf("first recording %+v, far end %+v", first, rec.speech[0])
+		}
+		if near := rec.channels[0][1]; len(near) != 1 || near[0].Start != 0 || near[0].Length != time.Second {
+			t.Errorf("the prompt channel %+v, want the 1 s SpeakSentence at 0", near)
+		}
+		// The second ran from 4 s to the hangup at 10 s, paused over REST
+		// at 7 s (8 s after the call was placed).
+		if second := rec.saved[1]; second.Duration != 3*time.Second || second.Channels != 1 {
+			t.Errorf("second recording %+v, want 3 s mono", second)
 		}
 	})
 }

@@ -59,6 +59,7 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.Ring:
 		return s.sleep(v.Duration), true
 	case *bxml.SpeakSentence:
+		s.played(speechLength(v), now)
 		return s.sleep(speechLength(v)), true
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
@@ -95,6 +96,16 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return s.startConference(v, now), true
 	case *bxml.Record:
 		return s.startRecord(v, now), true
+	case *bxml.StartRecording:
+		return s.startCallRecording(v, now), s.wait == waitFinished
+	case *bxml.PauseRecording:
+		s.pauseCallRecording(true, now)
+		return nil, false
+	case *bxml.ResumeRecording:
+		s.pauseCallRecording(false, now)
+		return nil, false
+	case *bxml.StopRecording:
+		return s.stopCallRecording(now), false
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true
@@ -184,6 +195,7 @@ func (s *callState) measured(length time.Duration, err error, now time.Time) []a
 	if err != nil {
 		return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
 	}
+	s.played(length, now)
 	if s.gather != nil && s.wait == waitGather {
 		return s.promptGather(length, now)
 	}

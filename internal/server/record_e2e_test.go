@@ -190,6 +190,35 @@ func TestRecordEndings(t *testing.T) {
 			t.Errorf("recorded %v, want the time until * was pressed", d)
 		}
 	})
+	t.Run("StartRecording, multi-channel, paused over REST", func(t *testing.T) {
+		t.Parallel()
+		app := newApp(t, map[string]string{"/answer": `<Response><StartRecording multiChannel="true" recordingAvailableUrl="/ra"/>` +
+			`<SpeakSentence>Please hold the line.</SpeakSentence><Pause duration="3"/><StopRecording/><Hangup/></Response>`})
+		id, _ := createCall(t, srv, callFields(app, "+15550000801"))
+		time.Sleep(2500 * time.Millisecond)
+		state := "/api/v2/accounts/9900000/calls/" + id + "/recording"
+		if s, _, b := rest(t, srv, "PUT", state, "application/json", `{"state":"paused"}`); s != 200 {
+			t.Errorf("pause: %d %s", s, b)
+		}
+		if s, _, b := rest(t, srv, "PUT", state, "application/json", `{"state":"stopped"}`); s != 400 {
+			t.Errorf("state stopped: %d %s, want 400", s, b)
+		}
+		ra := app.waitFor(t, callback.EventRecordingAvailable, 10*time.Second).event.(*callback.RecordingAvailable)
+		app.waitFor(t, callback.EventDisconnect, 5*time.Second)
+		if s, _, _ := rest(t, srv, "PUT", state, "application/json", `{"state":"recording"}`); s != 409 {
+			t.Errorf("resume after the call ended: %d, want 409", s)
+		}
+		// Answered at 1 s, paused at 2.5 s until the stop: about 1.5 s.
+		if d := time.Duration(ra.Duration); ra.Channels != 2 || d < 1200*time.Millisecond || d > 2*time.Second {
+			t.Errorf("recordingAvailable: %d channels, %v", ra.Channels, d)
+		}
+		status, _, wav := download(t, ra.MediaURL, "")
+		h, err := audio.ReadHeader(bufio.NewReader(bytes.NewReader(wav)))
+		if status != 200 || err != nil || h.Channels != 2 || absDiff(h.Length(), time.Duration(ra.Duration)) > time.Millisecond {
+			t.Errorf("media: %d %v %+v", status, err, h)
+		}
+		checkHooks(t, app.got())
+	})
 	t.Run("mp3 is refused", func(t *testing.T) {
 		t.Parallel()
 		app := newApp(t, map[string]string{"/answer": `<Response><Record fileFormat="mp3"/></Response>`})
