@@ -83,6 +83,9 @@ func New(cfg Config) *Handler {
 	h.route("PUT "+conferences+"/{conferenceId}/bxml", h.updateConferenceBXML)
 	h.route("GET "+conferences+"/{conferenceId}/members/{memberId}", h.getConferenceMember)
 	h.route("PUT "+conferences+"/{conferenceId}/members/{memberId}", h.updateConferenceMember)
+	h.route("GET "+conferences+"/{conferenceId}/recordings", h.listConferenceRecordings)
+	h.route("GET "+conferences+"/{conferenceId}/recordings/{recordingId}", h.getConferenceRecording)
+	h.route("GET "+conferences+"/{conferenceId}/recordings/{recordingId}/media", h.downloadConferenceRecording)
 	if cfg.Sim != nil {
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))

@@ -218,6 +218,11 @@ func (h *Handler) downloadRecording(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	return h.serveMedia(w, r, rec)
+}
+
+// serveMedia serves a recording's audio, with range requests.
+func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request, rec *engine.Recording) error {
 	_, f, err := h.cfg.Engine.RecordingMedia(r.Context(), rec.AccountID, rec.RecordingID)
 	if err != nil {
 		return err
@@ -265,4 +270,75 @@ func (h *Handler) updateRecordingState(w http.ResponseWriter, r *http.Request) e
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// conferenceRecordingMetadata is schema conferenceRecordingMetadata.
+type conferenceRecordingMetadata struct {
+	AccountID     string  `json:"accountId"`
+	ConferenceID  string  `json:"conferenceId"`
+	Name          string  `json:"name"`
+	RecordingID   string  `json:"recordingId"`
+	Duration      string  `json:"duration"`
+	Channels      int     `json:"channels"`
+	StartTime     string  `json:"startTime"`
+	EndTime       string  `json:"endTime"`
+	FileFormat    string  `json:"fileFormat"`
+	Status        string  `json:"status"`
+	MediaURL      *string `json:"mediaUrl"`
+	RecordingName *string `json:"recordingName,omitempty"`
+}
+
+func (h *Handler) toConferenceRecording(r *engine.Recording) conferenceRecordingMetadata {
+	return conferenceRecordingMetadata{AccountID: r.AccountID, ConferenceID: r.ConferenceID, Name: r.ConferenceName,
+		RecordingID: r.RecordingID, Duration: callback.Duration(r.Duration).String(), Channels: r.Channels,
+		StartTime: callback.TimeOf(r.StartTime).String(), EndTime: callback.TimeOf(r.EndTime).String(),
+		FileFormat: string(r.FileFormat), Status: string(r.Status), RecordingName: optional(r.Name),
+		MediaURL: optional(fmt.Sprintf("%s/accounts/%s/conferences/%s/recordings/%s/media", h.cfg.BaseURL, r.AccountID, r.ConferenceID, r.RecordingID))}
+}
+
+// conferenceRecording returns the recording of the path, which must be
+// the path's conference's.
+func (h *Handler) conferenceRecording(r *http.Request) (*engine.Recording, error) {
+	rec, err := h.cfg.Engine.GetRecording(r.Context(), account(r).ID, r.PathValue("recordingId"))
+	if err != nil {
+		return nil, err
+	}
+	if rec.ConferenceID != r.PathValue("conferenceId") {
+		return nil, &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Recording %s not found for conference %s", rec.RecordingID, r.PathValue("conferenceId"))}
+	}
+	return rec, nil
+}
+
+func (h *Handler) listConferenceRecordings(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("conferenceId")
+	if _, err := h.cfg.Engine.GetConference(r.Context(), account(r).ID, id); err != nil {
+		return err
+	}
+	list, err := h.cfg.Engine.ListRecordings(r.Context(), engine.RecordingFilter{AccountID: account(r).ID, ConferenceID: id})
+	if err != nil {
+		return err
+	}
+	out := make([]conferenceRecordingMetadata, 0, len(list))
+	for _, rec := range list {
+		out = append(out, h.toConferenceRecording(rec))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getConferenceRecording(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.conferenceRecording(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.toConferenceRecording(rec))
+	return nil
+}
+
+func (h *Handler) downloadConferenceRecording(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.conferenceRecording(r)
+	if err != nil {
+		return err
+	}
+	return h.serveMedia(w, r, rec)
 }

@@ -214,6 +214,8 @@ func (a *actor) do(act action) {
 	case actJoinConference:
 		id := a.e.joinConference(&a.st.call, act.verb)
 		a.pending = append(a.pending, evConfRouted{id})
+	case actConfSpeech:
+		a.e.confSpeech(act.id, act.text, act.length)
 	case actLeaveConference:
 		a.e.leaveConference(act.id, a.st.call.CallID)
 	case actTimer:

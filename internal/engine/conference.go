@@ -11,6 +11,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
 )
 
 // <Conference>: calls meet in a conference, created the first time an
@@ -108,10 +109,17 @@ type (
 	actJoinConference struct{ verb *bxml.Conference }
 	// actLeaveConference takes the call out of its conference.
 	actLeaveConference struct{ id string }
+	// actConfSpeech hands the far end's speech to the conference.
+	actConfSpeech struct {
+		id     string
+		text   string
+		length time.Duration
+	}
 )
 
 func (actJoinConference) isAction()  {}
 func (actLeaveConference) isAction() {}
+func (actConfSpeech) isAction()      {}
 
 // confRef is a call's part in a conference.
 type confRef struct {
@@ -187,7 +195,12 @@ type (
 		err    error
 	}
 	cExpired struct{}
-	cUpdate  struct {
+	// cSpeech is a member speaking.
+	cSpeech struct {
+		text   string
+		length time.Duration
+	}
+	cUpdate struct {
 		u      ConferenceUpdate
 		result chan<- error
 	}
@@ -208,6 +221,7 @@ func (cReply) isConfEvent()    {}
 func (cPlayed) isConfEvent()   {}
 func (cMeasured) isConfEvent() {}
 func (cExpired) isConfEvent()  {}
+func (cSpeech) isConfEvent()   {}
 func (cUpdate) isConfEvent()   {}
 func (cBXML) isConfEvent()     {}
 func (cMember) isConfEvent()   {}
@@ -236,6 +250,7 @@ type conference struct {
 	timer    Timer
 	lifetime Timer
 	started  bool // the creating call has joined
+	rec      *confRecording
 	ended    bool
 
 	mu   sync.Mutex
@@ -390,7 +405,10 @@ func (c *conference) handle(ev confEvent) {
 			c.playNext()
 			return
 		}
+		c.rec.add(c.e.cfg.Clock.Now(), ev.length, "")
 		c.wait(ev.id, ev.length)
+	case cSpeech:
+		c.rec.add(now, ev.length, ev.text)
 	case cExpired:
 		if !c.ended {
 			c.log.Info("conference reached its lifetime", "lifetime", ConferenceLifetime)
@@ -544,6 +562,7 @@ func (c *conference) end(now time.Time) {
 }
 
 func (c *conference) complete(now time.Time) {
+	c.stopRecording(now)
 	c.ended = true
 	c.st.CompletedTime = now
 	c.stopPlaying()
@@ -643,8 +662,18 @@ func (c *conference) playNext() {
 		c.verbs = c.verbs[1:]
 		c.seq++
 		id := c.seq
+		now := c.e.cfg.Clock.Now()
 		switch v := v.(type) {
+		case *bxml.StartRecording:
+			c.startRecording(v, now)
+		case *bxml.PauseRecording:
+			c.rec.pause(true, now)
+		case *bxml.ResumeRecording:
+			c.rec.pause(false, now)
+		case *bxml.StopRecording:
+			c.stopRecording(now)
 		case *bxml.SpeakSentence:
+			c.rec.add(now, speechLength(v), "")
 			c.wait(id, speechLength(v))
 		case *bxml.PlayAudio:
 			if err := checkAudioName(v.URL); err != nil {
@@ -652,6 +681,7 @@ func (c *conference) playNext() {
 				continue
 			}
 			if c.e.cfg.Media == nil {
+				c.rec.add(now, defaultAudioLength, "")
 				c.wait(id, defaultAudioLength)
 				continue
 			}
@@ -791,4 +821,92 @@ func (e *Engine) GetConferenceMember(ctx context.Context, accountID, id, callID 
 // UpdateConferenceMember mutes, holds or makes a coach of a member.
 func (e *Engine) UpdateConferenceMember(ctx context.Context, accountID, id, callID string, u MemberUpdate) error {
 	return e.confRequest(ctx, accountID, id, func(r chan<- error) confEvent { return cMember{callID, u, r} })
+}
+
+// confRecording is a conference's <StartRecording> in progress: one
+// channel, the members' speech and what the conference plays.
+type confRecording struct {
+	verb    *bxml.StartRecording
+	start   time.Time
+	paused  time.Time
+	skipped time.Duration
+	sound   []audio.Segment
+	said    []string
+}
+
+// add records d of sound from now (nothing while paused or not
+// recording); text is what a member said, if that is what it is.
+func (r *confRecording) add(now time.Time, d time.Duration, text string) {
+	if r == nil || !r.paused.IsZero() {
+		return
+	}
+	r.sound = append(r.sound, audio.Segment{Start: now.Sub(r.start) - r.skipped, Length: d, Sound: audio.Speech})
+	if text != "" {
+		r.said = append(r.said, text)
+	}
+}
+
+func (r *confRecording) pause(pause bool, now time.Time) {
+	switch {
+	case r == nil:
+	case pause && r.paused.IsZero():
+		r.paused = now
+	case !pause && !r.paused.IsZero():
+		r.skipped += now.Sub(r.paused)
+		r.paused = time.Time{}
+	}
+}
+
+func (c *conference) startRecording(v *bxml.StartRecording, now time.Time) {
+	switch {
+	case c.rec != nil:
+		c.log.Info("a conference recording is already running: StartRecording ignored")
+	case c.e.cfg.Recorder == nil:
+		c.log.Warn("conference StartRecording skipped: this voicehook has no place to keep recordings")
+	case v.FileFormat == string(callback.MP3):
+		c.log.Warn(`conference StartRecording skipped: fileFormat="mp3" is not supported by voicehook, record wav`)
+	default:
+		c.rec = &confRecording{verb: v, start: now}
+	}
+}
+
+// stopRecording stores the recording and sends conferenceRecordingAvailable.
+func (c *conference) stopRecording(now time.Time) {
+	r := c.rec
+	if r == nil {
+		return
+	}
+	c.rec = nil
+	r.pause(false, now)
+	length := now.Sub(r.start) - r.skipped
+	rec := &Recording{RecordingID: callback.NewRecordingID(), AccountID: c.st.AccountID, ConferenceID: c.st.ID,
+		ConferenceName: c.st.Name, StartTime: r.start, EndTime: r.start.Add(length), Duration: length, Channels: 1,
+		FileFormat: callback.WAV, Status: callback.RecordingStatusComplete, Name: r.verb.RecordingName, Speech: r.said}
+	if err := c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound}); err != nil {
+		c.log.Error("save a conference recording", "recording_id", rec.RecordingID, "err", err)
+		rec.Status = callback.RecordingStatusError
+	}
+	c.log.Info("conference recorded", "recording_id", rec.RecordingID, "for", length)
+	if r.verb.RecordingAvailableURL == "" {
+		return
+	}
+	url := fmt.Sprintf("%s/accounts/%s/conferences/%s/recordings/%s", c.e.cfg.BaseURL, c.st.AccountID, c.st.ID, rec.RecordingID)
+	ev := &callback.ConferenceRecordingAvailable{Conference: c.fields(), AccountID: c.st.AccountID,
+		Recording: recordingFields(rec, url), Channels: 1, StartTime: callback.TimeOf(r.start), Tag: c.st.Tag, Status: rec.Status}
+	ev.EventTime = callback.TimeOf(now)
+	w := Webhook{CallID: c.st.ID, Event: ev, Timeout: c.timeout,
+		Target: Target{URL: r.verb.RecordingAvailableURL, Method: r.verb.RecordingAvailableMethod, Username: r.verb.Username, Password: r.verb.Password}}
+	if err := c.e.cfg.Sender.Notify(c.e.ctx, w, nil); err != nil {
+		c.log.Warn("send conferenceRecordingAvailable", "err", err)
+	}
+}
+
+// confSpeech hands a member's speech to its conference.
+func (e *Engine) confSpeech(id, text string, length time.Duration) {
+	e.mu.Lock()
+	c := e.confs[id]
+	e.mu.Unlock()
+	if c != nil {
+		c.post(cSpeech{text, length})
+	}
 }

@@ -336,6 +336,9 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		return s.digit(pe.Digit, now)
 	case PhoneSpeech:
 		s.heardByRecording(pe.Text, pe.Length, now)
+		if c := s.conf; c != nil && c.id != "" {
+			return []action{actConfSpeech{c.id, pe.Text, pe.Length}}
+		}
 		return s.heard(pe.Text, pe.Length, now)
 	}
 	return nil

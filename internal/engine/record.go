@@ -23,8 +23,12 @@ import (
 
 // Recording is a call recording's record.
 type Recording struct {
-	RecordingID      string
-	AccountID        string
+	RecordingID string
+	AccountID   string
+	// ConferenceID is set on a conference recording, which has no call.
+	ConferenceID string
+	// ConferenceName is the conference's name.
+	ConferenceName   string
 	ApplicationID    string
 	CallID           string
 	ParentCallID     string
@@ -83,8 +87,11 @@ func recordingFields(r *Recording, recordingURL string) callback.Recording {
 
 // RecordingFilter selects recordings for a listing.
 type RecordingFilter struct {
-	AccountID                  string
-	CallID                     string // "" for any
+	AccountID string
+	CallID    string // "" for any
+	// ConferenceID lists that conference's recordings; "" lists call
+	// recordings.
+	ConferenceID               string
 	To, From                   string
 	MinStartTime, MaxStartTime time.Time
 	Limit                      int

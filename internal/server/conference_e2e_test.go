@@ -142,3 +142,54 @@ func TestThreeMemberConference(t *testing.T) {
 	}
 	checkHooks(t, app.got())
 }
+
+func TestConferenceRecording(t *testing.T) {
+	srv := startServer(t)
+	app := newApp(t, map[string]string{
+		"/answer": `<Response><Conference conferenceEventUrl="/conf" tag="board">board</Conference></Response>`,
+		"/conf":   "",
+	})
+	a, _ := createCall(t, srv, callFields(app, "+15550000000"))
+	createCall(t, srv, callFields(app, "+15550000000"))
+	waitHooks(t, app, callback.EventConferenceMemberJoin, 2)
+	const base = "/api/v2/accounts/9900000/conferences"
+	_, _, body := rest(t, srv, "GET", base+"?name=board", "", "")
+	var list []struct{ ID string }
+	stdjson.Unmarshal(body, &list)
+	if len(list) != 1 {
+		t.Fatalf("conferences: %s", body)
+	}
+	id := list[0].ID
+	if s, _, b := rest(t, srv, "PUT", base+"/"+id+"/bxml", "application/xml", `<Bxml><StartRecording recordingAvailableUrl="`+app.URL+`/cra"/></Bxml>`); s != 204 {
+		t.Fatalf("start recording: %d %s", s, b)
+	}
+	if s, _, b := rest(t, srv, "POST", "/sim/v1/calls/"+a+"/speech", "application/json", `{"text":"Motion carried.","durationSeconds":1}`); s != 204 {
+		t.Fatalf("speech: %d %s", s, b)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if s, _, b := rest(t, srv, "PUT", base+"/"+id+"/bxml", "application/xml", `<Bxml><StopRecording/></Bxml>`); s != 204 {
+		t.Fatalf("stop recording: %d %s", s, b)
+	}
+	got := app.waitFor(t, callback.EventConferenceRecordingAvailable, 5*time.Second).event.(*callback.ConferenceRecordingAvailable)
+	if got.ConferenceID != id || got.Name != "board" || got.Tag == nil || *got.Tag != "board" || got.Channels != 1 ||
+		time.Duration(got.Duration) < 1400*time.Millisecond || time.Duration(got.Duration) > 3*time.Second {
+		t.Errorf("conferenceRecordingAvailable %+v", got)
+	}
+	status, _, body := rest(t, srv, "GET", base+"/"+id+"/recordings", "", "")
+	var recs []map[string]any
+	if err := stdjson.Unmarshal(body, &recs); status != 200 || err != nil || len(recs) != 1 {
+		t.Fatalf("conference recordings: %d %s", status, body)
+	}
+	item, _ := stdjson.Marshal(recs[0])
+	conforms(t, "conferenceRecordingMetadata", item)
+	status, _, wav := download(t, got.MediaURL, "")
+	if status != 200 || !strings.HasPrefix(string(wav), "RIFF") {
+		t.Errorf("media: %d, %d bytes", status, len(wav))
+	}
+	// Conference recordings are not call recordings.
+	if _, _, body := rest(t, srv, "GET", "/api/v2/accounts/9900000/recordings", "", ""); strings.Contains(string(body), got.RecordingID) {
+		t.Errorf("the account's call recordings list the conference's: %s", body)
+	}
+	rest(t, srv, "POST", base+"/"+id, "application/json", `{"status":"completed"}`)
+	checkHooks(t, app.got())
+}

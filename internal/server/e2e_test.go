@@ -198,7 +198,7 @@ var schemaOf = map[callback.EventType]string{
 	callback.EventConferenceMemberExit: "conferenceMemberExitCallback", callback.EventConferenceRedirect: "conferenceRedirectCallback",
 	callback.EventConferenceCompleted: "conferenceCompletedCallback", callback.EventMachineDetectionComplete: "machineDetectionCompleteCallback",
 	callback.EventRecordComplete: "recordingCompleteCallback", callback.EventRecordingAvailable: "recordingAvailableCallback",
-	callback.EventTranscriptionAvailable: "transcriptionAvailableCallback",
+	callback.EventTranscriptionAvailable: "transcriptionAvailableCallback", callback.EventConferenceRecordingAvailable: "conferenceRecordingAvailableCallback",
 }
 
 // checkHooks validates every POSTed webhook against its schema.

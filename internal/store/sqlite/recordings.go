@@ -18,10 +18,10 @@ func (s *Store) SaveRecording(ctx context.Context, r *engine.Recording) error {
 		return fmt.Errorf("sqlite: save recording %s: %w", r.RecordingID, err)
 	}
 	err = s.do(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO recordings (recording_id, seq, account_id, call_id, to_number, from_number, start_time, data)
-			VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM recordings), ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO recordings (recording_id, seq, account_id, call_id, conference_id, to_number, from_number, start_time, data)
+			VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM recordings), ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (recording_id) DO UPDATE SET data = excluded.data`,
-			r.RecordingID, r.AccountID, r.CallID, r.To, r.From, r.StartTime.UnixNano(), data)
+			r.RecordingID, r.AccountID, r.CallID, r.ConferenceID, r.To, r.From, r.StartTime.UnixNano(), data)
 		return err
 	})
 	if err != nil {
@@ -45,8 +45,9 @@ func (s *Store) GetRecording(ctx context.Context, accountID, recordingID string)
 
 // ListRecordings returns the recordings that match f, oldest first.
 func (s *Store) ListRecordings(ctx context.Context, f engine.RecordingFilter) ([]*engine.Recording, error) {
-	where := []string{"account_id = ?"}
-	args := []any{f.AccountID}
+	// A listing is of call recordings, or of one conference's.
+	where := []string{"account_id = ?", "conference_id = ?"}
+	args := []any{f.AccountID, f.ConferenceID}
 	for _, c := range []struct {
 		col string
 		v   string
