@@ -77,8 +77,13 @@ func (h *Handler) getTranscription(w http.ResponseWriter, r *http.Request) error
 	if rec, err = h.cfg.Engine.GetTranscription(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
 		return err
 	}
-	// The simulated phone's words are known exactly: confidence 1.
-	writeJSON(w, http.StatusOK, recordingTranscriptions{Transcripts: []transcript{{Text: rec.Transcription.Text, Confidence: 1}}})
+	// The words are known exactly: confidence 1. One transcript per
+	// channel, the far end's first.
+	out := recordingTranscriptions{Transcripts: []transcript{}}
+	for _, text := range rec.Transcription.Texts {
+		out.Transcripts = append(out.Transcripts, transcript{Text: text, Confidence: 1})
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

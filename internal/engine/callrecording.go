@@ -26,7 +26,8 @@ type callRecording struct {
 	skipped time.Duration // paused time before the current pause
 	far     []audio.Segment
 	near    []audio.Segment
-	said    []string
+	said    []string // by the far end
+	spoken  []string // by the call (SpeakSentence)
 }
 
 // offset is where now falls in the file; ok is false while paused.
@@ -76,10 +77,14 @@ func (s *callState) pauseCallRecording(pause bool, now time.Time) {
 }
 
 // played notes audio the call plays, for a running recording.
-func (s *callState) played(d time.Duration, now time.Time) {
+// text is what was said, for SpeakSentence; "" for audio files.
+func (s *callState) played(d time.Duration, text string, now time.Time) {
 	if r := s.callRec; r != nil {
 		if at, ok := r.offset(now); ok {
 			r.near = append(r.near, audio.Segment{Start: at, Length: d, Sound: audio.Speech})
+			if text != "" {
+				r.spoken = append(r.spoken, text)
+			}
 		}
 	}
 }
@@ -111,6 +116,11 @@ func (s *callState) stopCallRecording(now time.Time) []action {
 		channels, n = [][]audio.Segment{r.far, r.near}, 2
 	}
 	rec := s.newRecording(r.start, length, n, v.RecordingName, r.said)
+	if v.MultiChannel {
+		rec.SecondSpeech = r.spoken
+	} else {
+		rec.Speech = append(rec.Speech, r.spoken...)
+	}
 	save := actSaveRecording{rec: rec, length: length, channels: channels}
 	url := s.recordingURL(rec.RecordingID)
 	call := s.eventCall()

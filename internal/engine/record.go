@@ -45,9 +45,13 @@ type Recording struct {
 	Name             string
 	// MediaDeleted is set once the audio was deleted; the record stays.
 	MediaDeleted bool
-	// Speech is what the far end said during the recording, for
-	// transcription.
+	// Speech is what was said on the first channel during the recording,
+	// for transcription (the far end's, and on a mono call recording the
+	// call's prompts too).
 	Speech []string
+	// SecondSpeech is what the call said, on the second channel of a
+	// multi-channel recording.
+	SecondSpeech []string
 	// Transcription is nil until the recording is transcribed.
 	Transcription *Transcription
 }
@@ -58,13 +62,17 @@ type Transcription struct {
 	ID            string
 	Status        callback.TranscriptionStatus
 	CompletedTime time.Time
-	Text          string
+	// Texts are the transcripts, one per channel.
+	Texts []string
 }
 
 // transcribe gives r its transcription.
 func transcribe(r *Recording, now time.Time) {
 	r.Transcription = &Transcription{ID: "t-" + uuid.NewString(), Status: callback.TranscriptionStatusAvailable,
-		CompletedTime: now, Text: strings.Join(r.Speech, " ")}
+		CompletedTime: now, Texts: []string{strings.Join(r.Speech, " ")}}
+	if r.Channels == 2 {
+		r.Transcription.Texts = append(r.Transcription.Texts, strings.Join(r.SecondSpeech, " "))
+	}
 }
 
 // transcriptionEvent is the transcriptionAvailable of a recording.

@@ -59,7 +59,7 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.Ring:
 		return s.sleep(v.Duration), true
 	case *bxml.SpeakSentence:
-		s.played(speechLength(v), now)
+		s.played(speechLength(v), speechText(v), now)
 		return s.sleep(speechLength(v)), true
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
@@ -195,7 +195,7 @@ func (s *callState) measured(length time.Duration, err error, now time.Time) []a
 	if err != nil {
 		return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
 	}
-	s.played(length, now)
+	s.played(length, "", now)
 	if s.gather != nil && s.wait == waitGather {
 		return s.promptGather(length, now)
 	}
@@ -290,6 +290,14 @@ func speechLength(v *bxml.SpeakSentence) time.Duration {
 		text = stripTags(v.SSML)
 	}
 	return max(audio.SpeechLength(strings.TrimSpace(text)), 500*time.Millisecond)
+}
+
+// speechText is what a SpeakSentence says, without SSML tags.
+func speechText(v *bxml.SpeakSentence) string {
+	if v.SSML != "" {
+		return strings.TrimSpace(stripTags(v.SSML))
+	}
+	return strings.TrimSpace(v.Text)
 }
 
 func stripTags(s string) string {

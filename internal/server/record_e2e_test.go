@@ -192,7 +192,7 @@ func TestRecordEndings(t *testing.T) {
 	})
 	t.Run("StartRecording, multi-channel, paused over REST", func(t *testing.T) {
 		t.Parallel()
-		app := newApp(t, map[string]string{"/answer": `<Response><StartRecording multiChannel="true" recordingAvailableUrl="/ra"/>` +
+		app := newApp(t, map[string]string{"/answer": `<Response><StartRecording multiChannel="true" transcribe="true" recordingAvailableUrl="/ra"/>` +
 			`<SpeakSentence>Please hold the line.</SpeakSentence><Pause duration="3"/><StopRecording/><Hangup/></Response>`})
 		id, _ := createCall(t, srv, callFields(app, "+15550000801"))
 		time.Sleep(2500 * time.Millisecond)
@@ -216,6 +216,15 @@ func TestRecordEndings(t *testing.T) {
 		h, err := audio.ReadHeader(bufio.NewReader(bytes.NewReader(wav)))
 		if status != 200 || err != nil || h.Channels != 2 || absDiff(h.Length(), time.Duration(ra.Duration)) > time.Millisecond {
 			t.Errorf("media: %d %v %+v", status, err, h)
+		}
+		// One transcript per channel: the far end's, then the call's.
+		_, _, body := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+id+"/recordings/"+ra.RecordingID+"/transcription", "", "")
+		conforms(t, "recordingTranscriptions", body)
+		var tr struct{ Transcripts []struct{ Text string } }
+		stdjson.Unmarshal(body, &tr)
+		if len(tr.Transcripts) != 2 || tr.Transcripts[0].Text != "Hi, this is Alex. Please call me back after five." ||
+			tr.Transcripts[1].Text != "Please hold the line." {
+			t.Errorf("transcripts %s", body)
 		}
 		checkHooks(t, app.got())
 	})
