@@ -90,6 +90,7 @@ func New(cfg Config) *Handler {
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/speech", h.wrap(h.simSpeech))
+		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/voicemail", h.wrap(h.simVoicemail))
 		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/events", h.wrap(h.simEvents))
 		if cfg.Answerer != nil {
 			h.mux.HandleFunc("POST /sim/v1/inbound", h.wrap(h.simInbound))

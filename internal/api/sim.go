@@ -71,6 +71,38 @@ func (h *Handler) simSpeech(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// voicemailMessage is one message of GET /sim/v1/calls/{callId}/voicemail.
+type voicemailMessage struct {
+	Text      string  `json:"text"`
+	AtSeconds float64 `json:"atSeconds"`
+	AfterBeep bool    `json:"afterBeep"`
+}
+
+// simVoicemail shows what the call played to an answering machine: each
+// thing played, when (from the answer), and whether it started after the
+// beep, or was cut into by the greeting.
+func (h *Handler) simVoicemail(w http.ResponseWriter, r *http.Request) error {
+	// /sim/v1 carries no credentials: the call may be in any account.
+	found := false
+	for _, a := range h.cfg.Accounts.Accounts {
+		if _, err := h.cfg.Engine.GetCall(r.Context(), a.ID, r.PathValue("callId")); err == nil {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Call %s not found", r.PathValue("callId"))}
+	}
+	out := struct {
+		Messages []voicemailMessage `json:"messages"`
+	}{Messages: []voicemailMessage{}}
+	for _, m := range h.cfg.Sim.Heard(r.PathValue("callId")) {
+		out.Messages = append(out.Messages, voicemailMessage{Text: m.Text, AtSeconds: m.At.Seconds(), AfterBeep: m.AfterBeep})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 func simError(err error) error {
 	if errors.Is(err, sim.ErrNoCall) {
 		return &apiError{http.StatusNotFound, "validation", err.Error()}

@@ -191,6 +191,10 @@ func (a *actor) do(act action) {
 		}
 	case actPost:
 		a.e.postTo(a.st.call.CallID, act.to, act.ev)
+	case actPlayed:
+		if a.line != nil {
+			a.line.Played(act.what, act.length)
+		}
 	case actRecording:
 		if a.line != nil {
 			a.line.Recording()

@@ -78,7 +78,12 @@ func (s *callState) pauseCallRecording(pause bool, now time.Time) {
 
 // played notes audio the call plays, for a running recording.
 // text is what was said, for SpeakSentence; "" for audio files.
-func (s *callState) played(d time.Duration, text string, now time.Time) {
+func (s *callState) played(d time.Duration, text string, now time.Time) []action {
+	what := text
+	if what == "" {
+		what = "(an audio file)"
+	}
+	acts := []action{actPlayed{what, d}}
 	if r := s.callRec; r != nil {
 		if at, ok := r.offset(now); ok {
 			r.near = append(r.near, audio.Segment{Start: at, Length: d, Sound: audio.Speech})
@@ -87,7 +92,16 @@ func (s *callState) played(d time.Duration, text string, now time.Time) {
 			}
 		}
 	}
+	return acts
 }
+
+// actPlayed tells the far end what the call plays.
+type actPlayed struct {
+	what   string
+	length time.Duration
+}
+
+func (actPlayed) isAction() {}
 
 // heardByRecording notes the far end's speech, for a running recording.
 func (s *callState) heardByRecording(text string, d time.Duration, now time.Time) {

@@ -291,6 +291,10 @@ type Line interface {
 	// Recording tells the far end the call is being recorded (a <Record>
 	// started): a scripted phone may speak then.
 	Recording()
+	// Played tells the far end what the call plays to it now (the text of
+	// a SpeakSentence, the URL of a PlayAudio) and for how long: an
+	// answering machine records it.
+	Played(what string, length time.Duration)
 }
 
 // Media measures the audio files PlayAudio plays.

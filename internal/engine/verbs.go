@@ -59,8 +59,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.Ring:
 		return s.sleep(v.Duration), true
 	case *bxml.SpeakSentence:
-		s.played(speechLength(v), speechText(v), now)
-		return s.sleep(speechLength(v)), true
+		acts := s.played(speechLength(v), speechText(v), now)
+		return append(acts, s.sleep(speechLength(v))...), true
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
 	case *bxml.SendDtmf:
@@ -195,11 +195,11 @@ func (s *callState) measured(length time.Duration, err error, now time.Time) []a
 	if err != nil {
 		return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
 	}
-	s.played(length, "", now)
+	acts := s.played(length, "", now)
 	if s.gather != nil && s.wait == waitGather {
-		return s.promptGather(length, now)
+		return append(acts, s.promptGather(length, now)...)
 	}
-	return s.sleep(length)
+	return append(acts, s.sleep(length)...)
 }
 
 // promptGather plays a Gather's prompts (audio already measured at audio),

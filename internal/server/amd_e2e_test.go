@@ -26,6 +26,15 @@ func TestMachineDetectionOverHTTP(t *testing.T) {
 		if !strings.HasPrefix(app.types(), "answer,machineDetectionComplete") {
 			t.Errorf("webhooks %s: want the answer first", app.types())
 		}
+		// The app did not wait for the result: its Pause played into the
+		// greeting, and an answering machine records nothing of a Pause.
+		status, _, body := rest(t, srv, "GET", "/sim/v1/calls/"+got.event.(*callback.MachineDetectionComplete).CallID+"/voicemail", "", "")
+		if status != 200 || string(body) != `{"messages":[]}` {
+			t.Errorf("voicemail: %d %s", status, body)
+		}
+		if status, _, _ := rest(t, srv, "GET", "/sim/v1/calls/c-00000000-00000000-0000-0000-0000-000000000000/voicemail", "", ""); status != 404 {
+			t.Errorf("voicemail of no call: %d, want 404", status)
+		}
 		checkHooks(t, app.got())
 	})
 	t.Run("sync: a person", func(t *testing.T) {

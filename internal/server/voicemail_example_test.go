@@ -90,6 +90,20 @@ func TestVoicemailExample(t *testing.T) {
 				t.Errorf("machineDetectionResult %+v, want %s", r, c.result)
 			}
 			if c.result != "human" {
+				// The machine recorded the message, after its beep.
+				status, _, body := rest(t, srv, "GET", "/sim/v1/calls/"+id+"/voicemail", "", "")
+				var vm struct {
+					Messages []struct {
+						Text      string
+						AtSeconds float64
+						AfterBeep bool
+					}
+				}
+				json.Unmarshal(body, &vm)
+				if status != 200 || len(vm.Messages) != 1 || !vm.Messages[0].AfterBeep || vm.Messages[0].AtSeconds < 6.5 ||
+					vm.Messages[0].Text != "Hi, this is Dr Chen's office: your appointment is tomorrow at ten." {
+					t.Errorf("voicemail: %d %s", status, body)
+				}
 				return
 			}
 			var rc *callback.RecordComplete

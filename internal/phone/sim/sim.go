@@ -129,6 +129,10 @@ type Network struct {
 	mu      sync.Mutex
 	scripts map[string]Script
 	lines   map[string]*line // live calls by call id
+	// heard is what the answering machines recorded, by call id, for the
+	// last maxHeard calls that played something to one.
+	heard     map[string][]Message
+	heardKeys []string
 }
 
 // New returns a network where scripts (by E.164 number or SIP URI) add to
@@ -141,7 +145,7 @@ func New(clock engine.Clock, scripts map[string]Script) *Network {
 	for n, s := range scripts {
 		all[n] = s
 	}
-	return &Network{clock: clock, scripts: all, lines: map[string]*line{}}
+	return &Network{clock: clock, scripts: all, lines: map[string]*line{}, heard: map[string][]Message{}}
 }
 
 // Numbers lists the scripted numbers with their notes, sorted.
@@ -238,6 +242,50 @@ func (n *Network) line(callID string) *line {
 	return n.lines[callID]
 }
 
+// Message is what a call played to an answering machine, as the machine
+// recorded it.
+type Message struct {
+	// Text is what was said (SpeakSentence), or the file played (PlayAudio).
+	Text string `json:"text"`
+	// At is when it started, counted from the answer.
+	At time.Duration `json:"-"`
+	// AfterBeep is false when it started during the greeting: its start
+	// is missing from the message left.
+	AfterBeep bool `json:"afterBeep"`
+}
+
+// maxHeard bounds how many calls' messages are kept.
+const maxHeard = 1000
+
+// Played is what the call plays to the far end: an answering machine
+// records it once its greeting is over.
+func (l *line) Played(what string, length time.Duration) {
+	if l.script.Voice != Machine || !l.answered() {
+		return
+	}
+	l.mu.Lock()
+	at := l.n.clock.Now().Sub(l.upAt)
+	l.mu.Unlock()
+	g := l.script.greeting()
+	l.n.mu.Lock()
+	defer l.n.mu.Unlock()
+	if _, ok := l.n.heard[l.callID]; !ok {
+		l.n.heardKeys = append(l.n.heardKeys, l.callID)
+		if len(l.n.heardKeys) > maxHeard {
+			delete(l.n.heard, l.n.heardKeys[0])
+			l.n.heardKeys = l.n.heardKeys[1:]
+		}
+	}
+	l.n.heard[l.callID] = append(l.n.heard[l.callID], Message{Text: what, At: at, AfterBeep: at >= g.Delay+g.Length})
+}
+
+// Heard returns what a call played to an answering machine.
+func (n *Network) Heard(callID string) []Message {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]Message(nil), n.heard[callID]...)
+}
+
 func (n *Network) forget(callID string) {
 	n.mu.Lock()
 	delete(n.lines, callID)
@@ -255,6 +303,7 @@ type line struct {
 
 	mu     sync.Mutex
 	up     bool // answered
+	upAt   time.Time
 	ended  bool
 	timers []engine.Timer
 }
@@ -299,6 +348,7 @@ func (l *line) start() {
 func (l *line) answer() {
 	l.mu.Lock()
 	l.up = true
+	l.upAt = l.n.clock.Now()
 	l.mu.Unlock()
 	l.notify(engine.PhoneEvent{Kind: engine.PhoneAnswered, Greeting: l.script.greeting()})
 	l.talk()

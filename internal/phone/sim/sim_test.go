@@ -190,3 +190,32 @@ calls:
 		}
 	}
 }
+
+func TestAnsweringMachineRecordsAfterTheBeep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, nil)
+		r := &recorder{start: time.Now()}
+		line, err := n.Dial(engine.Dial{CallID: "c-vm", To: "+15550000800"}, r.notify)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second) // answered at 1 s; the greeting runs to 7.5 s
+		line.Played("Too early", time.Second)
+		time.Sleep(6 * time.Second)
+		line.Played("Just right", time.Second)
+		// A person records nothing.
+		person, _ := n.Dial(engine.Dial{CallID: "c-person", To: "+15550000801"}, r.notify)
+		time.Sleep(2 * time.Second)
+		person.Played("Hello?", time.Second)
+		got := n.Heard("c-vm")
+		if len(got) != 2 || got[0].Text != "Too early" || got[0].AfterBeep || got[0].At != time.Second ||
+			got[1].Text != "Just right" || !got[1].AfterBeep || got[1].At != 7*time.Second {
+			t.Errorf("the machine heard %+v", got)
+		}
+		if got := n.Heard("c-person"); len(got) != 0 {
+			t.Errorf("a person recorded %+v", got)
+		}
+		line.Hangup()
+		person.Hangup()
+	})
+}
