@@ -405,17 +405,8 @@ func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := engine.CallFilter{AccountID: account(r).ID, To: q.Get("to"), From: q.Get("from"),
 		DisconnectCause: callback.Cause(q.Get("disconnectCause")), After: q.Get("pageToken"), Limit: 1000}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"minStartTime", &f.MinStartTime}, {"maxStartTime", &f.MaxStartTime}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := callback.ParseTime(v)
-			if err != nil {
-				return validation(fmt.Sprintf("Invalid %s: %v", p.name, err))
-			}
-			*p.dst = t.Time
-		}
+	if err := timeParams(q, timeParam{"minStartTime", &f.MinStartTime}, timeParam{"maxStartTime", &f.MaxStartTime}); err != nil {
+		return err
 	}
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -495,6 +486,27 @@ func (h *Handler) updateCall(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// timeParam is a time query parameter and where its value goes.
+type timeParam struct {
+	name string
+	dst  *time.Time
+}
+
+// timeParams reads time query parameters; absent ones leave their
+// destination alone.
+func timeParams(q url.Values, params ...timeParam) error {
+	for _, p := range params {
+		if v := q.Get(p.name); v != "" {
+			t, err := callback.ParseTime(v)
+			if err != nil {
+				return validation(fmt.Sprintf("Invalid %s: %v", p.name, err))
+			}
+			*p.dst = t.Time
+		}
+	}
 	return nil
 }
 

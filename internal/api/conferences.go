@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
@@ -74,17 +73,8 @@ func (h *Handler) getConference(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) listConferences(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := engine.ConferenceFilter{AccountID: account(r).ID, Name: q.Get("name"), After: q.Get("pageToken"), Limit: 1000}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"minCreatedTime", &f.MinCreated}, {"maxCreatedTime", &f.MaxCreated}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := callback.ParseTime(v)
-			if err != nil {
-				return validation(fmt.Sprintf("Invalid %s: %v", p.name, err))
-			}
-			*p.dst = t.Time
-		}
+	if err := timeParams(q, timeParam{"minCreatedTime", &f.MinCreated}, timeParam{"maxCreatedTime", &f.MaxCreated}); err != nil {
+		return err
 	}
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
@@ -177,17 +176,8 @@ func (h *Handler) listCallRecordings(w http.ResponseWriter, r *http.Request) err
 func (h *Handler) listAccountRecordings(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := engine.RecordingFilter{AccountID: account(r).ID, To: q.Get("to"), From: q.Get("from"), Limit: 1000}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"minStartTime", &f.MinStartTime}, {"maxStartTime", &f.MaxStartTime}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := callback.ParseTime(v)
-			if err != nil {
-				return validation(fmt.Sprintf("Invalid %s: %v", p.name, err))
-			}
-			*p.dst = t.Time
-		}
+	if err := timeParams(q, timeParam{"minStartTime", &f.MinStartTime}, timeParam{"maxStartTime", &f.MaxStartTime}); err != nil {
+		return err
 	}
 	return h.writeRecordings(w, r, f)
 }
