@@ -1,0 +1,144 @@
+// Package recordings keeps call recordings: the audio as WAV files in a
+// directory, the records in the store. It implements engine.Recorder.
+package recordings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// Records is where the records of recordings are kept (the SQLite store).
+type Records interface {
+	SaveRecording(ctx context.Context, r *engine.Recording) error
+	GetRecording(ctx context.Context, accountID, recordingID string) (*engine.Recording, error)
+	ListRecordings(ctx context.Context, f engine.RecordingFilter) ([]*engine.Recording, error)
+	DeleteRecording(ctx context.Context, accountID, recordingID string) error
+}
+
+// Keeper keeps recordings in a directory.
+type Keeper struct {
+	dir     string
+	records Records
+}
+
+// New returns a Keeper writing files to dir, which it creates.
+func New(dir string, records Records) (*Keeper, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("recordings: %w", err)
+	}
+	return &Keeper{dir: dir, records: records}, nil
+}
+
+// path is the file of a recording. Ids are checked, so no id reaches
+// outside the directory.
+func (k *Keeper) path(id string) (string, error) {
+	if err := callback.ValidateRecordingID(id); err != nil {
+		return "", err
+	}
+	return filepath.Join(k.dir, id+".wav"), nil
+}
+
+// Save writes the audio, then the record: a record always has its file.
+// The file is written under a temporary name and renamed, so a crash never
+// leaves half a file under a recording's name.
+func (k *Keeper) Save(ctx context.Context, r *engine.Recording, length time.Duration, channels [][]audio.Segment) error {
+	p, err := k.path(r.RecordingID)
+	if err != nil {
+		return fmt.Errorf("recordings: save: %w", err)
+	}
+	f, err := os.CreateTemp(k.dir, ".rec-*")
+	if err != nil {
+		return fmt.Errorf("recordings: save %s: %w", r.RecordingID, err)
+	}
+	err = audio.WriteWAV(f, length, channels...)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("recordings: save %s: %w", r.RecordingID, err)
+	}
+	if err := k.records.SaveRecording(ctx, r); err != nil {
+		os.Remove(p)
+		return err
+	}
+	return nil
+}
+
+// Get returns a recording's record.
+func (k *Keeper) Get(ctx context.Context, accountID, id string) (*engine.Recording, error) {
+	return k.records.GetRecording(ctx, accountID, id)
+}
+
+// List returns the records matching f.
+func (k *Keeper) List(ctx context.Context, f engine.RecordingFilter) ([]*engine.Recording, error) {
+	return k.records.ListRecordings(ctx, f)
+}
+
+// Delete removes the file and the record.
+func (k *Keeper) Delete(ctx context.Context, accountID, id string) error {
+	if err := k.removeFile(id); err != nil {
+		return err
+	}
+	return k.records.DeleteRecording(ctx, accountID, id)
+}
+
+// DeleteMedia removes the file and marks the record.
+func (k *Keeper) DeleteMedia(ctx context.Context, accountID, id string) error {
+	r, err := k.records.GetRecording(ctx, accountID, id)
+	if err != nil {
+		return err
+	}
+	if err := k.removeFile(id); err != nil {
+		return err
+	}
+	r.MediaDeleted = true
+	r.Status = callback.RecordingStatusDeleted
+	return k.records.SaveRecording(ctx, r)
+}
+
+func (k *Keeper) removeFile(id string) error {
+	p, err := k.path(id)
+	if err != nil {
+		return fmt.Errorf("recordings: delete: %w", err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("recordings: delete %s: %w", id, err)
+	}
+	return nil
+}
+
+// Media opens a recording's file.
+func (k *Keeper) Media(ctx context.Context, accountID, id string) (io.ReadSeekCloser, error) {
+	if _, err := k.records.GetRecording(ctx, accountID, id); err != nil {
+		return nil, err
+	}
+	p, err := k.path(id)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("recordings: the file of %s is missing: %w", id, engine.ErrNotFound)
+	}
+	return f, err
+}
+
+// Update replaces a recording's record.
+func (k *Keeper) Update(ctx context.Context, r *engine.Recording) error {
+	return k.records.SaveRecording(ctx, r)
+}
+
+var _ engine.Recorder = (*Keeper)(nil)
