@@ -135,27 +135,10 @@ func (s *callState) stopCallRecording(now time.Time) []action {
 	} else {
 		rec.Speech = append(rec.Speech, r.spoken...)
 	}
-	save := actSaveRecording{rec: rec, length: length, channels: channels}
-	url := s.recordingURL(rec.RecordingID)
-	call := s.eventCall()
-	if v.RecordingAvailableURL != "" {
-		leg := call.Leg
-		leg.StartTime = callback.TimeOf(r.start)
-		ev := &callback.RecordingAvailable{Leg: leg, EnqueuedTime: call.EnqueuedTime, Tag: call.Tag, Recording: recordingFields(rec, url),
-			Channels: n, Status: callback.RecordingStatusComplete, Transfer: recordingTransfer(rec)}
-		ev.EventTime = callback.TimeOf(now)
-		save.available = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
-			Target: Target{URL: v.RecordingAvailableURL, Method: v.RecordingAvailableMethod, Username: v.Username, Password: v.Password}}
-	}
-	if v.Transcribe {
-		transcribe(rec, now)
-		if v.TranscriptionAvailableURL != "" {
-			ev := transcriptionEvent(rec, call.Leg, url, now)
-			ev.EnqueuedTime, ev.Tag = call.EnqueuedTime, call.Tag
-			save.transcribed = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
-				Target: Target{URL: v.TranscriptionAvailableURL, Method: v.TranscriptionAvailableMethod, Username: v.Username, Password: v.Password}}
-		}
-	}
+	save := s.saveRecording(rec, channels, recordingOptions{
+		availableURL: v.RecordingAvailableURL, availableMethod: v.RecordingAvailableMethod,
+		transcribe: v.Transcribe, transcriptionURL: v.TranscriptionAvailableURL, transcriptionMethod: v.TranscriptionAvailableMethod,
+		username: v.Username, password: v.Password}, now)
 	return []action{save, history(s, now, "verb", fmt.Sprintf("recorded the call for %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil)}
 }
 

@@ -222,27 +222,10 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 	rec := s.newRecording(r.start, length, 1, v.RecordingName, r.said)
 	fields := recordingFields(rec, s.recordingURL(rec.RecordingID))
 	transfer := recordingTransfer(rec)
-	save := actSaveRecording{rec: rec, length: length, channels: [][]audio.Segment{r.speech}}
-	if v.RecordingAvailableURL != "" {
-		call := s.eventCall()
-		leg := call.Leg
-		leg.StartTime = callback.TimeOf(r.start)
-		ev := &callback.RecordingAvailable{Leg: leg, EnqueuedTime: call.EnqueuedTime, Tag: call.Tag, Recording: fields,
-			Channels: 1, Status: callback.RecordingStatusComplete, Transfer: transfer}
-		ev.EventTime = callback.TimeOf(now)
-		save.available = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
-			Target: Target{URL: v.RecordingAvailableURL, Method: v.RecordingAvailableMethod, Username: v.Username, Password: v.Password}}
-	}
-	if v.Transcribe {
-		transcribe(rec, now)
-		if v.TranscriptionAvailableURL != "" {
-			call := s.eventCall()
-			ev := transcriptionEvent(rec, call.Leg, s.recordingURL(rec.RecordingID), now)
-			ev.EnqueuedTime, ev.Tag = call.EnqueuedTime, call.Tag
-			save.transcribed = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
-				Target: Target{URL: v.TranscriptionAvailableURL, Method: v.TranscriptionAvailableMethod, Username: v.Username, Password: v.Password}}
-		}
-	}
+	save := s.saveRecording(rec, [][]audio.Segment{r.speech}, recordingOptions{
+		availableURL: v.RecordingAvailableURL, availableMethod: v.RecordingAvailableMethod,
+		transcribe: v.Transcribe, transcriptionURL: v.TranscriptionAvailableURL, transcriptionMethod: v.TranscriptionAvailableMethod,
+		username: v.Username, password: v.Password}, now)
 	acts = append(acts, save, history(s, now, "verb", fmt.Sprintf("recorded %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil))
 	if !complete {
 		return acts
@@ -257,6 +240,42 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 	return append(acts, s.send(ev, Target{URL: v.RecordCompleteURL, Method: v.RecordCompleteMethod, Username: v.Username, Password: v.Password,
 		FallbackURL: v.RecordCompleteFallbackURL, FallbackMethod: v.RecordCompleteFallbackMethod,
 		FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)...)
+}
+
+// recordingOptions are the webhook settings of a recording verb.
+type recordingOptions struct {
+	availableURL, availableMethod         string
+	transcribe                            bool
+	transcriptionURL, transcriptionMethod string
+	username, password                    string
+}
+
+// saveRecording is the action that stores a finished recording of this
+// call, with its recordingAvailable and, when asked, its transcription
+// and transcriptionAvailable.
+func (s *callState) saveRecording(rec *Recording, channels [][]audio.Segment, o recordingOptions, now time.Time) actSaveRecording {
+	save := actSaveRecording{rec: rec, length: rec.Duration, channels: channels}
+	url := s.recordingURL(rec.RecordingID)
+	call := s.eventCall()
+	if o.availableURL != "" {
+		leg := call.Leg
+		leg.StartTime = callback.TimeOf(rec.StartTime)
+		ev := &callback.RecordingAvailable{Leg: leg, EnqueuedTime: call.EnqueuedTime, Tag: call.Tag, Recording: recordingFields(rec, url),
+			Channels: rec.Channels, Status: callback.RecordingStatusComplete, Transfer: recordingTransfer(rec)}
+		ev.EventTime = callback.TimeOf(now)
+		save.available = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
+			Target: Target{URL: o.availableURL, Method: o.availableMethod, Username: o.username, Password: o.password}}
+	}
+	if o.transcribe {
+		transcribe(rec, now)
+		if o.transcriptionURL != "" {
+			ev := transcriptionEvent(rec, call.Leg, url, now)
+			ev.EnqueuedTime, ev.Tag = call.EnqueuedTime, call.Tag
+			save.transcribed = &Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
+				Target: Target{URL: o.transcriptionURL, Method: o.transcriptionMethod, Username: o.username, Password: o.password}}
+		}
+	}
+	return save
 }
 
 func (s *callState) recordingURL(id string) string { return s.callURL + "/recordings/" + id }
