@@ -1,0 +1,124 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/webhook"
+)
+
+// ivr is a small phone menu: 1 for sales (transferred), 2 to leave a
+// message (recorded), anything else hears the menu again.
+func ivr() *webhook.Handler {
+	h := webhook.New()
+	menu := func() *bxml.Response {
+		return bxml.NewResponse(&bxml.Gather{GatherURL: "/menu", MaxDigits: 1,
+			Prompts: []bxml.Verb{&bxml.SpeakSentence{Text: "For sales press 1, to leave a message press 2."}}})
+	}
+	h.OnAnswer(func(context.Context, *callback.Answer) (*bxml.Response, error) { return menu(), nil })
+	h.OnGather(func(_ context.Context, ev *callback.Gather) (*bxml.Response, error) {
+		switch ev.Digits {
+		case "1":
+			return bxml.NewResponse(&bxml.SpeakSentence{Text: "Connecting you."},
+				&bxml.Transfer{TransferCompleteURL: "/transferred", Targets: []bxml.Verb{&bxml.PhoneNumber{Number: "+15550000200"}}}), nil
+		case "2":
+			return bxml.NewResponse(&bxml.SpeakSentence{Text: "Leave your message after the tone."},
+				&bxml.Record{RecordCompleteURL: "/recorded", RecordingAvailableURL: "/recording"}), nil
+		}
+		return menu(), nil
+	})
+	h.OnRecordComplete(func(context.Context, *callback.RecordComplete) (*bxml.Response, error) {
+		return bxml.NewResponse(&bxml.SpeakSentence{Text: "Thank you."}, &bxml.Hangup{}), nil
+	})
+	h.OnRecordingAvailable(func(_ context.Context, ev *callback.RecordingAvailable) error {
+		log.Printf("new message %s: %s", ev.RecordingID, ev.MediaURL)
+		return nil
+	})
+	h.OnDisconnect(func(_ context.Context, ev *callback.Disconnect) error {
+		log.Printf("call %s ended: %s", ev.CallID, ev.Cause)
+		return nil
+	})
+	return h
+}
+
+// An IVR: the caller's digit picks the next BXML.
+func ExampleHandler_ivr() {
+	h := ivr() // serve it with http.Handle("/voice/", h)
+	for _, body := range []string{
+		`{"eventType":"answer","callId":"c-1"}`,
+		`{"eventType":"gather","callId":"c-1","digits":"2"}`,
+		`{"eventType":"recordComplete","callId":"c-1"}`,
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/voice/", strings.NewReader(body)))
+		fmt.Println(w.Code, strings.TrimPrefix(w.Body.String(), `<?xml version="1.0" encoding="UTF-8"?>`))
+	}
+	// Output:
+	// 200 <Response><Gather gatherUrl="/menu" maxDigits="1"><SpeakSentence>For sales press 1, to leave a message press 2.</SpeakSentence></Gather></Response>
+	// 200 <Response><SpeakSentence>Leave your message after the tone.</SpeakSentence><Record recordCompleteUrl="/recorded" recordingAvailableUrl="/recording"/></Response>
+	// 200 <Response><SpeakSentence>Thank you.</SpeakSentence><Hangup/></Response>
+}
+
+// A call recorder: every inbound call is recorded, both sides on their own
+// channel, and the app learns where the file is.
+func ExampleHandler_recorder() {
+	h := webhook.New()
+	h.OnInitiate(func(context.Context, *callback.Initiate) (*bxml.Response, error) {
+		return bxml.NewResponse(&bxml.StartRecording{MultiChannel: true, RecordingAvailableURL: "/recording"},
+			&bxml.SpeakSentence{Text: "This call is recorded."},
+			&bxml.Transfer{Targets: []bxml.Verb{&bxml.PhoneNumber{Number: "+15550000200"}}}), nil
+	})
+	h.OnRecordingAvailable(func(_ context.Context, ev *callback.RecordingAvailable) error {
+		fmt.Println("recorded", ev.Channels, "channels:", ev.MediaURL)
+		return nil
+	})
+	for _, body := range []string{
+		`{"eventType":"initiate","callId":"c-2"}`,
+		`{"eventType":"recordingAvailable","callId":"c-2","channels":2,"mediaUrl":"https://voice.example/r-1/media"}`,
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/voice/", strings.NewReader(body)))
+		fmt.Println(w.Code, strings.TrimPrefix(w.Body.String(), `<?xml version="1.0" encoding="UTF-8"?>`))
+	}
+	// Output:
+	// 200 <Response><StartRecording recordingAvailableUrl="/recording" multiChannel="true"/><SpeakSentence>This call is recorded.</SpeakSentence><Transfer><PhoneNumber>+15550000200</PhoneNumber></Transfer></Response>
+	// recorded 2 channels: https://voice.example/r-1/media
+	// 204
+}
+
+// A transfer: the agent hears a whisper before the caller is connected,
+// and the caller hears a goodbye if the agent hangs up first.
+func ExampleHandler_transfer() {
+	h := webhook.New()
+	h.OnInitiate(func(context.Context, *callback.Initiate) (*bxml.Response, error) {
+		return bxml.NewResponse(&bxml.Transfer{TransferCompleteURL: "/done",
+			Targets: []bxml.Verb{&bxml.PhoneNumber{Number: "+15550000200", TransferAnswerURL: "/whisper"}}}), nil
+	})
+	h.OnTransferAnswer(func(context.Context, *callback.TransferAnswer) (*bxml.Response, error) {
+		return bxml.NewResponse(&bxml.SpeakSentence{Text: "A caller from the website."}), nil
+	})
+	h.OnTransferComplete(func(_ context.Context, ev *callback.TransferComplete) (*bxml.Response, error) {
+		if ev.Cause == callback.CauseHangup {
+			return bxml.NewResponse(&bxml.SpeakSentence{Text: "Thanks for calling."}, &bxml.Hangup{}), nil
+		}
+		return bxml.NewResponse(&bxml.SpeakSentence{Text: "Nobody is available."}, &bxml.Hangup{}), nil
+	})
+	for _, body := range []string{
+		`{"eventType":"initiate","callId":"c-3"}`,
+		`{"eventType":"transferAnswer","callId":"c-4"}`,
+		`{"eventType":"transferComplete","callId":"c-3","cause":"busy"}`,
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/voice/", strings.NewReader(body)))
+		fmt.Println(strings.TrimPrefix(w.Body.String(), `<?xml version="1.0" encoding="UTF-8"?>`))
+	}
+	// Output:
+	// <Response><Transfer transferCompleteUrl="/done"><PhoneNumber transferAnswerUrl="/whisper">+15550000200</PhoneNumber></Transfer></Response>
+	// <Response><SpeakSentence>A caller from the website.</SpeakSentence></Response>
+	// <Response><SpeakSentence>Nobody is available.</SpeakSentence><Hangup/></Response>
+}
