@@ -564,6 +564,9 @@ func (h *Handler) updateCallBXML(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return validation(err.Error())
 	}
+	if err := doc.RequireAbsoluteURLs(); err != nil {
+		return validation(err.Error())
+	}
 	if err := h.cfg.Engine.UpdateCallBXML(r.Context(), account(r).ID, r.PathValue("callId"), doc.Verbs); err != nil {
 		return err
 	}

@@ -160,6 +160,9 @@ func (h *Handler) updateConferenceBXML(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return validation(err.Error())
 	}
+	if err := doc.RequireAbsoluteURLs(); err != nil {
+		return validation(err.Error())
+	}
 	if err := h.cfg.Engine.UpdateConferenceBXML(r.Context(), account(r).ID, r.PathValue("conferenceId"), doc.Verbs); err != nil {
 		return err
 	}

@@ -403,6 +403,10 @@ func TestRESTErrors(t *testing.T) {
 		{"method not allowed", "DELETE", calls, "", "", false, 405, "Method Not Allowed"},
 		{"unknown path", "GET", "/api/v2/nothing", "", "", false, 404, `"path":"/api/v2/nothing"`},
 		{"invalid update bxml", "PUT", calls + "/c-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml", `<Response/>`, false, 400, "want <Bxml>"},
+		{"relative URL in update bxml", "PUT", calls + "/c-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml",
+			`<Bxml><Redirect redirectUrl="/next"/></Bxml>`, false, 400, "is relative"},
+		{"relative URL in conference bxml", "PUT", "/api/v2/accounts/9900000/conferences/conf-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml",
+			`<Bxml><PlayAudio>hold.wav</PlayAudio></Bxml>`, false, 400, "is relative"},
 	}
 	for _, c := range cases {
 		req, _ := http.NewRequest(c.method, srv.URL()+c.path, strings.NewReader(c.body))
