@@ -425,11 +425,7 @@ func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
 		calls = calls[:limit]
 		h.linkNext(w, r, calls[len(calls)-1].CallID)
 	}
-	out := make([]callState, 0, len(calls))
-	for _, c := range calls {
-		out = append(out, toCallState(c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, mapAll(calls, toCallState))
 	return nil
 }
 

@@ -41,10 +41,7 @@ func (h *Handler) toConference(c *engine.Conference, members bool) conference {
 		out.ConferenceEventMethod = optional(c.EventMethod)
 	}
 	if members {
-		list := make([]conferenceMember, 0, len(c.Members))
-		for _, m := range c.Members {
-			list = append(list, h.toMember(c.AccountID, c.ID, &m))
-		}
+		list := mapAll(c.Members, func(m engine.ConferenceMember) conferenceMember { return h.toMember(c.AccountID, c.ID, &m) })
 		out.ActiveMembers = &list
 	}
 	return out
@@ -90,11 +87,7 @@ func (h *Handler) listConferences(w http.ResponseWriter, r *http.Request) error 
 		confs = confs[:limit]
 		h.linkNext(w, r, confs[len(confs)-1].ID)
 	}
-	out := make([]conference, 0, len(confs))
-	for _, c := range confs {
-		out = append(out, h.toConference(&c, false))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, mapAll(confs, func(c engine.Conference) conference { return h.toConference(&c, false) }))
 	return nil
 }
 

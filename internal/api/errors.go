@@ -81,3 +81,13 @@ func writeUnknownPath(w http.ResponseWriter, r *http.Request) {
 		Status:    http.StatusNotFound, Error: "Not Found", Message: "No message available", Path: r.URL.Path,
 	})
 }
+
+// mapAll converts a listing for its JSON form; an empty listing is [],
+// never null.
+func mapAll[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
+}

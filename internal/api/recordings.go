@@ -187,11 +187,7 @@ func (h *Handler) writeRecordings(w http.ResponseWriter, r *http.Request, f engi
 	if err != nil {
 		return err
 	}
-	out := make([]recordingMetadata, 0, len(list))
-	for _, rec := range list {
-		out = append(out, h.toRecording(rec))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, mapAll(list, h.toRecording))
 	return nil
 }
 
@@ -313,11 +309,7 @@ func (h *Handler) listConferenceRecordings(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	out := make([]conferenceRecordingMetadata, 0, len(list))
-	for _, rec := range list {
-		out = append(out, h.toConferenceRecording(rec))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, mapAll(list, h.toConferenceRecording))
 	return nil
 }
 

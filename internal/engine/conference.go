@@ -461,7 +461,6 @@ func (c *conference) join(j cJoin, now time.Time) {
 		return
 	case len(c.st.Members) >= MaxConferenceMembers:
 		c.e.tell(j.callID, evConfRefused{c.st.ID, fmt.Sprintf("the conference is full (%d members)", MaxConferenceMembers)})
-		c.closeIfEmpty(now)
 		return
 	}
 	v := j.verb
