@@ -73,6 +73,16 @@ func marshal(root string, verbs []Verb) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// MarshalVerb returns one verb as XML, with no declaration or root: what
+// a document holds for it. The engine keeps it in a call's history.
+func MarshalVerb(v Verb) ([]byte, error) {
+	var b bytes.Buffer
+	if err := marshalVerb(&b, v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
 func marshalVerb(b *bytes.Buffer, v Verb) error {
 	if v == nil || reflect.ValueOf(v).IsNil() {
 		return fmt.Errorf("nil verb")

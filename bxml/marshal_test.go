@@ -1,6 +1,7 @@
 package bxml_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,25 @@ func TestMarshalRefusesBrokenDocuments(t *testing.T) {
 		if err := doc.Validate(bxml.CallContext); err == nil {
 			t.Errorf("%s: Validate succeeded", name)
 		}
+	}
+}
+
+func TestMarshalVerbIsTheVerbAlone(t *testing.T) {
+	g := &bxml.Gather{GatherURL: "/menu", MaxDigits: 1, Prompts: []bxml.Verb{&bxml.SpeakSentence{Text: "Press 1 & go"}}}
+	got, err := bxml.MarshalVerb(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<Gather gatherUrl="/menu" maxDigits="1"><SpeakSentence>Press 1 &amp; go</SpeakSentence></Gather>`
+	if string(got) != want {
+		t.Errorf("MarshalVerb\n got %s\nwant %s", got, want)
+	}
+	// It is what a whole document holds for the verb.
+	doc, _ := bxml.NewResponse(g).Marshal()
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("document %s does not hold %s", doc, want)
+	}
+	if _, err := bxml.MarshalVerb(nil); err == nil {
+		t.Error("MarshalVerb(nil) succeeded")
 	}
 }

@@ -40,7 +40,9 @@ type Config struct {
 	BaseURL string
 	// Answerer returns the inbound call an application takes for a number
 	// (everything but the caller and what the INVITE carries), or an error
-	// saying why nothing answers it; nil disables /sim/v1/inbound.
+	// saying why nothing answers it; nil disables /sim/v1/inbound. When the
+	// only problem is a missing call-initiated URL, it returns the call
+	// with the error, for a request that brings its own URL.
 	Answerer func(to string) (engine.Inbound, error)
 	Logger   *slog.Logger
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -157,6 +158,10 @@ type inboundRequest struct {
 	Diversion  callback.Diversion   `json:"diversion"`
 	StirShaken *callback.StirShaken `json:"stirShaken"`
 	UUI        string               `json:"uui"`
+	// InitiateURL and StatusURL replace the application's URLs for this
+	// call: for an app under test served on a port of its own.
+	InitiateURL string `json:"initiateUrl"`
+	StatusURL   string `json:"statusUrl"`
 }
 
 type inboundResponse struct {
@@ -172,7 +177,19 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	if callback.ValidateCallerID(req.From) != nil && callback.ValidateSIPURI(req.From) != nil {
 		return validation(fmt.Sprintf("Invalid from %q: want an E.164 number, a SIP URI or one of Private, Restricted, Anonymous, Unavailable", req.From))
 	}
+	for name, u := range map[string]string{"initiateUrl": req.InitiateURL, "statusUrl": req.StatusURL} {
+		if p, err := url.Parse(u); u != "" && (err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https")) {
+			return validation(fmt.Sprintf("Invalid %s %q: want an absolute http or https URL", name, u))
+		}
+	}
 	in, err := h.cfg.Answerer(req.To)
+	if req.InitiateURL != "" && in.AccountID != "" {
+		in.Initiate = engine.Target{URL: req.InitiateURL, Method: "POST"}
+		err = nil
+	}
+	if req.StatusURL != "" {
+		in.StatusURL, in.StatusMethod = req.StatusURL, "POST"
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -36,7 +37,7 @@ func (s *callState) advance(now time.Time) []action {
 		}
 		v := bxml.WithDefaults(s.doc[s.pc])
 		s.pc++
-		acts = append(acts, history(s, now, "verb", describeVerb(v), nil))
+		acts = append(acts, history(s, now, "verb", describeVerb(v), verbDetail(v)))
 		if s.call.State != StateAnswered && answers(v) {
 			acts = append(acts, s.answerInbound(now)...)
 		}
@@ -353,6 +354,17 @@ func dtmfLength(v *bxml.SendDtmf) time.Duration {
 }
 
 // describeVerb is the history line for a verb.
+// verbDetail is a verb's history detail: {"verb": name, "bxml": its XML},
+// the XML with the defaults filled in.
+func verbDetail(v bxml.Verb) []byte {
+	x, err := bxml.MarshalVerb(v)
+	if err != nil {
+		return nil
+	}
+	detail, _ := json.Marshal(map[string]string{"verb": v.VerbName(), "bxml": string(x)})
+	return detail
+}
+
 func describeVerb(v bxml.Verb) string {
 	switch v := v.(type) {
 	case *bxml.SpeakSentence:

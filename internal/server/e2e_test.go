@@ -517,6 +517,13 @@ func TestInboundCall(t *testing.T) {
 	if s, _, b := rest(t, bare, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000"}`); s != 409 || !bytes.Contains(b, []byte("--initiate-url")) {
 		t.Errorf("no initiate URL: %d %s", s, b)
 	}
+	if s, _, b := rest(t, bare, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000","initiateUrl":"/relative"}`); s != 400 || !bytes.Contains(b, []byte(`Invalid initiateUrl`)) {
+		t.Errorf("relative initiateUrl: %d %s", s, b)
+	}
+	// A request may bring the app's URLs: the app under test serves them.
+	if s, _, b := rest(t, bare, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000","initiateUrl":"`+app.URL+`/initiate"}`); s != 201 {
+		t.Errorf("initiateUrl given: %d %s", s, b)
+	}
 }
 
 // TestConfiguredAccounts runs the server with two accounts from a config

@@ -64,6 +64,13 @@ type Config struct {
 	// up to a day; by default they follow Bandwidth's rule (one retry, on
 	// a connection error only).
 	RetryWebhooks bool
+	// Client makes the server's outbound requests: webhooks and audio
+	// fetches. Default: clients of their own. voicetest points it at the
+	// app under test, in process.
+	Client *http.Client
+	// BaseURL is how the server names itself in URLs it gives out (callUrl,
+	// mediaUrl); Start sets it to where it listens.
+	BaseURL string
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
@@ -77,27 +84,30 @@ const (
 	DefaultPassword  = "dev"
 )
 
-// answerer finds the application that answers a number.
+// answerer finds the application that answers a number. When the
+// application has no call-initiated URL, it returns the inbound call with
+// the error, for /sim/v1/inbound to give it one.
 func (s *Server) answerer(to string) (engine.Inbound, error) {
 	account, app, ok := s.dir.Answering(to)
 	if !ok {
 		return engine.Inbound{}, &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("No application answers %s", to)}
 	}
-	if app.InitiateURL == "" {
-		msg := fmt.Sprintf("Application %s has no call-initiated URL", app.ID)
-		if app.ID == config.DevApplicationID {
-			msg = "The dev application has no call-initiated URL: start voicehook with --initiate-url"
-		}
-		return engine.Inbound{}, &engine.Error{Code: engine.EConflict, Msg: msg}
-	}
-	return engine.Inbound{
+	in := engine.Inbound{
 		AccountID: account.ID, ApplicationID: app.ID, To: to,
 		Initiate: engine.Target{URL: app.InitiateURL, Method: app.InitiateMethod, Username: app.Username, Password: app.Password,
 			FallbackURL: app.InitiateFallbackURL, FallbackMethod: app.InitiateFallbackMethod,
 			FallbackUsername: app.FallbackUsername, FallbackPassword: app.FallbackPassword},
 		StatusURL: app.StatusURL, StatusMethod: app.StatusMethod,
 		Username: app.Username, Password: app.Password, CallbackTimeout: app.CallbackTimeout,
-	}, nil
+	}
+	if app.InitiateURL == "" {
+		msg := fmt.Sprintf("Application %s has no call-initiated URL", app.ID)
+		if app.ID == config.DevApplicationID {
+			msg = "The dev application has no call-initiated URL: start voicehook with --initiate-url"
+		}
+		return in, &engine.Error{Code: engine.EConflict, Msg: msg}
+	}
+	return in, nil
 }
 
 // withDefaults fills in the defaults and checks the configuration.
@@ -119,6 +129,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
 	}
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
@@ -153,15 +166,16 @@ func isLoopback(host string) bool {
 
 // Server is a running voicehook.
 type Server struct {
-	cfg    Config
-	ln     net.Listener
-	http   *http.Server
-	store  *sqlite.Store
-	sender *delivery.Sender
-	engine *engine.Engine
-	net    *sim.Network
-	dir    *config.Directory
-	served chan error
+	cfg     Config
+	ln      net.Listener
+	http    *http.Server
+	store   *sqlite.Store
+	sender  *delivery.Sender
+	engine  *engine.Engine
+	net     *sim.Network
+	dir     *config.Directory
+	served  chan error
+	handler http.Handler
 	// The schedule of Config.Calls.
 	stopCalls context.CancelFunc
 	tempDir   string // removed on Close
@@ -171,8 +185,8 @@ type Server struct {
 	closeErr  error
 }
 
-// Start opens the store, ends the calls a previous run left live, and
-// starts serving. It returns once the server accepts requests.
+// Start opens the server (see Open), listening on Config.Addr. It returns
+// once the server accepts requests.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -182,17 +196,35 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	cfg.BaseURL = "http://" + ln.Addr().String()
+	s, err := Open(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, ln: ln, store: store, dir: cfg.Accounts, served: make(chan error, 1)}
-	base := s.URL() + "/api/v2"
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	go func() { s.served <- s.http.Serve(ln) }()
+	s.schedule(cfg.Calls)
+	return s, nil
+}
+
+// Open opens the store, ends the calls a previous run left live and starts
+// the engine, without listening: Handler serves the API. Scheduled calls
+// (Config.Calls) need Start.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, dir: cfg.Accounts, served: make(chan error, 1), stopCalls: func() {}}
+	base := s.cfg.BaseURL + "/api/v2"
 	if s.cfg.RecordingsDir == "" {
 		if cfg.DB == ":memory:" {
 			if s.cfg.RecordingsDir, err = os.MkdirTemp("", "voicehook-recordings-"); err != nil {
-				ln.Close()
 				store.Close()
 				return nil, err
 			}
@@ -203,27 +235,24 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	keeper, err := recordings.New(s.cfg.RecordingsDir, store)
 	if err != nil {
-		ln.Close()
-		store.Close()
+		s.closeStore()
 		return nil, err
 	}
-	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger})
+	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: cfg.Client})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Media: media.New(media.Config{}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base})
+		Network: s.net, Media: media.New(media.Config{Client: cfg.Client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base})
 	if err == nil {
 		err = s.engine.Start(ctx)
 	}
 	if err != nil {
-		ln.Close()
-		store.Close()
+		s.closeStore()
 		return nil, err
 	}
 	for _, c := range cfg.Calls {
 		if _, err := s.answerer(c.To); err != nil {
 			s.engine.Shutdown(ctx)
-			ln.Close()
-			store.Close()
+			s.closeStore()
 			return nil, fmt.Errorf("scheduled call from %s to %s: %w", c.From, c.To, err)
 		}
 	}
@@ -231,11 +260,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
 	mux.Handle("/", handler)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
-	go func() { s.served <- s.http.Serve(ln) }()
-	s.schedule(cfg.Calls)
+	s.handler = mux
 	return s, nil
 }
+
+// closeStore closes the store and removes a temporary recordings
+// directory.
+func (s *Server) closeStore() error {
+	err := s.store.Close()
+	if s.tempDir != "" {
+		err = errors.Join(err, os.RemoveAll(s.tempDir))
+	}
+	return err
+}
+
+// Handler serves the API, /sim/v1 and the demo app.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // schedule places the scheduled inbound calls until Close.
 func (s *Server) schedule(calls []sim.ScheduledCall) {
@@ -276,7 +316,7 @@ func (s *Server) placeInbound(ctx context.Context, c sim.ScheduledCall) {
 }
 
 // URL is the server's base URL, "http://127.0.0.1:8080".
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+func (s *Server) URL() string { return s.cfg.BaseURL }
 
 // Config returns the configuration in force, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
@@ -291,19 +331,19 @@ func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.stopCalls()
 		s.callsDone.Wait()
-		errHTTP := s.http.Shutdown(ctx)
+		var errHTTP, errServe error
+		if s.http != nil {
+			errHTTP = s.http.Shutdown(ctx)
+		}
 		errEngine := s.engine.Shutdown(ctx)
 		errSender := s.sender.Close(ctx)
-		errStore := s.store.Close()
-		errServe := <-s.served
-		if errors.Is(errServe, http.ErrServerClosed) {
-			errServe = nil
+		errStore := s.closeStore()
+		if s.http != nil {
+			if errServe = <-s.served; errors.Is(errServe, http.ErrServerClosed) {
+				errServe = nil
+			}
 		}
-		var errTemp error
-		if s.tempDir != "" {
-			errTemp = os.RemoveAll(s.tempDir)
-		}
-		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe, errTemp)
+		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe)
 	})
 	return s.closeErr
 }

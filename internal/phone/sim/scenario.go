@@ -24,6 +24,7 @@ import (
 //	    digits: "1#"          # press these after answering…
 //	    digitsAfter: 2s       # …this long after
 //	    gatherDigits: "42#"   # press these each time a Gather starts
+//	    gatherInputs: ["9", "", "1"] # or one per Gather ("" lets it time out)
 //	    digitDelay: 300ms     # before and between digits
 //	    abandonAfter: 10s     # as a caller: hang up if not answered by then
 //	    says: "Hi, it's Alice" # what the callee says (for recordings, later)
@@ -82,6 +83,7 @@ type phoneYAML struct {
 	Digits        string    `yaml:"digits"`
 	DigitsAfter   *duration `yaml:"digitsAfter"`
 	GatherDigits  string    `yaml:"gatherDigits"`
+	GatherInputs  []string  `yaml:"gatherInputs"`
 	DigitDelay    *duration `yaml:"digitDelay"`
 	AbandonAfter  *duration `yaml:"abandonAfter"`
 	Says          string    `yaml:"says"`
@@ -147,7 +149,8 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 		}
 		s := Script{Outcome: Outcome(p.Outcome), Ring: p.Ring.value(), HangupAfter: p.HangupAfter.value(),
 			Digits: p.Digits, DigitsAfter: p.DigitsAfter.value(), GatherDigits: p.GatherDigits,
-			DigitDelay: p.DigitDelay.value(), AbandonAfter: p.AbandonAfter.value(), Says: p.Says, Note: p.Note,
+			GatherInputs: p.GatherInputs,
+			DigitDelay:   p.DigitDelay.value(), AbandonAfter: p.AbandonAfter.value(), Says: p.Says, Note: p.Note,
 			Voice: Voice(p.Voice), Greeting: p.Greeting.value(), GreetingDelay: p.GreetingDelay.value(), Beep: p.Beep}
 		switch s.Voice {
 		case "":
@@ -163,7 +166,11 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 		default:
 			return nil, fmt.Errorf("scenario: phone %s: outcome %q: want answer, busy, decline or no-answer", number, p.Outcome)
 		}
-		for field, digits := range map[string]string{"digits": s.Digits, "gatherDigits": s.GatherDigits} {
+		fields := map[string]string{"digits": s.Digits, "gatherDigits": s.GatherDigits}
+		for i, in := range s.GatherInputs {
+			fields[fmt.Sprintf("gatherInputs[%d]", i)] = in
+		}
+		for field, digits := range fields {
 			if strings.Trim(digits, "0123456789*#ABCDabcd") != "" {
 				return nil, fmt.Errorf("scenario: phone %s: %s %q: want 0-9, *, # and A-D", number, field, digits)
 			}
@@ -240,6 +247,9 @@ func describe(s Script) string {
 	}
 	if s.Digits != "" {
 		parts = append(parts, "presses "+s.Digits)
+	}
+	if len(s.GatherInputs) > 0 {
+		parts = append(parts, fmt.Sprintf("presses %q at its Gathers", s.GatherInputs))
 	}
 	if s.GatherDigits != "" {
 		parts = append(parts, "presses "+s.GatherDigits+" at each Gather")

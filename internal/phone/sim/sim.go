@@ -44,6 +44,11 @@ type Script struct {
 	// GatherDigits are pressed each time the call starts waiting for
 	// digits (a Gather), after DigitDelay.
 	GatherDigits string
+	// GatherInputs, when set, are pressed one per Gather instead: the
+	// first Gather gets GatherInputs[0], the second GatherInputs[1], and so
+	// on; "" presses nothing, letting that Gather time out. Gathers after
+	// the last input get GatherDigits.
+	GatherInputs []string
 	// DigitDelay is the wait before the first digit and between digits.
 	// Zero means DefaultDigitDelay.
 	DigitDelay time.Duration
@@ -306,6 +311,7 @@ type line struct {
 	upAt   time.Time
 	ended  bool
 	timers []engine.Timer
+	heard  int // Gathers started
 }
 
 func (l *line) after(d time.Duration, f func()) {
@@ -429,7 +435,6 @@ func (l *line) Answered() {
 	l.talk()
 }
 
-// Listening presses the script's gather digits.
 // Recording makes a phone with something to say say it, half a second
 // after the recording starts.
 func (l *line) Recording() {
@@ -447,8 +452,20 @@ func (l *line) speak(text string, length time.Duration) {
 	l.notify(engine.PhoneEvent{Kind: engine.PhoneSpeech, Text: text, Length: length})
 }
 
+// Listening presses the script's input for this Gather.
 func (l *line) Listening() {
-	if l.script.GatherDigits != "" && l.answered() {
-		l.press(l.script.GatherDigits, 0)
+	if !l.answered() {
+		return
+	}
+	l.mu.Lock()
+	n := l.heard
+	l.heard++
+	l.mu.Unlock()
+	digits := l.script.GatherDigits
+	if n < len(l.script.GatherInputs) {
+		digits = l.script.GatherInputs[n]
+	}
+	if digits != "" {
+		l.press(digits, 0)
 	}
 }

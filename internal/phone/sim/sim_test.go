@@ -97,6 +97,25 @@ func TestDigitsAndHangups(t *testing.T) {
 	})
 }
 
+func TestGatherInputsGoOnePerGather(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{
+			"+1555": {GatherInputs: []string{"9", "", "1#"}, GatherDigits: "0", DigitDelay: 100 * time.Millisecond},
+		})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		time.Sleep(2 * time.Second) // answered at 1s
+		for range 4 {
+			line.Listening()
+			time.Sleep(time.Second)
+		}
+		want := "ringing@0s answered@1s digit@2.1s=9 digit@4.1s=1 digit@4.2s=# digit@5.1s=0"
+		if got := r.String(); got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+}
+
 func TestEngineHangupStopsTheScript(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := sim.New(engine.RealClock{}, nil)
@@ -119,6 +138,7 @@ phones:
     ring: 2.5
     hangupAfter: 30s
     gatherDigits: "42#"
+    gatherInputs: ["9", "", "1#"]
     says: Hello, Alice speaking
     note: Alice's desk
   "sip:bob@pbx.example.com":
@@ -153,7 +173,7 @@ calls:
 	}
 	a := scripts["+15551230001"]
 	if a.Outcome != sim.Answer || a.Ring != 2500*time.Millisecond || a.HangupAfter != 30*time.Second ||
-		a.GatherDigits != "42#" || a.Says != "Hello, Alice speaking" || a.Note != "Alice's desk" {
+		a.GatherDigits != "42#" || strings.Join(a.GatherInputs, ",") != "9,,1#" || a.Says != "Hello, Alice speaking" || a.Note != "Alice's desk" {
 		t.Errorf("script %+v", a)
 	}
 	if m := scripts["+15551230002"]; m.Voice != sim.Machine || m.Greeting != 8*time.Second || m.GreetingDelay != time.Second || !m.Beep ||
@@ -177,6 +197,7 @@ calls:
 		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    sipHeaders: {Via: x}": `"Via" is not an X- header`,
 		"phones:\n  \"+1555\":\n    outcome: maybe":                                              `outcome "maybe": want answer, busy, decline or no-answer`,
 		"phones:\n  \"5551234\":\n    outcome: busy":                                             `phone "5551234": not an E.164 number or SIP URI`,
+		"phones:\n  \"+1555\":\n    gatherInputs: [\"1\", \"x\"]":                                `gatherInputs[1] "x": want 0-9`,
 		"phones:\n  \"+1555\":\n    ring: soon":                                                  `line 3: "soon" is not a duration`,
 		"phones:\n  \"+1555\":\n    ring: -1":                                                    `duration -1 is negative`,
 		"phones:\n  \"+1555\":\n    rings: 2s":                                                   "field rings not found",
