@@ -167,7 +167,6 @@ func isLoopback(host string) bool {
 // Server is a running voicehook.
 type Server struct {
 	cfg     Config
-	ln      net.Listener
 	http    *http.Server
 	store   *sqlite.Store
 	sender  *delivery.Sender

@@ -1,0 +1,78 @@
+package voicetest
+
+import (
+	"time"
+
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// Phone is how a simulated phone behaves: as the callee of the app's calls
+// or as the caller of Inbound. The zero value answers after a second, says
+// a short hello and waits.
+type Phone struct {
+	// Outcome is what it does with a call it gets; default Answer.
+	Outcome Outcome
+	// Ring is how long it rings before its outcome; default 1 s.
+	Ring time.Duration
+	// HangupAfter hangs up this long after the answer; 0 never does.
+	HangupAfter time.Duration
+	// Digits are pressed DigitsAfter the answer.
+	Digits      string
+	DigitsAfter time.Duration
+	// GatherDigits are pressed each time a Gather starts.
+	GatherDigits string
+	// GatherInputs are pressed one per Gather instead: the first Gather
+	// gets GatherInputs[0], and so on; "" presses nothing (that Gather
+	// times out). Gathers after the last get GatherDigits.
+	GatherInputs []string
+	// DigitDelay is the wait before the first digit and between digits;
+	// default 300 ms.
+	DigitDelay time.Duration
+	// AbandonAfter makes a caller hang up if not answered this long after
+	// calling; 0 never does.
+	AbandonAfter time.Duration
+	// Says is what it says when a recording starts.
+	Says string
+	// Voice is who answers, for machine detection; default Person.
+	Voice Voice
+	// Greeting is how long it speaks on answering (person 1 s, machine
+	// 6 s), after GreetingDelay (default 0.5 s); Beep ends a machine's
+	// greeting with a tone.
+	Greeting, GreetingDelay time.Duration
+	Beep                    bool
+}
+
+// Outcome is what a phone does with a call it gets.
+type Outcome string
+
+// Outcomes.
+const (
+	Answer   Outcome = "answer"    // answers after ringing
+	Busy     Outcome = "busy"      // is busy (SIP 486): cause busy
+	Decline  Outcome = "decline"   // rings, then declines (SIP 603): cause rejected
+	NoAnswer Outcome = "no-answer" // rings until the call times out: cause timeout
+)
+
+// Voice is who answers a phone.
+type Voice string
+
+// Voices.
+const (
+	Person  Voice = "person"  // says a short hello, then waits
+	Machine Voice = "machine" // an answering machine: a long greeting
+	Silent  Voice = "silent"  // says nothing
+)
+
+func (p Phone) script() sim.Script {
+	s := sim.Script{Outcome: sim.Outcome(p.Outcome), Ring: p.Ring, HangupAfter: p.HangupAfter,
+		Digits: p.Digits, DigitsAfter: p.DigitsAfter, GatherDigits: p.GatherDigits, GatherInputs: p.GatherInputs,
+		DigitDelay: p.DigitDelay, AbandonAfter: p.AbandonAfter, Says: p.Says, Voice: sim.Voice(p.Voice),
+		Greeting: p.Greeting, GreetingDelay: p.GreetingDelay, Beep: p.Beep}
+	if s.Outcome == "" {
+		s.Outcome = sim.Answer
+	}
+	if s.Voice == "" {
+		s.Voice = sim.Person
+	}
+	return s
+}
