@@ -189,6 +189,25 @@ func TestLegsAndDialled(t *testing.T) {
 	})
 }
 
+// Extra's URL fields, even nested, are paths on the app too; SSML is
+// spoken as its text.
+func TestExtraFieldsAndSSML(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := voicetest.New(t, replies(map[string]string{
+			"/answer": `<Response><SpeakSentence>Hello <emphasis>there</emphasis>.</SpeakSentence><Pause duration="10"/></Response>`,
+		}), voicetest.Options{})
+		call := v.PlaceCall(voicetest.CallRequest{To: "+15550000800", Extra: map[string]any{
+			"machineDetection": map[string]any{"mode": "async", "callbackUrl": "/amd"}}})
+		md := call.WaitFor("machineDetectionComplete")
+		if ev := md.Event.(*callback.MachineDetectionComplete); md.Path != "/amd" || ev.MachineDetectionResult == nil ||
+			ev.MachineDetectionResult.Value != callback.AnsweringMachine {
+			t.Errorf("machine detection at %s: %s", md.Path, md.Body)
+		}
+		v.Run()
+		call.WantSpoken("Hello there.")
+	})
+}
+
 // An app that calls the API during a call reaches voicehook through
 // Client.
 func TestClientReachesTheAPI(t *testing.T) {
