@@ -101,7 +101,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 			return 1
 		}
 	}
-	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account, Accounts: accounts,
+	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
 	if err != nil {
@@ -132,6 +132,7 @@ func env(name, def string) string {
 func printBanner(w io.Writer, srv *server.Server) {
 	cfg := srv.Config()
 	fmt.Fprintf(w, "voicehook %s listening\n\n", version)
+	fmt.Fprintf(w, "  console    %s/   (open it in a browser)\n", srv.URL())
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
 	fmt.Fprintf(w, "  database   %s\n", cfg.DB)
 	for _, a := range cfg.Accounts.Accounts {

@@ -67,8 +67,11 @@ func (a *actor) run(first event) {
 
 func (a *actor) handle(ev event) {
 	for ev != nil {
-		if r, ok := ev.(evReply); ok {
-			a.recordAttempts(r)
+		switch e := ev.(type) {
+		case evReply:
+			a.recordAttempts(e)
+		case evPhone:
+			a.record(HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: "phone", Summary: describePhone(e.PhoneEvent)})
 		}
 		for _, act := range next(&a.st, ev, a.e.cfg.Clock.Now()) {
 			a.do(act)
@@ -106,6 +109,7 @@ func (a *actor) flush() {
 	if err != nil {
 		a.log.Error("store the call's changes", "err", err)
 	} else {
+		a.e.changed(a.st.call.CallID)
 		items := make([]queued, 0, len(ids))
 		for i, id := range ids {
 			items = append(items, queued{id: id, w: a.notify[i]})
@@ -271,7 +275,60 @@ func (a *actor) recordAttempts(r evReply) {
 	if len(attempts) == 0 {
 		return
 	}
-	a.record(attemptEntries(a.st.call.CallID, attempts)...)
+	entries := attemptEntries(a.st.call.CallID, attempts)
+	if r.err == nil {
+		// The last attempt answered: keep what it said, for the console.
+		last := &entries[len(entries)-1]
+		last.Detail = withReply(last.Detail, r.reply.Body)
+	}
+	a.record(entries...)
+}
+
+// maxKeptReply bounds the reply kept in an attempt's history detail.
+const maxKeptReply = 64 << 10
+
+// withReply adds the reply body to an attempt's detail.
+func withReply(detail, body []byte) []byte {
+	var d map[string]any
+	if json.Unmarshal(detail, &d) != nil {
+		return detail
+	}
+	if len(body) > maxKeptReply {
+		body = body[:maxKeptReply]
+		d["replyTruncated"] = true
+	}
+	d["reply"] = string(body)
+	out, err := json.Marshal(d)
+	if err != nil {
+		return detail
+	}
+	return out
+}
+
+// describePhone says what the far end did, for the history.
+func describePhone(pe PhoneEvent) string {
+	switch pe.Kind {
+	case PhoneRinging:
+		return "ringing"
+	case PhoneAnswered:
+		return "answered"
+	case PhoneBusy:
+		return fmt.Sprintf("busy (%d)", pe.SIPCode)
+	case PhoneRejected:
+		return fmt.Sprintf("declined (%d)", pe.SIPCode)
+	case PhoneHungUp:
+		return "hung up"
+	case PhoneDigit:
+		return fmt.Sprintf("pressed %c", pe.Digit)
+	case PhoneFailed:
+		return fmt.Sprintf("could not be reached (%d)", pe.SIPCode)
+	case PhoneSpeech:
+		if pe.Text == "" {
+			return fmt.Sprintf("spoke for %v", pe.Length.Round(time.Millisecond))
+		}
+		return fmt.Sprintf("said %q", clip(pe.Text, 80))
+	}
+	return fmt.Sprintf("phone event %d", pe.Kind)
 }
 
 // attemptEntries describes delivery attempts as history.

@@ -48,6 +48,10 @@ type Config struct {
 	// BaseURL is the REST API's base, such as "http://127.0.0.1:8080/api/v2";
 	// call URLs in webhooks are built on it.
 	BaseURL string
+	// Changed, when set, is told the id of every call whose record or
+	// history was just stored (the console's live view). It is called on
+	// the call's goroutine and must not block.
+	Changed func(callID string)
 }
 
 // Engine runs calls.
@@ -226,6 +230,13 @@ func (e *Engine) GetCall(ctx context.Context, accountID, callID string) (*Call, 
 // ListCalls returns calls matching f, in creation order.
 func (e *Engine) ListCalls(ctx context.Context, f CallFilter) ([]*Call, error) {
 	return e.cfg.Store.ListCalls(ctx, f)
+}
+
+// changed tells Config.Changed that a call's stored state moved.
+func (e *Engine) changed(callID string) {
+	if e.cfg.Changed != nil {
+		e.cfg.Changed(callID)
+	}
 }
 
 // History returns the call's history.

@@ -149,7 +149,9 @@ func (o *outbox) send(w Webhook) ([]Attempt, bool) {
 	for _, e := range entries {
 		log.Info(e.Summary, "kind", e.Kind)
 	}
-	_ = o.e.cfg.Store.AppendHistory(context.WithoutCancel(o.e.ctx), entries...)
+	if o.e.cfg.Store.AppendHistory(context.WithoutCancel(o.e.ctx), entries...) == nil {
+		o.e.changed(o.callID)
+	}
 	ok := len(attempts) == 0 || attempts[len(attempts)-1].Err == ""
 	return attempts, ok
 }

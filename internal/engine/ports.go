@@ -103,6 +103,14 @@ type CallFilter struct {
 	MinStartTime    time.Time
 	MaxStartTime    time.Time
 	DisconnectCause callback.Cause
+	// Number matches calls to or from it; State calls in that state;
+	// ParentCallID the B-legs of that call.
+	Number       string
+	State        State
+	ParentCallID string
+	// Newest lists the most recent calls first (After then continues
+	// with older ones).
+	Newest bool
 	// After is the call id to continue after (paging), in creation order.
 	After string
 	// Limit caps the result; 0 means no cap.
@@ -114,7 +122,8 @@ type CallFilter struct {
 type HistoryEntry struct {
 	CallID string
 	Time   time.Time
-	// Kind is "state", "webhook", "attempt" or "verb".
+	// Kind is "state", "webhook", "attempt", "verb" or "phone" (what the
+	// far end did).
 	Kind string
 	// Summary is one line for people: "answer → https://app/answer: 200 in 3ms".
 	Summary string

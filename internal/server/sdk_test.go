@@ -1,12 +1,6 @@
 package server_test
 
 import (
-	"bufio"
-	"bytes"
-	stdjson "encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,65 +9,16 @@ import (
 	"github.com/voicehook/voicehook/internal/server"
 )
 
-// sdkDir is test/sdk: the official Bandwidth Node SDK, pinned.
-func sdkDir(t *testing.T) string {
-	dir, err := filepath.Abs(filepath.Join("..", "..", "test", "sdk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// requireSDK makes sure node and the SDK are installed, installing the SDK
-// with npm ci when npm is there. Without node or npm the test skips, except
-// in CI, where it fails.
+// requireSDK makes sure node and the official SDK (test/sdk) are there.
 func requireSDK(t *testing.T) string {
-	dir := sdkDir(t)
-	missing := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the SDK-driven suite must run in CI: %s", why)
-		}
-		t.Skipf("skipping the SDK-driven suite: %s (install Node.js 20+ and npm)", why)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "bandwidth-sdk")); err != nil {
-		if _, err := exec.LookPath("npm"); err != nil {
-			missing("npm is not on PATH to install test/sdk")
-		}
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			missing("npm ci in test/sdk failed: " + err.Error() + "\n" + string(out))
-		}
-	}
-	return dir
+	return requireNodeSuite(t, "sdk", "bandwidth-sdk", "the SDK-driven suite", nil)
 }
 
 // runSDK runs a script of test/sdk against srv and app, and returns the
 // steps it printed, by name.
 func runSDK(t *testing.T, dir, script string, srv *server.Server, app *testApp) map[string]map[string]any {
 	t.Helper()
-	cmd := exec.Command("node", script)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "VH_BASE="+srv.URL()+"/api/v2", "VH_APP="+app.URL, "VH_ACCOUNT=9900000")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node %s: %v\n%s\n%s", script, err, out, stderr.String())
-	}
-	steps := map[string]map[string]any{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var step map[string]any
-		if err := stdjson.Unmarshal(sc.Bytes(), &step); err != nil {
-			t.Fatalf("bad line from %s: %s", script, sc.Text())
-		}
-		steps[step["step"].(string)] = step
-	}
-	return steps
+	return runNode(t, dir, script, "VH_BASE="+srv.URL()+"/api/v2", "VH_APP="+app.URL, "VH_ACCOUNT=9900000")
 }
 
 // TestOfficialNodeSDK drives voicehook with Bandwidth's own Node SDK:

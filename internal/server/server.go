@@ -16,10 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voicehook/voicehook/internal/api"
 	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/console"
 	"github.com/voicehook/voicehook/internal/delivery"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/media"
@@ -71,6 +73,8 @@ type Config struct {
 	// BaseURL is how the server names itself in URLs it gives out (callUrl,
 	// mediaUrl); Start sets it to where it listens.
 	BaseURL string
+	// Version is shown by the console.
+	Version string
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
@@ -175,6 +179,7 @@ type Server struct {
 	dir     *config.Directory
 	served  chan error
 	handler http.Handler
+	console atomic.Pointer[console.Console]
 	// The schedule of Config.Calls.
 	stopCalls context.CancelFunc
 	tempDir   string // removed on Close
@@ -202,6 +207,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	// The console's live streams never go idle: end them first.
+	s.http.RegisterOnShutdown(s.console.Load().Close)
 	go func() { s.served <- s.http.Serve(ln) }()
 	s.schedule(cfg.Calls)
 	return s, nil
@@ -240,7 +247,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: cfg.Client})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Media: media.New(media.Config{Client: cfg.Client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base})
+		Network: s.net, Media: media.New(media.Config{Client: cfg.Client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
+		Changed: s.changed})
 	if err == nil {
 		err = s.engine.Start(ctx)
 	}
@@ -256,11 +264,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, Accounts: s.dir, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
+	host, _, _ := net.SplitHostPort(cfg.Addr)
+	con := console.New(console.Config{Engine: s.engine, Accounts: s.dir, API: handler, BaseURL: cfg.BaseURL,
+		Phones: s.net.Numbers(), RequireAuth: !isLoopback(host), Client: cfg.Client, Version: cfg.Version, Logger: cfg.Logger})
+	s.console.Store(con)
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
+	mux.Handle("GET /{$}", con.Handler())
+	mux.Handle("/console/", con.Handler())
 	mux.Handle("/", handler)
 	s.handler = mux
 	return s, nil
+}
+
+// changed passes the engine's call changes to the console.
+func (s *Server) changed(callID string) {
+	if c := s.console.Load(); c != nil {
+		c.Changed(callID)
+	}
 }
 
 // closeStore closes the store and removes a temporary recordings
@@ -334,6 +355,7 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.http != nil {
 			errHTTP = s.http.Shutdown(ctx)
 		}
+		s.console.Load().Close()
 		errEngine := s.engine.Shutdown(ctx)
 		errSender := s.sender.Close(ctx)
 		errStore := s.closeStore()

@@ -158,3 +158,45 @@ func BenchmarkSaveCallInTx(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConsoleList lists pages of 50 calls, newest first, among
+// 100 000 stored, as the console does: the first page, a page from the
+// middle, and pages filtered by a rare cause (1 call in 100), a number (1
+// in 1000) and a state no call is in (a full scan).
+func BenchmarkConsoleList(b *testing.B) {
+	s := benchStore(b)
+	const n = 100_000
+	for i := range n {
+		c := benchCall(fmt.Sprintf("c-%08d", i))
+		c.State, c.DisconnectCause = engine.StateDisconnected, callback.CauseHangup
+		if i%100 == 0 {
+			c.DisconnectCause = callback.CauseBusy
+		}
+		if i%1000 == 0 {
+			c.To = "+15550000200"
+		}
+		if err := s.SaveCall(b.Context(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		f    engine.CallFilter
+	}{
+		{"first", engine.CallFilter{}},
+		{"middle", engine.CallFilter{After: fmt.Sprintf("c-%08d", n/2)}},
+		{"cause", engine.CallFilter{DisconnectCause: callback.CauseBusy}},
+		{"number", engine.CallFilter{Number: "+15550000200"}},
+		{"empty-state", engine.CallFilter{State: engine.StateAnswered}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			f := tc.f
+			f.Newest, f.Limit = true, 51
+			for b.Loop() {
+				if _, err := s.ListCalls(b.Context(), f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

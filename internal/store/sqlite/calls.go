@@ -83,7 +83,8 @@ func (s *Store) GetCall(ctx context.Context, accountID, callID string) (*engine.
 	return c, nil
 }
 
-// ListCalls returns the calls that match f, in creation order. Bounds on
+// ListCalls returns the calls that match f, in creation order (newest
+// first with f.Newest). Bounds on
 // the start time are inclusive; a call without a start time matches
 // neither. f.After must name a call (of f.AccountID, when set): otherwise
 // the error wraps engine.ErrNotFound.
@@ -117,6 +118,18 @@ func (s *Store) ListCalls(ctx context.Context, f engine.CallFilter) ([]*engine.C
 		where = append(where, "disconnect_cause = ?")
 		args = append(args, string(f.DisconnectCause))
 	}
+	if f.Number != "" {
+		where = append(where, "(to_number = ? OR from_number = ?)")
+		args = append(args, f.Number, f.Number)
+	}
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.ParentCallID != "" {
+		where = append(where, "parent_call_id = ?")
+		args = append(args, f.ParentCallID)
+	}
 	if f.After != "" {
 		q := "SELECT seq FROM calls WHERE call_id = ?"
 		qargs := []any{f.After}
@@ -132,7 +145,11 @@ func (s *Store) ListCalls(ctx context.Context, f engine.CallFilter) ([]*engine.C
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: list calls: after call %s: %w", f.After, err)
 		}
-		where = append(where, "seq > ?")
+		if f.Newest {
+			where = append(where, "seq < ?")
+		} else {
+			where = append(where, "seq > ?")
+		}
 		args = append(args, seq)
 	}
 
@@ -141,6 +158,9 @@ func (s *Store) ListCalls(ctx context.Context, f engine.CallFilter) ([]*engine.C
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY seq"
+	if f.Newest {
+		q += " DESC"
+	}
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)

@@ -179,11 +179,13 @@ func filterCalls(t *testing.T, s engine.Store) {
 		}
 		return c
 	}
+	leg := mk("c-a4", "A", "+1", "+9", time.Time{}, "")
+	leg.ParentCallID = "c-a3"
 	saveAll(t, s,
 		mk("c-a3", "A", "+1", "+8", t0.Add(2*time.Second), ""),
 		mk("c-b1", "B", "+1", "+9", t0.Add(time.Second), callback.CauseHangup),
 		mk("c-a1", "A", "+1", "+9", t0, callback.CauseHangup),
-		mk("c-a4", "A", "+1", "+9", time.Time{}, ""),
+		leg,
 		mk("c-a2", "A", "+2", "+9", t0.Add(time.Second), callback.CauseBusy),
 	)
 }
@@ -223,6 +225,12 @@ func testListFilters(t *testing.T, s engine.Store) {
 		{"cause", engine.CallFilter{DisconnectCause: callback.CauseHangup}, []string{"c-b1", "c-a1"}},
 		{"all", engine.CallFilter{AccountID: "A", To: "+1", From: "+9", MinStartTime: t0, MaxStartTime: t0, DisconnectCause: callback.CauseHangup}, []string{"c-a1"}},
 		{"all but one", engine.CallFilter{AccountID: "A", To: "+1", From: "+9", MinStartTime: t0, MaxStartTime: t0, DisconnectCause: callback.CauseBusy}, nil},
+		{"number, to or from", engine.CallFilter{Number: "+8"}, []string{"c-a3"}},
+		{"number matches to", engine.CallFilter{Number: "+2"}, []string{"c-a2"}},
+		{"state", engine.CallFilter{State: engine.StateDisconnected}, []string{"c-b1", "c-a1", "c-a2"}},
+		{"newest first", engine.CallFilter{AccountID: "A", Newest: true}, []string{"c-a2", "c-a4", "c-a1", "c-a3"}},
+		{"newest first, after", engine.CallFilter{Newest: true, After: "c-a1", Limit: 2}, []string{"c-b1", "c-a3"}},
+		{"legs", engine.CallFilter{ParentCallID: "c-a3"}, []string{"c-a4"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

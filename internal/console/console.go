@@ -1,0 +1,511 @@
+// Package console is voicehook's web console: the page at / and the JSON
+// and server-sent-events API under /console/api it reads. It shows every
+// call, live, and for one call a ladder of what the phone did, what the
+// engine ran and sent, and what the app answered; it replays webhooks,
+// places calls and drives simulated phones.
+//
+// The page is plain HTML, CSS and JavaScript embedded in the binary: no
+// build step, no CDN.
+package console
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/voicehook/voicehook/bxml"
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+//go:embed static
+var static embed.FS
+
+// Config is what the console needs.
+type Config struct {
+	Engine   *engine.Engine
+	Accounts *config.Directory
+	// API is the REST API handler: calls placed from the page go through
+	// it, with the account's credentials, so they are checked as any
+	// createCall is.
+	API http.Handler
+	// BaseURL is the server's base URL, "http://127.0.0.1:8080".
+	BaseURL string
+	// Phones are the simulated numbers and what they do.
+	Phones [][2]string
+	// RequireAuth asks for an account's Basic credentials (the server
+	// listens beyond loopback).
+	RequireAuth bool
+	// Client makes replayed webhook requests; default a client with a 15 s
+	// timeout that does not follow redirects.
+	Client  *http.Client
+	Version string
+	Logger  *slog.Logger
+}
+
+// Console serves the console.
+type Console struct {
+	cfg Config
+	hub *hub
+	mux *http.ServeMux
+}
+
+// New returns a console; Close stops its live streams.
+func New(cfg Config) *Console {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: 15 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	c := &Console{cfg: cfg, mux: http.NewServeMux()}
+	c.hub = newHub(c.row)
+	files, _ := fs.Sub(static, "static")
+	assets := http.StripPrefix("/console/", http.FileServerFS(files))
+	c.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, files, "index.html")
+	})
+	c.mux.HandleFunc("GET /console/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/console/api/") {
+			writeJSON(w, http.StatusNotFound, map[string]string{"description": "No console API at GET " + r.URL.Path})
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		assets.ServeHTTP(w, r)
+	})
+	c.mux.HandleFunc("GET /console/api/info", c.wrap(c.info))
+	c.mux.HandleFunc("GET /console/api/calls", c.wrap(c.listCalls))
+	c.mux.HandleFunc("POST /console/api/calls", c.wrap(c.placeCall))
+	c.mux.HandleFunc("GET /console/api/calls/{callId}", c.wrap(c.callDetail))
+	c.mux.HandleFunc("POST /console/api/calls/{callId}/replay", c.wrap(c.replay))
+	c.mux.HandleFunc("GET /console/api/calls/{callId}/recordings/{recordingId}/media", c.wrap(c.media))
+	c.mux.HandleFunc("GET /console/api/stream", c.stream)
+	return c
+}
+
+// Handler serves / and /console/.
+func (c *Console) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.cfg.RequireAuth && !c.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook console", charset="UTF-8"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"description": "The console needs an account's username and password"})
+			return
+		}
+		c.mux.ServeHTTP(w, r)
+	})
+}
+
+// Changed tells the console a call changed. It never blocks.
+func (c *Console) Changed(callID string) { c.hub.changed(callID) }
+
+// Close ends the live streams.
+func (c *Console) Close() { c.hub.close() }
+
+// authorized reports whether r carries the credentials of an account,
+// compared in constant time.
+func (c *Console) authorized(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	match := 0
+	for _, a := range c.cfg.Accounts.Accounts {
+		u := subtle.ConstantTimeCompare([]byte(user), []byte(a.Username))
+		p := subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password))
+		match |= u & p
+	}
+	return match == 1
+}
+
+// apiError is an error with its HTTP status.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func (c *Console) wrap(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var ae *apiError
+		switch {
+		case errors.As(err, &ae):
+			writeJSON(w, ae.status, map[string]string{"description": ae.msg})
+		case engine.ErrorCode(err) == engine.ENotFound:
+			writeJSON(w, http.StatusNotFound, map[string]string{"description": err.Error()})
+		default:
+			c.cfg.Logger.Error("console", "path", r.URL.Path, "err", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"description": "Internal error: " + err.Error()})
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v, json.Deterministic(true))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// info is GET /console/api/info.
+func (c *Console) info(w http.ResponseWriter, r *http.Request) error {
+	var accounts []string
+	for _, a := range c.cfg.Accounts.Accounts {
+		accounts = append(accounts, a.ID)
+	}
+	phones := c.cfg.Phones
+	if phones == nil {
+		phones = [][2]string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"version": c.cfg.Version, "accounts": accounts, "phones": phones,
+		"demoAnswerUrl": c.cfg.BaseURL + "/demo/answer", "demoDisconnectUrl": c.cfg.BaseURL + "/demo/disconnect",
+	})
+	return nil
+}
+
+// Row is a call as the list shows it.
+type Row struct {
+	CallID          string   `json:"callId"`
+	AccountID       string   `json:"accountId"`
+	ParentCallID    *string  `json:"parentCallId"`
+	Direction       string   `json:"direction"`
+	From            string   `json:"from"`
+	To              string   `json:"to"`
+	State           string   `json:"state"`
+	Cause           string   `json:"cause"`
+	ErrorMessage    string   `json:"errorMessage"`
+	StartTime       *string  `json:"startTime"`
+	AnswerTime      *string  `json:"answerTime"`
+	EndTime         *string  `json:"endTime"`
+	DurationSeconds *float64 `json:"durationSeconds"`
+	Tag             *string  `json:"tag"`
+}
+
+func rowOf(call *engine.Call) Row {
+	r := Row{CallID: call.CallID, AccountID: call.AccountID, Direction: string(call.Direction), From: call.From, To: call.To,
+		State: string(call.State), Cause: string(call.DisconnectCause), ErrorMessage: call.ErrorMessage, Tag: call.Tag,
+		StartTime: timeOrNil(call.StartTime), AnswerTime: timeOrNil(call.AnswerTime), EndTime: timeOrNil(call.EndTime)}
+	if call.ParentCallID != "" {
+		r.ParentCallID = &call.ParentCallID
+	}
+	if !call.AnswerTime.IsZero() && !call.EndTime.IsZero() {
+		d := call.EndTime.Sub(call.AnswerTime).Seconds()
+		r.DurationSeconds = &d
+	}
+	return r
+}
+
+func timeOrNil(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := callback.TimeOf(t).String()
+	return &s
+}
+
+// row finds a call in any account, for the live stream.
+func (c *Console) row(ctx context.Context, callID string) (Row, bool) {
+	call, err := c.findCall(ctx, callID)
+	if err != nil {
+		return Row{}, false
+	}
+	return rowOf(call), true
+}
+
+// findCall finds a call in any account.
+func (c *Console) findCall(ctx context.Context, callID string) (*engine.Call, error) {
+	for _, a := range c.cfg.Accounts.Accounts {
+		call, err := c.cfg.Engine.GetCall(ctx, a.ID, callID)
+		if err == nil {
+			return call, nil
+		}
+		if engine.ErrorCode(err) != engine.ENotFound {
+			return nil, err
+		}
+	}
+	return nil, &apiError{http.StatusNotFound, fmt.Sprintf("Call %s not found", callID)}
+}
+
+// listCalls is GET /console/api/calls: newest first, filtered, 50 a page.
+func (c *Console) listCalls(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := engine.CallFilter{Newest: true, Number: strings.TrimSpace(q.Get("number")), After: q.Get("before"), Limit: 50}
+	if s := q.Get("state"); s != "" {
+		switch st := engine.State(s); st {
+		case engine.StateQueued, engine.StateInitiated, engine.StateAnswered, engine.StateDisconnected:
+			f.State = st
+		default:
+			return &apiError{http.StatusBadRequest, fmt.Sprintf("Invalid state %q: want queued, initiated, answered or disconnected", s)}
+		}
+	}
+	if s := q.Get("cause"); s != "" {
+		if !callback.Cause(s).Known() {
+			return &apiError{http.StatusBadRequest, fmt.Sprintf("Invalid cause %q", s)}
+		}
+		f.DisconnectCause = callback.Cause(s)
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return &apiError{http.StatusBadRequest, fmt.Sprintf("Invalid limit %q: want 1 to 1000", s)}
+		}
+		f.Limit = n
+	}
+	// One more than a page says whether there is a next one.
+	want := f.Limit
+	f.Limit++
+	calls, err := c.cfg.Engine.ListCalls(r.Context(), f)
+	if errors.Is(err, engine.ErrNotFound) {
+		return &apiError{http.StatusBadRequest, fmt.Sprintf("Invalid before %q: no such call", f.After)}
+	}
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(calls) > want {
+		calls = calls[:want]
+		next = &calls[want-1].CallID
+	}
+	rows := make([]Row, 0, len(calls))
+	for _, call := range calls {
+		rows = append(rows, rowOf(call))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"calls": rows, "next": next})
+	return nil
+}
+
+// placeCall is POST /console/api/calls: createCall in the first account,
+// through the REST API.
+func (c *Console) placeCall(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		To, From, AnswerURL, DisconnectURL string
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return &apiError{http.StatusRequestEntityTooLarge, "The request body is too large"}
+	}
+	if err := json.Unmarshal(body, &req, json.MatchCaseInsensitiveNames(true)); err != nil {
+		return &apiError{http.StatusBadRequest, "Invalid JSON: " + err.Error()}
+	}
+	account := c.cfg.Accounts.Accounts[0]
+	create := map[string]any{"to": req.To, "from": req.From, "answerUrl": req.AnswerURL}
+	if req.DisconnectURL != "" {
+		create["disconnectUrl"] = req.DisconnectURL
+	}
+	appID := config.DevApplicationID
+	if len(account.Applications) > 0 {
+		appID = account.Applications[0].ID
+	}
+	create["applicationId"] = appID
+	b, _ := json.Marshal(create)
+	in := httptest.NewRequestWithContext(r.Context(), "POST", "/api/v2/accounts/"+account.ID+"/calls", bytes.NewReader(b))
+	in.Header.Set("Content-Type", "application/json")
+	in.SetBasicAuth(account.Username, account.Password)
+	rec := httptest.NewRecorder()
+	c.cfg.API.ServeHTTP(rec, in)
+	w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+	return nil
+}
+
+// Entry is a history entry as the call page shows it.
+type Entry struct {
+	CallID  string         `json:"callId"`
+	Seq     int            `json:"seq"`
+	Time    string         `json:"time"`
+	Kind    string         `json:"kind"`
+	Summary string         `json:"summary"`
+	Detail  jsontext.Value `json:"detail"`
+	// Webhook is set on webhook entries: what was sent where.
+	Webhook *webhookInfo `json:"webhook,omitempty"`
+	// BXMLError is set on an attempt whose reply was not valid BXML.
+	BXMLError *bxmlError `json:"bxmlError,omitempty"`
+}
+
+type webhookInfo struct {
+	EventType string `json:"eventType"`
+	Method    string `json:"method"`
+	URL       string `json:"url"`
+}
+
+type bxmlError struct {
+	Message string `json:"message"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+}
+
+// parseWebhookSummary reads "answer → POST http://app/answer".
+func parseWebhookSummary(s string) (*webhookInfo, bool) {
+	typ, rest, ok := strings.Cut(s, " → ")
+	if !ok {
+		return nil, false
+	}
+	method, u, ok := strings.Cut(rest, " ")
+	if !ok {
+		return nil, false
+	}
+	return &webhookInfo{EventType: typ, Method: method, URL: u}, true
+}
+
+// entries describes a call's history for the page.
+func entries(callID string, hist []engine.HistoryEntry) []Entry {
+	out := make([]Entry, 0, len(hist))
+	event := ""
+	for i, h := range hist {
+		e := Entry{CallID: callID, Seq: i + 1, Time: callback.TimeOf(h.Time).String(), Kind: h.Kind, Summary: h.Summary}
+		if jsontext.Value(h.Detail).IsValid() {
+			e.Detail = h.Detail
+		} else {
+			e.Detail = jsontext.Value("null")
+		}
+		switch h.Kind {
+		case "webhook":
+			if wi, ok := parseWebhookSummary(h.Summary); ok {
+				e.Webhook, event = wi, wi.EventType
+			}
+		case "attempt":
+			var d struct {
+				Reply *string `json:"reply"`
+			}
+			if json.Unmarshal(h.Detail, &d) == nil && d.Reply != nil {
+				e.BXMLError = checkReply([]byte(*d.Reply), event)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// checkReply parses a reply to an event as the engine would, and reports
+// the first problem.
+func checkReply(reply []byte, event string) *bxmlError {
+	if len(bytes.TrimSpace(reply)) == 0 {
+		return nil
+	}
+	ctx := bxml.CallContext
+	switch {
+	case strings.HasPrefix(event, "conference"):
+		ctx = bxml.ConferenceContext
+	case event == string(callback.EventTransferAnswer):
+		ctx = bxml.TransferAnswerContext
+	}
+	_, err := bxml.Parse(reply, ctx)
+	if err == nil {
+		return nil
+	}
+	out := &bxmlError{Message: err.Error()}
+	var list bxml.ErrorList
+	var one *bxml.Error
+	switch {
+	case errors.As(err, &list) && len(list) > 0:
+		out.Line, out.Column = list[0].Line, list[0].Column
+	case errors.As(err, &one):
+		out.Line, out.Column = one.Line, one.Column
+	}
+	return out
+}
+
+// callDetail is GET /console/api/calls/{callId}: the call, its legs, their
+// merged history and the call's recordings.
+func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	call, err := c.findCall(ctx, r.PathValue("callId"))
+	if err != nil {
+		return err
+	}
+	legs, err := c.cfg.Engine.ListCalls(ctx, engine.CallFilter{AccountID: call.AccountID, ParentCallID: call.CallID})
+	if err != nil {
+		return err
+	}
+	var all []Entry
+	legRows := make([]Row, 0, len(legs))
+	for _, leg := range append([]*engine.Call{call}, legs...) {
+		hist, err := c.cfg.Engine.History(ctx, leg.AccountID, leg.CallID)
+		if err != nil {
+			return err
+		}
+		all = append(all, entries(leg.CallID, hist)...)
+		if leg != call {
+			legRows = append(legRows, rowOf(leg))
+		}
+	}
+	sortByTime(all)
+	var recs []*engine.Recording
+	for _, leg := range append([]*engine.Call{call}, legs...) {
+		more, err := c.cfg.Engine.ListRecordings(ctx, engine.RecordingFilter{AccountID: leg.AccountID, CallID: leg.CallID})
+		if err != nil && engine.ErrorCode(err) != engine.ENotFound {
+			return err
+		}
+		recs = append(recs, more...)
+	}
+	recordings := make([]map[string]any, 0, len(recs))
+	for _, rec := range recs {
+		m := map[string]any{"recordingId": rec.RecordingID, "callId": rec.CallID, "durationSeconds": rec.Duration.Seconds(),
+			"channels": rec.Channels, "status": rec.Status, "transcription": nil,
+			"mediaUrl": "/console/api/calls/" + url.PathEscape(rec.CallID) + "/recordings/" + url.PathEscape(rec.RecordingID) + "/media"}
+		if rec.MediaDeleted {
+			m["mediaUrl"] = nil
+		}
+		if t := rec.Transcription; t != nil {
+			m["transcription"] = map[string]any{"status": t.Status, "texts": t.Texts}
+		}
+		recordings = append(recordings, m)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"call": rowOf(call), "legs": legRows, "entries": all, "recordings": recordings})
+	return nil
+}
+
+// sortByTime orders entries by time, keeping each call's own order.
+func sortByTime(es []Entry) {
+	// Times are fixed-width RFC 3339 in UTC: they sort as strings.
+	slices.SortStableFunc(es, func(a, b Entry) int { return strings.Compare(a.Time, b.Time) })
+}
+
+// media is GET /console/api/calls/{callId}/recordings/{recordingId}/media.
+func (c *Console) media(w http.ResponseWriter, r *http.Request) error {
+	call, err := c.findCall(r.Context(), r.PathValue("callId"))
+	if err != nil {
+		return err
+	}
+	rec, f, err := c.cfg.Engine.RecordingMedia(r.Context(), call.AccountID, r.PathValue("recordingId"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if rec.CallID != call.CallID {
+		return &apiError{http.StatusNotFound, fmt.Sprintf("Recording %s not found on call %s", rec.RecordingID, call.CallID)}
+	}
+	w.Header().Set("Content-Type", "audio/vnd.wave")
+	http.ServeContent(w, r, rec.RecordingID+".wav", rec.EndTime, f)
+	return nil
+}
