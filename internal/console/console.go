@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -443,7 +444,7 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	legs, err := c.cfg.Engine.ListCalls(ctx, engine.CallFilter{AccountID: call.AccountID, ParentCallID: call.CallID})
+	legs, err := c.legs(ctx, call)
 	if err != nil {
 		return err
 	}
@@ -484,6 +485,54 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"call": rowOf(call), "legs": legRows, "entries": all, "recordings": recordings})
 	return nil
 }
+
+// legs are the calls that shared this one's media: its transfer B-legs,
+// the call it was bridged with, and the other members of its conferences.
+func (c *Console) legs(ctx context.Context, call *engine.Call) ([]*engine.Call, error) {
+	legs, err := c.cfg.Engine.ListCalls(ctx, engine.CallFilter{AccountID: call.AccountID, ParentCallID: call.CallID})
+	if err != nil {
+		return nil, err
+	}
+	hist, err := c.cfg.Engine.History(ctx, call.AccountID, call.CallID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{call.CallID: true}
+	for _, l := range legs {
+		seen[l.CallID] = true
+	}
+	add := func(id string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		if other, err := c.cfg.Engine.GetCall(ctx, call.AccountID, id); err == nil {
+			legs = append(legs, other)
+		}
+	}
+	if call.ParentCallID != "" {
+		add(call.ParentCallID)
+	}
+	for _, h := range hist {
+		if m := bridgedWith.FindStringSubmatch(h.Summary); m != nil {
+			add(m[1])
+		}
+		if m := inConference.FindStringSubmatch(h.Summary); m != nil {
+			if conf, err := c.cfg.Engine.GetConference(ctx, call.AccountID, m[1]); err == nil {
+				for _, id := range conf.Joined {
+					add(id)
+				}
+			}
+		}
+	}
+	return legs, nil
+}
+
+// The history's words for a bridge and a conference joined.
+var (
+	bridgedWith  = regexp.MustCompile(`^(?:bridged|bridging) with (c-[0-9a-f-]+)$`)
+	inConference = regexp.MustCompile(`^in conference .* \(([^()]+)\)$`)
+)
 
 // sortByTime orders entries by time, keeping each call's own order.
 func sortByTime(es []Entry) {

@@ -53,10 +53,17 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 	}
 	target := call
 	if req.CallID != call.CallID {
-		if target, err = c.findCall(r.Context(), req.CallID); err != nil {
+		legs, err := c.legs(r.Context(), call)
+		if err != nil {
 			return err
 		}
-		if target.ParentCallID != call.CallID {
+		target = nil
+		for _, l := range legs {
+			if l.CallID == req.CallID {
+				target = l
+			}
+		}
+		if target == nil {
 			return &apiError{http.StatusBadRequest, fmt.Sprintf("Call %s is not a leg of call %s", req.CallID, call.CallID)}
 		}
 	}

@@ -49,6 +49,9 @@ type Conference struct {
 	Tag           *string
 	// Members are the calls in the conference now, in joining order.
 	Members []ConferenceMember
+	// Joined are every call that joined, in order, including those that
+	// left (the console shows them as the conference's legs).
+	Joined []string
 }
 
 // ConferenceMember is a call in a conference.
@@ -338,11 +341,13 @@ func (c *conference) snapshot() Conference {
 	defer c.mu.Unlock()
 	s := c.snap
 	s.Members = slices.Clone(s.Members)
+	s.Joined = slices.Clone(s.Joined)
 	return s
 }
 
 func (c *conference) publish() {
 	s := c.st
+	s.Joined = slices.Clone(c.st.Joined)
 	s.Members = make([]ConferenceMember, len(c.st.Members))
 	for i, m := range c.st.Members {
 		m.CallIDsToCoach = slices.Clone(m.CallIDsToCoach)
@@ -488,6 +493,7 @@ func (c *conference) join(j cJoin, now time.Time) {
 		m.CallIDsToCoach = c.coachable(j.callID, splitIDs(v.CallIDsToCoach))
 	}
 	c.st.Members = append(c.st.Members, m)
+	c.st.Joined = append(c.st.Joined, j.callID)
 	c.log.Info("member joined", "call_id", j.callID, "members", len(c.st.Members))
 	c.e.tell(j.callID, evConfJoined{c.st.ID})
 	join := &callback.ConferenceMemberJoin{Conference: c.fields(), From: j.from, To: j.to, CallID: j.callID, Tag: c.st.Tag}

@@ -339,3 +339,56 @@ func TestConsolePage(t *testing.T) {
 		t.Errorf("GET /nothing: %d %s", status, body)
 	}
 }
+
+// TestConsoleShowsConferenceAndBridgeLegs: a call's page shows the other
+// members of its conference, and the call it was bridged with.
+func TestConsoleShowsConferenceAndBridgeLegs(t *testing.T) {
+	app := newApp(t, map[string]string{"/answer": `<Response><Conference>room</Conference></Response>`})
+	srv := startServer(t)
+	base := srv.URL() + "/console/api"
+	a, _ := createCall(t, srv, callFields(app, "+15550000000"))
+	b, _ := createCall(t, srv, callFields(app, "+15550000001"))
+	legsOf := func(id string) map[string]bool {
+		var d consoleDetail
+		consoleGet(t, base+"/calls/"+id, &d)
+		out := map[string]bool{}
+		for _, l := range d.Legs {
+			out[l.CallID] = true
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !legsOf(a)[b] || !legsOf(b)[a] {
+		if time.Now().After(deadline) {
+			t.Fatalf("the conference members do not show each other: %v, %v", legsOf(a), legsOf(b))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A member who left still shows.
+	if status, _, body := rest(t, srv, "POST", "/sim/v1/calls/"+b+"/hangup", "", ""); status != 204 {
+		t.Fatalf("hang up: %d %s", status, body)
+	}
+	waitState(t, base, b, "disconnected")
+	if !legsOf(a)[b] {
+		t.Errorf("the member who left is gone from %s's legs", a)
+	}
+
+	// A bridge: the target's page shows the call that bridged to it, and
+	// the other way round.
+	bridge := newApp(t, map[string]string{"/answer": `<Response><Pause duration="30"/></Response>`})
+	target, _ := createCall(t, srv, callFields(bridge, "+15550000000"))
+	waitState(t, base, target, "answered")
+	bridge.mu.Lock()
+	bridge.replies["/origin"] = `<Response><Bridge>` + target + `</Bridge></Response>`
+	bridge.mu.Unlock()
+	of := callFields(bridge, "+15550000000")
+	of["answerUrl"] = bridge.URL + "/origin"
+	origin, _ := createCall(t, srv, of)
+	deadline = time.Now().Add(10 * time.Second)
+	for !legsOf(target)[origin] || !legsOf(origin)[target] {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bridged calls do not show each other: %v, %v", legsOf(target), legsOf(origin))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

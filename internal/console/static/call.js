@@ -1,7 +1,7 @@
 // The call page: the call's facts, controls for its simulated phones, the
 // ladder diagram with the webhook detail panel, and its recordings.
 
-import { h, api, fmtTime, fmtDate, fmtDuration, durationNode, phoneNumber } from './util.js';
+import { h, api, fmtTime, fmtDate, fmtDuration, durationNode, phoneNumber, throttled } from './util.js';
 import { stateBadge, causeBadge } from './list.js';
 import { buildLadder } from './ladder.js';
 import { webhookPanel } from './panel.js';
@@ -223,14 +223,7 @@ export function callPage(ctx, callId) {
   }
 
   // A refetch at most every 200 ms while events come in.
-  let refreshTimer = null;
-  function refreshSoon() {
-    if (refreshTimer) return;
-    refreshTimer = setTimeout(() => {
-      refreshTimer = null;
-      load();
-    }, 200);
-  }
+  const refreshSoon = throttled(() => load(), 200);
 
   function onCall(row) {
     const mine = row.callId === callId || row.parentCallId === callId ||
@@ -245,7 +238,7 @@ export function callPage(ctx, callId) {
     onReconnect: load,
     destroy() {
       gone = true;
-      clearTimeout(refreshTimer);
+      refreshSoon.cancel();
       document.removeEventListener('keydown', onKey);
     },
   };

@@ -1,7 +1,7 @@
 // The calls list page: a "Place a call" form, filters, a live table of
 // calls, and keyset paging.
 
-import { h, api, fmtTime, fmtDate, durationNode } from './util.js';
+import { h, api, fmtTime, fmtDate, durationNode, throttled } from './util.js';
 
 export const STATES = ['queued', 'initiated', 'answered', 'disconnected'];
 export const CAUSES = ['hangup', 'busy', 'timeout', 'cancel', 'rejected', 'callback-error', 'invalid-bxml',
@@ -284,14 +284,7 @@ export function listPage(ctx) {
   }
 
   // A refetch of the page shown, at most every 200 ms.
-  let refreshTimer = null;
-  function refreshSoon() {
-    if (refreshTimer) return;
-    refreshTimer = setTimeout(() => {
-      refreshTimer = null;
-      load(false, true);
-    }, 200);
-  }
+  const refreshSoon = throttled(() => load(false, true), 200);
 
   // onCall takes a live row from the stream.
   function onCall(row) {
@@ -318,7 +311,7 @@ export function listPage(ctx) {
     onCall,
     onReconnect: () => load(false, true),
     destroy: () => {
-      clearTimeout(refreshTimer);
+      refreshSoon.cancel();
       clearTimeout(numberTimer);
       fetchSeq++;
     },

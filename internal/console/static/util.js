@@ -151,3 +151,22 @@ export function urlPath(url) {
 export function phoneNumber(row) {
   return row.direction === 'inbound' ? row.from : row.to;
 }
+
+// throttled returns a function that runs fn once, ms after the first of a
+// burst of calls: live events come in bursts, one refetch is enough. Its
+// cancel method drops a run still to come.
+export function throttled(fn, ms) {
+  let timer = null;
+  const run = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      fn();
+    }, ms);
+  };
+  run.cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+  };
+  return run;
+}
