@@ -396,9 +396,11 @@ func entries(callID string, hist []engine.HistoryEntry) []Entry {
 			}
 		case "attempt":
 			var d struct {
-				Reply *string `json:"reply"`
+				Status int     `json:"status"`
+				Reply  *string `json:"reply"`
 			}
-			if json.Unmarshal(h.Detail, &d) == nil && d.Reply != nil {
+			// A failure's body is what the app said went wrong, not BXML.
+			if json.Unmarshal(h.Detail, &d) == nil && d.Reply != nil && d.Status >= 200 && d.Status < 300 {
 				e.BXMLError = checkReply([]byte(*d.Reply), event)
 			}
 		}

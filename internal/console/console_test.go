@@ -66,6 +66,7 @@ func TestEntriesLocateBadReplies(t *testing.T) {
 		{Kind: "attempt", Detail: []byte(`{"status":200,"reply":"<Response><Transfer/></Response>"}`)},
 		{Kind: "attempt", Detail: []byte(`{"status":200,"reply":""}`)},
 		{Kind: "state", Summary: "answered", Detail: []byte("not json")},
+		{Kind: "attempt", Detail: []byte(`{"status":500,"reply":"panic: nil map"}`)},
 	}
 	es := entries("c-1", hist)
 	if es[0].Webhook == nil || es[0].Webhook.EventType != "answer" || es[0].Webhook.Method != "POST" || es[0].Webhook.URL != "http://app/answer" || es[0].Seq != 1 {
@@ -78,8 +79,8 @@ func TestEntriesLocateBadReplies(t *testing.T) {
 	if e := es[3].BXMLError; e == nil || !strings.Contains(e.Message, "Transfer") {
 		t.Errorf("transferAnswer reply checked in the wrong context: %+v", e)
 	}
-	if es[4].BXMLError != nil || string(es[5].Detail) != "null" {
-		t.Errorf("empty reply %+v, detail %s", es[4].BXMLError, es[5].Detail)
+	if es[4].BXMLError != nil || string(es[5].Detail) != "null" || es[6].BXMLError != nil {
+		t.Errorf("empty reply %+v, detail %s, failure's body %+v", es[4].BXMLError, es[5].Detail, es[6].BXMLError)
 	}
 	if _, ok := parseWebhookSummary("no arrow"); ok {
 		t.Error("parsed a summary without an arrow")

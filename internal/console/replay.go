@@ -89,7 +89,7 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if out.Error == "" {
+	if out.Error == "" && out.Status >= 200 && out.Status < 300 {
 		out.BXMLError = checkReply([]byte(out.Reply), info.EventType)
 	}
 	writeJSON(w, http.StatusOK, out)

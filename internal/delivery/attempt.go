@@ -177,6 +177,9 @@ func (s *Sender) attempt(ctx context.Context, t target, p payload, timeout time.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		a.Latency = time.Since(start)
 		a.Err = statusText(resp)
+		if reply, _ := io.ReadAll(io.LimitReader(resp.Body, maxFailedReply)); len(reply) > 0 {
+			a.Reply = reply
+		}
 		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 		return a, nil, failed
 	}
@@ -193,6 +196,9 @@ func (s *Sender) attempt(ctx context.Context, t target, p payload, timeout time.
 	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	return a, body, succeeded
 }
+
+// maxFailedReply is how much of a failed response's body an attempt keeps.
+const maxFailedReply = 4 << 10
 
 func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Request, error) {
 	if t.url == "" {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -182,7 +183,7 @@ func checkAttempts(t *testing.T, got, want []engine.Attempt) {
 			t.Errorf("attempt %d: Time %v, Latency %v", i, g.Time, g.Latency)
 		}
 		g.Time, g.Latency = time.Time{}, 0
-		if g != want[i] {
+		if !reflect.DeepEqual(g, want[i]) {
 			t.Errorf("attempt %d:\n got %+v\nwant %+v", i, g, want[i])
 		}
 	}
@@ -532,4 +533,22 @@ func TestSendReplyCutShort(t *testing.T) {
 	checkAttempts(t, de.Attempts, []engine.Attempt{
 		{URL: a.URL, Method: "POST", Status: 200, Err: "reading reply: unexpected EOF"},
 	})
+}
+
+// A failed response's body is kept, up to 4 KB: the console shows what
+// the app said went wrong.
+func TestSendKeepsWhatAFailureSaid(t *testing.T) {
+	primary := newApp(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "panic: nil map\n"+strings.Repeat("x", 10000))
+	})
+	s := newSender(t, Config{})
+	_, err := s.Send(t.Context(), webhook(engine.Target{URL: primary.URL + "/answer"}))
+	var de *engine.DeliveryError
+	if !errors.As(err, &de) || len(de.Attempts) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	if r := de.Attempts[0].Reply; len(r) != 4096 || !strings.HasPrefix(string(r), "panic: nil map\n") {
+		t.Errorf("kept %d bytes: %.40q", len(r), r)
+	}
 }

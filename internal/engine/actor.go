@@ -343,10 +343,14 @@ func attemptEntries(callID string, attempts []Attempt) []HistoryEntry {
 		if at.Fallback {
 			which = "fallback "
 		}
-		detail, _ := json.Marshal(map[string]any{
+		d := map[string]any{
 			"url": at.URL, "method": method(at.Method), "fallback": at.Fallback, "status": at.Status,
 			"latencyMs": float64(at.Latency) / float64(time.Millisecond), "error": at.Err,
-		})
+		}
+		if at.Reply != nil {
+			d["reply"] = string(at.Reply)
+		}
+		detail, _ := json.Marshal(d)
 		out = append(out, HistoryEntry{CallID: callID, Time: at.Time, Kind: "attempt",
 			Summary: fmt.Sprintf("%s%s %s: %s in %v", which, method(at.Method), at.URL, outcome, at.Latency.Round(time.Microsecond)),
 			Detail:  detail})

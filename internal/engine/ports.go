@@ -207,6 +207,9 @@ type Attempt struct {
 	Status   int // 0 when no response came
 	Latency  time.Duration
 	Err      string // "" on success
+	// Reply is the start of the body of a response that failed (a 4xx or
+	// 5xx): what the app said went wrong, for the console.
+	Reply []byte
 }
 
 // Reply is the answer to a synchronous webhook.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -390,5 +391,30 @@ func TestConsoleShowsConferenceAndBridgeLegs(t *testing.T) {
 			t.Fatalf("the bridged calls do not show each other: %v, %v", legsOf(target), legsOf(origin))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestConsoleKeepsWhatAFailureSaid: an app's 500 reply body shows on its
+// attempt, not taken for BXML.
+func TestConsoleKeepsWhatAFailureSaid(t *testing.T) {
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "panic: assignment to entry in nil map")
+	}))
+	defer failing.Close()
+	srv := startServer(t)
+	base := srv.URL() + "/console/api"
+	id, _ := createCall(t, srv, map[string]any{"from": "+15551112222", "to": "+15550000000", "applicationId": appID, "answerUrl": failing.URL + "/answer"})
+	waitState(t, base, id, "disconnected")
+	var d consoleDetail
+	consoleGet(t, base+"/calls/"+id, &d)
+	found := false
+	for _, e := range d.Entries {
+		if e.Kind == "attempt" && strings.Contains(string(e.Detail), "panic: assignment to entry in nil map") {
+			found = e.BXMLError == nil
+		}
+	}
+	if !found || d.Call.Cause != "callback-error" {
+		t.Errorf("cause %s; the failure's body is not on its attempt: %+v", d.Call.Cause, d.Entries)
 	}
 }

@@ -6,11 +6,17 @@ import { jsonNode, bxmlNode, rawLinesNode } from './pretty.js';
 import { attemptFailed } from './ladder.js';
 
 // replyNode shows a reply: pretty BXML, or, when it is not valid BXML, the
-// reply as sent with the bad line marked.
-function replyNode(reply, bxmlError, testid) {
+// reply as sent with the bad line marked; a failure's body (status not
+// 2xx) as the app sent it.
+function replyNode(reply, bxmlError, testid, status) {
   const box = h('div', { class: 'reply', 'data-testid': testid });
   if (reply === undefined || reply === null) {
     box.append(h('p', { class: 'muted' }, 'No reply body.'));
+    return box;
+  }
+  if (status && (status < 200 || status > 299)) {
+    box.append(h('p', { class: 'error' }, `The app answered ${status}, with:`),
+      rawLinesNode(reply, 0, '', { 'data-testid': 'reply-raw' }));
     return box;
   }
   if (bxmlError) {
@@ -92,7 +98,7 @@ export function webhookPanel(pageCallId, onClose) {
       group.webhook.detail ? jsonNode(group.webhook.detail, { 'data-testid': 'webhook-request' })
         : h('p', { class: 'muted', 'data-testid': 'webhook-request' }, 'No body recorded.'),
       h('h3', {}, 'App’s reply'),
-      last ? replyNode(last.detail.reply, last.bxmlError, 'webhook-reply')
+      last ? replyNode(last.detail.reply, last.bxmlError, 'webhook-reply', last.detail.status)
         : h('p', { class: 'muted', 'data-testid': 'webhook-reply' }, attempts.length ? 'No reply body recorded.' : 'Waiting for the app…'));
 
     if (!same) {
@@ -123,7 +129,7 @@ export function webhookPanel(pageCallId, onClose) {
         result.replaceChildren(
           h('p', {}, statusChip(r.status, r.error), ' ', `${r.method ?? 'POST'} ${r.url ?? ''} · ${fmtLatency(r.latencyMs ?? 0)}`),
           ...(r.error ? [h('p', { class: 'error', 'data-testid': 'replay-error' }, r.error)] : []),
-          replyNode(r.error && !r.reply ? null : r.reply, r.bxmlError, 'replay-reply'));
+          replyNode(r.error && !r.reply ? null : r.reply, r.bxmlError, 'replay-reply', r.status));
       } catch (err) {
         result.dataset.status = 'error';
         result.replaceChildren(h('p', { class: 'error', role: 'alert', 'data-testid': 'replay-error' }, err.message));
