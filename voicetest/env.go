@@ -53,8 +53,9 @@ type Options struct {
 	// Phones script the far ends by number: the phones the app calls and
 	// the callers of Inbound. Other numbers answer after a second and
 	// wait; voicehook's magic numbers (+15550000486 is busy, …) behave as
-	// the README says. In process only: for Connect, give them to
-	// voicehook serve --phones.
+	// the README says. With Connect they are set on the server for the
+	// test (PUT /sim/v1/phones/{number}) and reset after it: tests that
+	// run at once against one server must use numbers of their own.
 	Phones map[string]Phone
 	// InitiateURL receives inbound calls: a path on the app or an absolute
 	// URL. Default "/initiate".
@@ -139,12 +140,9 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 
 // Connect points a test at a running voicehook serve at serverURL
 // ("http://127.0.0.1:8080"), serving app on a loopback port for it. Time is
-// real: keep the calls short. Phones are the server's (--phones).
+// real: keep the calls short.
 func Connect(t testing.TB, serverURL string, app http.Handler, opts Options) *Env {
 	t.Helper()
-	if len(opts.Phones) > 0 {
-		t.Fatal("voicetest.Connect: Options.Phones cannot change a running voicehook's phones: give them to voicehook serve --phones")
-	}
 	e := newEnv(t, app, opts)
 	e.apiURL = strings.TrimSuffix(serverURL, "/")
 	e.client = &http.Client{Timeout: 30 * time.Second}
@@ -152,11 +150,20 @@ func Connect(t testing.TB, serverURL string, app http.Handler, opts Options) *En
 	e.appURL = appSrv.URL
 	t.Cleanup(func() {
 		e.report()
+		for number := range opts.Phones {
+			e.do("DELETE", "/sim/v1/phones/"+url.PathEscape(number), nil)
+		}
 		appSrv.Close()
 	})
 	status, body, err := e.do("GET", e.accountPath("/calls?pageSize=1"), nil)
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("voicetest.Connect: no voicehook at %s for account %s: %s", serverURL, e.opts.AccountID, describe(status, body, err))
+	}
+	for number, p := range opts.Phones {
+		status, body, err := e.do("PUT", "/sim/v1/phones/"+url.PathEscape(number), p.fields())
+		if err != nil || status != http.StatusNoContent {
+			t.Fatalf("voicetest.Connect: phone %s: %s", number, describe(status, body, err))
+		}
 	}
 	return e
 }

@@ -76,3 +76,30 @@ func (p Phone) script() sim.Script {
 	}
 	return s
 }
+
+// fields are the script as /sim/v1/phones takes it: a --phones file's
+// fields, durations in seconds.
+func (p Phone) fields() map[string]any {
+	f := map[string]any{}
+	set := func(name string, v any, zero bool) {
+		if !zero {
+			f[name] = v
+		}
+	}
+	secs := func(name string, d time.Duration) { set(name, d.Seconds(), d == 0) }
+	set("outcome", string(p.Outcome), p.Outcome == "")
+	secs("ring", p.Ring)
+	secs("hangupAfter", p.HangupAfter)
+	set("digits", p.Digits, p.Digits == "")
+	secs("digitsAfter", p.DigitsAfter)
+	set("gatherDigits", p.GatherDigits, p.GatherDigits == "")
+	set("gatherInputs", p.GatherInputs, p.GatherInputs == nil)
+	secs("digitDelay", p.DigitDelay)
+	secs("abandonAfter", p.AbandonAfter)
+	set("says", p.Says, p.Says == "")
+	set("voice", string(p.Voice), p.Voice == "")
+	secs("greeting", p.Greeting)
+	secs("greetingDelay", p.GreetingDelay)
+	set("beep", p.Beep, !p.Beep)
+	return f
+}

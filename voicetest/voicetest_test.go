@@ -337,11 +337,6 @@ func TestNewNeedsABubble(t *testing.T) {
 	if got := f.run(func() { voicetest.New(f, http.NotFoundHandler(), voicetest.Options{}) }); !strings.Contains(got, "wrap the test in synctest.Test") {
 		t.Errorf("New outside a bubble reported %q", got)
 	}
-	if got := f.run(func() {
-		voicetest.Connect(f, "http://127.0.0.1:1", http.NotFoundHandler(), voicetest.Options{Phones: map[string]voicetest.Phone{"+1555": {}}})
-	}); !strings.Contains(got, "give them to voicehook serve --phones") {
-		t.Errorf("Connect with phones reported %q", got)
-	}
 	if got := f.run(func() { voicetest.Connect(f, "http://127.0.0.1:1", http.NotFoundHandler(), voicetest.Options{}) }); !strings.Contains(got, "no voicehook at http://127.0.0.1:1") {
 		t.Errorf("Connect to nothing reported %q", got)
 	}

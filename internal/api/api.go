@@ -94,6 +94,8 @@ func New(cfg Config) *Handler {
 		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/speech", h.wrap(h.simSpeech))
 		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/voicemail", h.wrap(h.simVoicemail))
 		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/events", h.wrap(h.simEvents))
+		h.mux.HandleFunc("PUT /sim/v1/phones/{number}", h.wrap(h.simSetPhone))
+		h.mux.HandleFunc("DELETE /sim/v1/phones/{number}", h.wrap(h.simResetPhone))
 		if cfg.Answerer != nil {
 			h.mux.HandleFunc("POST /sim/v1/inbound", h.wrap(h.simInbound))
 		}

@@ -205,3 +205,29 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, inboundResponse{CallID: c.CallID, CallURL: h.callURL(c.AccountID, c.CallID)})
 	return nil
 }
+
+// simSetPhone is PUT /sim/v1/phones/{number}: the phone behaves as the
+// body, a script with the fields of a --phones file, from the next call
+// on.
+func (h *Handler) simSetPhone(w http.ResponseWriter, r *http.Request) error {
+	number := r.PathValue("number")
+	if callback.ValidateE164(number) != nil && callback.ValidateSIPURI(number) != nil &&
+		callback.ValidateCallerID(number) != nil {
+		return validation(fmt.Sprintf("Invalid phone %q: want an E.164 number or a SIP URI", number))
+	}
+	s, err := sim.LoadPhone(number, http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return validation("Invalid script: " + err.Error())
+	}
+	h.cfg.Sim.SetScript(number, s)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// simResetPhone is DELETE /sim/v1/phones/{number}: the phone behaves as
+// it did when the server started.
+func (h *Handler) simResetPhone(w http.ResponseWriter, r *http.Request) error {
+	h.cfg.Sim.ResetScript(r.PathValue("number"))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -49,8 +49,8 @@ type Config struct {
 	API http.Handler
 	// BaseURL is the server's base URL, "http://127.0.0.1:8080".
 	BaseURL string
-	// Phones are the simulated numbers and what they do.
-	Phones [][2]string
+	// Phones lists the simulated numbers and what they do.
+	Phones func() [][2]string
 	// RequireAuth asks for an account's Basic credentials (the server
 	// listens beyond loopback).
 	RequireAuth bool
@@ -182,9 +182,9 @@ func (c *Console) info(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range c.cfg.Accounts.Accounts {
 		accounts = append(accounts, a.ID)
 	}
-	phones := c.cfg.Phones
-	if phones == nil {
-		phones = [][2]string{}
+	phones := [][2]string{}
+	if c.cfg.Phones != nil {
+		phones = append(phones, c.cfg.Phones()...)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"version": c.cfg.Version, "accounts": accounts, "phones": phones,

@@ -266,7 +266,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, Accounts: s.dir, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
 	host, _, _ := net.SplitHostPort(cfg.Addr)
 	con := console.New(console.Config{Engine: s.engine, Accounts: s.dir, API: handler, BaseURL: cfg.BaseURL,
-		Phones: s.net.Numbers(), RequireAuth: !isLoopback(host), Client: cfg.Client, Version: cfg.Version, Logger: cfg.Logger})
+		Phones: s.net.Numbers, RequireAuth: !isLoopback(host), Client: cfg.Client, Version: cfg.Version, Logger: cfg.Logger})
 	s.console.Store(con)
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())

@@ -190,6 +190,37 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 	return out, nil
 }
 
+// LoadPhone reads one phone's script, a JSON or YAML object with the
+// fields of a scenario file's phones (durations as "1.5s" or seconds), for
+// number. Problems are errors naming the field.
+func LoadPhone(number string, r io.Reader) (Script, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<10))
+	if err != nil {
+		return Script{}, fmt.Errorf("read script: %w", err)
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		return Script{}, fmt.Errorf("script: %w", err)
+	}
+	if len(node.Content) == 0 || node.Content[0].Kind != yaml.MappingNode {
+		return Script{}, errors.New("script: want an object of script fields, such as {\"outcome\": \"busy\"}")
+	}
+	// A scenario of this one phone, checked as a file's would be.
+	file := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "phones"},
+		{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: number, Style: yaml.DoubleQuotedStyle}, node.Content[0]}},
+	}}
+	out, err := yaml.Marshal(file)
+	if err != nil {
+		return Script{}, err
+	}
+	sc, err := LoadScenario(bytes.NewReader(out))
+	if err != nil {
+		return Script{}, errors.New(strings.Replace(err.Error(), "scenario: ", "", 1))
+	}
+	return sc.Phones[number], nil
+}
+
 func (c callYAML) check() (ScheduledCall, error) {
 	sc := ScheduledCall{From: c.From, To: c.To, After: c.After.value(), Every: c.Every.value(), Count: 1}
 	switch {

@@ -10,6 +10,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -133,7 +134,8 @@ type Network struct {
 	clock   engine.Clock
 	mu      sync.Mutex
 	scripts map[string]Script
-	lines   map[string]*line // live calls by call id
+	base    map[string]Script // the scripts New was given, magic numbers included
+	lines   map[string]*line  // live calls by call id
 	// heard is what the answering machines recorded, by call id, for the
 	// last maxHeard calls that played something to one.
 	heard     map[string][]Message
@@ -150,7 +152,27 @@ func New(clock engine.Clock, scripts map[string]Script) *Network {
 	for n, s := range scripts {
 		all[n] = s
 	}
-	return &Network{clock: clock, scripts: all, lines: map[string]*line{}, heard: map[string][]Message{}}
+	return &Network{clock: clock, scripts: all, base: maps.Clone(all), lines: map[string]*line{}, heard: map[string][]Message{}}
+}
+
+// SetScript gives a number a script from now on (calls already up keep
+// theirs).
+func (n *Network) SetScript(number string, s Script) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.scripts[number] = s
+}
+
+// ResetScript gives a number back the script it started with: its own
+// from New, a magic number's, or none (Default).
+func (n *Network) ResetScript(number string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s, ok := n.base[number]; ok {
+		n.scripts[number] = s
+	} else {
+		delete(n.scripts, number)
+	}
 }
 
 // Numbers lists the scripted numbers with their notes, sorted.

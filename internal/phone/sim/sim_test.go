@@ -240,3 +240,55 @@ func TestAnsweringMachineRecordsAfterTheBeep(t *testing.T) {
 		person.Hangup()
 	})
 }
+
+func TestLoadPhoneAndSetScript(t *testing.T) {
+	s, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"outcome":"busy","ring":2.5,"gatherInputs":["1",""],"hangupAfter":"30s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Outcome != sim.Busy || s.Ring != 2500*time.Millisecond || s.HangupAfter != 30*time.Second || len(s.GatherInputs) != 2 {
+		t.Errorf("script %+v", s)
+	}
+	for in, want := range map[string]string{
+		`{"outcome":"maybe"}`: `outcome "maybe": want answer, busy, decline or no-answer`,
+		`{"ring":"soon"}`:     `"soon" is not a duration`,
+		`{"colour":"red"}`:    "colour",
+		`[1, 2]`:              "want an object",
+		`{"digits":"x"}`:      `digits "x"`,
+	} {
+		if _, err := sim.LoadPhone("+15551230009", strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadPhone(%s): %v, want %q", in, err, want)
+		}
+	}
+
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": {Outcome: sim.Decline}})
+		dial := func(to string) string {
+			r := &recorder{start: time.Now()}
+			n.Dial(engine.Dial{CallID: "c-" + to + time.Now().String(), To: to}, r.notify)
+			time.Sleep(time.Minute)
+			return r.String()
+		}
+		n.SetScript("+1555", sim.Script{Outcome: sim.Busy})
+		n.SetScript("+15550000486", sim.Script{})
+		n.SetScript("+1666", sim.Script{Outcome: sim.Busy})
+		if got := dial("+1555"); got != "busy@0.5s sip=486" {
+			t.Errorf("set script: %s", got)
+		}
+		if got := dial("+15550000486"); got != "ringing@0s answered@1s" {
+			t.Errorf("magic number overridden: %s", got)
+		}
+		for _, number := range []string{"+1555", "+15550000486", "+1666"} {
+			n.ResetScript(number)
+		}
+		if got := dial("+1555"); got != "ringing@0s rejected@1s sip=603" {
+			t.Errorf("reset to its own script: %s", got)
+		}
+		if got := dial("+15550000486"); got != "busy@0.5s sip=486" {
+			t.Errorf("reset to the magic script: %s", got)
+		}
+		if got := dial("+1666"); got != "ringing@0s answered@1s" {
+			t.Errorf("reset to the default: %s", got)
+		}
+	})
+}
