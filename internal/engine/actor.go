@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
@@ -275,35 +276,23 @@ func (a *actor) recordAttempts(r evReply) {
 	if len(attempts) == 0 {
 		return
 	}
-	entries := attemptEntries(a.st.call.CallID, attempts)
-	if r.err == nil {
+	if r.err == nil && len(attempts) > 0 {
 		// The last attempt answered: keep what it said, for the console.
-		last := &entries[len(entries)-1]
-		last.Detail = withReply(last.Detail, r.reply.Body)
+		attempts = slices.Clone(attempts)
+		last := &attempts[len(attempts)-1]
+		last.Reply = r.reply.Body
+		if len(last.Reply) > maxKeptReply {
+			last.Reply = last.Reply[:maxKeptReply]
+		}
+		if last.Reply == nil {
+			last.Reply = []byte{}
+		}
 	}
-	a.record(entries...)
+	a.record(attemptEntries(a.st.call.CallID, attempts)...)
 }
 
 // maxKeptReply bounds the reply kept in an attempt's history detail.
 const maxKeptReply = 64 << 10
-
-// withReply adds the reply body to an attempt's detail.
-func withReply(detail, body []byte) []byte {
-	var d map[string]any
-	if json.Unmarshal(detail, &d) != nil {
-		return detail
-	}
-	if len(body) > maxKeptReply {
-		body = body[:maxKeptReply]
-		d["replyTruncated"] = true
-	}
-	d["reply"] = string(body)
-	out, err := json.Marshal(d)
-	if err != nil {
-		return detail
-	}
-	return out
-}
 
 // describePhone says what the far end did, for the history.
 func describePhone(pe PhoneEvent) string {

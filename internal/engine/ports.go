@@ -208,7 +208,9 @@ type Attempt struct {
 	Latency  time.Duration
 	Err      string // "" on success
 	// Reply is the start of the body of a response that failed (a 4xx or
-	// 5xx): what the app said went wrong, for the console.
+	// 5xx), what the app said went wrong; the engine also puts a
+	// synchronous reply's BXML on its last attempt. The history keeps it,
+	// for the console.
 	Reply []byte
 }
 
