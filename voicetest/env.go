@@ -209,10 +209,12 @@ func (e *Env) AppURL() string { return e.appURL }
 // calls the API itself: give it to the app, with URL as the base.
 func (e *Env) Client() *http.Client { return e.client }
 
-// AccountPath is the API path of the test's account,
-// "/api/v2/accounts/9900000".
+// accountPath is p under the API path of the test's account,
+// "/api/v2/accounts/9900000" + p.
 func (e *Env) accountPath(p string) string { return "/api/v2/accounts/" + e.opts.AccountID + p }
 
+// statusURL is where inbound calls' disconnect goes: the app's status
+// URL, or voicetest's own.
 func (e *Env) statusURL() string {
 	if e.opts.StatusURL == "" {
 		return ended
