@@ -418,3 +418,36 @@ func TestConsoleKeepsWhatAFailureSaid(t *testing.T) {
 		t.Errorf("cause %s; the failure's body is not on its attempt: %+v", d.Call.Cause, d.Entries)
 	}
 }
+
+// TestConsoleStreamEndsOnClose: an open live stream does not hold the
+// server's shutdown up.
+func TestConsoleStreamEndsOnClose(t *testing.T) {
+	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: ":memory:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := http.Get(srv.URL() + "/console/api/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, stream.Body)
+		ended <- err
+	}()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("closing with a stream open took %v", took)
+	}
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Error("the stream is still open after Close")
+	}
+}
