@@ -21,7 +21,7 @@ import (
 // an environment variable, which the flag overrides.
 type serveFlags struct {
 	addr, db, account, username, password, phones string
-	initiateURL, statusURL, config                string
+	initiateURL, statusURL, config, recordings    string
 	quiet, retry                                  bool
 }
 
@@ -39,6 +39,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", env("VOICEHOOK_ADDR", server.DefaultAddr), "listen address (env VOICEHOOK_ADDR)")
 	fs.StringVar(&f.db, "db", env("VOICEHOOK_DB", server.DefaultDB), `SQLite file; ":memory:" keeps nothing (env VOICEHOOK_DB)`)
+	fs.StringVar(&f.recordings, "recordings", env("VOICEHOOK_RECORDINGS", ""),
+		`directory of recordings' audio; default "recordings" beside --db, a temporary one with :memory: (env VOICEHOOK_RECORDINGS)`)
 	fs.StringVar(&f.account, "account-id", env("VOICEHOOK_ACCOUNT_ID", server.DefaultAccountID), "the account id (env VOICEHOOK_ACCOUNT_ID)")
 	fs.StringVar(&f.username, "username", env("VOICEHOOK_USERNAME", server.DefaultUsername), "Basic auth user of the REST API (env VOICEHOOK_USERNAME)")
 	fs.StringVar(&f.password, "password", env("VOICEHOOK_PASSWORD", server.DefaultPassword), "Basic auth password of the REST API (env VOICEHOOK_PASSWORD)")
@@ -101,7 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 			return 1
 		}
 	}
-	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, AccountID: f.account, Accounts: accounts, Version: version,
+	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
 	if err != nil {
@@ -135,6 +137,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  console    %s/   (open it in a browser)\n", srv.URL())
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
 	fmt.Fprintf(w, "  database   %s\n", cfg.DB)
+	fmt.Fprintf(w, "  recordings %s\n", cfg.RecordingsDir)
 	for _, a := range cfg.Accounts.Accounts {
 		fmt.Fprintf(w, "  account    %s\n", a.ID)
 		fmt.Fprintf(w, "  user       %s / %s\n", a.Username, maskedPassword(a.Password))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,7 @@ func TestServeFirstCall(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	for _, want := range []string{"REST API   " + srv.URL() + "/api/v2", "account    9900000", "user       dev / dev", "+15550000486   busy (SIP 486)", "curl -u dev:dev"} {
+	for _, want := range []string{"console    " + srv.URL() + "/ ", "REST API   " + srv.URL() + "/api/v2", "account    9900000", "user       dev / dev", "+15550000486   busy (SIP 486)", "curl -u dev:dev"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
@@ -101,6 +102,8 @@ func TestServeFlagsFromEnvironment(t *testing.T) {
 	t.Setenv("VOICEHOOK_ACCOUNT_ID", "5551234")
 	t.Setenv("VOICEHOOK_ADDR", "127.0.0.1:0")
 	t.Setenv("VOICEHOOK_DB", ":memory:")
+	recordings := filepath.Join(t.TempDir(), "audio")
+	t.Setenv("VOICEHOOK_RECORDINGS", recordings)
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
@@ -112,6 +115,9 @@ func TestServeFlagsFromEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "account    5551234") {
 		t.Errorf("the account from the environment is not used:\n%s", stdout.String())
+	}
+	if fi, err := os.Stat(recordings); err != nil || !fi.IsDir() || !strings.Contains(stdout.String(), "recordings "+recordings) {
+		t.Errorf("the recordings directory from the environment is not used (%v):\n%s", err, stdout.String())
 	}
 }
 
