@@ -106,10 +106,15 @@ func New(cfg Config) *Console {
 // Handler serves / and /console/.
 func (c *Console) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.cfg.RequireAuth && !c.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook console", charset="UTF-8"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"description": "The console needs an account's username and password"})
-			return
+		if c.cfg.RequireAuth {
+			a := c.authorized(r)
+			if a == nil {
+				w.Header().Set("WWW-Authenticate", `Basic realm="voicehook console", charset="UTF-8"`)
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"description": "The console needs an account's username and password"})
+				return
+			}
+			// Signed in, one sees one's own account only.
+			r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, a))
 		}
 		c.mux.ServeHTTP(w, r)
 	})
@@ -121,20 +126,42 @@ func (c *Console) Changed(callID string) { c.hub.changed(callID) }
 // Close ends the live streams.
 func (c *Console) Close() { c.hub.close() }
 
-// authorized reports whether r carries the credentials of an account,
-// compared in constant time.
-func (c *Console) authorized(r *http.Request) bool {
+// authorized returns the account whose credentials r carries, compared in
+// constant time, or nil.
+func (c *Console) authorized(r *http.Request) *config.Account {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return false
+		return nil
 	}
-	match := 0
+	var found *config.Account
 	for _, a := range c.cfg.Accounts.Accounts {
 		u := subtle.ConstantTimeCompare([]byte(user), []byte(a.Username))
 		p := subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password))
-		match |= u & p
+		if u&p == 1 && found == nil {
+			found = a
+		}
 	}
-	return match == 1
+	return found
+}
+
+// scopeKey keys the signed-in account in a request's context.
+type scopeKey struct{}
+
+// accounts are the accounts a request may see: the signed-in one, or on
+// loopback every one.
+func (c *Console) accounts(ctx context.Context) []*config.Account {
+	if a, ok := ctx.Value(scopeKey{}).(*config.Account); ok {
+		return []*config.Account{a}
+	}
+	return c.cfg.Accounts.Accounts
+}
+
+// scope is the signed-in account's id, "" on loopback.
+func scope(ctx context.Context) string {
+	if a, ok := ctx.Value(scopeKey{}).(*config.Account); ok {
+		return a.ID
+	}
+	return ""
 }
 
 // apiError is an error with its HTTP status.
@@ -179,7 +206,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // info is GET /console/api/info.
 func (c *Console) info(w http.ResponseWriter, r *http.Request) error {
 	var accounts []string
-	for _, a := range c.cfg.Accounts.Accounts {
+	for _, a := range c.accounts(r.Context()) {
 		accounts = append(accounts, a.ID)
 	}
 	phones := [][2]string{}
@@ -242,9 +269,9 @@ func (c *Console) row(ctx context.Context, callID string) (Row, bool) {
 	return rowOf(call), true
 }
 
-// findCall finds a call in any account.
+// findCall finds a call in the accounts the request may see.
 func (c *Console) findCall(ctx context.Context, callID string) (*engine.Call, error) {
-	for _, a := range c.cfg.Accounts.Accounts {
+	for _, a := range c.accounts(ctx) {
 		call, err := c.cfg.Engine.GetCall(ctx, a.ID, callID)
 		if err == nil {
 			return call, nil
@@ -259,7 +286,7 @@ func (c *Console) findCall(ctx context.Context, callID string) (*engine.Call, er
 // listCalls is GET /console/api/calls: newest first, filtered, 50 a page.
 func (c *Console) listCalls(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := engine.CallFilter{Newest: true, Number: strings.TrimSpace(q.Get("number")), After: q.Get("before"), Limit: 50}
+	f := engine.CallFilter{AccountID: scope(r.Context()), Newest: true, Number: strings.TrimSpace(q.Get("number")), After: q.Get("before"), Limit: 50}
 	if s := q.Get("state"); s != "" {
 		switch st := engine.State(s); st {
 		case engine.StateQueued, engine.StateInitiated, engine.StateAnswered, engine.StateDisconnected:
@@ -317,7 +344,7 @@ func (c *Console) placeCall(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(body, &req, json.MatchCaseInsensitiveNames(true)); err != nil {
 		return &apiError{http.StatusBadRequest, "Invalid JSON: " + err.Error()}
 	}
-	account := c.cfg.Accounts.Accounts[0]
+	account := c.accounts(r.Context())[0]
 	create := map[string]any{"to": req.To, "from": req.From, "answerUrl": req.AnswerURL}
 	if req.DisconnectURL != "" {
 		create["disconnectUrl"] = req.DisconnectURL

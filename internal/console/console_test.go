@@ -14,10 +14,10 @@ func TestHubSendsRowsAndDropsStreamsThatFallBehind(t *testing.T) {
 	var reads atomic.Int64
 	h := newHub(func(_ context.Context, id string) (Row, bool) {
 		reads.Add(1)
-		return Row{CallID: id, State: "answered"}, id != "c-gone"
+		return Row{CallID: id, AccountID: "9900000", State: "answered"}, id != "c-gone"
 	})
 	h.changed("c-nobody") // no stream: nothing is read
-	fast, slow := h.subscribe(), h.subscribe()
+	fast, slow, other := h.subscribe(""), h.subscribe("9900000"), h.subscribe("5550000")
 	h.changed("c-1")
 	select {
 	case msg := <-fast:
@@ -47,13 +47,18 @@ func TestHubSendsRowsAndDropsStreamsThatFallBehind(t *testing.T) {
 			t.Fatal("the slow stream was not dropped")
 		}
 	}
+	select {
+	case msg := <-other:
+		t.Errorf("a stream of another account got %q", msg)
+	default:
+	}
 	h.close()
 	h.close() // twice is fine
 	if _, ok := <-fast; ok {
 		for range fast {
 		}
 	}
-	if h.subscribe() != nil {
+	if h.subscribe("") != nil {
 		t.Error("subscribed after close")
 	}
 }

@@ -19,7 +19,7 @@ type hub struct {
 
 	mu      sync.Mutex
 	dirty   map[string]struct{}
-	streams map[chan []byte]struct{}
+	streams map[chan []byte]string // each stream's account, "" for all
 	closed  bool
 	wake    chan struct{} // capacity 1
 	done    chan struct{} // closed by close
@@ -27,7 +27,7 @@ type hub struct {
 }
 
 func newHub(row func(context.Context, string) (Row, bool)) *hub {
-	h := &hub{row: row, dirty: map[string]struct{}{}, streams: map[chan []byte]struct{}{},
+	h := &hub{row: row, dirty: map[string]struct{}{}, streams: map[chan []byte]string{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
 	go h.run()
 	return h
@@ -71,7 +71,10 @@ func (h *hub) run() {
 			}
 			msg := fmt.Appendf(nil, "event: call\ndata: %s\n\n", data)
 			h.mu.Lock()
-			for s := range h.streams {
+			for s, account := range h.streams {
+				if account != "" && account != row.AccountID {
+					continue
+				}
 				select {
 				case s <- msg:
 				default:
@@ -86,15 +89,16 @@ func (h *hub) run() {
 	}
 }
 
-// subscribe adds a stream; nil once the hub is closed.
-func (h *hub) subscribe() chan []byte {
+// subscribe adds a stream of the account's calls ("" for every
+// account's); nil once the hub is closed.
+func (h *hub) subscribe(account string) chan []byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil
 	}
 	s := make(chan []byte, 256)
-	h.streams[s] = struct{}{}
+	h.streams[s] = account
 	return s
 }
 
@@ -135,7 +139,7 @@ func (c *Console) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	s := c.hub.subscribe()
+	s := c.hub.subscribe(scope(r.Context()))
 	if s == nil {
 		http.Error(w, "the server is stopping", http.StatusServiceUnavailable)
 		return

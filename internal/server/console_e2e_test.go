@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/server"
 )
@@ -310,6 +311,84 @@ func TestConsoleNeedsCredentialsBeyondLoopback(t *testing.T) {
 				t.Errorf("GET %s as %s: %d, want %d", path, creds, resp.StatusCode, want)
 			}
 		}
+	}
+}
+
+// TestConsoleShowsEachAccountItsOwnCalls: beyond loopback, an account's
+// credentials see that account's calls only, in the list, a call's page
+// and the live stream; calls placed from the page go in that account.
+func TestConsoleShowsEachAccountItsOwnCalls(t *testing.T) {
+	dir, err := config.Load(strings.NewReader(`
+accounts:
+  - id: "1000001"
+    username: alice
+    password: wonderland
+    applications: [{id: 11111111-2222-4333-8444-555555555555}]
+  - id: "1000002"
+    username: bob
+    password: builder
+    applications: [{id: 22222222-2222-4333-8444-555555555555}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Start(context.Background(), server.Config{Addr: "0.0.0.0:0", DB: ":memory:", Accounts: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	base := strings.Replace(srv.URL(), "0.0.0.0", "127.0.0.1", 1) + "/console/api"
+	as := func(user, pass, method, url, body string) (int, []byte) {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	// Bob's stream, open before Alice's call.
+	req, _ := http.NewRequest("GET", base+"/stream", nil)
+	req.SetBasicAuth("bob", "builder")
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	status, body := as("alice", "wonderland", "POST", base+"/calls", `{"to":"+15550000486","from":"+15551112222","answerUrl":"http://127.0.0.1:1/answer"}`)
+	var created struct{ CallID, AccountID string }
+	stdjson.Unmarshal(body, &created)
+	if status != 201 || created.AccountID != "1000001" {
+		t.Fatalf("alice places a call: %d %s", status, body)
+	}
+	if status, body := as("alice", "wonderland", "GET", base+"/calls", ""); status != 200 || !strings.Contains(string(body), created.CallID) {
+		t.Errorf("alice's list: %d %s", status, body)
+	}
+	if status, body := as("bob", "builder", "GET", base+"/calls", ""); status != 200 || strings.Contains(string(body), created.CallID) {
+		t.Errorf("bob's list shows alice's call: %d %s", status, body)
+	}
+	if status, _ := as("bob", "builder", "GET", base+"/calls/"+created.CallID, ""); status != 404 {
+		t.Errorf("bob opens alice's call: %d", status)
+	}
+	if status, body := as("bob", "builder", "GET", base+"/info", ""); !strings.Contains(string(body), `"accounts":["1000002"]`) {
+		t.Errorf("bob's info: %d %s", status, body)
+	}
+	// Nothing of Alice's call reaches Bob's stream.
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, 4096)
+		n, _ := stream.Body.Read(b)
+		m, _ := stream.Body.Read(b[n:])
+		got <- string(b[:n+m])
+	}()
+	select {
+	case s := <-got:
+		if strings.Contains(s, created.CallID) {
+			t.Errorf("bob's stream told of alice's call: %s", s)
+		}
+	case <-time.After(2 * time.Second):
 	}
 }
 
