@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -126,16 +127,21 @@ func (h *Handler) transcribeRecording(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-func (h *Handler) deleteTranscription(w http.ResponseWriter, r *http.Request) error {
-	rec, err := h.callRecording(r)
-	if err != nil {
-		return err
+// onCallRecording is a handler that does op to the path's recording (of
+// the path's call) and answers 204: the DELETEs of recordings, their media
+// and their transcriptions.
+func (h *Handler) onCallRecording(op func(ctx context.Context, accountID, recordingID string) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rec, err := h.callRecording(r)
+		if err != nil {
+			return err
+		}
+		if err := op(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	if err := h.cfg.Engine.DeleteTranscription(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (h *Handler) recordingURL(r *engine.Recording) string {
@@ -191,18 +197,6 @@ func (h *Handler) writeRecordings(w http.ResponseWriter, r *http.Request, f engi
 	return nil
 }
 
-func (h *Handler) deleteRecording(w http.ResponseWriter, r *http.Request) error {
-	rec, err := h.callRecording(r)
-	if err != nil {
-		return err
-	}
-	if err := h.cfg.Engine.DeleteRecording(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // downloadRecording serves the audio, with range requests.
 func (h *Handler) downloadRecording(w http.ResponseWriter, r *http.Request) error {
 	rec, err := h.callRecording(r)
@@ -221,18 +215,6 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request, rec *engine
 	defer f.Close()
 	w.Header().Set("Content-Type", "audio/vnd.wave")
 	http.ServeContent(w, r, rec.RecordingID+".wav", rec.EndTime, f)
-	return nil
-}
-
-func (h *Handler) deleteRecordingMedia(w http.ResponseWriter, r *http.Request) error {
-	rec, err := h.callRecording(r)
-	if err != nil {
-		return err
-	}
-	if err := h.cfg.Engine.DeleteRecordingMedia(r.Context(), rec.AccountID, rec.RecordingID); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -473,31 +473,33 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	legs, err := c.legs(ctx, call)
+	hist, err := c.cfg.Engine.History(ctx, call.AccountID, call.CallID)
 	if err != nil {
 		return err
 	}
-	var all []Entry
-	legRows := make([]Row, 0, len(legs))
-	for _, leg := range append([]*engine.Call{call}, legs...) {
-		hist, err := c.cfg.Engine.History(ctx, leg.AccountID, leg.CallID)
-		if err != nil {
-			return err
-		}
-		all = append(all, entries(leg.CallID, hist)...)
-		if leg != call {
-			legRows = append(legRows, rowOf(leg))
-		}
+	legs, err := c.legs(ctx, call, hist)
+	if err != nil {
+		return err
 	}
-	sortByTime(all)
+	all := entries(call.CallID, hist)
+	legRows := make([]Row, 0, len(legs))
 	var recs []*engine.Recording
 	for _, leg := range append([]*engine.Call{call}, legs...) {
+		if leg != call {
+			legHist, err := c.cfg.Engine.History(ctx, leg.AccountID, leg.CallID)
+			if err != nil {
+				return err
+			}
+			all = append(all, entries(leg.CallID, legHist)...)
+			legRows = append(legRows, rowOf(leg))
+		}
 		more, err := c.cfg.Engine.ListRecordings(ctx, engine.RecordingFilter{AccountID: leg.AccountID, CallID: leg.CallID})
 		if err != nil && engine.ErrorCode(err) != engine.ENotFound {
 			return err
 		}
 		recs = append(recs, more...)
 	}
+	sortByTime(all)
 	recordings := make([]map[string]any, 0, len(recs))
 	for _, rec := range recs {
 		m := map[string]any{"recordingId": rec.RecordingID, "callId": rec.CallID, "durationSeconds": rec.Duration.Seconds(),
@@ -516,13 +518,10 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 }
 
 // legs are the calls that shared this one's media: its transfer B-legs,
-// the call it was bridged with, and the other members of its conferences.
-func (c *Console) legs(ctx context.Context, call *engine.Call) ([]*engine.Call, error) {
+// the call it was bridged with, and the other members of its conferences,
+// as its history (hist) tells.
+func (c *Console) legs(ctx context.Context, call *engine.Call, hist []engine.HistoryEntry) ([]*engine.Call, error) {
 	legs, err := c.cfg.Engine.ListCalls(ctx, engine.CallFilter{AccountID: call.AccountID, ParentCallID: call.CallID})
-	if err != nil {
-		return nil, err
-	}
-	hist, err := c.cfg.Engine.History(ctx, call.AccountID, call.CallID)
 	if err != nil {
 		return nil, err
 	}

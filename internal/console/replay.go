@@ -52,8 +52,12 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 		req.CallID = call.CallID
 	}
 	target := call
+	hist, err := c.cfg.Engine.History(r.Context(), call.AccountID, call.CallID)
+	if err != nil {
+		return err
+	}
 	if req.CallID != call.CallID {
-		legs, err := c.legs(r.Context(), call)
+		legs, err := c.legs(r.Context(), call, hist)
 		if err != nil {
 			return err
 		}
@@ -66,10 +70,9 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 		if target == nil {
 			return &apiError{http.StatusBadRequest, fmt.Sprintf("Call %s is not a leg of call %s", req.CallID, call.CallID)}
 		}
-	}
-	hist, err := c.cfg.Engine.History(r.Context(), target.AccountID, target.CallID)
-	if err != nil {
-		return err
+		if hist, err = c.cfg.Engine.History(r.Context(), target.AccountID, target.CallID); err != nil {
+			return err
+		}
 	}
 	if req.Seq < 1 || req.Seq > len(hist) || hist[req.Seq-1].Kind != "webhook" {
 		return &apiError{http.StatusBadRequest, fmt.Sprintf("Entry %d of call %s is not a webhook", req.Seq, target.CallID)}

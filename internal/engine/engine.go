@@ -141,15 +141,22 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	}
 }
 
+// accepting is nil while the engine takes new calls.
+func (e *Engine) accepting() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stop {
+		return &Error{Code: EUnavailable, Msg: "voicehook is shutting down"}
+	}
+	return nil
+}
+
 // CreateCall places an outbound call. c holds the settings of createCall,
 // already validated; the engine assigns the id and the state. It returns the
 // call as created.
 func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
-	e.mu.Lock()
-	stopped := e.stop
-	e.mu.Unlock()
-	if stopped {
-		return nil, &Error{Code: EUnavailable, Msg: "voicehook is shutting down"}
+	if err := e.accepting(); err != nil {
+		return nil, err
 	}
 	now := e.cfg.Clock.Now()
 	c.CallID = callback.NewCallID()
@@ -193,11 +200,8 @@ type Inbound struct {
 // InboundCall takes a call coming in: the caller's line rings, the
 // initiate webhook goes to the application, and its BXML runs.
 func (e *Engine) InboundCall(ctx context.Context, in Inbound) (*Call, error) {
-	e.mu.Lock()
-	stopped := e.stop
-	e.mu.Unlock()
-	if stopped {
-		return nil, &Error{Code: EUnavailable, Msg: "voicehook is shutting down"}
+	if err := e.accepting(); err != nil {
+		return nil, err
 	}
 	now := e.cfg.Clock.Now()
 	c := Call{

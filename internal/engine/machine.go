@@ -526,27 +526,15 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 		// A B-leg's end is its transferDisconnect, and news for its A-leg.
 		acts = append(acts, actPost{s.leg.parent, evLegEnded{leg: s.call.CallID, cause: cause, msg: msg, answered: !s.call.AnswerTime.IsZero()}})
 		if s.leg.disconnect.URL != "" {
-			ev := &callback.TransferDisconnect{Call: s.eventCall(), Transfer: s.transferFields(), EndTime: callback.TimeOf(now)}
+			ev := &callback.TransferDisconnect{Call: s.eventCall(), Transfer: s.transferFields(), EndTime: callback.TimeOf(now), Outcome: s.outcome(cause, msg)}
 			ev.EventTime = callback.TimeOf(now)
-			ev.Cause = cause
-			if msg != "" {
-				ev.ErrorMessage = &msg
-				id := s.call.ErrorID
-				ev.ErrorID = &id
-			}
 			acts = append(acts, actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout, Target: s.leg.disconnect}})
 		}
 		return append(acts, actDone{})
 	}
 	if s.call.DisconnectURL != "" {
-		ev := &callback.Disconnect{Call: s.eventCall(), EndTime: callback.TimeOf(now), SIPResponseCode: sipCode}
+		ev := &callback.Disconnect{Call: s.eventCall(), EndTime: callback.TimeOf(now), SIPResponseCode: sipCode, Outcome: s.outcome(cause, msg)}
 		ev.EventTime = callback.TimeOf(now)
-		ev.Cause = cause
-		if msg != "" {
-			ev.ErrorMessage = &msg
-			id := s.call.ErrorID
-			ev.ErrorID = &id
-		}
 		acts = append(acts, actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout, Target: Target{
 			URL: s.call.DisconnectURL, Method: s.call.DisconnectMethod, Username: s.call.Username, Password: s.call.Password,
 		}}})
@@ -588,6 +576,17 @@ func (s *callState) setTag(tag *string) {
 	}
 	t := *tag
 	s.call.Tag = &t
+}
+
+// outcome is how the call ended, for its disconnect: the cause, and for an
+// error end its message and the call's error id.
+func (s *callState) outcome(cause callback.Cause, msg string) callback.Outcome {
+	o := callback.Outcome{Cause: cause}
+	if msg != "" {
+		id := s.call.ErrorID
+		o.ErrorMessage, o.ErrorID = &msg, &id
+	}
+	return o
 }
 
 func history(s *callState, now time.Time, kind, summary string, detail []byte) action {
