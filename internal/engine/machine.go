@@ -456,7 +456,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 		s.setTag(u.tag)
 	}
 	acts = append(acts, actReply{u.result, nil})
-	ev := &callback.Redirect{Call: s.eventCall()}
+	ev := &callback.Redirect{Call: s.eventCall(), Transfer: s.transferFields()}
 	ev.EventTime = callback.TimeOf(now)
 	return append(acts, s.send(ev, u.redirect, now)...)
 }

@@ -302,7 +302,11 @@ func (s *callState) bridgeLeg(now time.Time) []action {
 	return []action{actPost{s.leg.parent, evLegBridged{s.call.CallID}}, history(s, now, "state", "bridged with the caller", nil)}
 }
 
-// transferFields are the B-leg extras of its events.
+// transferFields are the B-leg extras of its events: parentCallId,
+// transferCallerId and transferTo. Other calls' events have none.
 func (s *callState) transferFields() callback.Transfer {
+	if s.leg == nil {
+		return callback.Transfer{}
+	}
 	return callback.Transfer{ParentCallID: s.leg.parent, TransferCallerID: s.call.From, TransferTo: s.call.To}
 }
