@@ -65,7 +65,11 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
 	case *bxml.SendDtmf:
-		return s.sleep(dtmfLength(v)), true
+		var acts []action
+		if tones := dtmfTones(v.Digits); tones != "" {
+			acts = append(acts, actSendDigits{tones, dtmfLength(v)})
+		}
+		return append(acts, s.sleep(dtmfLength(v))...), true
 	case *bxml.Tag:
 		s.setTag(&v.Value)
 		return nil, false
@@ -352,6 +356,24 @@ func dtmfLength(v *bxml.SendDtmf) time.Duration {
 	}
 	return d
 }
+
+// dtmfTones are the digits of a SendDtmf without its pauses.
+func dtmfTones(digits string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ',' || r == 'w' || r == 'W' {
+			return -1
+		}
+		return r
+	}, digits)
+}
+
+// actSendDigits sends DTMF digits to the far end.
+type actSendDigits struct {
+	digits string
+	length time.Duration
+}
+
+func (actSendDigits) isAction() {}
 
 // describeVerb is the history line for a verb.
 // verbDetail is a verb's history detail: {"verb": name, "bxml": its XML},
