@@ -3,6 +3,7 @@ package sim_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -343,4 +344,24 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 			t.Errorf("reset to the default: %s", got)
 		}
 	})
+}
+
+// TestREADMEScenario: the scenario file the README shows loads.
+func TestREADMEScenario(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "voicehook serve --phones phones.yaml`:\n\n```yaml\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no YAML block after \"voicehook serve --phones phones.yaml`:\"")
+	}
+	sc, err := sim.LoadScenario(strings.NewReader(block))
+	if err != nil {
+		t.Fatalf("the README's scenario: %v\n%s", err, block)
+	}
+	if len(sc.Phones) != 1 || len(sc.Calls) != 1 || len(sc.Phones["+15551230001"].OnDigits) != 1 {
+		t.Errorf("the README's scenario: %+v", sc)
+	}
 }
