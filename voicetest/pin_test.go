@@ -75,3 +75,24 @@ func TestPINEntryAgainstAServer(t *testing.T) {
 	t.Cleanup(func() { srv.Close(context.Background()) })
 	pinEntry(t, voicetest.Connect(t, srv.URL(), replies(pinApp()), pinOptions()))
 }
+
+// TestCallerHearsSendDtmf: the caller of an inbound call is a far end
+// too: it hears what the app sends and answers.
+func TestCallerHearsSendDtmf(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := voicetest.New(t, replies(map[string]string{
+			"/initiate": `<Response><SendDtmf>*9</SendDtmf><Gather gatherUrl="/pin" maxDigits="1"/></Response>`,
+			"/pin":      `<Response><Hangup/></Response>`,
+		}), voicetest.Options{Phones: map[string]voicetest.Phone{
+			"+15557770102": {OnDigits: map[string]voicetest.Reaction{"*9": {Press: "5"}}},
+		}})
+		call := v.Inbound("+15557770102", "+15550001000")
+		if g := call.WaitFor("gather").Event.(*callback.Gather); g.Digits != "5" {
+			t.Errorf("gathered %q, want the caller's 5", g.Digits)
+		}
+		v.Run()
+		if got := call.SentDigits(); got != "*9" {
+			t.Errorf("SentDigits() = %q", got)
+		}
+	})
+}

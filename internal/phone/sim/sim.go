@@ -1,6 +1,7 @@
 // Package sim is a phone network of simulated phones: every number the
-// engine dials answers, rings out, is busy, declines, presses digits and
-// hangs up as its script says, on the engine's clock. It implements
+// engine dials answers, rings out, is busy, declines, presses digits, hears
+// and answers the digits sent to it and hangs up as its script says, on the
+// engine's clock. It implements
 // engine.Network.
 //
 // A Network is safe for concurrent use. Its timers are the clock's; it owns
