@@ -312,10 +312,10 @@ type Line interface {
 	// a SpeakSentence, the URL of a PlayAudio) and for how long: an
 	// answering machine records it.
 	Played(what string, length time.Duration)
-	// SendDigits sends DTMF digits to the far end (a <SendDtmf>, pauses
-	// left out); sending them takes length. A line whose far end heard
-	// them reports PhoneHeard once they are sent; a scripted phone may
-	// answer them.
+	// SendDigits sends DTMF digits to the far end: a <SendDtmf>'s, pauses
+	// left out, which take length to send, or a key pressed on the call
+	// bridged with this one (length 0). A line whose far end heard them
+	// reports PhoneHeard once they are sent; a scripted phone may answer.
 	SendDigits(digits string, length time.Duration)
 }
 

@@ -1,8 +1,7 @@
 // Package sim is a phone network of simulated phones: every number the
 // engine dials answers, rings out, is busy, declines, presses digits, hears
 // and answers the digits sent to it and hangs up as its script says, on the
-// engine's clock. It implements
-// engine.Network.
+// engine's clock. It implements engine.Network.
 //
 // A Network is safe for concurrent use. Its timers are the clock's; it owns
 // no goroutines of its own.
@@ -72,7 +71,7 @@ type Script struct {
 	GreetingDelay time.Duration
 	Beep          bool
 	// OnDigits is how the phone answers DTMF digits the call sends it (a
-	// <SendDtmf>): when the digits it has heard since the answer, or since
+	// <SendDtmf>, or keys pressed on a call bridged with it): when the digits it has heard since the answer, or since
 	// its last reaction, end with a key, it reacts as that key says (the
 	// longest key, if several match). Digits that match no key get no
 	// reaction. Keys are at most MaxOnDigits long.
