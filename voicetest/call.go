@@ -341,6 +341,26 @@ func (c *Call) Dialled() []string {
 	return out
 }
 
+// SentDigits are the DTMF digits the call's verbs sent to its far end
+// (<SendDtmf>), in order, without their pauses (",", "w", "W"). The far
+// end's answer shows in the app's webhooks (a Gather gets the digits a
+// scripted phone presses back) and in the Timeline ("phone heard 1234#").
+func (c *Call) SentDigits() string {
+	c.e.t.Helper()
+	var b strings.Builder
+	for _, v := range c.Verbs() {
+		if d, ok := v.Verb.(*bxml.SendDtmf); ok {
+			b.WriteString(strings.Map(func(r rune) rune {
+				if r == ',' || r == 'w' || r == 'W' {
+					return -1
+				}
+				return r
+			}, d.Digits))
+		}
+	}
+	return b.String()
+}
+
 // eachPrompt visits the verbs, and a Gather's prompts in its place.
 func (c *Call) eachPrompt(visit func(bxml.Verb)) {
 	for _, v := range c.Verbs() {

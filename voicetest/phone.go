@@ -40,6 +40,24 @@ type Phone struct {
 	// greeting with a tone.
 	Greeting, GreetingDelay time.Duration
 	Beep                    bool
+	// OnDigits answers DTMF digits the call sends the phone (<SendDtmf>,
+	// or keys pressed on a call bridged with it): when the digits it has
+	// heard since the answer, or since its last reaction, end with a key,
+	// it reacts as that key says (the longest key, if several match).
+	// Digits that match no key get no reaction. A simulated IVR that
+	// accepts PIN 1234#:
+	//
+	//	OnDigits: map[string]voicetest.Reaction{"1234#": {Say: "PIN accepted", Press: "1"}}
+	OnDigits map[string]Reaction
+}
+
+// Reaction is what a phone does on hearing digits it waits for: it says
+// Say, then presses Press (DigitDelay apart), then hangs up if Hangup is
+// set. Each part is optional.
+type Reaction struct {
+	Say    string
+	Press  string
+	Hangup bool
 }
 
 // Outcome is what a phone does with a call it gets.
@@ -68,6 +86,12 @@ func (p Phone) script() sim.Script {
 		Digits: p.Digits, DigitsAfter: p.DigitsAfter, GatherDigits: p.GatherDigits, GatherInputs: p.GatherInputs,
 		DigitDelay: p.DigitDelay, AbandonAfter: p.AbandonAfter, Says: p.Says, Voice: sim.Voice(p.Voice),
 		Greeting: p.Greeting, GreetingDelay: p.GreetingDelay, Beep: p.Beep}
+	if len(p.OnDigits) > 0 {
+		s.OnDigits = make(map[string]sim.Reaction, len(p.OnDigits))
+		for k, r := range p.OnDigits {
+			s.OnDigits[k] = sim.Reaction(r)
+		}
+	}
 	if s.Outcome == "" {
 		s.Outcome = sim.Answer
 	}
@@ -101,5 +125,12 @@ func (p Phone) fields() map[string]any {
 	secs("greeting", p.Greeting)
 	secs("greetingDelay", p.GreetingDelay)
 	set("beep", p.Beep, !p.Beep)
+	if len(p.OnDigits) > 0 {
+		on := map[string]any{}
+		for k, r := range p.OnDigits {
+			on[k] = map[string]any{"say": r.Say, "press": r.Press, "hangup": r.Hangup}
+		}
+		f["onDigits"] = on
+	}
 	return f
 }

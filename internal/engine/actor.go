@@ -200,6 +200,10 @@ func (a *actor) do(act action) {
 		if a.line != nil {
 			a.line.Played(act.what, act.length)
 		}
+	case actSendDigits:
+		if a.line != nil {
+			a.line.SendDigits(act.digits, act.length)
+		}
 	case actRecording:
 		if a.line != nil {
 			a.line.Recording()
@@ -311,6 +315,8 @@ func describePhone(pe PhoneEvent) string {
 		return fmt.Sprintf("pressed %c", pe.Digit)
 	case PhoneFailed:
 		return fmt.Sprintf("could not be reached (%d)", pe.SIPCode)
+	case PhoneHeard:
+		return "heard " + pe.Digits
 	case PhoneSpeech:
 		if pe.Text == "" {
 			return fmt.Sprintf("spoke for %v", pe.Length.Round(time.Millisecond))

@@ -141,6 +141,50 @@ func (s *callState) bridgeFailed(v *bxml.Bridge, cause callback.Cause, msg strin
 		FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)...)
 }
 
+// Digits pressed on a bridged call — by a <Bridge>, or the two legs of a
+// <Transfer> or <Forward> once bridged — reach the other call's far end,
+// as their tones would over the joined audio: a phone scripted with
+// onDigits on one side answers a caller pressing keys on the other.
+
+// evPeerDigit is a digit pressed at the far end of the call this one is
+// bridged with, from.
+type evPeerDigit struct {
+	from  string
+	digit byte
+}
+
+func (evPeerDigit) isEvent() {}
+
+// bridgedWith is the call whose audio this one is joined with, "" if none.
+func (s *callState) bridgedWith() string {
+	switch {
+	case s.bridge != nil && s.bridge.joined:
+		return s.bridge.peer
+	case s.leg != nil && s.leg.bridged:
+		return s.leg.parent
+	case s.transfer != nil && s.transfer.winner != nil && s.transfer.bridged:
+		return s.transfer.winner.id
+	}
+	return ""
+}
+
+// relayDigit passes a digit pressed on this call to the call it is
+// bridged with.
+func (s *callState) relayDigit(d byte) []action {
+	if peer := s.bridgedWith(); peer != "" {
+		return []action{actPost{peer, evPeerDigit{s.call.CallID, d}}}
+	}
+	return nil
+}
+
+// peerDigit plays a digit from the bridged call to this call's far end.
+func (s *callState) peerDigit(ev evPeerDigit) []action {
+	if s.call.State != StateAnswered || s.bridgedWith() != ev.from {
+		return nil
+	}
+	return []action{actSendDigits{string(ev.digit), 0}}
+}
+
 // leaveBridge tells the peer the call is leaving the bridge.
 func (s *callState) leaveBridge() []action {
 	b := s.bridge

@@ -255,6 +255,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.transferEvent(ev, now)
 	case evBridgeRequest, evBridgeAccepted, evBridgeFailed, evBridgePeerLeft:
 		return s.bridgeEvent(ev, now)
+	case evPeerDigit:
+		return s.peerDigit(ev)
 	case evConfRouted, evConfJoined, evConfRefused, evConfEnded:
 		return s.confEvent(ev, now)
 	case evLegWon, evLegLost, evParentEnded:
@@ -330,10 +332,11 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		}
 		return s.end(now, callback.CauseHangup, "", 0, true)
 	case PhoneDigit:
+		relay := s.relayDigit(pe.Digit)
 		if acts, taken := s.recordDigit(pe.Digit, now); taken {
-			return acts
+			return append(relay, acts...)
 		}
-		return s.digit(pe.Digit, now)
+		return append(relay, s.digit(pe.Digit, now)...)
 	case PhoneSpeech:
 		s.heardByRecording(pe.Text, pe.Length, now)
 		if c := s.conf; c != nil && c.id != "" {
@@ -456,7 +459,7 @@ func (s *callState) update(u evUpdate, now time.Time) []action {
 		s.setTag(u.tag)
 	}
 	acts = append(acts, actReply{u.result, nil})
-	ev := &callback.Redirect{Call: s.eventCall()}
+	ev := &callback.Redirect{Call: s.eventCall(), Transfer: s.transferFields()}
 	ev.EventTime = callback.TimeOf(now)
 	return append(acts, s.send(ev, u.redirect, now)...)
 }

@@ -262,6 +262,7 @@ const (
 	PhoneDigit                              // the far end pressed a key
 	PhoneFailed                             // the call could not be placed
 	PhoneSpeech                             // the far end starts speaking
+	PhoneHeard                              // the far end heard the digits the call sent
 )
 
 // PhoneEvent is a report from the phone network about one call.
@@ -275,6 +276,8 @@ type PhoneEvent struct {
 	// For PhoneSpeech: what the far end says, and for how long.
 	Text   string
 	Length time.Duration
+	// Digits are the DTMF digits the far end heard (PhoneHeard).
+	Digits string
 }
 
 // Dial asks the network to place a call.
@@ -309,6 +312,11 @@ type Line interface {
 	// a SpeakSentence, the URL of a PlayAudio) and for how long: an
 	// answering machine records it.
 	Played(what string, length time.Duration)
+	// SendDigits sends DTMF digits to the far end: a <SendDtmf>'s, pauses
+	// left out, which take length to send, or a key pressed on the call
+	// bridged with this one (length 0). A line whose far end heard them
+	// reports PhoneHeard once they are sent; a scripted phone may answer.
+	SendDigits(digits string, length time.Duration)
 }
 
 // Media measures the audio files PlayAudio plays.

@@ -78,6 +78,8 @@ type transferState struct {
 	// forward is a <Forward>: the one leg takes the call; the app has no
 	// more say, and the A-leg ends when either leg does.
 	forward bool
+	// bridged is set once the winner is bridged with the A-leg.
+	bridged bool
 }
 
 // startForward forwards an unanswered inbound call to one number: a B-leg
@@ -196,6 +198,7 @@ func (s *callState) transferEvent(ev event, now time.Time) []action {
 		return acts
 	case evLegBridged:
 		if t != nil && t.winner != nil && t.winner.id == ev.leg {
+			t.bridged = true
 			return []action{history(s, now, "state", "bridged with "+t.winner.to, nil)}
 		}
 	case evLegEnded:
@@ -302,7 +305,11 @@ func (s *callState) bridgeLeg(now time.Time) []action {
 	return []action{actPost{s.leg.parent, evLegBridged{s.call.CallID}}, history(s, now, "state", "bridged with the caller", nil)}
 }
 
-// transferFields are the B-leg extras of its events.
+// transferFields are the B-leg extras of its events: parentCallId,
+// transferCallerId and transferTo. Other calls' events have none.
 func (s *callState) transferFields() callback.Transfer {
+	if s.leg == nil {
+		return callback.Transfer{}
+	}
 	return callback.Transfer{ParentCallID: s.leg.parent, TransferCallerID: s.call.From, TransferTo: s.call.To}
 }

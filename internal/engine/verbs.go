@@ -65,13 +65,17 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
 	case *bxml.SendDtmf:
-		return s.sleep(dtmfLength(v)), true
+		var acts []action
+		if tones := dtmfTones(v.Digits); tones != "" {
+			acts = append(acts, actSendDigits{tones, dtmfLength(v)})
+		}
+		return append(acts, s.sleep(dtmfLength(v))...), true
 	case *bxml.Tag:
 		s.setTag(&v.Value)
 		return nil, false
 	case *bxml.Redirect:
 		s.applyTag(v.Tag)
-		ev := &callback.Redirect{Call: s.eventCall()}
+		ev := &callback.Redirect{Call: s.eventCall(), Transfer: s.transferFields()}
 		ev.EventTime = callback.TimeOf(now)
 		return s.send(ev, Target{
 			URL: v.RedirectURL, Method: v.RedirectMethod, Username: v.Username, Password: v.Password,
@@ -257,7 +261,7 @@ func (s *callState) digit(d byte, now time.Time) []action {
 		return s.gatherWait(now, g.verb.InterDigitTimeout)
 	}
 	if sg := s.startGather; sg != nil {
-		ev := &callback.DTMF{Call: s.eventCall(), Digit: string(d)}
+		ev := &callback.DTMF{Call: s.eventCall(), Digit: string(d), Transfer: s.transferFields()}
 		ev.EventTime = callback.TimeOf(now)
 		return []action{actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout,
 			Target: Target{URL: sg.DTMFURL, Method: sg.DTMFMethod, Username: sg.Username, Password: sg.Password}}}}
@@ -274,7 +278,7 @@ func (s *callState) finishGather(now time.Time) []action {
 	if g.verb.GatherURL == "" {
 		return append(acts, s.advance(now)...)
 	}
-	ev := &callback.Gather{Call: s.eventCall(), Digits: g.digits.String(), TerminatingDigit: g.terminator}
+	ev := &callback.Gather{Call: s.eventCall(), Digits: g.digits.String(), TerminatingDigit: g.terminator, Transfer: s.transferFields()}
 	ev.EventTime = callback.TimeOf(now)
 	return append(acts, s.send(ev, Target{
 		URL: g.verb.GatherURL, Method: g.verb.GatherMethod, Username: g.verb.Username, Password: g.verb.Password,
@@ -352,6 +356,24 @@ func dtmfLength(v *bxml.SendDtmf) time.Duration {
 	}
 	return d
 }
+
+// dtmfTones are the digits of a SendDtmf without its pauses.
+func dtmfTones(digits string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ',' || r == 'w' || r == 'W' {
+			return -1
+		}
+		return r
+	}, digits)
+}
+
+// actSendDigits sends DTMF digits to the far end.
+type actSendDigits struct {
+	digits string
+	length time.Duration
+}
+
+func (actSendDigits) isAction() {}
 
 // describeVerb is the history line for a verb.
 // verbDetail is a verb's history detail: {"verb": name, "bxml": its XML},

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +34,8 @@ import (
 //	    greeting: 8s          # how long it speaks on answering (person 1s, machine 6s)
 //	    greetingDelay: 1s     # silence before the greeting (default 0.5s)
 //	    beep: true            # a tone ends the greeting (answering machines)
+//	    onDigits:             # answer digits the call sends (SendDtmf); others get nothing
+//	      "1234#": {say: "PIN accepted", press: "1", hangup: true} # each part optional, in this order
 //	    note: Alice's desk    # shown in the server's banner
 //	calls:                    # inbound calls the phones place on their own
 //	  - from: "+15551230001"  # the caller: its script drives it once answered
@@ -92,6 +96,15 @@ type phoneYAML struct {
 	GreetingDelay *duration `yaml:"greetingDelay"`
 	Beep          bool      `yaml:"beep"`
 	Note          string    `yaml:"note"`
+
+	// OnDigits answers digits the call sends.
+	OnDigits map[string]reactionYAML `yaml:"onDigits"`
+}
+
+type reactionYAML struct {
+	Say    string `yaml:"say"`
+	Press  string `yaml:"press"`
+	Hangup bool   `yaml:"hangup"`
 }
 
 // duration reads "1.5s", "300ms" or a number of seconds.
@@ -122,6 +135,9 @@ func (d *duration) value() time.Duration {
 	}
 	return time.Duration(*d)
 }
+
+// dtmfDigits are the keys a phone presses and hears.
+const dtmfDigits = "0123456789*#ABCDabcd"
 
 // LoadScenario reads a scenario file. Every problem is an error naming the
 // phone or call, the field and, for YAML errors, the line.
@@ -170,8 +186,25 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 		for i, in := range s.GatherInputs {
 			fields[fmt.Sprintf("gatherInputs[%d]", i)] = in
 		}
+		if len(p.OnDigits) > 0 {
+			s.OnDigits = make(map[string]Reaction, len(p.OnDigits))
+		}
+		for key, r := range p.OnDigits {
+			switch {
+			case key == "":
+				return nil, fmt.Errorf("scenario: phone %s: onDigits: an empty key; want the digits to answer, such as \"1234#\"", number)
+			case len(key) > MaxOnDigits:
+				return nil, fmt.Errorf("scenario: phone %s: onDigits %q: longer than %d digits", number, key, MaxOnDigits)
+			case strings.Trim(key, dtmfDigits) != "":
+				return nil, fmt.Errorf("scenario: phone %s: onDigits %q: want keys of 0-9, *, # and A-D", number, key)
+			case r == reactionYAML{}:
+				return nil, fmt.Errorf("scenario: phone %s: onDigits %q: want say, press or hangup", number, key)
+			}
+			fields[fmt.Sprintf("onDigits %q press", key)] = r.Press
+			s.OnDigits[key] = Reaction(r)
+		}
 		for field, digits := range fields {
-			if strings.Trim(digits, "0123456789*#ABCDabcd") != "" {
+			if strings.Trim(digits, dtmfDigits) != "" {
 				return nil, fmt.Errorf("scenario: phone %s: %s %q: want 0-9, *, # and A-D", number, field, digits)
 			}
 		}
@@ -284,6 +317,10 @@ func describe(s Script) string {
 	}
 	if s.GatherDigits != "" {
 		parts = append(parts, "presses "+s.GatherDigits+" at each Gather")
+	}
+	if len(s.OnDigits) > 0 {
+		keys := slices.Sorted(maps.Keys(s.OnDigits))
+		parts = append(parts, "answers "+strings.Join(keys, ", ")+" sent to it")
 	}
 	if s.Voice == Machine || s.Voice == Silent {
 		parts = append(parts, "a "+string(s.Voice)+" answers")

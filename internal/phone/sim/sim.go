@@ -1,7 +1,7 @@
 // Package sim is a phone network of simulated phones: every number the
-// engine dials answers, rings out, is busy, declines, presses digits and
-// hangs up as its script says, on the engine's clock. It implements
-// engine.Network.
+// engine dials answers, rings out, is busy, declines, presses digits, hears
+// and answers the digits sent to it and hangs up as its script says, on the
+// engine's clock. It implements engine.Network.
 //
 // A Network is safe for concurrent use. Its timers are the clock's; it owns
 // no goroutines of its own.
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,9 +70,28 @@ type Script struct {
 	Greeting      time.Duration
 	GreetingDelay time.Duration
 	Beep          bool
+	// OnDigits is how the phone answers DTMF digits the call sends it (a
+	// <SendDtmf>, or keys pressed on a call bridged with it): when the digits it has heard since the answer, or since
+	// its last reaction, end with a key, it reacts as that key says (the
+	// longest key, if several match). Digits that match no key get no
+	// reaction. Keys are at most MaxOnDigits long.
+	OnDigits map[string]Reaction
 	// Note describes the phone, for the server's banner.
 	Note string
 }
+
+// Reaction is what a phone does when it hears digits it waits for: it
+// says Say, then presses Press (DigitDelay apart), then hangs up if Hangup
+// is set; each part is optional.
+type Reaction struct {
+	Say    string
+	Press  string
+	Hangup bool
+}
+
+// MaxOnDigits bounds an OnDigits key: a phone remembers that many of the
+// last digits it heard.
+const MaxOnDigits = 64
 
 // Voice is who answers a phone.
 type Voice string
@@ -333,7 +353,8 @@ type line struct {
 	upAt   time.Time
 	ended  bool
 	timers []engine.Timer
-	heard  int // Gathers started
+	heard  int    // Gathers started
+	tones  string // digits heard since the answer or the last reaction
 }
 
 func (l *line) after(d time.Duration, f func()) {
@@ -399,12 +420,17 @@ func (l *line) answered() bool {
 	return l.up && !l.ended
 }
 
+// gap is the script's DigitDelay.
+func (l *line) gap() time.Duration {
+	if l.script.DigitDelay == 0 {
+		return DefaultDigitDelay
+	}
+	return l.script.DigitDelay
+}
+
 // press presses digits, the first after delay+DigitDelay, then DigitDelay apart.
 func (l *line) press(digits string, delay time.Duration) {
-	gap := l.script.DigitDelay
-	if gap == 0 {
-		gap = DefaultDigitDelay
-	}
+	gap := l.gap()
 	for i := 0; i < len(digits); i++ {
 		d := digits[i]
 		l.after(delay+time.Duration(i+1)*gap, func() { l.notify(engine.PhoneEvent{Kind: engine.PhoneDigit, Digit: d}) })
@@ -489,5 +515,57 @@ func (l *line) Listening() {
 	}
 	if digits != "" {
 		l.press(digits, 0)
+	}
+}
+
+// SendDigits makes the phone hear DTMF digits once they are sent, length
+// from now, and answer them as its OnDigits says.
+func (l *line) SendDigits(digits string, length time.Duration) {
+	if digits == "" || !l.answered() {
+		return
+	}
+	l.after(length, func() { l.hear(digits) })
+}
+
+// hear reports the digits heard and reacts to them.
+func (l *line) hear(digits string) {
+	l.notify(engine.PhoneEvent{Kind: engine.PhoneHeard, Digits: digits})
+	if len(l.script.OnDigits) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.tones = strings.ToUpper(l.tones + digits)
+	if len(l.tones) > MaxOnDigits {
+		l.tones = l.tones[len(l.tones)-MaxOnDigits:]
+	}
+	key := ""
+	for k := range l.script.OnDigits {
+		if len(k) > len(key) && strings.HasSuffix(l.tones, strings.ToUpper(k)) {
+			key = k
+		}
+	}
+	if key != "" {
+		l.tones = ""
+	}
+	l.mu.Unlock()
+	if key != "" {
+		l.react(l.script.OnDigits[key])
+	}
+}
+
+// react says, presses and hangs up, one after the other.
+func (l *line) react(r Reaction) {
+	var at time.Duration
+	if r.Say != "" {
+		length := audio.SpeechLength(r.Say)
+		l.speak(r.Say, length)
+		at = length
+	}
+	if r.Press != "" {
+		l.press(r.Press, at)
+		at += time.Duration(len(r.Press)) * l.gap()
+	}
+	if r.Hangup {
+		l.after(at+l.gap(), l.farHangup)
 	}
 }

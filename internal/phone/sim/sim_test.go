@@ -3,6 +3,7 @@ package sim_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,10 +25,16 @@ func (r *recorder) notify(ev engine.PhoneEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	name := map[engine.PhoneEventKind]string{engine.PhoneRinging: "ringing", engine.PhoneAnswered: "answered",
-		engine.PhoneBusy: "busy", engine.PhoneRejected: "rejected", engine.PhoneHungUp: "hungup", engine.PhoneDigit: "digit"}[ev.Kind]
+		engine.PhoneBusy: "busy", engine.PhoneRejected: "rejected", engine.PhoneHungUp: "hungup", engine.PhoneDigit: "digit",
+		engine.PhoneHeard: "heard", engine.PhoneSpeech: "said"}[ev.Kind]
 	s := fmt.Sprintf("%s@%gs", name, time.Since(r.start).Seconds())
-	if ev.Kind == engine.PhoneDigit {
+	switch ev.Kind {
+	case engine.PhoneDigit:
 		s += "=" + string(ev.Digit)
+	case engine.PhoneHeard:
+		s += "=" + ev.Digits
+	case engine.PhoneSpeech:
+		s += fmt.Sprintf("=%q(%v)", ev.Text, ev.Length)
 	}
 	if ev.SIPCode != 0 {
 		s += fmt.Sprintf(" sip=%d", ev.SIPCode)
@@ -116,6 +123,35 @@ func TestGatherInputsGoOnePerGather(t *testing.T) {
 	})
 }
 
+// TestPhoneAnswersDigitsSentToIt: a simulated IVR hears every digit sent
+// to it, and answers the PIN it waits for by saying, pressing and hanging
+// up, one after the other; a wrong PIN gets nothing.
+func TestPhoneAnswersDigitsSentToIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{
+			"+1555": {DigitDelay: 100 * time.Millisecond, OnDigits: map[string]sim.Reaction{
+				"1234#": {Say: "PIN accepted", Press: "1", Hangup: true},
+				"4#":    {Say: "the shorter key loses"},
+				"0":     {Press: "9"},
+			}},
+		})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		line.SendDigits("1234#", 0) // before the answer: nobody hears them
+		time.Sleep(2 * time.Second)
+		line.SendDigits("99#", time.Second) // a wrong PIN
+		time.Sleep(time.Second)
+		line.SendDigits("12", 500*time.Millisecond) // a PIN in two parts, after the wrong one
+		time.Sleep(time.Second)
+		line.SendDigits("34#", 500*time.Millisecond)
+		time.Sleep(time.Minute)
+		want := `ringing@0s answered@1s heard@3s=99# heard@3.5s=12 heard@4.5s=34# said@4.5s="PIN accepted"(800ms) digit@5.4s=1 hungup@5.5s`
+		if got := r.String(); got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+}
+
 func TestEngineHangupStopsTheScript(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := sim.New(engine.RealClock{}, nil)
@@ -148,6 +184,10 @@ phones:
     greeting: 8s
     greetingDelay: 1s
     beep: true
+  "+15551230003":
+    onDigits:
+      "1234#": {say: PIN accepted, press: "1", hangup: true}
+      "*": {hangup: true}
 calls:
   - from: "+15551230001"
     to: "+15550001000"
@@ -180,6 +220,10 @@ calls:
 		m.Note != "answer, a machine answers" {
 		t.Errorf("machine script %+v", m)
 	}
+	if ivr := scripts["+15551230003"]; len(ivr.OnDigits) != 2 || ivr.OnDigits["1234#"] != (sim.Reaction{Say: "PIN accepted", Press: "1", Hangup: true}) ||
+		ivr.OnDigits["*"] != (sim.Reaction{Hangup: true}) || ivr.Note != "answer, answers *, 1234# sent to it" {
+		t.Errorf("IVR script %+v", ivr)
+	}
 	if a.Voice != sim.Person {
 		t.Errorf("voice %q, want person by default", a.Voice)
 	}
@@ -203,6 +247,11 @@ calls:
 		"phones:\n  \"+1555\":\n    rings: 2s":                                                   "field rings not found",
 		"phones:\n  \"+1555\":\n    digits: \"12x\"":                                             `digits "12x": want 0-9`,
 		"phones:\n  \"+1555\": [1, 2]":                                                           "cannot unmarshal",
+		"phones:\n  \"+1555\":\n    onDigits: {\"12x\": {hangup: true}}":                         `onDigits "12x": want keys of 0-9`,
+		"phones:\n  \"+1555\":\n    onDigits: {\"1\": {}}":                                       `onDigits "1": want say, press or hangup`,
+		"phones:\n  \"+1555\":\n    onDigits: {\"1\": {press: \"x\"}}":                           `onDigits "1" press "x": want 0-9`,
+		"phones:\n  \"+1555\":\n    onDigits: {\"1\": {shout: hi}}":                              "field shout not found",
+		"phones:\n  \"+1555\":\n    onDigits: {\"\": {hangup: true}}":                            "onDigits: an empty key",
 		"phones:\n  \"+1555\":\n    outcome: answer\n  bad":                                      "line",
 	} {
 		_, err := sim.LoadScenario(strings.NewReader(in))
@@ -249,6 +298,10 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 	if s.Outcome != sim.Busy || s.Ring != 2500*time.Millisecond || s.HangupAfter != 30*time.Second || len(s.GatherInputs) != 2 {
 		t.Errorf("script %+v", s)
 	}
+	ivr, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"onDigits":{"1234#":{"say":"PIN accepted","press":"1","hangup":true}}}`))
+	if err != nil || ivr.OnDigits["1234#"] != (sim.Reaction{Say: "PIN accepted", Press: "1", Hangup: true}) {
+		t.Errorf("onDigits as JSON: %+v, %v", ivr, err)
+	}
 	for in, want := range map[string]string{
 		`{"outcome":"maybe"}`: `outcome "maybe": want answer, busy, decline or no-answer`,
 		`{"ring":"soon"}`:     `"soon" is not a duration`,
@@ -291,4 +344,24 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 			t.Errorf("reset to the default: %s", got)
 		}
 	})
+}
+
+// TestREADMEScenario: the scenario file the README shows loads.
+func TestREADMEScenario(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "voicehook serve --phones phones.yaml`:\n\n```yaml\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no YAML block after \"voicehook serve --phones phones.yaml`:\"")
+	}
+	sc, err := sim.LoadScenario(strings.NewReader(block))
+	if err != nil {
+		t.Fatalf("the README's scenario: %v\n%s", err, block)
+	}
+	if len(sc.Phones) != 1 || len(sc.Calls) != 1 || len(sc.Phones["+15551230001"].OnDigits) != 1 {
+		t.Errorf("the README's scenario: %+v", sc)
+	}
 }
