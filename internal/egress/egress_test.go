@@ -246,3 +246,15 @@ func TestRedirectsAreCapped(t *testing.T) {
 		t.Errorf("redirect to file: %v", err)
 	}
 }
+
+// BenchmarkCheck is what the guard adds to each new connection (a
+// kept-alive one is not checked again).
+func BenchmarkCheck(b *testing.B) {
+	g := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")})
+	public := netip.MustParseAddrPort("93.184.215.14:443")
+	for b.Loop() {
+		if g.Check(public) != nil {
+			b.Fatal("refused")
+		}
+	}
+}
