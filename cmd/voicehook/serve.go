@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/server"
 )
@@ -23,6 +24,7 @@ type serveFlags struct {
 	addr, db, account, username, password, phones string
 	initiateURL, statusURL, config, recordings    string
 	quiet, retry                                  bool
+	webhookGuard, webhookAllow                    string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -53,12 +55,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
+	fs.StringVar(&f.webhookGuard, "webhook-guard", env("VOICEHOOK_WEBHOOK_GUARD", server.GuardAuto),
+		"auto, on or off: refuse webhooks, audio fetches and replays to loopback, private, link-local and other\nspecial-purpose addresses; auto is on when --addr is beyond loopback (env VOICEHOOK_WEBHOOK_GUARD)")
+	fs.StringVar(&f.webhookAllow, "webhook-allow", env("VOICEHOOK_WEBHOOK_ALLOW", ""),
+		"CIDR prefixes, comma-separated, that the webhook guard lets through, e.g. 10.1.0.0/16,fd00::/8\n(env VOICEHOOK_WEBHOOK_ALLOW)")
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch f.webhookGuard {
+	case server.GuardAuto, server.GuardOn, server.GuardOff:
+	default:
+		fmt.Fprintf(stderr, "voicehook serve: --webhook-guard %q: want auto, on or off\n", f.webhookGuard)
+		return 2
+	}
+	webhookAllow, err := egress.ParseAllow(f.webhookAllow)
+	if err != nil {
+		fmt.Fprintf(stderr, "voicehook serve: --webhook-allow: %v\n", err)
 		return 2
 	}
 	level := slog.LevelInfo
@@ -105,7 +122,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
-		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
+		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
+		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -138,6 +156,11 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
 	fmt.Fprintf(w, "  database   %s\n", cfg.DB)
 	fmt.Fprintf(w, "  recordings %s\n", cfg.RecordingsDir)
+	if cfg.WebhookGuard == server.GuardOn {
+		fmt.Fprintf(w, "  guard      on: no webhooks to loopback, private or link-local addresses; allowed: %s\n", egress.String(cfg.WebhookAllow))
+	} else {
+		fmt.Fprintf(w, "  guard      off: webhooks may go to any address\n")
+	}
 	for _, a := range cfg.Accounts.Accounts {
 		fmt.Fprintf(w, "  account    %s\n", a.ID)
 		fmt.Fprintf(w, "  user       %s / %s\n", a.Username, maskedPassword(a.Password))

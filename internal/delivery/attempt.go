@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
 )
 
@@ -248,6 +249,11 @@ func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Req
 func classify(ctx, actx context.Context, err error, timeout time.Duration) (outcome, string) {
 	if ctx.Err() != nil {
 		return aborted, "canceled: " + context.Cause(ctx).Error()
+	}
+	// The guard refuses the same address again: not worth a retry.
+	var refused *egress.RefusedError
+	if errors.As(err, &refused) {
+		return failed, refused.Error()
 	}
 	var ne net.Error
 	if errors.Is(actx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {

@@ -12,6 +12,9 @@
 //     connection closed before a response) is retried once on the same URL,
 //     at once. A timeout, an HTTP status other than 2xx, or an error reading
 //     a reply is not retried.
+//   - An address refused by the client's guard (see package egress) is a
+//     failure, not retried: the attempt's error says which address was
+//     refused and which flag allows it.
 //   - Redirects (3xx) are never followed: a 3xx answer is a failure like a
 //     4xx, and [Sender.Send] moves on to the fallback URL. Bandwidth does
 //     not document following them, and following them would let an app send
@@ -40,7 +43,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -48,6 +50,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
 )
 
@@ -73,10 +76,10 @@ var ErrBusy = errors.New("delivery: too many notifications in flight")
 // Config configures a Sender. The zero value is ready to use: every field
 // has a default, stated beside it.
 type Config struct {
-	// Client makes the HTTP requests. Default: a client of its own with a
-	// dedicated transport (proxy from the environment, keep-alives, HTTP/2,
-	// 10 s TLS handshake, 64 KB of response headers at most), whose idle
-	// connections Close closes. A given client is copied and never follows
+	// Client makes the HTTP requests. Default: a client of its own,
+	// egress.New without the guard (proxy from the environment, keep-alives,
+	// HTTP/2, 10 s TLS handshake, 64 KB of response headers at most), whose
+	// idle connections Close closes; voicehook serve passes its guarded one. A given client is copied and never follows
 	// redirects, whatever its CheckRedirect says; its Timeout, if set,
 	// applies on top of the per-attempt timeout.
 	Client *http.Client
@@ -152,21 +155,9 @@ func New(cfg Config) *Sender {
 	return s
 }
 
-func defaultClient() *http.Client {
-	// No dial timeout of its own: the per-attempt context bounds dialing.
-	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            dialer.DialContext,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    16,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-	}}
-}
+// defaultClient is egress's client, unguarded. It has no dial timeout of
+// its own: the per-attempt context bounds dialing.
+func defaultClient() *http.Client { return egress.New(egress.Config{}) }
 
 // enter registers one unit of work with Close; it reports false once Close
 // has been called. A true result must be matched by s.wg.Done.

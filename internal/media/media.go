@@ -12,10 +12,12 @@ package media
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	neturl "net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -23,11 +25,15 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/internal/audio"
+	"github.com/voicehook/voicehook/internal/egress"
 )
 
 // Config is the configuration of a Fetcher; zero fields take the defaults.
 type Config struct {
-	// Client fetches the files; default: a client of its own.
+	// Client fetches the files; default: a client of its own,
+	// egress.New without the guard. It follows redirects as the client
+	// says: egress's client follows at most 3, to http or https only, each
+	// hop dialled through its guard.
 	Client *http.Client
 	// Timeout bounds one fetch; default 10 s.
 	Timeout time.Duration
@@ -57,7 +63,7 @@ const maxCached = 1024
 // New returns a Fetcher.
 func New(cfg Config) *Fetcher {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 16}}
+		cfg.Client = egress.New(egress.Config{})
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
@@ -94,7 +100,7 @@ func (f *Fetcher) AudioLength(ctx context.Context, url, username, password strin
 	}
 	resp, err := f.cfg.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("audio %s: %w", url, err)
+		return 0, fetchError(url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -119,6 +125,40 @@ func (f *Fetcher) AudioLength(ctx context.Context, url, username, password strin
 		f.mu.Unlock()
 	}
 	return length, nil
+}
+
+// fetchError says why a GET failed. A refusal of the guard names the
+// redirect it refused, if it was one, and not the error's layers.
+func fetchError(u string, err error) error {
+	var refused *egress.RefusedError
+	if !errors.As(err, &refused) {
+		return fmt.Errorf("audio %s: %w", u, err)
+	}
+	var ue *neturl.Error
+	if errors.As(err, &ue) && withoutUser(ue.URL) != withoutUser(u) {
+		return fmt.Errorf("audio %s: redirected to %s: %w", u, redacted(ue.URL), refused)
+	}
+	return fmt.Errorf("audio %s: %w", u, refused)
+}
+
+// withoutUser is u without its userinfo (net/http masks a password in the
+// URL of its errors).
+func withoutUser(u string) string {
+	p, err := neturl.Parse(u)
+	if err != nil {
+		return u
+	}
+	p.User = nil
+	return p.String()
+}
+
+// redacted is u with any password hidden.
+func redacted(u string) string {
+	p, err := neturl.Parse(u)
+	if err != nil {
+		return u
+	}
+	return p.Redacted()
 }
 
 // store caches an entry; f.mu is held.

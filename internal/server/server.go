@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/console"
 	"github.com/voicehook/voicehook/internal/delivery"
+	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/media"
 	"github.com/voicehook/voicehook/internal/phone/sim"
@@ -66,10 +68,21 @@ type Config struct {
 	// up to a day; by default they follow Bandwidth's rule (one retry, on
 	// a connection error only).
 	RetryWebhooks bool
-	// Client makes the server's outbound requests: webhooks and audio
-	// fetches. Default: clients of their own. voicetest points it at the
-	// app under test, in process.
+	// Client makes the server's outbound requests: webhooks, audio
+	// fetches and console replays. Default: one client of the server's
+	// own (package egress), guarded as WebhookGuard says. A given client
+	// is used as it is, without the guard: voicetest points it at the app
+	// under test, in process.
 	Client *http.Client
+	// WebhookGuard says whether the server's own client refuses to dial
+	// loopback, private, link-local and other special-purpose addresses
+	// (package egress): GuardAuto, the default, turns it on when Addr is
+	// beyond loopback and off on loopback; GuardOn and GuardOff force it.
+	// Config returns it resolved to GuardOn or GuardOff.
+	WebhookGuard string
+	// WebhookAllow are prefixes the guard lets through, such as the
+	// operator's own app subnet 10.1.0.0/16. Default none.
+	WebhookAllow []netip.Prefix
 	// BaseURL is how the server names itself in URLs it gives out (callUrl,
 	// mediaUrl); Start sets it to where it listens.
 	BaseURL string
@@ -86,6 +99,13 @@ const (
 	DefaultAccountID = "9900000"
 	DefaultUsername  = "dev"
 	DefaultPassword  = "dev"
+)
+
+// Values of Config.WebhookGuard.
+const (
+	GuardAuto = "auto"
+	GuardOn   = "on"
+	GuardOff  = "off"
 )
 
 // answerer finds the application that answers a number. When the
@@ -141,6 +161,16 @@ func (c Config) withDefaults() (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("address %q: %w", c.Addr, err)
 	}
+	switch c.WebhookGuard {
+	case "", GuardAuto:
+		c.WebhookGuard = GuardOn
+		if isLoopback(host) {
+			c.WebhookGuard = GuardOff
+		}
+	case GuardOn, GuardOff:
+	default:
+		return c, fmt.Errorf("webhook guard %q: want auto, on or off", c.WebhookGuard)
+	}
 	for name, u := range map[string]string{"initiate URL": c.InitiateURL, "status URL": c.StatusURL} {
 		if u == "" {
 			continue
@@ -174,6 +204,7 @@ type Server struct {
 	http    *http.Server
 	store   *sqlite.Store
 	sender  *delivery.Sender
+	client  *http.Client // built by Open (no Config.Client): Close closes its idle connections
 	engine  *engine.Engine
 	net     *sim.Network
 	dir     *config.Directory
@@ -244,10 +275,17 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeStore()
 		return nil, err
 	}
-	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: cfg.Client})
+	client, replay := cfg.Client, cfg.Client
+	if client == nil {
+		client = egress.New(egress.Config{Guard: cfg.WebhookGuard == GuardOn, Allow: cfg.WebhookAllow})
+		s.client = client
+		// Replays follow no redirect, as webhooks do.
+		replay = &http.Client{Transport: client.Transport, CheckRedirect: egress.NoRedirects, Timeout: 15 * time.Second}
+	}
+	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: client})
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Media: media.New(media.Config{Client: cfg.Client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
+		Network: s.net, Media: media.New(media.Config{Client: client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
 		Changed: s.changed})
 	if err == nil {
 		err = s.engine.Start(ctx)
@@ -266,7 +304,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, Accounts: s.dir, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
 	host, _, _ := net.SplitHostPort(cfg.Addr)
 	con := console.New(console.Config{Engine: s.engine, Accounts: s.dir, API: handler, BaseURL: cfg.BaseURL,
-		Phones: s.net.Numbers, RequireAuth: !isLoopback(host), Client: cfg.Client, Version: cfg.Version, Logger: cfg.Logger})
+		Phones: s.net.Numbers, RequireAuth: !isLoopback(host), Client: replay, Version: cfg.Version, Logger: cfg.Logger})
 	s.console.Store(con)
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
@@ -358,6 +396,9 @@ func (s *Server) Close(ctx context.Context) error {
 		s.console.Load().Close()
 		errEngine := s.engine.Shutdown(ctx)
 		errSender := s.sender.Close(ctx)
+		if s.client != nil {
+			s.client.CloseIdleConnections()
+		}
 		errStore := s.closeStore()
 		if s.http != nil {
 			if errServe = <-s.served; errors.Is(errServe, http.ErrServerClosed) {
