@@ -23,6 +23,7 @@ type serveFlags struct {
 	addr, db, account, username, password, phones string
 	initiateURL, statusURL, config, recordings    string
 	quiet, retry                                  bool
+	adminAddr                                     string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -53,6 +54,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
+	fs.StringVar(&f.adminAddr, "admin-addr", env("VOICEHOOK_ADMIN_ADDR", ""),
+		"serve Prometheus /metrics and Go profiles /debug/pprof/ on this second address; off by default.\nOpen on loopback, an account's Basic credentials beyond it (env VOICEHOOK_ADMIN_ADDR)")
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
@@ -105,7 +108,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
-		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
+		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
+		AdminAddr: f.adminAddr})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -138,6 +142,9 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
 	fmt.Fprintf(w, "  database   %s\n", cfg.DB)
 	fmt.Fprintf(w, "  recordings %s\n", cfg.RecordingsDir)
+	if u := srv.AdminURL(); u != "" {
+		fmt.Fprintf(w, "  metrics    %s/metrics   profiles %s/debug/pprof/\n", u, u)
+	}
 	for _, a := range cfg.Accounts.Accounts {
 		fmt.Fprintf(w, "  account    %s\n", a.ID)
 		fmt.Fprintf(w, "  user       %s / %s\n", a.Username, maskedPassword(a.Password))
