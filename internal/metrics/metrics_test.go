@@ -185,3 +185,21 @@ func TestLabelsAreFromFixedSets(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCallHooks is what one simple call tells the metrics: two verbs,
+// an answer and a disconnect attempt, and its end.
+func BenchmarkCallHooks(b *testing.B) {
+	m := metrics.New()
+	answer := engine.Attempt{Status: 200, Latency: 2 * time.Millisecond}
+	disc := engine.Attempt{Status: 204, Latency: time.Millisecond}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.WebhookAttempt(callback.EventAnswer, answer)
+			m.VerbRan("SpeakSentence")
+			m.VerbRan("Hangup")
+			m.CallEnded(callback.Outbound, callback.CauseHangup)
+			m.WebhookAttempt(callback.EventDisconnect, disc)
+		}
+	})
+}
