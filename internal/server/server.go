@@ -1,6 +1,7 @@
 // Package server assembles voicehook: the SQLite store, the webhook sender,
 // the simulated phones, the engine and the HTTP API, listening on one
-// address. cmd/voicehook runs it; end-to-end tests start it on port 0.
+// address, and with Config.AdminAddr metrics and profiles on a second
+// (admin.go). cmd/voicehook runs it; end-to-end tests start it on port 0.
 //
 // A Server owns every goroutine it starts; Close stops them all.
 package server
