@@ -87,7 +87,9 @@ func TestOutcome(t *testing.T) {
 		{engine.Attempt{Status: 200, Err: "reading reply: unexpected EOF"}, metrics.OutcomeConnectionError},
 		{engine.Attempt{Err: "invalid URL: no host"}, metrics.OutcomeConnectionError},
 		{engine.Attempt{Err: "canceled: delivery: sender closed"}, metrics.OutcomeCanceled},
-		{engine.Attempt{Err: "address 169.254.169.254 refused: allow it with --webhook-allow"}, metrics.OutcomeRefused},
+		// The egress guard's refusal (branch egress).
+		{engine.Attempt{Err: "refused to connect to 127.0.0.1:8080: loopback addresses are not allowed for outbound requests (allow with --webhook-allow 127.0.0.1/32)"},
+			metrics.OutcomeRefused},
 	}
 	for _, c := range cases {
 		if got := metrics.Outcome(c.a); got != c.want {
