@@ -25,6 +25,7 @@ type serveFlags struct {
 	initiateURL, statusURL, config, recordings    string
 	quiet, retry                                  bool
 	webhookGuard, webhookAllow                    string
+	adminAddr                                     string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -59,6 +60,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		"auto, on or off: refuse webhooks, audio fetches and replays to loopback, private, link-local and other\nspecial-purpose addresses; auto is on when --addr is beyond loopback (env VOICEHOOK_WEBHOOK_GUARD)")
 	fs.StringVar(&f.webhookAllow, "webhook-allow", env("VOICEHOOK_WEBHOOK_ALLOW", ""),
 		"CIDR prefixes, comma-separated, that the webhook guard lets through, e.g. 10.1.0.0/16,fd00::/8\n(env VOICEHOOK_WEBHOOK_ALLOW)")
+	fs.StringVar(&f.adminAddr, "admin-addr", env("VOICEHOOK_ADMIN_ADDR", ""),
+		"serve Prometheus /metrics and Go profiles /debug/pprof/ on this second address; off by default.\nOpen on loopback, an account's Basic credentials beyond it (env VOICEHOOK_ADMIN_ADDR)")
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
@@ -123,7 +126,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
-		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow})
+		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -160,6 +163,9 @@ func printBanner(w io.Writer, srv *server.Server) {
 		fmt.Fprintf(w, "  guard      on: no webhooks to loopback, private or link-local addresses; allowed: %s\n", egress.String(cfg.WebhookAllow))
 	} else {
 		fmt.Fprintf(w, "  guard      off: webhooks may go to any address\n")
+	}
+	if u := srv.AdminURL(); u != "" {
+		fmt.Fprintf(w, "  metrics    %s/metrics   profiles %s/debug/pprof/\n", u, u)
 	}
 	for _, a := range cfg.Accounts.Accounts {
 		fmt.Fprintf(w, "  account    %s\n", a.ID)

@@ -20,6 +20,7 @@ const inboxSize = 32
 type actor struct {
 	e      *Engine
 	log    *slog.Logger
+	dir    callback.Direction // the call's, which never changes: for Stats
 	st     callState
 	inbox  chan event
 	done   chan struct{} // closed when the actor ends
@@ -169,6 +170,11 @@ func (a *actor) do(act action) {
 		go func() {
 			defer a.e.wg.Done()
 			reply, err := a.e.cfg.Sender.Send(ctx, act.w)
+			attempts := reply.Attempts
+			if de := (*DeliveryError)(nil); errors.As(err, &de) {
+				attempts = de.Attempts
+			}
+			a.e.attempted(act.w.Event.Type(), attempts)
 			a.post(evReply{id: act.id, reply: reply, err: err})
 		}()
 	case actNotify:
@@ -243,12 +249,17 @@ func (a *actor) do(act action) {
 		a.dirty = true
 	case actHistory:
 		a.record(act.e)
+	case actVerbRan:
+		a.e.metrics.VerbRan(act.name)
+	case actInvalidBXML:
+		a.e.metrics.InvalidBXML(act.event)
 	case actReply:
 		act.to <- act.err
 	case actDone:
 		// The call's last writes land before anyone can see it gone.
 		a.flush()
 		a.finished = true
+		a.e.metrics.CallEnded(a.st.call.Direction, a.st.call.DisconnectCause)
 		a.e.mu.Lock()
 		delete(a.e.live, a.st.call.CallID)
 		a.e.mu.Unlock()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -188,6 +189,7 @@ type (
 	}
 	cLeave struct{ callID string }
 	cReply struct {
+		event callback.EventType // the event replied to
 		reply Reply
 		err   error
 	}
@@ -393,7 +395,7 @@ func (c *conference) handle(ev confEvent) {
 		}
 	case cReply:
 		c.sending = false
-		c.replied(ev.reply, ev.err)
+		c.replied(ev.event, ev.reply, ev.err)
 		c.sendNext()
 	case cPlayed:
 		if ev.id == c.playing {
@@ -583,7 +585,7 @@ func (c *conference) finish() {
 	ev := &callback.ConferenceCompleted{Conference: c.fields(), Tag: c.st.Tag}
 	ev.EventTime = callback.TimeOf(c.st.CompletedTime)
 	w := Webhook{CallID: c.st.ID, Event: ev, Target: c.target, Timeout: c.timeout}
-	if err := c.e.cfg.Sender.Notify(c.e.ctx, w, nil); err != nil {
+	if err := c.e.notifyOnce(w); err != nil {
 		c.log.Warn("send conferenceCompleted", "err", err)
 	}
 }
@@ -617,14 +619,19 @@ func (c *conference) sendNext() {
 	go func() {
 		defer c.e.wg.Done()
 		reply, err := c.e.cfg.Sender.Send(ctx, w)
-		c.post(cReply{reply, err})
+		attempts := reply.Attempts
+		if de := (*DeliveryError)(nil); errors.As(err, &de) {
+			attempts = de.Attempts
+		}
+		c.e.attempted(ev.Type(), attempts)
+		c.post(cReply{ev.Type(), reply, err})
 	}()
 }
 
 // replied queues the conference BXML a reply returned. A reply that is
 // not valid conference BXML is dropped, as is a failed delivery: neither
 // ends the conference.
-func (c *conference) replied(r Reply, err error) {
+func (c *conference) replied(event callback.EventType, r Reply, err error) {
 	if err != nil {
 		c.log.Warn("conference webhook failed", "err", err)
 		return
@@ -637,6 +644,7 @@ func (c *conference) replied(r Reply, err error) {
 		err = doc.ResolveURLs(r.URL)
 	}
 	if err != nil {
+		c.e.metrics.InvalidBXML(event)
 		c.log.Warn("conference BXML refused", "err", err)
 		return
 	}
@@ -665,6 +673,7 @@ func (c *conference) playNext() {
 	for c.playing == 0 && len(c.verbs) > 0 && !c.ended {
 		v := bxml.WithDefaults(c.verbs[0])
 		c.verbs = c.verbs[1:]
+		c.e.metrics.VerbRan(v.VerbName())
 		c.seq++
 		id := c.seq
 		now := c.e.cfg.Clock.Now()
@@ -901,7 +910,7 @@ func (c *conference) stopRecording(now time.Time) {
 	ev.EventTime = callback.TimeOf(now)
 	w := Webhook{CallID: c.st.ID, Event: ev, Timeout: c.timeout,
 		Target: Target{URL: r.verb.RecordingAvailableURL, Method: r.verb.RecordingAvailableMethod, Username: r.verb.Username, Password: r.verb.Password}}
-	if err := c.e.cfg.Sender.Notify(c.e.ctx, w, nil); err != nil {
+	if err := c.e.notifyOnce(w); err != nil {
 		c.log.Warn("send conferenceRecordingAvailable", "err", err)
 	}
 }

@@ -52,15 +52,18 @@ type Config struct {
 	// history was just stored (the console's live view). It is called on
 	// the call's goroutine and must not block.
 	Changed func(callID string)
+	// Metrics is told what happens, for counting; nil counts nothing.
+	Metrics Metrics
 }
 
 // Engine runs calls.
 type Engine struct {
-	cfg    Config
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg     Config
+	log     *slog.Logger
+	metrics Metrics
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	mu       sync.Mutex
 	live     map[string]*actor  // owned calls, by call id
@@ -91,8 +94,12 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	metrics := cfg.Metrics
+	if metrics == nil {
+		metrics = noMetrics{}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, log: log, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{},
+	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{},
 		confs: map[string]*conference{}, confNames: map[string]*conference{}}, nil
 }
 
@@ -316,6 +323,60 @@ func (e *Engine) Live() int {
 	return len(e.live)
 }
 
+// Stats is what the engine holds at one moment, for gauges.
+type Stats struct {
+	// Live counts the calls the engine owns, by direction.
+	Live map[callback.Direction]int
+	// Queued counts the asynchronous webhooks not yet delivered, those
+	// being sent included; OldestQueued is how long the oldest has waited
+	// (since it was queued, or since Start for those a previous run left).
+	Queued       int
+	OldestQueued time.Duration
+}
+
+// Stats reports the engine's live calls and its outbox. It is cheap: a
+// walk of what the engine holds in memory, reading no store.
+func (e *Engine) Stats() Stats {
+	now := e.cfg.Clock.Now()
+	st := Stats{Live: map[callback.Direction]int{}}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.live {
+		st.Live[a.dir]++
+	}
+	var oldest time.Time
+	for _, o := range e.outboxes {
+		n, first := o.stats()
+		st.Queued += n
+		if n > 0 && (oldest.IsZero() || first.Before(oldest)) {
+			oldest = first
+		}
+	}
+	if !oldest.IsZero() {
+		st.OldestQueued = max(now.Sub(oldest), 0)
+	}
+	return st
+}
+
+// attempted counts a webhook's delivery attempts.
+func (e *Engine) attempted(event callback.EventType, attempts []Attempt) {
+	for _, at := range attempts {
+		e.metrics.WebhookAttempt(event, at)
+	}
+}
+
+// notifyOnce hands an asynchronous webhook that is not kept in the outbox
+// (conference and transcription events) to the sender; its attempts are
+// counted and a failure is logged.
+func (e *Engine) notifyOnce(w Webhook) error {
+	return e.cfg.Sender.Notify(e.ctx, w, func(attempts []Attempt) {
+		e.attempted(w.Event.Type(), attempts)
+		if n := len(attempts); n > 0 && attempts[n-1].Err != "" {
+			e.log.Warn("webhook not delivered", "call_id", w.CallID, "event", w.Event.Type(), "err", attempts[n-1].Err)
+		}
+	})
+}
+
 // spawn starts the actor of a call with its first event.
 func (e *Engine) spawn(c *Call, first event) { e.spawnWith(c, first, nil) }
 
@@ -323,6 +384,7 @@ func (e *Engine) spawn(c *Call, first event) { e.spawnWith(c, first, nil) }
 func (e *Engine) spawnWith(c *Call, first event, setup func(*callState)) {
 	a := &actor{
 		e:      e,
+		dir:    c.Direction,
 		st:     callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil},
 		inbox:  make(chan event, inboxSize),
 		done:   make(chan struct{}),

@@ -104,6 +104,9 @@ type (
 		id    int
 		files []*bxml.PlayAudio
 	}
+	// actVerbRan and actInvalidBXML are counted (Config.Metrics).
+	actVerbRan     struct{ name string }
+	actInvalidBXML struct{ event callback.EventType }
 )
 
 func (actDial) isAction()        {}
@@ -120,6 +123,8 @@ func (actHistory) isAction()     {}
 func (actReply) isAction()       {}
 func (actDone) isAction()        {}
 func (actMeasure) isAction()     {}
+func (actVerbRan) isAction()     {}
+func (actInvalidBXML) isAction() {}
 
 // waitKind is what a call is waiting for.
 type waitKind int
@@ -153,6 +158,8 @@ type callState struct {
 	// detected is the result of machine detection once known.
 	detected *callback.MachineDetectionResult
 	webhook  int // the pending webhook, 0 if none
+	// sent is the type of the last synchronous webhook sent.
+	sent callback.EventType
 
 	// The running document.
 	doc  []bxml.Verb
@@ -429,11 +436,11 @@ func (s *callState) replied(r Reply, err error, now time.Time) []action {
 	}
 	doc, perr := bxml.Parse(r.Body, ctx)
 	if perr != nil {
-		return s.end(now, callback.CauseInvalidBXML, perr.Error(), 0, false)
+		return append([]action{actInvalidBXML{s.sent}}, s.end(now, callback.CauseInvalidBXML, perr.Error(), 0, false)...)
 	}
 	if r.URL != "" {
 		if err := doc.ResolveURLs(r.URL); err != nil {
-			return s.end(now, callback.CauseInvalidBXML, err.Error(), 0, false)
+			return append([]action{actInvalidBXML{s.sent}}, s.end(now, callback.CauseInvalidBXML, err.Error(), 0, false)...)
 		}
 	}
 	return s.runDocument(doc.Verbs, r.URL, now)
@@ -490,6 +497,7 @@ func (s *callState) cancelTimer() []action {
 // send issues a synchronous webhook and waits for its reply.
 func (s *callState) send(ev callback.Event, t Target, now time.Time) []action {
 	s.webhook = s.nextID()
+	s.sent = ev.Type()
 	s.wait = waitWebhook
 	s.call.LastUpdate = now
 	return []action{actSend{s.webhook, Webhook{CallID: s.call.CallID, Event: ev, Target: t, Timeout: s.call.CallbackTimeout}}}

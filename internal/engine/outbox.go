@@ -30,12 +30,18 @@ type outbox struct {
 	mu     sync.Mutex
 	queue  []queued
 	busy   bool
+	// sending is the webhook being delivered, taken from queue, while
+	// current is set.
+	sending queued
+	current bool
 }
 
-// queued is a webhook in the outbox, with its store id.
+// queued is a webhook in the outbox, with its store id and when the
+// outbox got it.
 type queued struct {
 	id int64
 	w  Webhook
+	at time.Time
 }
 
 // outboxFor returns the call's outbox, creating it.
@@ -66,6 +72,10 @@ func (o *outbox) push(items ...queued) {
 	if len(items) == 0 {
 		return
 	}
+	now := o.e.cfg.Clock.Now()
+	for i := range items {
+		items[i].at = now
+	}
 	o.mu.Lock()
 	o.queue = append(o.queue, items...)
 	start := !o.busy
@@ -82,6 +92,7 @@ func (o *outbox) run() {
 	defer o.e.release(o)
 	for {
 		o.mu.Lock()
+		o.sending, o.current = queued{}, false
 		if len(o.queue) == 0 || o.e.ctx.Err() != nil {
 			o.busy = false
 			o.mu.Unlock()
@@ -89,9 +100,25 @@ func (o *outbox) run() {
 		}
 		q := o.queue[0]
 		o.queue = o.queue[1:]
+		o.sending, o.current = q, true
 		o.mu.Unlock()
 		o.deliver(q)
 	}
+}
+
+// stats reports how many webhooks the outbox holds, the one being sent
+// included, and when the oldest was queued.
+func (o *outbox) stats() (int, time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.queue)
+	switch {
+	case o.current:
+		return n + 1, o.sending.at
+	case n > 0:
+		return n, o.queue[0].at
+	}
+	return 0, time.Time{}
 }
 
 // Persistent retries (Config.RetryWebhooks): the first retry after
@@ -144,6 +171,7 @@ func (o *outbox) send(w Webhook) ([]Attempt, bool) {
 	case <-o.e.ctx.Done():
 		return nil, false
 	}
+	o.e.attempted(w.Event.Type(), attempts)
 	entries := attemptEntries(o.callID, attempts)
 	log := o.e.log.With("call_id", o.callID)
 	for _, e := range entries {

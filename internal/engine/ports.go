@@ -327,3 +327,29 @@ type Media interface {
 	// then ends with application-error.
 	AudioLength(ctx context.Context, url, username, password string) (time.Duration, error)
 }
+
+// Metrics is told what the engine does, for a monitoring system to count
+// (internal/metrics implements it with Prometheus). Every value passed is
+// from a small set fixed by the dialect — a direction, a cause, an event
+// type, a verb name — never a call id or a number; an Attempt's URL is not
+// for labels. Its methods are called from many goroutines, so they must be
+// safe for concurrent use, and must not block: call control waits on them.
+// Gauges (live calls, the outbox) are read when wanted, with Engine.Stats.
+type Metrics interface {
+	// CallEnded is told of every call leg that ended, once.
+	CallEnded(direction callback.Direction, cause callback.Cause)
+	// VerbRan is told of every BXML verb a call or a conference starts.
+	VerbRan(verb string)
+	// InvalidBXML is told of every reply to event that was not valid BXML.
+	InvalidBXML(event callback.EventType)
+	// WebhookAttempt is told of every HTTP request made for a webhook.
+	WebhookAttempt(event callback.EventType, a Attempt)
+}
+
+// noMetrics is the Metrics of an engine without Config.Metrics.
+type noMetrics struct{}
+
+func (noMetrics) CallEnded(callback.Direction, callback.Cause) {}
+func (noMetrics) VerbRan(string)                               {}
+func (noMetrics) InvalidBXML(callback.EventType)               {}
+func (noMetrics) WebhookAttempt(callback.EventType, Attempt)   {}

@@ -37,7 +37,7 @@ func (s *callState) advance(now time.Time) []action {
 		}
 		v := bxml.WithDefaults(s.doc[s.pc])
 		s.pc++
-		acts = append(acts, history(s, now, "verb", describeVerb(v), verbDetail(v)))
+		acts = append(acts, actVerbRan{v.VerbName()}, history(s, now, "verb", describeVerb(v), verbDetail(v)))
 		if s.call.State != StateAnswered && answers(v) {
 			acts = append(acts, s.answerInbound(now)...)
 		}

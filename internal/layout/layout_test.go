@@ -48,8 +48,8 @@ func TestPublicWirePackages(t *testing.T) {
 	}
 }
 
-// TestEngineIsTheDomain: internal/engine imports no HTTP, no SQL and no
-// adapter; the world reaches it through the interfaces it declares.
+// TestEngineIsTheDomain: internal/engine imports no HTTP, no SQL, no
+// Prometheus and no adapter; the world reaches it through the interfaces it declares.
 func TestEngineIsTheDomain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list; skipped with -short")
@@ -63,7 +63,7 @@ func TestEngineIsTheDomain(t *testing.T) {
 	// adapters match with everything below them.
 	stdlib := []string{"net/http", "database/sql"}
 	adapters := []string{module + "/internal/api", module + "/internal/delivery", module + "/internal/store",
-		module + "/internal/phone", module + "/internal/server"}
+		module + "/internal/phone", module + "/internal/server", module + "/internal/metrics", "github.com/prometheus"}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, f := range stdlib {
 			if dep == f {

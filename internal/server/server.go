@@ -1,6 +1,7 @@
 // Package server assembles voicehook: the SQLite store, the webhook sender,
 // the simulated phones, the engine and the HTTP API, listening on one
-// address. cmd/voicehook runs it; end-to-end tests start it on port 0.
+// address, and with Config.AdminAddr metrics and profiles on a second
+// (admin.go). cmd/voicehook runs it; end-to-end tests start it on port 0.
 //
 // A Server owns every goroutine it starts; Close stops them all.
 package server
@@ -27,6 +28,7 @@ import (
 	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/media"
+	"github.com/voicehook/voicehook/internal/metrics"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
@@ -90,6 +92,11 @@ type Config struct {
 	Version string
 	// Logger defaults to discarding.
 	Logger *slog.Logger
+	// AdminAddr, when set, is where Start serves Prometheus metrics
+	// (/metrics) and Go profiles (/debug/pprof/); default off. On a
+	// loopback address they are open, beyond it they need an account's
+	// Basic credentials. Port 0 picks one.
+	AdminAddr string
 }
 
 // Defaults.
@@ -187,6 +194,17 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
 		}
 	}
+	if c.AdminAddr != "" {
+		adminHost, _, err := net.SplitHostPort(c.AdminAddr)
+		if err != nil {
+			return c, fmt.Errorf("admin address %q (--admin-addr): %w", c.AdminAddr, err)
+		}
+		for _, a := range c.Accounts.Accounts {
+			if a.Username == DefaultUsername && a.Password == DefaultPassword && !isLoopback(adminHost) {
+				return c, fmt.Errorf("refusing to serve metrics and profiles on %s with the default credentials dev/dev: set --username and --password, or use --admin-addr 127.0.0.1:PORT", c.AdminAddr)
+			}
+		}
+	}
 	return c, nil
 }
 
@@ -218,6 +236,12 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// The admin listener (Config.AdminAddr) and the metrics it serves.
+	metrics     *metrics.Metrics
+	admin       *http.Server
+	adminServed chan error
+	adminURL    string
 }
 
 // Start opens the server (see Open), listening on Config.Addr. It returns
@@ -232,10 +256,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	cfg.BaseURL = "http://" + ln.Addr().String()
+	var adminLn net.Listener
+	if cfg.AdminAddr != "" {
+		if adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on the admin address (--admin-addr, env VOICEHOOK_ADMIN_ADDR): %w", err)
+		}
+	}
 	s, err := Open(ctx, cfg)
 	if err != nil {
 		ln.Close()
+		if adminLn != nil {
+			adminLn.Close()
+		}
 		return nil, err
+	}
+	if adminLn != nil {
+		s.startAdmin(adminLn)
 	}
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	// The console's live streams never go idle: end them first.
@@ -258,6 +295,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: store, dir: cfg.Accounts, served: make(chan error, 1), stopCalls: func() {}}
+	var observer engine.Metrics
+	if cfg.AdminAddr != "" {
+		s.metrics = metrics.New()
+		observer = s.metrics
+	}
 	base := s.cfg.BaseURL + "/api/v2"
 	if s.cfg.RecordingsDir == "" {
 		if cfg.DB == ":memory:" {
@@ -286,7 +328,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.net = sim.New(engine.RealClock{}, cfg.Phones)
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: s.net, Media: media.New(media.Config{Client: client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed})
+		Changed: s.changed, Metrics: observer})
+	if err == nil && s.metrics != nil {
+		s.metrics.Track(s.engine.Stats)
+	}
 	if err == nil {
 		err = s.engine.Start(ctx)
 	}
@@ -379,6 +424,10 @@ func (s *Server) URL() string { return s.cfg.BaseURL }
 // Config returns the configuration in force, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
 
+// AdminURL is where metrics and profiles are served,
+// "http://127.0.0.1:9090", or "" without Config.AdminAddr.
+func (s *Server) AdminURL() string { return s.adminURL }
+
 // Network returns the simulated phone network.
 func (s *Server) Network() *sim.Network { return s.net }
 
@@ -393,6 +442,7 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.http != nil {
 			errHTTP = s.http.Shutdown(ctx)
 		}
+		errAdmin := s.closeAdmin(ctx)
 		s.console.Load().Close()
 		errEngine := s.engine.Shutdown(ctx)
 		errSender := s.sender.Close(ctx)
@@ -405,7 +455,7 @@ func (s *Server) Close(ctx context.Context) error {
 				errServe = nil
 			}
 		}
-		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe)
+		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe, errAdmin)
 	})
 	return s.closeErr
 }
