@@ -33,6 +33,22 @@ func Install(dir, module string) error {
 	if _, err := exec.LookPath("npm"); err != nil {
 		return fmt.Errorf("npm is not on PATH to install %s in %s", module, dir)
 	}
+	return install(dir, module, npmCI)
+}
+
+// npmCI runs npm ci in dir.
+func npmCI(dir string) error {
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("npm ci failed: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// install runs ci in a directory of its own holding dir's package files,
+// then moves the node_modules it made into dir.
+func install(dir, module string, ci func(dir string) error) error {
 	work, err := os.MkdirTemp(dir, ".npm-ci-")
 	if err != nil {
 		return err
@@ -47,10 +63,8 @@ func Install(dir, module string) error {
 			return err
 		}
 	}
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = work
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("npm ci in %s failed: %v\n%s", dir, err, out)
+	if err := ci(work); err != nil {
+		return fmt.Errorf("install %s in %s: %w", module, dir, err)
 	}
 	if err := os.Rename(filepath.Join(work, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
 		// Another test binary may have put its own there first.
