@@ -77,3 +77,20 @@ func TestEngineIsTheDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesUsePublicPackagesOnly: the apps under examples/ build on what
+// a user outside this module can import.
+func TestExamplesUsePublicPackagesOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list; skipped with -short")
+	}
+	pkgs := deps(t, module+"/examples/...")
+	if len(pkgs) == 0 {
+		t.Fatal("go list found no examples")
+	}
+	for _, dep := range pkgs {
+		if strings.HasPrefix(dep, module+"/internal/") {
+			t.Errorf("an example depends on %s", dep)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/voicehook/voicehook/internal/npm"
 )
 
 // requireNodeSuite makes sure node is on PATH and test/<sub> has its npm
@@ -34,15 +36,8 @@ func requireNodeSuite(t *testing.T, sub, module, suite string, check func() stri
 			missing(why)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", module)); err != nil {
-		if _, err := exec.LookPath("npm"); err != nil {
-			missing("npm is not on PATH to install test/" + sub)
-		}
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			missing("npm ci in test/" + sub + " failed: " + err.Error() + "\n" + string(out))
-		}
+	if err := npm.Install(dir, module); err != nil {
+		missing(err.Error())
 	}
 	return dir
 }

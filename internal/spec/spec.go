@@ -2,10 +2,14 @@
 // which tests use as an oracle: whatever voicehook sends or answers must
 // validate against the matching schema.
 //
-// The document is not part of this repository. Tests read it from the path
-// in VOICEHOOK_BANDWIDTH_SPEC, else from ../shared/spec/bandwidth.yml beside
-// the repository. Where neither exists a test skips and says how to get the
-// file, except under CI=true, where it fails: in CI the oracle never skips.
+// The document is not part of this repository: it is bandwidth.yml at the
+// root of the npm package bandwidth-sdk, which test/sdk pins for the
+// SDK-driven suite. Tests read it from the path in VOICEHOOK_BANDWIDTH_SPEC,
+// else from ../shared/spec/bandwidth.yml beside the repository, else from
+// test/sdk/node_modules/bandwidth-sdk/bandwidth.yml, installing test/sdk
+// with npm ci first if need be. Where none of these works (no npm, no
+// network) a test skips and says why, except under CI=true, where it
+// fails: in CI the oracle never skips.
 //
 // It uses kin-openapi, a maintained OpenAPI 3 loader and validator, rather
 // than a hand-written one.
@@ -20,6 +24,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/voicehook/voicehook/internal/npm"
 )
 
 // EnvVar names the environment variable that may hold the document's path.
@@ -37,12 +43,29 @@ func Path() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := filepath.Join(root, "..", "shared", "spec", "bandwidth.yml")
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no Bandwidth OpenAPI document at %s: set %s to the bandwidth.yml "+
-			"found at the root of the npm package bandwidth-sdk (npm pack bandwidth-sdk)", p, EnvVar)
+	return pathIn(root)
+}
+
+// pathIn finds the document for the repository at root.
+func pathIn(root string) (string, error) {
+	if p := filepath.Join(root, "..", "shared", "spec", "bandwidth.yml"); exists(p) {
+		return p, nil
+	}
+	sdk := filepath.Join(root, "test", "sdk")
+	p := filepath.Join(sdk, "node_modules", "bandwidth-sdk", "bandwidth.yml")
+	if err := npm.Install(sdk, "bandwidth-sdk"); err != nil {
+		return "", fmt.Errorf("no Bandwidth OpenAPI document: %w (or set %s to a copy of bandwidth.yml, "+
+			"found at the root of the npm package bandwidth-sdk)", err, EnvVar)
+	}
+	if !exists(p) {
+		return "", fmt.Errorf("no Bandwidth OpenAPI document at %s: the installed bandwidth-sdk lacks it", p)
 	}
 	return p, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // repoRoot walks up from the working directory to the directory of go.mod.

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,5 +32,24 @@ func TestValidateCatchesWrongTypesAndFormats(t *testing.T) {
 		if err := Validate(s, bad); err == nil {
 			t.Errorf("%s: %v validated", name, bad)
 		}
+	}
+}
+
+// TestPathFindsTheNPMPackage: without ../shared beside the repository, the
+// document is the one in test/sdk's installed bandwidth-sdk.
+func TestPathFindsTheNPMPackage(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "repo")
+	pkg := filepath.Join(root, "test", "sdk", "node_modules", "bandwidth-sdk")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"package.json", "bandwidth.yml"} {
+		if err := os.WriteFile(filepath.Join(pkg, f), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := pathIn(root)
+	if want := filepath.Join(pkg, "bandwidth.yml"); err != nil || got != want {
+		t.Errorf("pathIn = %q, %v; want %q", got, err, want)
 	}
 }
