@@ -16,14 +16,14 @@ func TestURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"http://user:secret@host/answer", "http://user:*****@host/answer"},
 		{"https://user:secret@host:8443/a?b=c#d", "https://user:*****@host:8443/a?b=c#d"},
-		{"http://user:p@ss@host/x", "http://user:*****@host/x"},             // net/url splits at the last @
-		{"http://user:a:b@host", "http://user:*****@host"},                  // the password holds the other colons
-		{"http://user:pa ss@host/x", "http://user:*****@host/x"},            // invalid, still hidden
+		{"http://user:p@ss@host/x", "http://user:*****@host/x"},  // net/url splits at the last @
+		{"http://user:a:b@host", "http://user:*****@host"},       // the password holds the other colons
+		{"http://user:pa ss@host/x", "http://user:*****@host/x"}, // invalid, still hidden
 		{"http://user:%41%42@host/x?u=a:b@c", "http://user:*****@host/x?u=a:b@c"},
 		{"//user:secret@host/x", "//user:*****@host/x"},
 		{"http://user:@host/x", "http://user:*****@host/x"},
-		{"http://user@host/x", "http://user@host/x"},                        // no password
-		{"http://host:8080/x@y", "http://host:8080/x@y"},                    // @ after the authority
+		{"http://user@host/x", "http://user@host/x"},     // no password
+		{"http://host:8080/x@y", "http://host:8080/x@y"}, // @ after the authority
 		{"http://host:8080?a=b@c", "http://host:8080?a=b@c"},
 		{"/relative/path", "/relative/path"},
 		{"", ""},
