@@ -14,6 +14,7 @@ import (
 
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/phone/sim"
+	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
@@ -147,7 +148,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 				numbers = append(numbers, r.String())
 			}
 			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s\n",
-				app.ID, app.Name, strings.Join(numbers, ", "), orNone(app.InitiateURL), orNone(app.StatusURL))
+				app.ID, app.Name, strings.Join(numbers, ", "), orNone(redact.URL(app.InitiateURL)), orNone(redact.URL(app.StatusURL)))
 		}
 	}
 	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
@@ -191,7 +192,7 @@ func maskedPassword(p string) string {
 	if p == server.DefaultPassword {
 		return p
 	}
-	return "********"
+	return redact.Mask
 }
 
 func orNone(s string) string {
