@@ -44,7 +44,7 @@ func TestNoSecretInURLsLeaves(t *testing.T) {
 	secrets := map[string]string{ // user → password
 		"user": "S3cr3tV4lue", "fb": "F4llb4ckS3cr3t", "u2": "An0th3rS3cr3t", "u3": "Fb2S3cr3t",
 		"u4": "G4th3rS3cr3t", "u5": "B4dUrlS3cr3t", "u6": "Sp4ce S3cr3t", "u7": "R3stS3cr3t", "u8": "S1mS3cr3t",
-		"u9": "C0nsoleS3cr3t",
+		"u9": "C0nsoleS3cr3t", "u10": "C0nfS3cr3t",
 	}
 	var logs lockedBuffer
 	srv := startServerWith(t, server.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
@@ -60,6 +60,7 @@ func TestNoSecretInURLsLeaves(t *testing.T) {
 			`<SpeakSentence>press a key</SpeakSentence></Gather><Hangup/></Response>`,
 		"/bad": `<Response><Redirect redirectUrl="ftp://u5:` + secrets["u5"] + `@` + host + `/x"/>` +
 			`<Redirect redirectUrl="` + at("u6", "/y") + `"/></Response>`,
+		"/room": `<Response><Conference conferenceEventUrl="` + at("u10", "/conf") + `">secrets.room</Conference></Response>`,
 	}
 	app.status["/answer"] = http.StatusInternalServerError // so the fallback answers
 
@@ -148,6 +149,28 @@ func TestNoSecretInURLsLeaves(t *testing.T) {
 		t.Errorf("/sim/v1/inbound with an ftp statusUrl: %d %s", status, body)
 	}
 	keep("sim inbound", body)
+
+	// A conference: its event URL, as GET conference shows it.
+	room := map[string]any{"from": "+15551112222", "to": "+15550000000", "applicationId": appID, "answerUrl": app.URL + "/room"}
+	roomID, roomCreated := createCall(t, srv, room)
+	keep("createCall", roomCreated)
+	waitHooks(t, app, callback.EventConferenceMemberJoin, 1)
+	const conferences = "/api/v2/accounts/9900000/conferences"
+	_, _, body = rest(t, srv, "GET", conferences+"?name=secrets.room", "", "")
+	keep("GET conferences", body)
+	var list []struct{ ID, ConferenceEventURL string }
+	if err := stdjson.Unmarshal(body, &list); err != nil || len(list) != 1 || list[0].ConferenceEventURL != masked("u10", "/conf") {
+		t.Errorf("GET conferences: %s, want one with the event URL's password as *****", body)
+	} else {
+		_, _, body = rest(t, srv, "GET", conferences+"/"+list[0].ID, "", "")
+		keep("GET conference", body)
+	}
+	if status, _, body := rest(t, srv, "POST", "/api/v2/accounts/9900000/calls/"+roomID, "application/json", `{"state":"completed"}`); status != http.StatusOK {
+		t.Errorf("hang up the conference member: %d %s", status, body)
+	}
+	waitHooks(t, app, callback.EventConferenceCompleted, 1)
+	_, _, body = getBody(t, srv.URL()+"/sim/v1/calls/"+roomID+"/events")
+	keep("sim events", body)
 
 	// The console: the list, both calls' pages, a replay of the answer
 	// webhook (which sends no masked credentials) and a replay's error.
