@@ -16,7 +16,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 )
 
@@ -53,44 +52,150 @@ func URL(s string) string {
 // isScheme reports whether p is "scheme:", as in "https:".
 func isScheme(p string) bool {
 	p, ok := strings.CutSuffix(p, ":")
-	if !ok || p == "" {
+	if !ok || p == "" || !isLetter(p[0]) {
 		return false
 	}
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
+	for i := 1; i < len(p); i++ {
+		if !isSchemeChar(p[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-// inText finds "scheme://user:password@" in free text. The password runs
-// to the last "@" before a character that ends a URL's authority ("/", "?",
-// "#"), a space, or a character a URL cannot hold and that quotes it in
-// text ('"', '<', '>'). Escapes count as the character they stand for, so a
-// password written by encoding/xml and then encoding/json ("p&#39;q",
-// "p\u0026#39;q", "p\"q") is covered: a backslash and the character after
-// it, and "#" with a character reference's digits and ";". After a double
-// quote, as Go's %q writes a URL in an error, spaces belong to the URL up
-// to the closing quote.
-var inText = regexp.MustCompile(strings.NewReplacer("ESC", `\\.|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};`).Replace(
-	`("[A-Za-z][A-Za-z0-9+.\-]*://(?:[^"/?#@:\\]|ESC)*:)((?:[^"/?#\\]|ESC)*)@` +
-		`|` +
-		`(\b[A-Za-z][A-Za-z0-9+.\-]*://(?:[^\s"<>/?#@:\\]|ESC)*:)((?:[^\s"<>/?#\\]|ESC)*)@`))
-
 // Text returns s with the password of every URL in it replaced by [Mask].
 // It suits log lines, error messages, XML and JSON text alike; a JSON
 // document stays valid JSON.
+//
+// A URL here is "scheme://user:password@…". The password runs to the last
+// "@" before a character that ends a URL's authority ("/", "?", "#"), a
+// space, or a character a URL cannot hold and that quotes it in text ('"',
+// '<', '>'). Escapes count as the character they stand for, so a password
+// written by encoding/xml and then encoding/json ("p&#39;q", "p\u0026#39;q",
+// "p\"q") is covered: a backslash and the byte after it, and "#" with a
+// character reference's digits and ";". After a double quote, as Go's %q
+// writes a URL in an error, spaces and '<', '>' belong to the URL up to the
+// closing quote. Text runs in time linear in len(s).
 func Text(s string) string {
 	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
 		return s
 	}
-	return inText.ReplaceAllStringFunc(s, maskMatch)
+	var b strings.Builder
+	copied := 0 // s[:copied] is in b
+	for i := 0; ; {
+		j := strings.Index(s[i:], "://")
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + 3
+		start := schemeStart(s, j)
+		if start < 0 {
+			continue
+		}
+		quoted := start > 0 && s[start-1] == '"'
+		colon, at := userInfo(s, j+3, quoted)
+		if at < 0 {
+			continue
+		}
+		if s[colon+1:at] != Mask {
+			b.WriteString(s[copied : colon+1])
+			b.WriteString(Mask)
+			copied = at
+		}
+		i = at + 1
+	}
+	if copied == 0 {
+		return s
+	}
+	b.WriteString(s[copied:])
+	return b.String()
 }
+
+// schemeStart is where the scheme ending at s[j] ("://" at j) starts: the
+// first letter of the scheme characters before j that starts a word; -1
+// if there is none.
+func schemeStart(s string, j int) int {
+	k := j
+	for k > 0 && isSchemeChar(s[k-1]) {
+		k--
+	}
+	for p := k; p < j; p++ {
+		if isLetter(s[p]) && (p == 0 || !isWordChar(s[p-1])) {
+			return p
+		}
+	}
+	return -1
+}
+
+// userInfo reads "user:password@" from s[p:]: the index of the ":" and of
+// the last "@", or -1, -1.
+func userInfo(s string, p int, quoted bool) (colon, at int) {
+	colon, at = -1, -1
+	for p < len(s) {
+		c := s[p]
+		if n := escape(s, p); n > 0 {
+			p += n
+			continue
+		}
+		if endsUserInfo(c, quoted) {
+			break
+		}
+		switch {
+		case colon < 0 && c == '@':
+			return -1, -1
+		case colon < 0 && c == ':':
+			colon = p
+		case colon >= 0 && c == '@':
+			at = p
+		}
+		p++
+	}
+	if colon < 0 || at < 0 {
+		return -1, -1
+	}
+	return colon, at
+}
+
+// escape is the length of the escape at s[p] (`\x`, "#39;", "#x27;"),
+// or 0.
+func escape(s string, p int) int {
+	switch s[p] {
+	case '\\':
+		if p+1 < len(s) {
+			return 2
+		}
+	case '#':
+		q, max, digit := p+1, 7, isDigit
+		if q < len(s) && (s[q] == 'x' || s[q] == 'X') {
+			q, max, digit = q+1, 6, isHex
+		}
+		n := 0
+		for q+n < len(s) && n < max && digit(s[q+n]) {
+			n++
+		}
+		if n > 0 && q+n < len(s) && s[q+n] == ';' {
+			return q + n + 1 - p
+		}
+	}
+	return 0
+}
+
+func endsUserInfo(c byte, quoted bool) bool {
+	switch c {
+	case '"', '/', '?', '#', '\\':
+		return true
+	case ' ', '\t', '\n', '\f', '\r', '<', '>':
+		return !quoted
+	}
+	return false
+}
+
+func isLetter(c byte) bool     { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
+func isHex(c byte) bool        { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+func isWordChar(c byte) bool   { return isLetter(c) || isDigit(c) || c == '_' }
+func isSchemeChar(c byte) bool { return isLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.' }
 
 // Bytes is [Text] for a byte slice; it returns b itself when nothing
 // changed.
@@ -107,17 +212,6 @@ func Bytes(b []byte) []byte {
 
 func containsBoth(b []byte) bool {
 	return strings.Contains(string(b), "://") && strings.Contains(string(b), "@")
-}
-
-// maskMatch replaces the password of one match of inText: what lies
-// between the match's first ":" after "//" and its final "@".
-func maskMatch(m string) string {
-	i := strings.Index(m, "://") + 3
-	colon := i + strings.IndexByte(m[i:], ':')
-	if m[colon+1:len(m)-1] == Mask {
-		return m
-	}
-	return m[:colon+1] + Mask + "@"
 }
 
 // NewHandler returns a slog.Handler that passes every record on to h with
