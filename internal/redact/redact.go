@@ -266,18 +266,28 @@ func attr(a slog.Attr) slog.Attr {
 		}
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(clean...)}
 	case slog.KindAny:
-		var s string
-		switch x := v.Any().(type) {
-		case error:
-			s = x.Error()
-		case interface{ String() string }:
-			s = x.String()
-		default:
-			s = fmt.Sprint(x)
-		}
-		if t := Text(s); t != s {
-			return slog.String(a.Key, t)
+		if s, ok := text(v.Any()); ok {
+			if t := Text(s); t != s {
+				return slog.String(a.Key, t)
+			}
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// text is how a handler would print x; ok is false if that panics (a nil
+// pointer's Error method), which is then the handler's to report.
+func text(x any) (s string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			s, ok = "", false
+		}
+	}()
+	switch x := x.(type) {
+	case error:
+		return x.Error(), true
+	case fmt.Stringer:
+		return x.String(), true
+	}
+	return fmt.Sprint(x), true
 }

@@ -130,6 +130,10 @@ func TestBytesUnchanged(t *testing.T) {
 
 type credentials struct{ URL string }
 
+type nilErr struct{ msg string }
+
+func (e *nilErr) Error() string { return e.msg }
+
 func TestHandler(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(NewHandler(slog.NewTextHandler(&buf, nil)))
@@ -139,7 +143,8 @@ func TestHandler(t *testing.T) {
 		"err", fmt.Errorf("post %q: refused", "http://u:3rr@h/x"),
 		"target", credentials{"http://u:4ny@h/x"},
 		slog.Group("in", "url", "http://u:gr0up@h/x"),
-		"ok", errors.New("nothing to hide"))
+		"ok", errors.New("nothing to hide"),
+		"nil", (*nilErr)(nil))
 	out := buf.String()
 	for _, secret := range []string{"w1th", "m5g", "str1ng", "3rr", "4ny", "gr0up"} {
 		if strings.Contains(out, secret) {
