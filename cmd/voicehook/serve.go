@@ -57,6 +57,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
+		hideSecretDefaults(fs)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -193,6 +194,19 @@ func maskedPassword(p string) string {
 		return p
 	}
 	return redact.Mask
+}
+
+// hideSecretDefaults masks, in the flags' help, the defaults that came from
+// the environment and hold a secret: the password, and URLs' passwords.
+func hideSecretDefaults(fs *flag.FlagSet) {
+	fs.VisitAll(func(fl *flag.Flag) {
+		switch {
+		case fl.Name == "password" && fl.DefValue != server.DefaultPassword:
+			fl.DefValue = redact.Mask
+		case strings.HasSuffix(fl.Name, "-url"):
+			fl.DefValue = redact.URL(fl.DefValue)
+		}
+	})
 }
 
 func orNone(s string) string {

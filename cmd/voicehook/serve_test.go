@@ -196,3 +196,19 @@ func TestServeConfigFile(t *testing.T) {
 		t.Errorf("a bad config: exit %d, %q", code, stderr.String())
 	}
 }
+
+// TestServeHelpHidesSecretDefaults: defaults taken from the environment
+// are shown in -h, but not a password, nor a URL's.
+func TestServeHelpHidesSecretDefaults(t *testing.T) {
+	t.Setenv("VOICEHOOK_PASSWORD", "EnvP4ssword")
+	t.Setenv("VOICEHOOK_INITIATE_URL", "http://app:EnvUrlS3cret@127.0.0.1:3000/initiate")
+	var stdout, stderr syncBuffer
+	if code := serve(context.Background(), []string{"-h"}, &stdout, &stderr, nil); code != 2 {
+		t.Errorf("serve -h exited %d", code)
+	}
+	help := stderr.String()
+	if strings.Contains(help, "EnvP4ssword") || strings.Contains(help, "EnvUrlS3cret") ||
+		!strings.Contains(help, `(default "http://app:*****@127.0.0.1:3000/initiate")`) || !strings.Contains(help, `(default "*****")`) {
+		t.Errorf("serve -h:\n%s", help)
+	}
+}
