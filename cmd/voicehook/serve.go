@@ -15,6 +15,7 @@ import (
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/phone/sim"
+	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
@@ -65,6 +66,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
+		hideSecretDefaults(fs)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -176,7 +178,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 				numbers = append(numbers, r.String())
 			}
 			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s\n",
-				app.ID, app.Name, strings.Join(numbers, ", "), orNone(app.InitiateURL), orNone(app.StatusURL))
+				app.ID, app.Name, strings.Join(numbers, ", "), orNone(redact.URL(app.InitiateURL)), orNone(redact.URL(app.StatusURL)))
 		}
 	}
 	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
@@ -220,7 +222,20 @@ func maskedPassword(p string) string {
 	if p == server.DefaultPassword {
 		return p
 	}
-	return "********"
+	return redact.Mask
+}
+
+// hideSecretDefaults masks, in the flags' help, the defaults that came from
+// the environment and hold a secret: the password, and URLs' passwords.
+func hideSecretDefaults(fs *flag.FlagSet) {
+	fs.VisitAll(func(fl *flag.Flag) {
+		switch {
+		case fl.Name == "password" && fl.DefValue != server.DefaultPassword:
+			fl.DefValue = redact.Mask
+		case strings.HasSuffix(fl.Name, "-url"):
+			fl.DefValue = redact.URL(fl.DefValue)
+		}
+	})
 }
 
 func orNone(s string) string {

@@ -158,7 +158,7 @@ func TestServeConfigFile(t *testing.T) {
     applications:
       - id: 11111111-2222-4333-8444-555555555555
         name: IVR
-        callInitiatedCallbackUrl: http://127.0.0.1:3000/initiate
+        callInitiatedCallbackUrl: http://app:Wh00kS3cret@127.0.0.1:3000/initiate
         numbers: ["+15551230000-+15551230099"]
 `), 0o644); err != nil {
 		t.Fatal(err)
@@ -167,11 +167,14 @@ func TestServeConfigFile(t *testing.T) {
 	var stdout, stderr syncBuffer
 	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--config", file}, &stdout, &stderr,
 		func(*server.Server) { cancel() })
-	for _, want := range []string{"account    1000001", "user       alice / ********",
-		"app        11111111-2222-4333-8444-555555555555 (IVR) answers +15551230000-+15551230099: initiate → http://127.0.0.1:3000/initiate"} {
+	for _, want := range []string{"account    1000001", "user       alice / *****",
+		"app        11111111-2222-4333-8444-555555555555 (IVR) answers +15551230000-+15551230099: initiate → http://app:*****@127.0.0.1:3000/initiate"} {
 		if code != 0 || !strings.Contains(stdout.String(), want) {
 			t.Errorf("exit %d; the banner lacks %q:\n%s\n%s", code, want, stdout.String(), stderr.String())
 		}
+	}
+	if out := stdout.String() + stderr.String(); strings.Contains(out, "Wh00kS3cret") || strings.Contains(out, "wonderland") {
+		t.Errorf("the banner shows a password:\n%s", out)
 	}
 	stderr = syncBuffer{}
 	if code := serve(context.Background(), []string{"--config", file, "--username", "x"}, &stdout, &stderr, nil); code != 2 ||
@@ -179,10 +182,33 @@ func TestServeConfigFile(t *testing.T) {
 		t.Errorf("--config with --username: exit %d, %q", code, stderr.String())
 	}
 	bad := dir + "/bad.yaml"
+	os.WriteFile(bad, []byte("accounts:\n  - id: \"1\"\n    username: a\n    password: b\n    applications:\n      - id: 11111111-2222-4333-8444-555555555555\n"+
+		"        callInitiatedCallbackUrl: ftp://app:Wh00kS3cret@127.0.0.1/initiate\n"), 0o644)
+	stderr = syncBuffer{}
+	if code := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--config", bad}, &stdout, &stderr, nil); code != 1 ||
+		!strings.Contains(stderr.String(), `"ftp://app:*****@127.0.0.1/initiate": want an http or https URL`) || strings.Contains(stderr.String(), "Wh00kS3cret") {
+		t.Errorf("a bad URL in the config: exit %d, %q", code, stderr.String())
+	}
 	os.WriteFile(bad, []byte("accounts:\n  - id: \"1\"\n"), 0o644)
 	stderr = syncBuffer{}
 	if code := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--config", bad}, &stdout, &stderr, nil); code != 1 ||
 		!strings.Contains(stderr.String(), "bad.yaml: config: account 1: username and password are required") {
 		t.Errorf("a bad config: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestServeHelpHidesSecretDefaults: defaults taken from the environment
+// are shown in -h, but not a password, nor a URL's.
+func TestServeHelpHidesSecretDefaults(t *testing.T) {
+	t.Setenv("VOICEHOOK_PASSWORD", "EnvP4ssword")
+	t.Setenv("VOICEHOOK_INITIATE_URL", "http://app:EnvUrlS3cret@127.0.0.1:3000/initiate")
+	var stdout, stderr syncBuffer
+	if code := serve(context.Background(), []string{"-h"}, &stdout, &stderr, nil); code != 2 {
+		t.Errorf("serve -h exited %d", code)
+	}
+	help := stderr.String()
+	if strings.Contains(help, "EnvP4ssword") || strings.Contains(help, "EnvUrlS3cret") ||
+		!strings.Contains(help, `(default "http://app:*****@127.0.0.1:3000/initiate")`) || !strings.Contains(help, `(default "*****")`) {
+		t.Errorf("serve -h:\n%s", help)
 	}
 }

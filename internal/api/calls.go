@@ -16,6 +16,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // createCallRequest is the body of POST /calls (schema createCall). Every
@@ -110,9 +111,9 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
 		ApplicationID: created.ApplicationID, AccountID: created.AccountID, CallID: created.CallID,
 		To: created.To, From: created.From, CallURL: callURL,
 		CallTimeout: created.CallTimeout.Seconds(), CallbackTimeout: created.CallbackTimeout.Seconds(),
-		Tag: created.Tag, AnswerMethod: created.AnswerMethod, AnswerURL: created.AnswerURL,
-		AnswerFallbackMethod: optional(created.AnswerFallbackMethod), AnswerFallbackURL: optional(created.AnswerFallbackURL),
-		DisconnectMethod: created.DisconnectMethod, DisconnectURL: optional(created.DisconnectURL),
+		Tag: created.Tag, AnswerMethod: created.AnswerMethod, AnswerURL: redact.URL(created.AnswerURL),
+		AnswerFallbackMethod: optional(created.AnswerFallbackMethod), AnswerFallbackURL: optional(redact.URL(created.AnswerFallbackURL)),
+		DisconnectMethod: created.DisconnectMethod, DisconnectURL: optional(redact.URL(created.DisconnectURL)),
 		Username: optional(created.Username), Password: masked(created.Password),
 		FallbackUsername: optional(created.FallbackUsername), FallbackPassword: masked(created.FallbackPassword),
 		Priority: &created.Priority,
@@ -133,7 +134,7 @@ func masked(s string) *string {
 	if s == "" {
 		return nil
 	}
-	m := "*****"
+	m := redact.Mask
 	return &m
 }
 
@@ -387,7 +388,7 @@ func toCallState(c *engine.Call) callState {
 		To: c.To, From: c.From, Direction: string(c.Direction), State: string(c.State),
 		EnqueuedTime: timeOrNil(c.EnqueuedTime), StartTime: timeOrNil(c.StartTime), AnswerTime: timeOrNil(c.AnswerTime),
 		EndTime: timeOrNil(c.EndTime), DisconnectCause: optional(string(c.DisconnectCause)),
-		ErrorMessage: optional(c.ErrorMessage), ErrorID: optional(c.ErrorID),
+		ErrorMessage: optional(redact.Text(c.ErrorMessage)), ErrorID: optional(c.ErrorID),
 		LastUpdate: callback.TimeOf(c.LastUpdate).String(),
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // conference is schema conference.
@@ -36,7 +37,7 @@ type conferenceMember struct {
 
 func (h *Handler) toConference(c *engine.Conference, members bool) conference {
 	out := conference{ID: c.ID, Name: c.Name, CreatedTime: callback.TimeOf(c.CreatedTime).String(),
-		CompletedTime: timeOrNil(c.CompletedTime), ConferenceEventURL: optional(c.EventURL), Tag: c.Tag}
+		CompletedTime: timeOrNil(c.CompletedTime), ConferenceEventURL: optional(redact.URL(c.EventURL)), Tag: c.Tag}
 	if c.EventURL != "" {
 		out.ConferenceEventMethod = optional(c.EventMethod)
 	}

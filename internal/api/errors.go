@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // apiError is an error with the HTTP status and the Bandwidth error type
@@ -56,7 +57,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if status == http.StatusConflict {
 		id = ""
 	}
-	writeJSON(w, status, voiceAPIError{Type: kind, Description: msg, ID: &id})
+	writeJSON(w, status, voiceAPIError{Type: kind, Description: redact.Text(msg), ID: &id}) // a message may echo a URL
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

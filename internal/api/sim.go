@@ -12,6 +12,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sim"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // The /sim/v1 API drives the far end of simulated calls and shows what
@@ -139,9 +140,10 @@ func (h *Handler) simEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]historyEntry, 0, len(entries))
 	for _, e := range entries {
-		he := historyEntry{Time: callback.TimeOf(e.Time).String(), Kind: e.Kind, Summary: e.Summary}
-		if jsontext.Value(e.Detail).IsValid() {
-			he.Detail = e.Detail
+		// The engine stores entries redacted; older stores may not have.
+		he := historyEntry{Time: callback.TimeOf(e.Time).String(), Kind: e.Kind, Summary: redact.Text(e.Summary)}
+		if d := redact.Bytes(e.Detail); jsontext.Value(d).IsValid() {
+			he.Detail = d
 		}
 		out = append(out, he)
 	}
@@ -179,7 +181,7 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	}
 	for name, u := range map[string]string{"initiateUrl": req.InitiateURL, "statusUrl": req.StatusURL} {
 		if p, err := url.Parse(u); u != "" && (err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https")) {
-			return validation(fmt.Sprintf("Invalid %s %q: want an absolute http or https URL", name, u))
+			return validation(fmt.Sprintf("Invalid %s %q: want an absolute http or https URL", name, redact.URL(u)))
 		}
 	}
 	in, err := h.cfg.Answerer(req.To)

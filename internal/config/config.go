@@ -40,6 +40,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // Directory holds the accounts.
@@ -252,7 +253,7 @@ func loadApp(account string, f appYAML) (*Application, error) {
 			continue
 		}
 		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
-			return nil, fmt.Errorf("%s: %s %q: want an http or https URL", where, key, u)
+			return nil, fmt.Errorf("%s: %s %q: want an http or https URL", where, key, redact.URL(u))
 		}
 	}
 	for key, m := range map[string]string{"callInitiatedMethod": app.InitiateMethod,

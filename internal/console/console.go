@@ -34,6 +34,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 //go:embed static
@@ -181,12 +182,12 @@ func (c *Console) wrap(h func(http.ResponseWriter, *http.Request) error) http.Ha
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae):
-			writeJSON(w, ae.status, map[string]string{"description": ae.msg})
+			writeJSON(w, ae.status, map[string]string{"description": redact.Text(ae.msg)})
 		case engine.ErrorCode(err) == engine.ENotFound:
-			writeJSON(w, http.StatusNotFound, map[string]string{"description": err.Error()})
+			writeJSON(w, http.StatusNotFound, map[string]string{"description": redact.Text(err.Error())})
 		default:
 			c.cfg.Logger.Error("console", "path", r.URL.Path, "err", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"description": "Internal error: " + err.Error()})
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"description": "Internal error: " + redact.Text(err.Error())})
 		}
 	}
 }
@@ -240,7 +241,7 @@ type Row struct {
 
 func rowOf(call *engine.Call) Row {
 	r := Row{CallID: call.CallID, AccountID: call.AccountID, Direction: string(call.Direction), From: call.From, To: call.To,
-		State: string(call.State), Cause: string(call.DisconnectCause), ErrorMessage: call.ErrorMessage, Tag: call.Tag,
+		State: string(call.State), Cause: string(call.DisconnectCause), ErrorMessage: redact.Text(call.ErrorMessage), Tag: call.Tag,
 		StartTime: timeOrNil(call.StartTime), AnswerTime: timeOrNil(call.AnswerTime), EndTime: timeOrNil(call.EndTime)}
 	if call.ParentCallID != "" {
 		r.ParentCallID = &call.ParentCallID
@@ -405,11 +406,14 @@ func parseWebhookSummary(s string) (*webhookInfo, bool) {
 	return &webhookInfo{EventType: typ, Method: method, URL: u}, true
 }
 
-// entries describes a call's history for the page.
+// entries describes a call's history for the page. The engine stores
+// entries with URL passwords hidden; older stores may not have, so they are
+// hidden again here.
 func entries(callID string, hist []engine.HistoryEntry) []Entry {
 	out := make([]Entry, 0, len(hist))
 	event := ""
 	for i, h := range hist {
+		h.Summary, h.Detail = redact.Text(h.Summary), redact.Bytes(h.Detail)
 		e := Entry{CallID: callID, Seq: i + 1, Time: callback.TimeOf(h.Time).String(), Kind: h.Kind, Summary: h.Summary}
 		if jsontext.Value(h.Detail).IsValid() {
 			e.Detail = h.Detail
@@ -453,7 +457,7 @@ func checkReply(reply []byte, event string) *bxmlError {
 	if err == nil {
 		return nil
 	}
-	out := &bxmlError{Message: err.Error()}
+	out := &bxmlError{Message: redact.Text(err.Error())}
 	var list bxml.ErrorList
 	var one *bxml.Error
 	switch {

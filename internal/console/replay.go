@@ -11,6 +11,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // replayRequest is the body of POST /console/api/calls/{callId}/replay:
@@ -34,7 +35,8 @@ type replayResult struct {
 }
 
 // replay sends a recorded webhook again, as it was sent (without the
-// credentials, which the history does not keep), and shows the reply.
+// credentials, which the history does not keep: a password in the URL's
+// user info is shown as ***** and not sent), and shows the reply.
 func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 	var req replayRequest
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -85,8 +87,13 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 	if req.URL == "" {
 		req.URL = info.URL
 	}
-	if u, err := url.Parse(req.URL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return &apiError{http.StatusBadRequest, fmt.Sprintf("Invalid url %q: want an absolute http or https URL", req.URL)}
+	u, err := url.Parse(req.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return &apiError{http.StatusBadRequest, fmt.Sprintf("Invalid url %q: want an absolute http or https URL", redact.URL(req.URL))}
+	}
+	if pw, ok := u.User.Password(); ok && pw == redact.Mask {
+		u.User = nil // the history hid it: send no credentials
+		req.URL = u.String()
 	}
 	out, err := c.send(r, info.Method, req.URL, h.Detail)
 	if err != nil {
@@ -102,7 +109,7 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) error {
 // send makes the request: POST with the JSON body, or GET with the event
 // in the query.
 func (c *Console) send(r *http.Request, method, target string, body []byte) (replayResult, error) {
-	out := replayResult{URL: target, Method: method}
+	out := replayResult{URL: redact.URL(target), Method: method}
 	var req *http.Request
 	var err error
 	if method == http.MethodGet {
@@ -124,21 +131,21 @@ func (c *Console) send(r *http.Request, method, target string, body []byte) (rep
 		}
 	}
 	if err != nil {
-		return out, &apiError{http.StatusBadRequest, err.Error()}
+		return out, &apiError{http.StatusBadRequest, redact.Text(err.Error())}
 	}
 	req.Header.Set("User-Agent", "voicehook console replay")
 	start := time.Now()
 	resp, err := c.cfg.Client.Do(req)
 	out.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = redact.Text(err.Error())
 		return out, nil
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	out.Status, out.Reply = resp.StatusCode, string(reply)
+	out.Status, out.Reply = resp.StatusCode, redact.Text(string(reply))
 	if err != nil {
-		out.Error = "reading the reply: " + err.Error()
+		out.Error = "reading the reply: " + redact.Text(err.Error())
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // drainLimit is how much of an unread reply is read and discarded so the
@@ -51,17 +52,17 @@ func method(m string) string {
 	return m
 }
 
-// redactedURL is the target's URL for people: any password in it hidden,
-// and quoted if it does not parse.
+// redactedURL is the target's URL for people: any password in it hidden
+// as voicehook hides it everywhere ("user:*****@", package redact), and
+// quoted if it does not parse.
 func (t target) redactedURL() string {
 	if t.url == "" {
 		return `""`
 	}
-	u, err := url.Parse(t.url)
-	if err != nil {
-		return strconv.Quote(t.url)
+	if _, err := url.Parse(t.url); err != nil {
+		return strconv.Quote(redact.URL(t.url))
 	}
-	return u.Redacted()
+	return redact.URL(t.url)
 }
 
 // describe is "POST https://app.example.com/answer", with "fallback " in

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // inboxSize bounds a call's inbox. A call gets a handful of events at a
@@ -123,12 +124,22 @@ func (a *actor) flush() {
 	a.notify = a.notify[:0]
 }
 
-// record queues a history entry for the next flush, and logs it.
+// record queues a history entry for the next flush, and logs it, with
+// the passwords of URLs hidden.
 func (a *actor) record(entries ...HistoryEntry) {
 	for _, e := range entries {
+		e = redacted(e)
 		a.log.Info(e.Summary, "kind", e.Kind)
+		a.entries = append(a.entries, e)
 	}
-	a.entries = append(a.entries, entries...)
+}
+
+// redacted is e with the password of every URL in it hidden: the history
+// and the log show URLs as "http://user:*****@host/…" (package redact).
+func redacted(e HistoryEntry) HistoryEntry {
+	e.Summary = redact.Text(e.Summary)
+	e.Detail = redact.Bytes(e.Detail)
+	return e
 }
 
 func (a *actor) do(act action) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // <Bridge>: the call running it (the originator) asks the target call, by
@@ -126,6 +127,7 @@ func (s *callState) bridgeEvent(ev event, now time.Time) []action {
 // bridgeFailed reports a bridge that could not start on bridgeComplete, or
 // goes on with the next verb.
 func (s *callState) bridgeFailed(v *bxml.Bridge, cause callback.Cause, msg string, now time.Time) []action {
+	msg = redact.Text(msg)
 	acts := []action{history(s, now, "verb", "bridge failed: "+msg, nil)}
 	if v.BridgeCompleteURL == "" {
 		return append(acts, s.advance(now)...)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // Config is what an Engine needs. Every field but Logger is required.
@@ -98,6 +99,8 @@ func New(cfg Config) (*Engine, error) {
 	if metrics == nil {
 		metrics = noMetrics{}
 	}
+	// Errors and URLs logged may name a URL with a password in it.
+	log = slog.New(redact.NewHandler(log.Handler()))
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{},
 		confs: map[string]*conference{}, confNames: map[string]*conference{}}, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // This file is the call state machine: next(state, event, now) decides
@@ -506,6 +507,7 @@ func (s *callState) send(ev callback.Event, t Target, now time.Time) []action {
 // end finishes the call: exactly once, whatever ends it, with the
 // disconnect as the call's last webhook.
 func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode int, farEnd bool) []action {
+	msg = redact.Text(msg) // it may echo a URL: the call, the disconnect and the A-leg see it
 	acts := s.cancelTimer()
 	if s.amd != 0 {
 		acts = append(acts, actCancelTimer{s.amd})

@@ -174,8 +174,9 @@ func (o *outbox) send(w Webhook) ([]Attempt, bool) {
 	o.e.attempted(w.Event.Type(), attempts)
 	entries := attemptEntries(o.callID, attempts)
 	log := o.e.log.With("call_id", o.callID)
-	for _, e := range entries {
-		log.Info(e.Summary, "kind", e.Kind)
+	for i, e := range entries {
+		entries[i] = redacted(e)
+		log.Info(entries[i].Summary, "kind", e.Kind)
 	}
 	if o.e.cfg.Store.AppendHistory(context.WithoutCancel(o.e.ctx), entries...) == nil {
 		o.e.changed(o.callID)

@@ -31,6 +31,7 @@ import (
 	"github.com/voicehook/voicehook/internal/metrics"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/recordings"
+	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
 )
 
@@ -161,6 +162,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	// No log line shows a URL's password, whatever package wrote it.
+	c.Logger = slog.New(redact.NewHandler(c.Logger.Handler()))
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -183,7 +186,7 @@ func (c Config) withDefaults() (Config, error) {
 			continue
 		}
 		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
-			return c, fmt.Errorf("%s %q: want an http or https URL", name, u)
+			return c, fmt.Errorf("%s %q: want an http or https URL", name, redact.URL(u))
 		}
 	}
 	if c.Accounts == nil {
