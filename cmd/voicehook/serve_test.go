@@ -186,3 +186,71 @@ func TestServeConfigFile(t *testing.T) {
 		t.Errorf("a bad config: exit %d, %q", code, stderr.String())
 	}
 }
+
+// TestServeQuietLogsFailedCalls runs `voicehook serve -q`: a call that
+// ends with hangup leaves no line, one that ends otherwise is logged at
+// Warn with its cause and message.
+func TestServeQuietLogsFailedCalls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	ready := make(chan *server.Server, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- serve(ctx, []string{"-q", "--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, func(s *server.Server) { ready <- s })
+	}()
+	var srv *server.Server
+	select {
+	case srv = <-ready:
+	case code := <-exit:
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	defer func() {
+		cancel()
+		<-exit
+	}()
+	place := func(to string) string {
+		body := `{"from":"+15551234567","to":"` + to + `","applicationId":"04e88489-df02-4e34-a0ee-27a91849555f",` +
+			`"answerUrl":"` + srv.URL() + `/demo/answer"}`
+		req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/9900000/calls", strings.NewReader(body))
+		req.SetBasicAuth("dev", "dev")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("createCall: %d %s", resp.StatusCode, b)
+		}
+		_, rest, _ := strings.Cut(string(b), `"callId":"`)
+		id, _, _ := strings.Cut(rest, `"`)
+		return id
+	}
+	ended := func(id string) bool {
+		req, _ := http.NewRequest("GET", srv.URL()+"/api/v2/accounts/9900000/calls/"+id, nil)
+		req.SetBasicAuth("dev", "dev")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), `"state":"disconnected"`)
+	}
+	good := place("+15550000000")
+	busy := place("+15550000486")
+	deadline := time.Now().Add(15 * time.Second)
+	for !(ended(good) && strings.Contains(stderr.String(), "call_id="+busy)) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	log := stderr.String()
+	if !strings.Contains(log, `level=WARN msg="disconnected: busy`) || !strings.Contains(log, "cause=busy") || !strings.Contains(log, "call_id="+busy) {
+		t.Errorf("-q does not log the busy call at Warn:\n%s", log)
+	}
+	if strings.Contains(log, "call_id="+good) || strings.Contains(log, "disconnected: hangup") || strings.Contains(log, "level=INFO") {
+		t.Errorf("-q logs more than problems:\n%s", log)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
@@ -125,6 +126,13 @@ func (a *actor) flush() {
 // record queues a history entry for the next flush, and logs it.
 func (a *actor) record(entries ...HistoryEntry) {
 	for _, e := range entries {
+		// A call that ended with any cause but hangup is a problem worth
+		// seeing with -q: it is logged at Warn, with its cause and message.
+		if c := a.st.call; e.Kind == "state" && c.State == StateDisconnected && strings.HasPrefix(e.Summary, "disconnected: ") &&
+			c.DisconnectCause != callback.CauseHangup {
+			a.log.Warn(e.Summary, "kind", e.Kind, "cause", c.DisconnectCause, "message", c.ErrorMessage)
+			continue
+		}
 		a.log.Info(e.Summary, "kind", e.Kind)
 	}
 	a.entries = append(a.entries, entries...)
