@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ type serveFlags struct {
 	addr, db, account, username, password, phones string
 	initiateURL, statusURL, config, recordings    string
 	quiet, retry                                  bool
+	sim                                           bool
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -53,7 +55,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
-	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
+	fs.BoolVar(&f.quiet, "q", false, "log only problems (and every call that ended with a cause but hangup), not every call event and webhook")
+	fs.BoolVar(&f.sim, "sim", env("VOICEHOOK_SIM", "true") != "false",
+		"the simulator: simulated phones and /sim/v1; --sim=false turns it off for a server that carries real calls only (env VOICEHOOK_SIM=false)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
 		fs.PrintDefaults()
@@ -105,7 +109,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
-		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
+		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger, DisableSim: !f.sim})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --addr or VOICEHOOK_ADDR (e.g. --addr 127.0.0.1:8081)\n", f.addr)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -149,6 +157,11 @@ func printBanner(w io.Writer, srv *server.Server) {
 			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s\n",
 				app.ID, app.Name, strings.Join(numbers, ", "), orNone(app.InitiateURL), orNone(app.StatusURL))
 		}
+	}
+	if srv.Network() == nil {
+		fmt.Fprintf(w, "\nThe simulator is off (--sim=false): no simulated phones, no /sim/v1; with no SIP gateway\n"+
+			"configured, calls placed end at once with cause error.\n\n")
+		return
 	}
 	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
 	for _, n := range srv.Network().Numbers() {

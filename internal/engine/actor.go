@@ -146,7 +146,7 @@ func (a *actor) do(act action) {
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("dial failed", "err", err)
-			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed}})
+			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
 			return
 		}
 		a.line = line
@@ -155,7 +155,7 @@ func (a *actor) do(act action) {
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("connect the caller", "err", err)
-			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed}})
+			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
 			return
 		}
 		a.line = line
