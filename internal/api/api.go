@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -210,13 +211,9 @@ func readJSON(r *http.Request, v any) error {
 	if err := requireType(r, "application/json"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
-		}
-		return validation("Could not read the request body: " + err.Error())
+		return err
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return validation("The request body is empty: want a JSON object")
@@ -241,6 +238,24 @@ func readJSON(r *http.Request, v any) error {
 		return validation(fmt.Sprintf("Malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err))
 	}
 	return validation("Malformed JSON: " + err.Error())
+}
+
+// readBody reads a request's body: one larger than the route allows is
+// 413, one that does not arrive in time (the server's body timeout) is 408.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		return body, nil
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", mbe.Limit)}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil, &apiError{http.StatusRequestTimeout, "request-timeout", "The request body did not arrive in time"}
+	}
+	return nil, validation("Could not read the request body: " + err.Error())
 }
 
 func jsonKindWanted(se *json.SemanticError) string {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -552,9 +551,9 @@ func (h *Handler) updateCallBXML(w http.ResponseWriter, r *http.Request) error {
 	if err := requireType(r, "application/xml", "text/xml"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
+		return err
 	}
 	doc, err := bxml.ParseUpdate(body, bxml.CallContext)
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -254,7 +255,12 @@ func (h *Handler) simSetPhone(w http.ResponseWriter, r *http.Request) error {
 	if err := requireType(r, "application/json"); err != nil {
 		return err
 	}
-	s, err := sim.LoadPhone(number, http.MaxBytesReader(w, r.Body, 64<<10))
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	s, err := sim.LoadPhone(number, bytes.NewReader(body))
 	if err != nil {
 		return validation("Invalid script: " + err.Error())
 	}
