@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -252,5 +253,54 @@ func TestServeQuietLogsFailedCalls(t *testing.T) {
 	}
 	if strings.Contains(log, "call_id="+good) || strings.Contains(log, "disconnected: hangup") || strings.Contains(log, "level=INFO") {
 		t.Errorf("-q logs more than problems:\n%s", log)
+	}
+}
+
+// TestServeAddressInUse: a port in use is named, with the flag and the
+// environment variable that choose another.
+func TestServeAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr syncBuffer
+	code := serve(context.Background(), []string{"--addr", ln.Addr().String(), "--db", ":memory:"}, &stdout, &stderr, nil)
+	for _, want := range []string{"the address " + ln.Addr().String() + " is in use", "--addr", "VOICEHOOK_ADDR"} {
+		if code != 1 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("exit %d, stderr lacks %q: %q", code, want, stderr.String())
+		}
+	}
+}
+
+// TestServeSimOff: --sim=false (or VOICEHOOK_SIM=false) turns the
+// simulator off: the banner says so, /sim/v1 is 404, and a phones file is
+// refused.
+func TestServeSimOff(t *testing.T) {
+	t.Setenv("VOICEHOOK_SIM", "false")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, func(srv *server.Server) {
+		defer cancel()
+		resp, err := http.Post(srv.URL()+"/sim/v1/inbound", "application/json", strings.NewReader(`{"from":"+15557770000","to":"+15550001000"}`))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("/sim/v1 with the simulator off: %d", resp.StatusCode)
+		}
+	})
+	if code != 0 || !strings.Contains(stdout.String(), "The simulator is off (--sim=false)") || strings.Contains(stdout.String(), "Simulated phones") {
+		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	phones := filepath.Join(t.TempDir(), "phones.yaml")
+	os.WriteFile(phones, []byte("calls:\n  - from: \"+15557770000\"\n    to: \"+15550001000\"\n"), 0o644)
+	stderr = syncBuffer{}
+	code = serve(context.Background(), []string{"--sim=false", "--addr", "127.0.0.1:0", "--db", ":memory:", "--phones", phones,
+		"--initiate-url", "http://127.0.0.1:9/initiate"}, &stdout, &stderr, nil)
+	if code != 1 || !strings.Contains(stderr.String(), "the simulator is off (--sim=false): phones and scheduled calls (--phones) need it on") {
+		t.Errorf("scheduled calls with the simulator off: exit %d, %q", code, stderr.String())
 	}
 }

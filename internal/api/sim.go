@@ -207,6 +207,9 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
+	if missing := missingFields(map[string]*string{"from": &req.From, "to": &req.To}, "from", "to"); missing != "" {
+		return validation("Missing required field(s): " + missing)
+	}
 	if callback.ValidateCallerID(req.From) != nil && callback.ValidateSIPURI(req.From) != nil {
 		return validation(fmt.Sprintf("Invalid from %q: want an E.164 number, a SIP URI or one of Private, Restricted, Anonymous, Unavailable", req.From))
 	}
