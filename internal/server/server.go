@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -390,27 +391,43 @@ func (s *Server) placeInbound(ctx context.Context, c sim.ScheduledCall) {
 	s.cfg.Logger.Warn("scheduled inbound call failed", "from", c.From, "to", c.To, "err", err)
 }
 
-// deadlines sets each request's read and write deadlines: the body must
-// arrive within BodyTimeout and the response leave within WriteTimeout
+// deadlines sets each request's read and write deadlines: a body must
+// arrive within BodyTimeout, and the response leave within WriteTimeout
 // (DownloadTimeout for a recording's audio); the console's live stream
-// lasts as long as the page is open.
+// lasts as long as the page is open. Once the body is read, the read
+// deadline is lifted, so that it does not end a long response.
 func (s *Server) deadlines(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		now := time.Now()
+		if r.ContentLength != 0 { // a body, of known length or chunked
+			_ = rc.SetReadDeadline(now.Add(s.cfg.BodyTimeout))
+			r.Body = &bodyRead{ReadCloser: r.Body, rc: rc}
+		}
 		switch {
 		case r.URL.Path == "/console/api/stream":
-			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
 		case strings.HasSuffix(r.URL.Path, "/media"):
-			_ = rc.SetReadDeadline(now.Add(s.cfg.BodyTimeout))
 			_ = rc.SetWriteDeadline(now.Add(s.cfg.DownloadTimeout))
 		default:
-			_ = rc.SetReadDeadline(now.Add(s.cfg.BodyTimeout))
 			_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyRead lifts the read deadline when the body has been read.
+type bodyRead struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *bodyRead) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // noNetwork is the phone network when the simulator is off and no SIP
