@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -181,10 +182,14 @@ func printBanner(w io.Writer, srv *server.Server) {
 		}
 	}
 	first := cfg.Accounts.Accounts[0]
-	if _, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
+	if account, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
+		auth := "" // /sim/v1 is open on loopback
+		if host, _, _ := net.SplitHostPort(cfg.Addr); host != "localhost" && !net.ParseIP(host).IsLoopback() {
+			auth = fmt.Sprintf("-u %s:%s ", account.Username, maskedPassword(account.Password))
+		}
 		fmt.Fprintf(w, "\nRing the dev application from a simulated phone:\n"+
-			"  curl -H 'Content-Type: application/json' %s/sim/v1/inbound -d '{\"from\":\"+15557770000\",\"to\":\"%s\"}'\n",
-			srv.URL(), config.DevNumbersFrom)
+			"  curl %s-H 'Content-Type: application/json' %s/sim/v1/inbound -d '{\"from\":\"+15557770000\",\"to\":\"%s\"}'\n",
+			auth, srv.URL(), config.DevNumbersFrom)
 	}
 	fmt.Fprintf(w, "\nPlace a call (the demo app at /demo/answer speaks and hangs up):\n"+
 		"  curl -u %s:%s -H 'Content-Type: application/json' %s/api/v2/accounts/%s/calls \\\n"+

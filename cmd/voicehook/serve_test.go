@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -302,5 +303,18 @@ func TestServeSimOff(t *testing.T) {
 		"--initiate-url", "http://127.0.0.1:9/initiate"}, &stdout, &stderr, nil)
 	if code != 1 || !strings.Contains(stderr.String(), "the simulator is off (--sim=false): phones and scheduled calls (--phones) need it on") {
 		t.Errorf("scheduled calls with the simulator off: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestServeBeyondLoopbackBanner: beyond loopback the banner's /sim/v1
+// example carries the account's credentials (the password masked).
+func TestServeBeyondLoopbackBanner(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "0.0.0.0:0", "--db", ":memory:", "--username", "alice", "--password", "wonderland",
+		"--initiate-url", "http://127.0.0.1:9/initiate"}, &stdout, &stderr, func(*server.Server) { cancel() })
+	if code != 0 || !regexp.MustCompile(`curl -u alice:\*{8} -H 'Content-Type: application/json' http://\S+/sim/v1/inbound`).MatchString(stdout.String()) ||
+		strings.Contains(stdout.String(), "wonderland") {
+		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,11 @@ func startBeyondLoopback(t *testing.T, cfg server.Config) (*server.Server, strin
 			t.Errorf("close: %v", err)
 		}
 	})
-	return srv, strings.Replace(srv.URL(), "0.0.0.0", "127.0.0.1", 1)
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, "http://127.0.0.1:" + port
 }
 
 type creds struct{ user, pass string }
