@@ -245,3 +245,16 @@ func TestSimOff(t *testing.T) {
 		t.Errorf("scheduled calls with the simulator off: %v", err)
 	}
 }
+
+// TestSimBeyondLoopbackDevAccount: with the one dev account under
+// non-default credentials, /sim/v1 beyond loopback needs them.
+func TestSimBeyondLoopbackDevAccount(t *testing.T) {
+	_, base := startBeyondLoopback(t, server.Config{Username: "carol", Password: "s3cret"})
+	url := base + "/sim/v1/phones/+15553334444"
+	if status, hdr, body := send(t, nobody, "PUT", url, `{"outcome":"busy"}`); status != 401 || hdr.Get("WWW-Authenticate") == "" {
+		t.Errorf("without credentials: %d %s", status, body)
+	}
+	if status, _, body := send(t, &creds{"carol", "s3cret"}, "PUT", url, `{"outcome":"busy"}`); status != 204 {
+		t.Errorf("with the account's credentials: %d %s", status, body)
+	}
+}
