@@ -446,7 +446,7 @@ func (e *Env) do(method, path string, body any) (int, []byte, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if strings.HasPrefix(path, "/api/") {
+	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/sim/") {
 		req.SetBasicAuth(e.opts.Username, e.opts.Password)
 	}
 	resp, err := e.client.Do(req)

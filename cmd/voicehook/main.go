@@ -5,7 +5,7 @@
 //
 //	voicehook serve [flags]            run the engine: REST API, simulated phones, webhooks
 //	voicehook decode [-query] [FILE]   check a callback body and print it in canonical form
-//	voicehook version
+//	voicehook version | --version
 package main
 
 import (
@@ -35,7 +35,7 @@ Commands:
   decode [-query] [FILE]  read a callback body (JSON, or with -query a GET query
                           string) from FILE or standard input, report what is
                           wrong with it, or print its type and canonical JSON
-  version                 print the version
+  version                 print the version (also --version)
 `
 
 // run is main without the process: it returns the exit status.
@@ -49,7 +49,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "decode":
 		return runDecode(args[1:], stdin, stdout, stderr)
-	case "version":
+	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "voicehook", version)
 		return 0
 	case "help", "-h", "-help", "--help":

@@ -88,3 +88,15 @@ func TestUsage(t *testing.T) {
 		t.Errorf("two files: exit %d", code)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	old := version
+	version = "v1.2.3-test"
+	defer func() { version = old }()
+	for _, arg := range []string{"version", "--version", "-version"} {
+		code, out, errOut := runCmd(t, "", arg)
+		if code != 0 || out != "voicehook v1.2.3-test\n" || errOut != "" {
+			t.Errorf("voicehook %s: exit %d, stdout %q, stderr %q", arg, code, out, errOut)
+		}
+	}
+}

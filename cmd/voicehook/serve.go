@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +29,7 @@ type serveFlags struct {
 	quiet, retry                                  bool
 	webhookGuard, webhookAllow                    string
 	adminAddr                                     string
+	sim                                           bool
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -63,7 +66,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		"CIDR prefixes, comma-separated, that the webhook guard lets through, e.g. 10.1.0.0/16,fd00::/8\n(env VOICEHOOK_WEBHOOK_ALLOW)")
 	fs.StringVar(&f.adminAddr, "admin-addr", env("VOICEHOOK_ADMIN_ADDR", ""),
 		"serve Prometheus /metrics and Go profiles /debug/pprof/ on this second address; off by default.\nOpen on loopback, an account's Basic credentials beyond it (env VOICEHOOK_ADMIN_ADDR)")
-	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
+	fs.BoolVar(&f.quiet, "q", false, "log only problems (and every call that ended with a cause but hangup), not every call event and webhook")
+	fs.BoolVar(&f.sim, "sim", env("VOICEHOOK_SIM", "true") != "false",
+		"the simulator: simulated phones and /sim/v1; --sim=false turns it off for a server that carries real calls only (env VOICEHOOK_SIM=false)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
 		hideSecretDefaults(fs)
@@ -128,7 +133,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
-		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr})
+		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --addr or VOICEHOOK_ADDR (e.g. --addr 127.0.0.1:8081)\n", f.addr)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -181,6 +190,11 @@ func printBanner(w io.Writer, srv *server.Server) {
 				app.ID, app.Name, strings.Join(numbers, ", "), orNone(redact.URL(app.InitiateURL)), orNone(redact.URL(app.StatusURL)))
 		}
 	}
+	if srv.Network() == nil {
+		fmt.Fprintf(w, "\nThe simulator is off (--sim=false): no simulated phones, no /sim/v1; with no SIP gateway\n"+
+			"configured, calls placed end at once with cause error.\n\n")
+		return
+	}
 	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
 	for _, n := range srv.Network().Numbers() {
 		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
@@ -199,10 +213,14 @@ func printBanner(w io.Writer, srv *server.Server) {
 		}
 	}
 	first := cfg.Accounts.Accounts[0]
-	if _, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
+	if account, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
+		auth := "" // /sim/v1 is open on loopback
+		if host, _, _ := net.SplitHostPort(cfg.Addr); host != "localhost" && !net.ParseIP(host).IsLoopback() {
+			auth = fmt.Sprintf("-u %s:%s ", account.Username, maskedPassword(account.Password))
+		}
 		fmt.Fprintf(w, "\nRing the dev application from a simulated phone:\n"+
-			"  curl -H 'Content-Type: application/json' %s/sim/v1/inbound -d '{\"from\":\"+15557770000\",\"to\":\"%s\"}'\n",
-			srv.URL(), config.DevNumbersFrom)
+			"  curl %s-H 'Content-Type: application/json' %s/sim/v1/inbound -d '{\"from\":\"+15557770000\",\"to\":\"%s\"}'\n",
+			auth, srv.URL(), config.DevNumbersFrom)
 	}
 	fmt.Fprintf(w, "\nPlace a call (the demo app at /demo/answer speaks and hangs up):\n"+
 		"  curl -u %s:%s -H 'Content-Type: application/json' %s/api/v2/accounts/%s/calls \\\n"+

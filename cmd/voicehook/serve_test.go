@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +212,135 @@ func TestServeHelpHidesSecretDefaults(t *testing.T) {
 	if strings.Contains(help, "EnvP4ssword") || strings.Contains(help, "EnvUrlS3cret") ||
 		!strings.Contains(help, `(default "http://app:*****@127.0.0.1:3000/initiate")`) || !strings.Contains(help, `(default "*****")`) {
 		t.Errorf("serve -h:\n%s", help)
+	}
+}
+
+// TestServeQuietLogsFailedCalls runs `voicehook serve -q`: a call that
+// ends with hangup leaves no line, one that ends otherwise is logged at
+// Warn with its cause and message.
+func TestServeQuietLogsFailedCalls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	ready := make(chan *server.Server, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- serve(ctx, []string{"-q", "--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, func(s *server.Server) { ready <- s })
+	}()
+	var srv *server.Server
+	select {
+	case srv = <-ready:
+	case code := <-exit:
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	defer func() {
+		cancel()
+		<-exit
+	}()
+	place := func(to string) string {
+		body := `{"from":"+15551234567","to":"` + to + `","applicationId":"04e88489-df02-4e34-a0ee-27a91849555f",` +
+			`"answerUrl":"` + srv.URL() + `/demo/answer"}`
+		req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/9900000/calls", strings.NewReader(body))
+		req.SetBasicAuth("dev", "dev")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("createCall: %d %s", resp.StatusCode, b)
+		}
+		_, rest, _ := strings.Cut(string(b), `"callId":"`)
+		id, _, _ := strings.Cut(rest, `"`)
+		return id
+	}
+	ended := func(id string) bool {
+		req, _ := http.NewRequest("GET", srv.URL()+"/api/v2/accounts/9900000/calls/"+id, nil)
+		req.SetBasicAuth("dev", "dev")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), `"state":"disconnected"`)
+	}
+	good := place("+15550000000")
+	busy := place("+15550000486")
+	deadline := time.Now().Add(15 * time.Second)
+	for !(ended(good) && strings.Contains(stderr.String(), "call_id="+busy)) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	log := stderr.String()
+	if !strings.Contains(log, `level=WARN msg="disconnected: busy`) || !strings.Contains(log, "cause=busy") || !strings.Contains(log, "call_id="+busy) {
+		t.Errorf("-q does not log the busy call at Warn:\n%s", log)
+	}
+	if strings.Contains(log, "call_id="+good) || strings.Contains(log, "disconnected: hangup") || strings.Contains(log, "level=INFO") {
+		t.Errorf("-q logs more than problems:\n%s", log)
+	}
+}
+
+// TestServeAddressInUse: a port in use is named, with the flag and the
+// environment variable that choose another.
+func TestServeAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr syncBuffer
+	code := serve(context.Background(), []string{"--addr", ln.Addr().String(), "--db", ":memory:"}, &stdout, &stderr, nil)
+	for _, want := range []string{"the address " + ln.Addr().String() + " is in use", "--addr", "VOICEHOOK_ADDR"} {
+		if code != 1 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("exit %d, stderr lacks %q: %q", code, want, stderr.String())
+		}
+	}
+}
+
+// TestServeSimOff: --sim=false (or VOICEHOOK_SIM=false) turns the
+// simulator off: the banner says so, /sim/v1 is 404, and a phones file is
+// refused.
+func TestServeSimOff(t *testing.T) {
+	t.Setenv("VOICEHOOK_SIM", "false")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, func(srv *server.Server) {
+		defer cancel()
+		resp, err := http.Post(srv.URL()+"/sim/v1/inbound", "application/json", strings.NewReader(`{"from":"+15557770000","to":"+15550001000"}`))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("/sim/v1 with the simulator off: %d", resp.StatusCode)
+		}
+	})
+	if code != 0 || !strings.Contains(stdout.String(), "The simulator is off (--sim=false)") || strings.Contains(stdout.String(), "Simulated phones") {
+		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	phones := filepath.Join(t.TempDir(), "phones.yaml")
+	os.WriteFile(phones, []byte("calls:\n  - from: \"+15557770000\"\n    to: \"+15550001000\"\n"), 0o644)
+	stderr = syncBuffer{}
+	code = serve(context.Background(), []string{"--sim=false", "--addr", "127.0.0.1:0", "--db", ":memory:", "--phones", phones,
+		"--initiate-url", "http://127.0.0.1:9/initiate"}, &stdout, &stderr, nil)
+	if code != 1 || !strings.Contains(stderr.String(), "the simulator is off (--sim=false): phones and scheduled calls (--phones) need it on") {
+		t.Errorf("scheduled calls with the simulator off: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestServeBeyondLoopbackBanner: beyond loopback the banner's /sim/v1
+// example carries the account's credentials (the password masked).
+func TestServeBeyondLoopbackBanner(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "0.0.0.0:0", "--db", ":memory:", "--username", "alice", "--password", "wonderland",
+		"--initiate-url", "http://127.0.0.1:9/initiate"}, &stdout, &stderr, func(*server.Server) { cancel() })
+	if code != 0 || !regexp.MustCompile(`curl -u alice:\*{5} -H 'Content-Type: application/json' http://\S+/sim/v1/inbound`).MatchString(stdout.String()) ||
+		strings.Contains(stdout.String(), "wonderland") {
+		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 }

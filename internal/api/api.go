@@ -14,9 +14,11 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -44,7 +46,11 @@ type Config struct {
 	// only problem is a missing call-initiated URL, it returns the call
 	// with the error, for a request that brings its own URL.
 	Answerer func(to string) (engine.Inbound, error)
-	Logger   *slog.Logger
+	// RequireAuth makes /sim/v1 ask for an account's Basic credentials and
+	// act on that account's calls only: the server listens beyond
+	// loopback. Without it (on loopback) /sim/v1 is open.
+	RequireAuth bool
+	Logger      *slog.Logger
 }
 
 // Handler serves the API.
@@ -53,11 +59,16 @@ type Handler struct {
 	mux   *http.ServeMux
 	log   *slog.Logger
 	paths map[string]bool // paths with a 405 handler
+
+	// heldMu guards held: the phones scripted through /sim/v1 with
+	// credentials, and the account that scripted each.
+	heldMu sync.Mutex
+	held   map[string]string
 }
 
 // New returns the API handler.
 func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}, held: map[string]string{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -89,15 +100,15 @@ func New(cfg Config) *Handler {
 	h.route("GET "+conferences+"/{conferenceId}/recordings/{recordingId}", h.getConferenceRecording)
 	h.route("GET "+conferences+"/{conferenceId}/recordings/{recordingId}/media", h.downloadConferenceRecording)
 	if cfg.Sim != nil {
-		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/dtmf", h.wrap(h.simPress))
-		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/hangup", h.wrap(h.simHangup))
-		h.mux.HandleFunc("POST /sim/v1/calls/{callId}/speech", h.wrap(h.simSpeech))
-		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/voicemail", h.wrap(h.simVoicemail))
-		h.mux.HandleFunc("GET /sim/v1/calls/{callId}/events", h.wrap(h.simEvents))
-		h.mux.HandleFunc("PUT /sim/v1/phones/{number}", h.wrap(h.simSetPhone))
-		h.mux.HandleFunc("DELETE /sim/v1/phones/{number}", h.wrap(h.simResetPhone))
+		h.simRoute("POST /sim/v1/calls/{callId}/dtmf", h.simPress)
+		h.simRoute("POST /sim/v1/calls/{callId}/hangup", h.simHangup)
+		h.simRoute("POST /sim/v1/calls/{callId}/speech", h.simSpeech)
+		h.simRoute("GET /sim/v1/calls/{callId}/voicemail", h.simVoicemail)
+		h.simRoute("GET /sim/v1/calls/{callId}/events", h.simEvents)
+		h.simRoute("PUT /sim/v1/phones/{number}", h.simSetPhone)
+		h.simRoute("DELETE /sim/v1/phones/{number}", h.simResetPhone)
 		if cfg.Answerer != nil {
-			h.mux.HandleFunc("POST /sim/v1/inbound", h.wrap(h.simInbound))
+			h.simRoute("POST /sim/v1/inbound", h.simInbound)
 		}
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeUnknownPath(w, r) })
@@ -116,8 +127,9 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
 			return err
 		}
-		if r.PathValue("accountId") != account.ID {
-			return &apiError{http.StatusForbidden, "authorization-error", "Access is denied"}
+		if id := r.PathValue("accountId"); id != account.ID {
+			return &apiError{http.StatusForbidden, "authorization-error",
+				fmt.Sprintf("Access is denied: the credentials are for account %s, not %s", account.ID, id)}
 		}
 		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
 	}))
@@ -130,6 +142,30 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusMethodNotAllowed, "validation", "Method Not Allowed"})
 	})
+}
+
+// simRoute registers a /sim/v1 handler. With RequireAuth it needs an
+// account's Basic credentials, and the request's context carries the
+// account (see signedIn); otherwise it is open.
+func (h *Handler) simRoute(pattern string, f handlerFunc) {
+	h.mux.HandleFunc(pattern, h.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		if !h.cfg.RequireAuth {
+			return f(w, r)
+		}
+		account, err := h.authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
+			return err
+		}
+		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
+	}))
+}
+
+// signedIn returns the account a /sim/v1 request authenticated as, or nil
+// when /sim/v1 is open.
+func signedIn(r *http.Request) *config.Account {
+	a, _ := r.Context().Value(accountKey{}).(*config.Account)
+	return a
 }
 
 // wrap turns a handler that returns an error into an http.HandlerFunc.
@@ -175,13 +211,9 @@ func readJSON(r *http.Request, v any) error {
 	if err := requireType(r, "application/json"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
-		}
-		return validation("Could not read the request body: " + err.Error())
+		return err
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return validation("The request body is empty: want a JSON object")
@@ -206,6 +238,24 @@ func readJSON(r *http.Request, v any) error {
 		return validation(fmt.Sprintf("Malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err))
 	}
 	return validation("Malformed JSON: " + err.Error())
+}
+
+// readBody reads a request's body: one larger than the route allows is
+// 413, one that does not arrive in time (the server's body timeout) is 408.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		return body, nil
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", mbe.Limit)}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil, &apiError{http.StatusRequestTimeout, "request-timeout", "The request body did not arrive in time"}
+	}
+	return nil, validation("Could not read the request body: " + err.Error())
 }
 
 func jsonKindWanted(se *json.SemanticError) string {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -123,6 +122,17 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// missingFields names, in order, the fields that are absent or blank.
+func missingFields(fields map[string]*string, order ...string) string {
+	var missing []string
+	for _, name := range order {
+		if blank(fields[name]) {
+			missing = append(missing, name)
+		}
+	}
+	return strings.Join(missing, ", ")
+}
+
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -145,8 +155,9 @@ func (h *Handler) callURL(accountID, callID string) string {
 // validateCreate applies the rules of createCall, with Bandwidth's error
 // texts, and returns the call to create.
 func (h *Handler) validateCreate(account *config.Account, req *createCallRequest) (engine.Call, error) {
-	if blank(req.To) || blank(req.From) || blank(req.AnswerURL) || blank(req.ApplicationID) {
-		return engine.Call{}, validation("Missing at least one required field. Required fields are [from, to, answerUrl, applicationId]")
+	if missing := missingFields(map[string]*string{"from": req.From, "to": req.To, "answerUrl": req.AnswerURL, "applicationId": req.ApplicationID},
+		"from", "to", "answerUrl", "applicationId"); missing != "" {
+		return engine.Call{}, validation("Missing at least one required field. Required fields are [from, to, answerUrl, applicationId]; missing: " + missing)
 	}
 	c := engine.Call{
 		AccountID: account.ID, ApplicationID: *req.ApplicationID, To: *req.To, From: *req.From,
@@ -553,9 +564,9 @@ func (h *Handler) updateCallBXML(w http.ResponseWriter, r *http.Request) error {
 	if err := requireType(r, "application/xml", "text/xml"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
+		return err
 	}
 	doc, err := bxml.ParseUpdate(body, bxml.CallContext)
 	if err != nil {

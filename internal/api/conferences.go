@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -146,9 +145,9 @@ func (h *Handler) updateConferenceBXML(w http.ResponseWriter, r *http.Request) e
 	if err := requireType(r, "application/xml", "text/xml"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return &apiError{http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("Request body is larger than %d bytes", MaxBody)}
+		return err
 	}
 	doc, err := bxml.ParseUpdate(body, bxml.ConferenceContext)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/voicehook/voicehook/internal/engine"
@@ -60,11 +61,20 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, voiceAPIError{Type: kind, Description: redact.Text(msg), ID: &id}) // a message may echo a URL
 }
 
+// writeJSON writes v as the JSON body of the response. The body is always
+// whole, valid JSON: invalid UTF-8 (an error echoing the request's bytes)
+// becomes U+FFFD, and a value that cannot be encoded at all is a 500 with
+// an error body saying so.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	// Absent maps are null, as Bandwidth's nullable fields are.
+	b, err := json.Marshal(v, json.Deterministic(true), json.FormatNilMapAsNull(true), jsontext.AllowInvalidUTF8(true))
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(voiceAPIError{Type: "internal-error", Description: "The response could not be encoded as JSON", ID: new(uuid.NewString())})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	// Absent maps are null, as Bandwidth's nullable fields are.
-	_ = json.MarshalWrite(w, v, json.Deterministic(true), json.FormatNilMapAsNull(true))
+	_, _ = w.Write(b)
 }
 
 // notFoundBody is the Spring-style body Bandwidth answers an unknown path with.

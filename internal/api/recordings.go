@@ -230,6 +230,9 @@ func (h *Handler) updateRecordingState(w http.ResponseWriter, r *http.Request) e
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
+	if req.State == nil {
+		return validation("Missing required field: state (paused or recording)")
+	}
 	var pause bool
 	switch deref(req.State) {
 	case "paused":

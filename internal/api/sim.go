@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,8 +17,45 @@ import (
 )
 
 // The /sim/v1 API drives the far end of simulated calls and shows what
-// happened. It needs no credentials: it exists only where calls are
-// simulated, which is the development setup.
+// happened. On loopback it is open. Beyond loopback (Config.RequireAuth)
+// every request needs an account's Basic credentials and acts on that
+// account's calls only: another account's call is 403, and so is an
+// inbound call to a number another account's application answers.
+// Phones are one network shared by all accounts: any signed-in account may
+// script a phone, which it then holds until it resets it (DELETE); while
+// it holds it, another account's PUT or DELETE of it is 403.
+
+// simCall checks the call in the path. It returns the call's account, ""
+// when no account has the call; a call of another account than the
+// signed-in one is 403.
+func (h *Handler) simCall(r *http.Request) (string, error) {
+	id := r.PathValue("callId")
+	owner := ""
+	for _, a := range h.cfg.Accounts.Accounts {
+		_, err := h.cfg.Engine.GetCall(r.Context(), a.ID, id)
+		if err == nil {
+			owner = a.ID
+			break
+		}
+		if engine.ErrorCode(err) != engine.ENotFound {
+			return "", err
+		}
+	}
+	if a := signedIn(r); a != nil && owner != "" && owner != a.ID {
+		return "", &apiError{http.StatusForbidden, "authorization-error",
+			fmt.Sprintf("Access is denied: call %s is not a call of account %s", id, a.ID)}
+	}
+	return owner, nil
+}
+
+// simFoundCall is simCall for a call that must exist: none is 404.
+func (h *Handler) simFoundCall(r *http.Request) (string, error) {
+	owner, err := h.simCall(r)
+	if err == nil && owner == "" {
+		err = &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Call %s not found", r.PathValue("callId"))}
+	}
+	return owner, err
+}
 
 type pressRequest struct {
 	Digits string `json:"digits"`
@@ -28,8 +66,14 @@ func (h *Handler) simPress(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
-	if req.Digits == "" || strings.Trim(req.Digits, "0123456789*#ABCDabcd") != "" {
+	if req.Digits == "" {
+		return validation("Missing required field: digits")
+	}
+	if strings.Trim(req.Digits, "0123456789*#ABCDabcd") != "" {
 		return validation(fmt.Sprintf("Invalid digits %q: want 0-9, *, # and A-D", req.Digits))
+	}
+	if _, err := h.simCall(r); err != nil {
+		return err
 	}
 	if err := h.cfg.Sim.Press(r.PathValue("callId"), req.Digits); err != nil {
 		return simError(err)
@@ -39,6 +83,9 @@ func (h *Handler) simPress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) simHangup(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.simCall(r); err != nil {
+		return err
+	}
 	if err := h.cfg.Sim.HangUp(r.PathValue("callId")); err != nil {
 		return simError(err)
 	}
@@ -66,6 +113,9 @@ func (h *Handler) simSpeech(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.simCall(r); err != nil {
+		return err
+	}
 	if err := h.cfg.Sim.Speak(r.PathValue("callId"), req.Text, length); err != nil {
 		return simError(err)
 	}
@@ -84,16 +134,8 @@ type voicemailMessage struct {
 // thing played, when (from the answer), and whether it started after the
 // beep, or was cut into by the greeting.
 func (h *Handler) simVoicemail(w http.ResponseWriter, r *http.Request) error {
-	// /sim/v1 carries no credentials: the call may be in any account.
-	found := false
-	for _, a := range h.cfg.Accounts.Accounts {
-		if _, err := h.cfg.Engine.GetCall(r.Context(), a.ID, r.PathValue("callId")); err == nil {
-			found = true
-			break
-		}
-	}
-	if !found {
-		return &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Call %s not found", r.PathValue("callId"))}
+	if _, err := h.simFoundCall(r); err != nil {
+		return err
 	}
 	out := struct {
 		Messages []voicemailMessage `json:"messages"`
@@ -121,21 +163,12 @@ type historyEntry struct {
 }
 
 func (h *Handler) simEvents(w http.ResponseWriter, r *http.Request) error {
-	// /sim/v1 carries no credentials: find the call in any account.
-	var entries []engine.HistoryEntry
-	err := &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Call %s not found", r.PathValue("callId"))}
-	found := false
-	for _, a := range h.cfg.Accounts.Accounts {
-		e, gerr := h.cfg.Engine.History(r.Context(), a.ID, r.PathValue("callId"))
-		if gerr == nil {
-			entries, found = e, true
-			break
-		}
-		if engine.ErrorCode(gerr) != engine.ENotFound {
-			return gerr
-		}
+	owner, err := h.simFoundCall(r)
+	if err != nil {
+		return err
 	}
-	if !found {
+	entries, err := h.cfg.Engine.History(r.Context(), owner, r.PathValue("callId"))
+	if err != nil {
 		return err
 	}
 	out := make([]historyEntry, 0, len(entries))
@@ -176,6 +209,9 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
+	if missing := missingFields(map[string]*string{"from": &req.From, "to": &req.To}, "from", "to"); missing != "" {
+		return validation("Missing required field(s): " + missing)
+	}
 	if callback.ValidateCallerID(req.From) != nil && callback.ValidateSIPURI(req.From) != nil {
 		return validation(fmt.Sprintf("Invalid from %q: want an E.164 number, a SIP URI or one of Private, Restricted, Anonymous, Unavailable", req.From))
 	}
@@ -185,6 +221,10 @@ func (h *Handler) simInbound(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	in, err := h.cfg.Answerer(req.To)
+	if a := signedIn(r); a != nil && in.AccountID != "" && in.AccountID != a.ID {
+		return &apiError{http.StatusForbidden, "authorization-error",
+			fmt.Sprintf("Access is denied: no application of account %s answers %s", a.ID, req.To)}
+	}
 	if req.InitiateURL != "" && in.AccountID != "" {
 		in.Initiate = engine.Target{URL: req.InitiateURL, Method: "POST"}
 		err = nil
@@ -217,18 +257,60 @@ func (h *Handler) simSetPhone(w http.ResponseWriter, r *http.Request) error {
 		callback.ValidateCallerID(number) != nil {
 		return validation(fmt.Sprintf("Invalid phone %q: want an E.164 number or a SIP URI", number))
 	}
-	s, err := sim.LoadPhone(number, http.MaxBytesReader(w, r.Body, 64<<10))
+	if err := requireType(r, "application/json"); err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	s, err := sim.LoadPhone(number, bytes.NewReader(body))
 	if err != nil {
 		return validation("Invalid script: " + err.Error())
 	}
+	release, err := h.hold(r, number, false)
+	if err != nil {
+		return err
+	}
+	defer release()
 	h.cfg.Sim.SetScript(number, s)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
+// hold checks that the signed-in account may change the phone: no other
+// account holds it. The phone is then the account's (or, when reset, no
+// one's) once release is called; release must be called after the change.
+func (h *Handler) hold(r *http.Request, number string, reset bool) (release func(), err error) {
+	a := signedIn(r)
+	if a == nil {
+		return func() {}, nil
+	}
+	h.heldMu.Lock()
+	if holder, ok := h.held[number]; ok && holder != a.ID {
+		h.heldMu.Unlock()
+		return nil, &apiError{http.StatusForbidden, "authorization-error",
+			fmt.Sprintf("Access is denied: phone %s is scripted by another account until it resets it", number)}
+	}
+	return func() {
+		if reset {
+			delete(h.held, number)
+		} else {
+			h.held[number] = a.ID
+		}
+		h.heldMu.Unlock()
+	}, nil
+}
+
 // simResetPhone is DELETE /sim/v1/phones/{number}: the phone behaves as
 // it did when the server started.
 func (h *Handler) simResetPhone(w http.ResponseWriter, r *http.Request) error {
+	release, err := h.hold(r, r.PathValue("number"), true)
+	if err != nil {
+		return err
+	}
+	defer release()
 	h.cfg.Sim.ResetScript(r.PathValue("number"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -101,6 +101,9 @@ func New(cfg Config) *Console {
 	c.mux.HandleFunc("POST /console/api/calls/{callId}/replay", c.wrap(c.replay))
 	c.mux.HandleFunc("GET /console/api/calls/{callId}/recordings/{recordingId}/media", c.wrap(c.media))
 	c.mux.HandleFunc("GET /console/api/stream", c.stream)
+	for _, action := range []string{"dtmf", "hangup", "speech"} {
+		c.mux.HandleFunc("POST /console/api/calls/{callId}/"+action, c.farEnd(action))
+	}
 	return c
 }
 
@@ -365,6 +368,22 @@ func (c *Console) placeCall(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(rec.Code)
 	w.Write(rec.Body.Bytes())
 	return nil
+}
+
+// farEnd is POST /console/api/calls/{callId}/{dtmf,hangup,speech}: the
+// page's phone controls, passed to /sim/v1 with the signed-in account's
+// credentials, so they are checked as any /sim/v1 request is.
+func (c *Console) farEnd(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		in := r.Clone(r.Context())
+		in.URL.Path = "/sim/v1/calls/" + r.PathValue("callId") + "/" + action
+		in.URL.RawPath = ""
+		in.Header.Del("Authorization")
+		if a, ok := r.Context().Value(scopeKey{}).(*config.Account); ok {
+			in.SetBasicAuth(a.Username, a.Password)
+		}
+		c.cfg.API.ServeHTTP(w, in)
+	}
 }
 
 // Entry is a history entry as the call page shows it.

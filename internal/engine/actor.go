@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
@@ -129,7 +130,14 @@ func (a *actor) flush() {
 func (a *actor) record(entries ...HistoryEntry) {
 	for _, e := range entries {
 		e = redacted(e)
-		a.log.Info(e.Summary, "kind", e.Kind)
+		// A call that ended with any cause but hangup is a problem worth
+		// seeing with -q: it is logged at Warn, with its cause and message.
+		if c := a.st.call; e.Kind == "state" && c.State == StateDisconnected && strings.HasPrefix(e.Summary, "disconnected: ") &&
+			c.DisconnectCause != callback.CauseHangup {
+			a.log.Warn(e.Summary, "kind", e.Kind, "cause", c.DisconnectCause, "message", c.ErrorMessage)
+		} else {
+			a.log.Info(e.Summary, "kind", e.Kind)
+		}
 		a.entries = append(a.entries, e)
 	}
 }
@@ -150,7 +158,7 @@ func (a *actor) do(act action) {
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("dial failed", "err", err)
-			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed}})
+			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
 			return
 		}
 		a.line = line
@@ -159,7 +167,7 @@ func (a *actor) do(act action) {
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("connect the caller", "err", err)
-			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed}})
+			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
 			return
 		}
 		a.line = line

@@ -328,7 +328,11 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 	case PhoneRejected:
 		return s.end(now, callback.CauseRejected, "Call was rejected by the callee", orCode(pe.SIPCode, 603), true)
 	case PhoneFailed:
-		return s.end(now, callback.CauseError, "The call could not be placed", pe.SIPCode, true)
+		msg := "The call could not be placed"
+		if pe.Reason != "" {
+			msg += ": " + pe.Reason
+		}
+		return s.end(now, callback.CauseError, msg, pe.SIPCode, true)
 	case PhoneHungUp:
 		if s.call.State != StateAnswered {
 			if s.call.Direction == callback.Inbound {

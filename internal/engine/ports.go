@@ -270,6 +270,9 @@ type PhoneEvent struct {
 	Kind    PhoneEventKind
 	Digit   byte // for PhoneDigit
 	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneFailed
+	// Reason says why a call could not be placed (PhoneFailed), for the
+	// disconnect's errorMessage.
+	Reason string
 	// Greeting is what the far end says on answering (PhoneAnswered), for
 	// machine detection.
 	Greeting Greeting

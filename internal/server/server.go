@@ -7,9 +7,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,7 +101,41 @@ type Config struct {
 	// loopback address they are open, beyond it they need an account's
 	// Basic credentials. Port 0 picks one.
 	AdminAddr string
+
+	// DisableSim turns the simulator off, for a server that carries real
+	// calls only: no /sim/v1, no simulated phones, Phones and Calls
+	// refused. Calls placed then have no network: they end with cause
+	// error, saying so. Default false: the simulator is on.
+	DisableSim bool
+
+	// The HTTP server's limits; each zero value is the default named.
+	//
+	// HeaderTimeout bounds reading a request's headers
+	// (DefaultHeaderTimeout, 10 s), BodyTimeout reading its body
+	// (DefaultBodyTimeout, 30 s), WriteTimeout writing the response
+	// (DefaultWriteTimeout, 60 s; a recording's audio gets
+	// DownloadTimeout, DefaultDownloadTimeout, 10 min; the console's live
+	// stream has no limit). IdleTimeout closes a kept-alive connection with
+	// no request for that long (DefaultIdleTimeout, 2 min). MaxHeaderBytes
+	// bounds a request's headers (DefaultMaxHeaderBytes, 64 KB); larger is
+	// 431.
+	HeaderTimeout   time.Duration
+	BodyTimeout     time.Duration
+	WriteTimeout    time.Duration
+	DownloadTimeout time.Duration
+	IdleTimeout     time.Duration
+	MaxHeaderBytes  int
 }
+
+// Defaults of the HTTP server's limits (see Config).
+const (
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultBodyTimeout     = 30 * time.Second
+	DefaultWriteTimeout    = 60 * time.Second
+	DefaultDownloadTimeout = 10 * time.Minute
+	DefaultIdleTimeout     = 2 * time.Minute
+	DefaultMaxHeaderBytes  = 64 << 10
+)
 
 // Defaults.
 const (
@@ -164,6 +201,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	// No log line shows a URL's password, whatever package wrote it.
 	c.Logger = slog.New(redact.NewHandler(c.Logger.Handler()))
+	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, DefaultHeaderTimeout)
+	c.BodyTimeout = cmp.Or(c.BodyTimeout, DefaultBodyTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
+	c.DownloadTimeout = cmp.Or(c.DownloadTimeout, DefaultDownloadTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.MaxHeaderBytes = cmp.Or(c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	if c.DisableSim && (len(c.Phones) > 0 || len(c.Calls) > 0) {
+		return c, errors.New("the simulator is off (--sim=false): phones and scheduled calls (--phones) need it on")
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -277,7 +323,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if adminLn != nil {
 		s.startAdmin(adminLn)
 	}
-	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	s.http = &http.Server{Handler: s.deadlines(s.handler), ReadHeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout,
+		MaxHeaderBytes: cfg.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	// The console's live streams never go idle: end them first.
 	s.http.RegisterOnShutdown(s.console.Load().Close)
 	go func() { s.served <- s.http.Serve(ln) }()
@@ -328,9 +375,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		replay = &http.Client{Transport: client.Transport, CheckRedirect: egress.NoRedirects, Timeout: 15 * time.Second}
 	}
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: client})
-	s.net = sim.New(engine.RealClock{}, cfg.Phones)
+	var network engine.Network = noNetwork{}
+	if !cfg.DisableSim {
+		s.net = sim.New(engine.RealClock{}, cfg.Phones)
+		network = s.net
+	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
-		Network: s.net, Media: media.New(media.Config{Client: client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
+		Network: network, Media: media.New(media.Config{Client: client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
 		Changed: s.changed, Metrics: observer})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
@@ -349,10 +400,15 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("scheduled call from %s to %s: %w", c.From, c.To, err)
 		}
 	}
-	handler := api.New(api.Config{Engine: s.engine, Sim: s.net, Accounts: s.dir, BaseURL: base, Answerer: s.answerer, Logger: cfg.Logger})
 	host, _, _ := net.SplitHostPort(cfg.Addr)
+	apiCfg := api.Config{Engine: s.engine, Accounts: s.dir, BaseURL: base, RequireAuth: !isLoopback(host), Logger: cfg.Logger}
+	var phones func() [][2]string
+	if s.net != nil {
+		apiCfg.Sim, apiCfg.Answerer, phones = s.net, s.answerer, s.net.Numbers
+	}
+	handler := api.New(apiCfg)
 	con := console.New(console.Config{Engine: s.engine, Accounts: s.dir, API: handler, BaseURL: cfg.BaseURL,
-		Phones: s.net.Numbers, RequireAuth: !isLoopback(host), Client: replay, Version: cfg.Version, Logger: cfg.Logger})
+		Phones: phones, RequireAuth: !isLoopback(host), Client: replay, Version: cfg.Version, Logger: cfg.Logger})
 	s.console.Store(con)
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
@@ -421,6 +477,59 @@ func (s *Server) placeInbound(ctx context.Context, c sim.ScheduledCall) {
 	s.cfg.Logger.Warn("scheduled inbound call failed", "from", c.From, "to", c.To, "err", err)
 }
 
+// deadlines sets each request's read and write deadlines: a body must
+// arrive within BodyTimeout, and the response leave within WriteTimeout
+// (DownloadTimeout for a recording's audio); the console's live stream
+// lasts as long as the page is open. Once the body is read, the read
+// deadline is lifted, so that it does not end a long response.
+func (s *Server) deadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		if r.ContentLength != 0 { // a body, of known length or chunked
+			_ = rc.SetReadDeadline(now.Add(s.cfg.BodyTimeout))
+			r.Body = &bodyRead{ReadCloser: r.Body, rc: rc}
+		}
+		switch {
+		case r.URL.Path == "/console/api/stream":
+			_ = rc.SetWriteDeadline(time.Time{})
+		case strings.HasSuffix(r.URL.Path, "/media"):
+			_ = rc.SetWriteDeadline(now.Add(s.cfg.DownloadTimeout))
+		default:
+			_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bodyRead lifts the read deadline when the body has been read.
+type bodyRead struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *bodyRead) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// noNetwork is the phone network when the simulator is off and no SIP
+// gateway is configured: nothing can be dialled.
+type noNetwork struct{}
+
+var errNoRoute = errors.New("no route: the simulator is off (--sim=false) and no SIP gateway is configured")
+
+func (noNetwork) Dial(engine.Dial, func(engine.PhoneEvent)) (engine.Line, error) {
+	return nil, errNoRoute
+}
+
+func (noNetwork) Incoming(engine.Dial, func(engine.PhoneEvent)) (engine.Line, error) {
+	return nil, errNoRoute
+}
+
 // URL is the server's base URL, "http://127.0.0.1:8080".
 func (s *Server) URL() string { return s.cfg.BaseURL }
 
@@ -431,7 +540,8 @@ func (s *Server) Config() Config { return s.cfg }
 // "http://127.0.0.1:9090", or "" without Config.AdminAddr.
 func (s *Server) AdminURL() string { return s.adminURL }
 
-// Network returns the simulated phone network.
+// Network returns the simulated phone network, nil when the simulator is
+// off (Config.DisableSim).
 func (s *Server) Network() *sim.Network { return s.net }
 
 // Close stops the server: no new requests, then the engine (live calls stay

@@ -125,7 +125,7 @@ export function callPage(ctx, callId) {
       err.hidden = true;
       status.textContent = `${what}…`;
       try {
-        await api(`/sim/v1/calls/${encodeURIComponent(id)}/${path}`, { method: 'POST', body });
+        await api(`/console/api/calls/${encodeURIComponent(id)}/${path}`, { method: 'POST', body });
         status.textContent = done;
         return true;
       } catch (e) {

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/voicehook/voicehook/callback"
@@ -114,19 +118,30 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: want a duration like 1.5s or a number of seconds", n.Line)
 	}
-	if secs, err := strconv.ParseFloat(n.Value, 64); err == nil {
-		if secs < 0 {
-			return fmt.Errorf("line %d: duration %s is negative", n.Line, n.Value)
-		}
-		*d = duration(secs * float64(time.Second))
-		return nil
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration like 1.5s or 300ms", n.Line, n.Value)
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*d = duration(v)
 	return nil
+}
+
+// parseDuration reads "1.5s", "300ms" or a number of seconds.
+func parseDuration(s string) (time.Duration, error) {
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		if secs < 0 {
+			return 0, fmt.Errorf("duration %s is negative", s)
+		}
+		if secs > float64(math.MaxInt64/int64(time.Second)) || math.IsNaN(secs) {
+			return 0, fmt.Errorf("duration %s is too long", s)
+		}
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 1.5s or 300ms", s)
+	}
+	return v, nil
 }
 
 func (d *duration) value() time.Duration {
@@ -223,22 +238,23 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 	return out, nil
 }
 
-// LoadPhone reads one phone's script, a JSON or YAML object with the
-// fields of a scenario file's phones (durations as "1.5s" or seconds), for
-// number. Problems are errors naming the field.
+// LoadPhone reads one phone's script for number: a JSON object with the
+// fields of a scenario file's phones (durations as "1.5s" or a number of
+// seconds; null leaves a field unset). Problems are errors naming the field,
+// in JSON terms.
 func LoadPhone(number string, r io.Reader) (Script, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 64<<10))
 	if err != nil {
 		return Script{}, fmt.Errorf("read script: %w", err)
 	}
+	if err := checkPhoneJSON(data); err != nil {
+		return Script{}, err
+	}
+	// JSON is YAML: the script goes through the same checks as a file's.
 	var node yaml.Node
-	if err := yaml.Unmarshal(data, &node); err != nil {
-		return Script{}, fmt.Errorf("script: %w", err)
+	if err := yaml.Unmarshal(data, &node); err != nil || len(node.Content) == 0 || node.Content[0].Kind != yaml.MappingNode {
+		return Script{}, errors.New(wantObject)
 	}
-	if len(node.Content) == 0 || node.Content[0].Kind != yaml.MappingNode {
-		return Script{}, errors.New("script: want an object of script fields, such as {\"outcome\": \"busy\"}")
-	}
-	// A scenario of this one phone, checked as a file's would be.
 	file := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 		{Kind: yaml.ScalarNode, Value: "phones"},
 		{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: number, Style: yaml.DoubleQuotedStyle}, node.Content[0]}},
@@ -252,6 +268,83 @@ func LoadPhone(number string, r io.Reader) (Script, error) {
 		return Script{}, errors.New(strings.Replace(err.Error(), "scenario: ", "", 1))
 	}
 	return sc.Phones[number], nil
+}
+
+const wantObject = `want a JSON object of script fields, such as {"outcome": "busy"}`
+
+// checkPhoneJSON checks a phone's script as JSON: an object whose members
+// are script fields, each with a value of the field's kind.
+func checkPhoneJSON(data []byte) error {
+	var fields map[string]jsontext.Value
+	if err := json.Unmarshal(data, &fields); err != nil {
+		var syn *jsontext.SyntacticError
+		if errors.As(err, &syn) {
+			return fmt.Errorf("malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err)
+		}
+		return errors.New(wantObject)
+	}
+	if fields == nil {
+		return errors.New(wantObject)
+	}
+	known := map[string]reflect.Type{}
+	var names []string
+	t := reflect.TypeFor[phoneYAML]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		known[name] = t.Field(i).Type
+		names = append(names, name)
+	}
+	given := slices.Sorted(maps.Keys(fields))
+	for _, name := range given {
+		ft, ok := known[name]
+		if !ok {
+			return fmt.Errorf("unknown field %q: want one of %s", name, strings.Join(names, ", "))
+		}
+		v := fields[name]
+		if v.Kind() == 'n' {
+			continue
+		}
+		if err := checkJSONKind(ft, v); err != nil {
+			return fmt.Errorf("field %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// checkJSONKind checks that a JSON value fits a script field of type t.
+func checkJSONKind(t reflect.Type, v jsontext.Value) error {
+	kind := v.Kind()
+	switch {
+	case t == reflect.TypeFor[*duration]():
+		var d any
+		_ = json.Unmarshal(v, &d)
+		switch d := d.(type) {
+		case string:
+			_, err := parseDuration(d)
+			return err
+		case float64:
+			_, err := parseDuration(strconv.FormatFloat(d, 'g', -1, 64))
+			return err
+		}
+		return errors.New(`want a duration like "1.5s" or a number of seconds`)
+	case t.Kind() == reflect.String && kind != '"':
+		return errors.New("want a string")
+	case t.Kind() == reflect.Bool && kind != 't' && kind != 'f':
+		return errors.New("want true or false")
+	case (t.Kind() == reflect.Int || t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Int) && kind != '0':
+		return errors.New("want a number")
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
+		var list []string
+		if kind != '[' || json.Unmarshal(v, &list) != nil {
+			return errors.New(`want a list of strings, such as ["1", ""]`)
+		}
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.String:
+		var m map[string]string
+		if kind != '{' || json.Unmarshal(v, &m) != nil {
+			return errors.New("want an object of strings")
+		}
+	}
+	return nil
 }
 
 func (c callYAML) check() (ScheduledCall, error) {

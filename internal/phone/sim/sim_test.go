@@ -303,14 +303,32 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 		t.Errorf("onDigits as JSON: %+v, %v", ivr, err)
 	}
 	for in, want := range map[string]string{
-		`{"outcome":"maybe"}`: `outcome "maybe": want answer, busy, decline or no-answer`,
-		`{"ring":"soon"}`:     `"soon" is not a duration`,
-		`{"colour":"red"}`:    "colour",
-		`[1, 2]`:              "want an object",
-		`{"digits":"x"}`:      `digits "x"`,
+		`{"outcome":"maybe"}`:  `outcome "maybe": want answer, busy, decline or no-answer`,
+		`{"ring":"soon"}`:      `"soon" is not a duration`,
+		`{"colour":"red"}`:     `unknown field "colour": want one of outcome, ring,`,
+		`{"outcme":"busy"}`:    `unknown field "outcme"`,
+		`[1, 2]`:               "want a JSON object",
+		`null`:                 "want a JSON object",
+		`{"digits":"x"}`:       `digits "x"`,
+		`{"beep":"yes"}`:       `field "beep": want true or false`,
+		`{"ring":true}`:        `field "ring": want a duration like "1.5s" or a number of seconds`,
+		`{"ring":-2}`:          `field "ring": duration -2 is negative`,
+		`{"ring":1e300}`:       `field "ring": duration 1e+300 is too long`,
+		`{"digits":5}`:         `field "digits": want a string`,
+		`{"gatherInputs":"1"}`: `field "gatherInputs": want a list of strings`,
+		`{"outcome":"busy",`:   "malformed JSON at byte",
+		"outcome: busy":        "malformed JSON at byte 0",
 	} {
-		if _, err := sim.LoadPhone("+15551230009", strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+		_, err := sim.LoadPhone("+15551230009", strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("LoadPhone(%s): %v, want %q", in, err, want)
+			continue
+		}
+		// Our words, never the YAML library's or a Go type's.
+		for _, internal := range []string{"yaml", "sim.", "phoneYAML", "!!", "line 1"} {
+			if strings.Contains(err.Error(), internal) {
+				t.Errorf("LoadPhone(%s): %q shows internals (%q)", in, err, internal)
+			}
 		}
 	}
 
