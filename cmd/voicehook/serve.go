@@ -23,6 +23,7 @@ type serveFlags struct {
 	addr, db, account, username, password, phones string
 	initiateURL, statusURL, config, recordings    string
 	quiet, retry                                  bool
+	webhookSecret                                 string // comma-separated
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -53,6 +54,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
 	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
+	fs.StringVar(&f.webhookSecret, "webhook-secret", env("VOICEHOOK_WEBHOOK_SECRET", ""),
+		"sign the dev application's webhooks (Standard Webhooks): whsec_ and base64; two, comma-separated, while rotating (env VOICEHOOK_WEBHOOK_SECRET)")
 	fs.BoolVar(&f.quiet, "q", false, "log only problems, not every call event and webhook")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
@@ -85,7 +88,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if f.config != "" {
 		set := map[string]bool{}
 		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-		for _, name := range []string{"account-id", "username", "password", "initiate-url", "status-url"} {
+		for _, name := range []string{"account-id", "username", "password", "initiate-url", "status-url", "webhook-secret"} {
 			if set[name] {
 				fmt.Fprintf(stderr, "voicehook serve: --%s belongs to the dev account; with --config, set it in the file\n", name)
 				return 2
@@ -105,7 +108,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
-		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger})
+		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
+		WebhookSecrets: secrets(f.webhookSecret)})
 	if err != nil {
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 1
@@ -122,6 +126,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 1
 	}
 	return 0
+}
+
+// secrets splits a comma-separated list of webhook secrets.
+func secrets(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func env(name, def string) string {
@@ -146,8 +161,12 @@ func printBanner(w io.Writer, srv *server.Server) {
 			for _, r := range app.Numbers {
 				numbers = append(numbers, r.String())
 			}
-			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s\n",
-				app.ID, app.Name, strings.Join(numbers, ", "), orNone(app.InitiateURL), orNone(app.StatusURL))
+			signed := ""
+			if n := len(app.SigningKeys); n > 0 {
+				signed = fmt.Sprintf(", webhooks signed (%d secrets)", n)
+			}
+			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s%s\n",
+				app.ID, app.Name, strings.Join(numbers, ", "), orNone(app.InitiateURL), orNone(app.StatusURL), signed)
 		}
 	}
 	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
