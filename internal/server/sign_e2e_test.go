@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +13,11 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/server"
+	"github.com/voicehook/voicehook/webhook"
 )
 
 // Two secrets of one application, as during a rotation: base64 of 32 bytes.
@@ -154,5 +158,51 @@ func TestWebhookIDAcrossRetryAndFallback(t *testing.T) {
 			t.Errorf("attempt %d had webhook-id %q, the fallback %q; want one id", i+1, got, id)
 		}
 		verifySigned(t, "a dropped attempt", d.header, d.body, secretNew)
+	}
+}
+
+// TestWebhookPackageVerifiesSignatures: the webhook package accepts
+// voicehook's signed webhooks and hands the webhook-id to the functions;
+// with a secret voicehook does not sign with, it refuses the answer (401)
+// and the call ends in callback-error.
+func TestWebhookPackageVerifiesSignatures(t *testing.T) {
+	srv := startServerWith(t, server.Config{WebhookSecrets: []string{secretOld, secretNew}})
+
+	h := webhook.New(webhook.WithSigningSecrets(secretNew))
+	ids := make(chan string, 2)
+	h.OnAnswer(func(ctx context.Context, _ *callback.Answer) (*bxml.Response, error) {
+		ids <- webhook.EventID(ctx)
+		return bxml.NewResponse(&bxml.Hangup{}), nil
+	})
+	h.OnDisconnect(func(ctx context.Context, _ *callback.Disconnect) error {
+		ids <- webhook.EventID(ctx)
+		return nil
+	})
+	app := httptest.NewServer(h)
+	defer app.Close()
+	createCall(t, srv, map[string]any{"from": "+15551112222", "to": "+15550000000", "applicationId": appID,
+		"answerUrl": app.URL + "/answer", "disconnectUrl": app.URL + "/disconnect"})
+	var got []string
+	for range 2 {
+		select {
+		case id := <-ids:
+			got = append(got, id)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the functions ran %d times, want answer and disconnect", len(got))
+		}
+	}
+	if got[0] == "" || got[1] == "" || got[0] == got[1] {
+		t.Errorf("EventIDs %q; want two different ids", got)
+	}
+
+	other := "whsec_" + base64.StdEncoding.EncodeToString([]byte("a secret nobody configured, 32 B"))
+	wrong := httptest.NewServer(webhook.New(webhook.WithSigningSecrets(other)))
+	defer wrong.Close()
+	status := newApp(t, nil)
+	id, _ := createCall(t, srv, map[string]any{"from": "+15551112222", "to": "+15550000000", "applicationId": appID,
+		"answerUrl": wrong.URL + "/answer", "disconnectUrl": status.URL + "/disconnect"})
+	d := status.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
+	if d.CallID != id || d.Cause != callback.CauseCallbackError || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "401") {
+		t.Errorf("with the wrong secret: %+v", d)
 	}
 }
