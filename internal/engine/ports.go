@@ -198,9 +198,10 @@ type Target struct {
 // Webhook is one event to deliver.
 type Webhook struct {
 	// ID is the event's own id, sent as the webhook-id header: the engine
-	// gives it when it creates the webhook, and it stays the same on a
-	// retry, on the fallback URL and on a redelivery after a restart, so
-	// that an app can drop repeats by it.
+	// gives it (NewEventID) before the webhook's first attempt, keeps it
+	// with a queued webhook in the store, and it stays the same on a retry,
+	// on the fallback URL and on a redelivery after a restart, so that an
+	// app can drop repeats by it.
 	ID     string
 	CallID string
 	// AccountID and ApplicationID say whose webhook it is: the Sender signs
