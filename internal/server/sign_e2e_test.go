@@ -206,3 +206,58 @@ func TestWebhookPackageVerifiesSignatures(t *testing.T) {
 		t.Errorf("with the wrong secret: %+v", d)
 	}
 }
+
+// TestWebhookIDAcrossRetry: a disconnect whose first request loses its
+// connection is sent again at once, with the same webhook-id, and the app
+// answers the second.
+func TestWebhookIDAcrossRetry(t *testing.T) {
+	srv := startServerWith(t, server.Config{WebhookSecrets: []string{secretNew}})
+	type seen struct {
+		header http.Header
+		body   []byte
+	}
+	var mu sync.Mutex
+	var got []seen
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/answer" {
+			io.WriteString(w, `<Response><Hangup/></Response>`)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, seen{r.Header.Clone(), body})
+		first := len(got) == 1
+		mu.Unlock()
+		if first {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer app.Close()
+	createCall(t, srv, map[string]any{"from": "+15551112222", "to": "+15550000000", "applicationId": appID,
+		"answerUrl": app.URL + "/answer", "disconnectUrl": app.URL + "/disconnect"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("the disconnect came %d times, want twice (a connection error, then the retry)", len(got))
+	}
+	if a, b := got[0].header.Get("webhook-id"), got[1].header.Get("webhook-id"); a == "" || a != b {
+		t.Errorf("webhook-id %q, then %q on the retry; want one id", a, b)
+	}
+	for _, s := range got {
+		verifySigned(t, "the disconnect", s.header, s.body, secretNew)
+	}
+}
