@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
@@ -121,4 +124,47 @@ func ExampleHandler_transfer() {
 	// <Response><Transfer transferCompleteUrl="/done"><PhoneNumber transferAnswerUrl="/whisper">+15550000200</PhoneNumber></Transfer></Response>
 	// <Response><SpeakSentence>A caller from the website.</SpeakSentence></Response>
 	// <Response><SpeakSentence>Nobody is available.</SpeakSentence><Hangup/></Response>
+}
+
+// Signed webhooks: the Handler takes only requests signed with the
+// application's secret, and a function drops an event it has already
+// handled by its webhook-id (voicehook delivers at least once).
+func ExampleWithSigningSecrets() {
+	const secret = "whsec_dm9pY2Vob29rIGV4YW1wbGUgc2VjcmV0LCAzMiBieXQ=" // the application's webhookSecrets
+	h := webhook.New(webhook.WithSigningSecrets(secret))
+	var handled sync.Map
+	h.OnDisconnect(func(ctx context.Context, ev *callback.Disconnect) error {
+		if _, repeat := handled.LoadOrStore(webhook.EventID(ctx), true); repeat {
+			fmt.Println("already handled", webhook.EventID(ctx))
+			return nil
+		}
+		fmt.Println(ev.CallID, "ended:", ev.Cause)
+		return nil
+	})
+
+	// What voicehook sends, signed as it signs (webhook.Sign).
+	body := `{"eventType":"disconnect","callId":"c-5","cause":"hangup"}`
+	send := func(secret string) int {
+		now := time.Now()
+		sig, err := webhook.Sign(secret, "ev-1", now, []byte(body))
+		if err != nil {
+			log.Fatal(err)
+		}
+		r := httptest.NewRequest("POST", "/voice/", strings.NewReader(body))
+		r.Header.Set("webhook-id", "ev-1")
+		r.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+		r.Header.Set("webhook-signature", sig)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	fmt.Println(send(secret))                                               // delivered
+	fmt.Println(send(secret))                                               // delivered again, after voicehook restarted
+	fmt.Println(send("whsec_c29tZWJvZHkgZWxzZSdzIHNlY3JldCwgMzIgYnl0ZXM=")) // not from voicehook
+	// Output:
+	// c-5 ended: hangup
+	// 204
+	// already handled ev-1
+	// 204
+	// 401
 }

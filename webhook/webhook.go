@@ -16,6 +16,24 @@
 //	http.Handle("/voice/", h)
 //
 // A Handler works with any router: it reads only the request.
+//
+// # Signed webhooks and repeats
+//
+// When the application has signing secrets in voicehook, every webhook is
+// signed the Standard Webhooks way; [WithSigningSecrets] makes the Handler
+// refuse, with 401, a request that is not signed by one of them, or was
+// signed more than [SignatureTolerance] ago. Delivery is at least once: a
+// webhook may come again (a disconnect in flight when voicehook stopped is
+// sent again when it starts), always with the same webhook-id, which
+// [EventID] gives to the functions as the key to drop the repeat.
+//
+//	h := webhook.New(webhook.WithSigningSecrets(os.Getenv("WEBHOOK_SECRET")))
+//	h.OnDisconnect(func(ctx context.Context, ev *callback.Disconnect) error {
+//		if alreadyDone(webhook.EventID(ctx)) {
+//			return nil
+//		}
+//		…
+//	})
 package webhook
 
 import (
@@ -27,6 +45,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
@@ -36,6 +55,7 @@ import (
 // then safe for concurrent use.
 type Handler struct {
 	username, password string
+	keys               [][]byte // signing keys: verify signatures when set
 	maxBody            int64
 	log                *slog.Logger
 
@@ -112,26 +132,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var ev callback.Event
+	var body []byte
 	var err error
 	switch r.Method {
 	case http.MethodGet:
-		ev, err = callback.DecodeQuery(r.URL.Query())
+		body = []byte(r.URL.RawQuery) // what a GET's signature covers
 	case http.MethodPost:
-		var body []byte
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			http.Error(w, fmt.Sprintf("webhook: body larger than %d bytes", h.maxBody), http.StatusRequestEntityTooLarge)
 			return
 		}
-		if err == nil {
-			ev, err = callback.Decode(body)
-		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "webhook: callbacks come by POST or GET", http.StatusMethodNotAllowed)
 		return
+	}
+	if err == nil && h.keys != nil {
+		if verr := h.verify(r.Header, body, time.Now()); verr != nil {
+			h.log.Warn("refused a webhook", "path", r.URL.Path, "err", verr)
+			http.Error(w, "webhook: "+verr.Error(), http.StatusUnauthorized)
+			return
+		}
+	}
+	var ev callback.Event
+	if err == nil {
+		if r.Method == http.MethodGet {
+			ev, err = callback.DecodeQuery(r.URL.Query())
+		} else {
+			ev, err = callback.Decode(body)
+		}
 	}
 	if errors.Is(err, callback.ErrUnknownEventType) && ev != nil {
 		// A newer event than this package knows: OnOther may take it.
@@ -148,9 +179,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f = h.other
 	}
 	h.mu.RUnlock()
+	ctx := r.Context()
+	if id := r.Header.Get(HeaderID); id != "" {
+		ctx = context.WithValue(ctx, eventIDKey{}, id)
+	}
 	var resp *bxml.Response
 	if f != nil {
-		resp, err = f(r.Context(), ev)
+		resp, err = f(ctx, ev)
 	}
 	if err != nil {
 		h.log.Error("webhook function failed", "event", ev.Type(), "err", err)
@@ -164,12 +199,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp == nil {
 		resp = bxml.NewResponse()
 	}
-	body, err := resp.Marshal()
+	reply, err := resp.Marshal()
 	if err != nil {
 		h.log.Error("webhook reply is not valid BXML", "event", ev.Type(), "err", err)
 		http.Error(w, "webhook: the app's reply is not valid BXML: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml")
-	w.Write(body)
+	w.Write(reply)
 }

@@ -30,6 +30,7 @@ type serveFlags struct {
 	webhookGuard, webhookAllow                    string
 	adminAddr                                     string
 	sim                                           bool
+	webhookSecret                                 string // comma-separated
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -69,6 +70,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.BoolVar(&f.quiet, "q", false, "log only problems (and every call that ended with a cause but hangup), not every call event and webhook")
 	fs.BoolVar(&f.sim, "sim", env("VOICEHOOK_SIM", "true") != "false",
 		"the simulator: simulated phones and /sim/v1; --sim=false turns it off for a server that carries real calls only (env VOICEHOOK_SIM=false)")
+	fs.StringVar(&f.webhookSecret, "webhook-secret", env("VOICEHOOK_WEBHOOK_SECRET", ""),
+		"sign the dev application's webhooks (Standard Webhooks): whsec_ and base64; two, comma-separated, while rotating (env VOICEHOOK_WEBHOOK_SECRET)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
 		hideSecretDefaults(fs)
@@ -112,7 +115,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if f.config != "" {
 		set := map[string]bool{}
 		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-		for _, name := range []string{"account-id", "username", "password", "initiate-url", "status-url"} {
+		for _, name := range []string{"account-id", "username", "password", "initiate-url", "status-url", "webhook-secret"} {
 			if set[name] {
 				fmt.Fprintf(stderr, "voicehook serve: --%s belongs to the dev account; with --config, set it in the file\n", name)
 				return 2
@@ -133,7 +136,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
-		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim})
+		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,
+		WebhookSecrets: secrets(f.webhookSecret)})
 	if errors.Is(err, syscall.EADDRINUSE) {
 		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --addr or VOICEHOOK_ADDR (e.g. --addr 127.0.0.1:8081)\n", f.addr)
 		return 1
@@ -154,6 +158,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 1
 	}
 	return 0
+}
+
+// secrets splits a comma-separated list of webhook secrets.
+func secrets(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func env(name, def string) string {
@@ -186,8 +201,12 @@ func printBanner(w io.Writer, srv *server.Server) {
 			for _, r := range app.Numbers {
 				numbers = append(numbers, r.String())
 			}
-			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s\n",
-				app.ID, app.Name, strings.Join(numbers, ", "), orNone(redact.URL(app.InitiateURL)), orNone(redact.URL(app.StatusURL)))
+			signed := ""
+			if n := len(app.SigningKeys); n > 0 {
+				signed = fmt.Sprintf(", webhooks signed (%d secrets)", n)
+			}
+			fmt.Fprintf(w, "  app        %s (%s) answers %s: initiate → %s, disconnect → %s%s\n",
+				app.ID, app.Name, strings.Join(numbers, ", "), orNone(redact.URL(app.InitiateURL)), orNone(redact.URL(app.StatusURL)), signed)
 		}
 	}
 	if srv.Network() == nil {

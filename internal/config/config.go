@@ -21,6 +21,7 @@
 //	        callStatusCallbackUrl: https://app.example.com/status  # disconnects go here
 //	        callStatusMethod: POST
 //	        callbackTimeout: 15                       # seconds, 1 to 25 (default 15)
+//	        webhookSecrets: [whsec_…, whsec_…]        # sign its webhooks (Standard Webhooks); two while rotating
 //	        numbers: ["+15551230000", "+15551230100-+15551230199"]  # numbers or ranges
 //
 // A Directory is safe for concurrent use; it does not change once built.
@@ -29,6 +30,7 @@ package config
 import (
 	"bytes"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +73,10 @@ type Application struct {
 	// StatusURL gets the disconnect of inbound calls.
 	StatusURL, StatusMethod string
 	CallbackTimeout         time.Duration
+	// SigningKeys, when set, sign every webhook of the application the
+	// Standard Webhooks way, with each key: the decoded whsec_ secrets of
+	// webhookSecrets, in order.
+	SigningKeys [][]byte
 	// Numbers are the numbers it answers, as ranges (one number is a range
 	// of one).
 	Numbers []Range
@@ -177,6 +183,7 @@ type appYAML struct {
 	CallStatusCallbackURL       string   `yaml:"callStatusCallbackUrl"`
 	CallStatusMethod            string   `yaml:"callStatusMethod"`
 	CallbackTimeout             *float64 `yaml:"callbackTimeout"`
+	WebhookSecrets              []string `yaml:"webhookSecrets"`
 	Numbers                     []string `yaml:"numbers"`
 }
 
@@ -268,6 +275,11 @@ func loadApp(account string, f appYAML) (*Application, error) {
 		}
 		app.CallbackTimeout = time.Duration(*f.CallbackTimeout * float64(time.Second))
 	}
+	keys, err := ParseSecrets(f.WebhookSecrets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: webhookSecrets: %w", where, err)
+	}
+	app.SigningKeys = keys
 	for _, n := range f.Numbers {
 		r, err := parseRange(n)
 		if err != nil {
@@ -276,6 +288,37 @@ func loadApp(account string, f appYAML) (*Application, error) {
 		app.Numbers = append(app.Numbers, r)
 	}
 	return app, nil
+}
+
+// Limits of a webhook signing key, in bytes, as Standard Webhooks
+// recommends.
+const (
+	MinSecretBytes = 24
+	MaxSecretBytes = 64
+)
+
+// ParseSecrets decodes webhook signing secrets: each is "whsec_" followed
+// by the standard base64 of 24 to 64 random bytes, such as
+// `echo "whsec_$(head -c 32 /dev/urandom | base64)"` makes. An error names
+// the secret by its position and never shows it.
+func ParseSecrets(secrets []string) ([][]byte, error) {
+	var keys [][]byte
+	for i, s := range secrets {
+		s = strings.TrimSpace(s)
+		enc, ok := strings.CutPrefix(s, "whsec_")
+		if !ok {
+			return nil, fmt.Errorf("secret %d does not start with whsec_ (want whsec_ followed by base64)", i+1)
+		}
+		key, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			return nil, fmt.Errorf("secret %d: what follows whsec_ is not standard base64: %v", i+1, err)
+		}
+		if len(key) < MinSecretBytes || len(key) > MaxSecretBytes {
+			return nil, fmt.Errorf("secret %d is %d bytes long; want %d to %d random bytes", i+1, len(key), MinSecretBytes, MaxSecretBytes)
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
 }
 
 func orPOST(m string) string {

@@ -22,6 +22,7 @@ accounts:
         callStatusCallbackUrl: https://app.example.com/status
         callStatusMethod: get
         callbackTimeout: 7.5
+        webhookSecrets: [whsec_dm9pY2Vob29rJ3Mgb2xkIHRlc3Qgc2VjcmV0LCAzMkI=, whsec_dm9pY2Vob29rJ3MgbmV3IHRlc3Qgc2VjcmV0LCAzMkI=]
         numbers: ["+15551230000", "+15551230100-+15551230199"]
   - id: "9900001"
     username: bob
@@ -44,6 +45,10 @@ func TestLoad(t *testing.T) {
 	if !ok || app.InitiateMethod != "POST" || app.StatusMethod != "GET" || app.CallbackTimeout != 7500*time.Millisecond ||
 		app.Username != "hook" || app.Password != "secret" || app.InitiateFallbackURL != "https://backup.example.com/initiate" {
 		t.Errorf("application %+v", app)
+	}
+	if len(app.SigningKeys) != 2 || string(app.SigningKeys[0]) != "voicehook's old test secret, 32B" ||
+		string(app.SigningKeys[1]) != "voicehook's new test secret, 32B" {
+		t.Errorf("signing keys %q, want the two secrets decoded, in order", app.SigningKeys)
 	}
 	for number, want := range map[string]bool{"+15551230000": true, "+15551230150": true, "+15551230199": true,
 		"+15551230200": false, "+15551230001": false, "+155512301500": false} {
@@ -69,6 +74,9 @@ func TestLoadErrors(t *testing.T) {
 		app("        callStatusCallbackUrl: ftp://x/y\n"):                                                             "callStatusCallbackUrl \"ftp://x/y\": want an http or https URL",
 		app("        callInitiatedMethod: PUT\n"):                                                                     `callInitiatedMethod "PUT": want POST or GET`,
 		app("        callbackTimeout: 30\n"):                                                                          "callbackTimeout 30: want 1 to 25 seconds",
+		app("        webhookSecrets: [dm9pY2Vob29rJ3Mgb2xkIHRlc3Qgc2VjcmV0LCAzMkI=]\n"):                               "application 11111111-2222-4333-8444-555555555555: webhookSecrets: secret 1 does not start with whsec_",
+		app("        webhookSecrets: [whsec_dm9pY2Vob29rJ3Mgb2xkIHRlc3Qgc2VjcmV0LCAzMkI=, whsec_not*base64]\n"):       "webhookSecrets: secret 2: what follows whsec_ is not standard base64",
+		app("        webhookSecrets: [whsec_c2hvcnQ=]\n"):                                                             "secret 1 is 5 bytes long; want 24 to 64 random bytes",
 		app("        numbers: [\"555\"]\n"):                                                                           `numbers: "555"`,
 		app("        numbers: [\"+15551230199-+15551230100\"]\n"):                                                     "a range goes from a number to a larger one",
 		"accounts:\n  - id: \"1\"\n    username: u\n    password: p\n    applications:\n      - id: app-1":            "id must be a UUID",
@@ -92,5 +100,16 @@ func TestDev(t *testing.T) {
 	}
 	if _, app, ok := d.Answering("+15550001500"); !ok || app.ID != config.DevApplicationID || app.InitiateURL != "http://127.0.0.1:3000/initiate" {
 		t.Errorf("dev numbers: %+v %v", app, ok)
+	}
+}
+
+// TestParseSecretsNeverShowsASecret: an error names the secret by its
+// position, never by its value.
+func TestParseSecretsNeverShowsASecret(t *testing.T) {
+	for _, bad := range []string{"topsecret-value", "whsec_topsecret*value", "whsec_dG9wc2VjcmV0dmFsdWU="} {
+		_, err := config.ParseSecrets([]string{bad})
+		if err == nil || strings.Contains(err.Error(), "topsecret") || strings.Contains(err.Error(), bad[min(6, len(bad)):]) {
+			t.Errorf("ParseSecrets(%q) = %v; want an error that does not show it", bad, err)
+		}
 	}
 }

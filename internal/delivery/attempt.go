@@ -75,10 +75,12 @@ func (t target) describe() string {
 	return s
 }
 
-// payload is the event encoded for the methods it will be sent with.
+// payload is the event encoded for the methods it will be sent with, and
+// the identity its requests carry.
 type payload struct {
-	json  []byte
-	query string
+	json     []byte
+	query    string
+	identity identity
 }
 
 // encode encodes ev for the methods of ts; an unsupported method needs no
@@ -217,9 +219,11 @@ func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Req
 		return nil, errors.New("invalid URL: no host")
 	}
 	var body io.Reader
+	var signed []byte // what webhook-signature signs
 	switch t.method {
 	case http.MethodPost:
 		body = bytes.NewReader(p.json)
+		signed = p.json
 	case http.MethodGet:
 		if p.query != "" {
 			if u.RawQuery == "" {
@@ -228,6 +232,7 @@ func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Req
 				u.RawQuery += "&" + p.query
 			}
 		}
+		signed = []byte(u.RawQuery)
 	default:
 		return nil, fmt.Errorf("unsupported method %q", t.method)
 	}
@@ -242,6 +247,7 @@ func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Req
 	if t.username != "" {
 		req.SetBasicAuth(t.username, t.password)
 	}
+	p.identity.sign(req.Header, signed, time.Now())
 	return req, nil
 }
 

@@ -26,6 +26,14 @@
 //     its own method and credentials and the same retry rule, when the
 //     primary URL fails. An asynchronous one ([Sender.Notify]) has no
 //     fallback: the Target's fallback fields are ignored.
+//   - Every request carries the webhook's id in a webhook-id header, the
+//     same on a retry and on the fallback URL. When Config.Signers gives
+//     the webhook's application a [Signer], the request is also signed the
+//     Standard Webhooks way (webhook-timestamp, webhook-signature), on top
+//     of Basic auth: see sign.go. Tests check our signatures with the
+//     official Standard Webhooks Go library
+//     (github.com/standard-webhooks/standard-webhooks/libraries, test-only:
+//     the reference a receiver will use).
 //
 // # Goroutines and concurrency
 //
@@ -98,6 +106,10 @@ type Config struct {
 	// and then returns ErrBusy: it never blocks longer than its caller
 	// allows. Default 256.
 	MaxInFlight int
+	// Signers returns the signer of an application's webhooks, or nil when
+	// they are not signed (see sign.go for what is signed). Every webhook
+	// carries its webhook-id header either way. Default: nothing is signed.
+	Signers func(accountID, applicationID string) *Signer
 }
 
 // Sender delivers webhooks over HTTP. It implements [engine.Sender] and is
@@ -109,6 +121,7 @@ type Sender struct {
 	log       *slog.Logger
 	maxReply  int64
 	sem       chan struct{} // a token per notification in flight
+	signers   func(accountID, applicationID string) *Signer
 
 	base   context.Context // parent of all work; canceled by Close
 	cancel context.CancelCauseFunc
@@ -127,6 +140,7 @@ func New(cfg Config) *Sender {
 		userAgent: cfg.UserAgent,
 		log:       cfg.Logger,
 		maxReply:  cfg.MaxReply,
+		signers:   cfg.Signers,
 		closing:   make(chan struct{}),
 	}
 	if cfg.Client == nil {
@@ -203,6 +217,7 @@ func (s *Sender) Send(ctx context.Context, w engine.Webhook) (engine.Reply, erro
 	if err != nil {
 		return engine.Reply{}, err
 	}
+	p.identity = s.identify(w)
 	timeout := attemptTimeout(w.Timeout)
 
 	var attempts []engine.Attempt
@@ -246,6 +261,7 @@ func (s *Sender) Notify(ctx context.Context, w engine.Webhook, done func([]engin
 		s.wg.Done()
 		return err
 	}
+	p.identity = s.identify(w)
 	select {
 	case s.sem <- struct{}{}:
 	default:

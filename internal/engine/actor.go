@@ -184,6 +184,7 @@ func (a *actor) do(act action) {
 			a.line.Listening()
 		}
 	case actSend:
+		act.w = stamp(act.w, a.st.call.AccountID, a.st.call.ApplicationID)
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
 		a.e.wg.Add(1)
 		go func() {
@@ -197,6 +198,7 @@ func (a *actor) do(act action) {
 			a.post(evReply{id: act.id, reply: reply, err: err})
 		}()
 	case actNotify:
+		act.w = stamp(act.w, a.st.call.AccountID, a.st.call.ApplicationID)
 		a.history("webhook", fmt.Sprintf("%s → %s %s", act.w.Event.Type(), method(act.w.Target.Method), act.w.Target.URL), act.w.Event)
 		a.notify = append(a.notify, act.w)
 	case actMeasure:

@@ -245,6 +245,7 @@ type conference struct {
 
 	// Owned by the actor.
 	st       Conference
+	app      string // the application of the call that created it: its webhooks are that application's
 	target   Target
 	timeout  time.Duration
 	hooks    []pendingHook // synchronous events waiting their turn
@@ -272,7 +273,8 @@ func (e *Engine) joinConference(call *Call, v *bxml.Conference) string {
 		now := e.cfg.Clock.Now()
 		c = &conference{
 			e: e, inbox: make(chan confEvent, inboxSize), done: make(chan struct{}),
-			st: Conference{ID: callback.NewConferenceID(), Name: v.Name, AccountID: call.AccountID, CreatedTime: now},
+			st:  Conference{ID: callback.NewConferenceID(), Name: v.Name, AccountID: call.AccountID, CreatedTime: now},
+			app: call.ApplicationID,
 		}
 		c.log = e.log.With("conference_id", c.st.ID)
 		c.snap = c.st
@@ -584,11 +586,14 @@ func (c *conference) finish() {
 	}
 	ev := &callback.ConferenceCompleted{Conference: c.fields(), Tag: c.st.Tag}
 	ev.EventTime = callback.TimeOf(c.st.CompletedTime)
-	w := Webhook{CallID: c.st.ID, Event: ev, Target: c.target, Timeout: c.timeout}
+	w := c.webhook(Webhook{CallID: c.st.ID, Event: ev, Target: c.target, Timeout: c.timeout})
 	if err := c.e.notifyOnce(w); err != nil {
 		c.log.Warn("send conferenceCompleted", "err", err)
 	}
 }
+
+// webhook gives a conference webhook its id and owner.
+func (c *conference) webhook(w Webhook) Webhook { return stamp(w, c.st.AccountID, c.app) }
 
 // queue sends a synchronous event once those before it are answered.
 func (c *conference) queue(ev callback.Event, t Target) {
@@ -613,7 +618,7 @@ func (c *conference) sendNext() {
 	c.hooks = c.hooks[1:]
 	c.sending = true
 	c.log.Info("conference webhook", "event", ev.Type(), "url", t.URL)
-	w := Webhook{CallID: c.st.ID, Event: ev, Target: t, Timeout: c.timeout}
+	w := c.webhook(Webhook{CallID: c.st.ID, Event: ev, Target: t, Timeout: c.timeout})
 	ctx := c.e.ctx
 	c.e.wg.Add(1)
 	go func() {
@@ -908,8 +913,8 @@ func (c *conference) stopRecording(now time.Time) {
 	ev := &callback.ConferenceRecordingAvailable{Conference: c.fields(), AccountID: c.st.AccountID,
 		Recording: recordingFields(rec, url), Channels: 1, StartTime: callback.TimeOf(r.start), Tag: c.st.Tag, Status: rec.Status}
 	ev.EventTime = callback.TimeOf(now)
-	w := Webhook{CallID: c.st.ID, Event: ev, Timeout: c.timeout,
-		Target: Target{URL: r.verb.RecordingAvailableURL, Method: r.verb.RecordingAvailableMethod, Username: r.verb.Username, Password: r.verb.Password}}
+	w := c.webhook(Webhook{CallID: c.st.ID, Event: ev, Timeout: c.timeout,
+		Target: Target{URL: r.verb.RecordingAvailableURL, Method: r.verb.RecordingAvailableMethod, Username: r.verb.Username, Password: r.verb.Password}})
 	if err := c.e.notifyOnce(w); err != nil {
 		c.log.Warn("send conferenceRecordingAvailable", "err", err)
 	}

@@ -125,6 +125,7 @@ type delivered struct {
 	at     time.Duration // since the call was created
 	event  callback.Event
 	target engine.Target
+	hook   engine.Webhook
 }
 
 // app is a fake Sender that hands every webhook to a function standing for
@@ -142,7 +143,7 @@ type app struct {
 
 func (a *app) record(w engine.Webhook) {
 	a.mu.Lock()
-	a.got = append(a.got, delivered{time.Since(a.start), w.Event, w.Target})
+	a.got = append(a.got, delivered{time.Since(a.start), w.Event, w.Target, w})
 	a.mu.Unlock()
 }
 

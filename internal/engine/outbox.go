@@ -198,12 +198,28 @@ func (o *outbox) sleep(d time.Duration) bool {
 	}
 }
 
+// stamp gives a webhook that is about to leave the engine its id (see
+// Webhook.ID) and owner, unless it has them: a webhook keeps its id from
+// its first attempt to its last.
+func stamp(w Webhook, accountID, applicationID string) Webhook {
+	if w.ID == "" {
+		w.ID = NewEventID()
+	}
+	if w.AccountID == "" && w.ApplicationID == "" {
+		w.AccountID, w.ApplicationID = accountID, applicationID
+	}
+	return w
+}
+
 // storedWebhook is how a queued webhook is kept in the store.
+// Its ID is in QueuedWebhook.EventID, beside the bytes.
 type storedWebhook struct {
-	CallID  string          `json:"callId"`
-	Target  Target          `json:"target"`
-	Timeout time.Duration   `json:"timeout"`
-	Event   json.RawMessage `json:"event"`
+	CallID        string          `json:"callId"`
+	AccountID     string          `json:"accountId,omitempty"`
+	ApplicationID string          `json:"applicationId,omitempty"`
+	Target        Target          `json:"target"`
+	Timeout       time.Duration   `json:"timeout"`
+	Event         json.RawMessage `json:"event"`
 }
 
 // encodeQueued turns a webhook into the bytes the store keeps.
@@ -212,8 +228,9 @@ func encodeQueued(w Webhook) (QueuedWebhook, error) {
 	if err != nil {
 		return QueuedWebhook{}, err
 	}
-	data, err := json.Marshal(storedWebhook{CallID: w.CallID, Target: w.Target, Timeout: w.Timeout, Event: ev})
-	return QueuedWebhook{CallID: w.CallID, Data: data}, err
+	data, err := json.Marshal(storedWebhook{CallID: w.CallID, AccountID: w.AccountID, ApplicationID: w.ApplicationID,
+		Target: w.Target, Timeout: w.Timeout, Event: ev})
+	return QueuedWebhook{CallID: w.CallID, EventID: w.ID, Data: data}, err
 }
 
 // decodeQueued reads a webhook back from the store.
@@ -226,5 +243,6 @@ func decodeQueued(q QueuedWebhook) (Webhook, error) {
 	if err != nil {
 		return Webhook{}, fmt.Errorf("queued webhook %d: %w", q.ID, err)
 	}
-	return Webhook{CallID: s.CallID, Event: ev, Target: s.Target, Timeout: s.Timeout}, nil
+	return Webhook{ID: q.EventID, CallID: s.CallID, AccountID: s.AccountID, ApplicationID: s.ApplicationID,
+		Event: ev, Target: s.Target, Timeout: s.Timeout}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/voicehook/voicehook/callback"
 )
 
@@ -174,7 +176,10 @@ type Write struct {
 type QueuedWebhook struct {
 	ID     int64 // set by the store
 	CallID string
-	Data   []byte
+	// EventID is the webhook's Webhook.ID, kept so that a redelivery after
+	// a restart carries the same webhook-id.
+	EventID string
+	Data    []byte
 }
 
 // Target is where a webhook goes: a URL with its method and credentials,
@@ -192,11 +197,24 @@ type Target struct {
 
 // Webhook is one event to deliver.
 type Webhook struct {
-	CallID  string
-	Event   callback.Event
-	Target  Target
-	Timeout time.Duration // per attempt; 0 means 15 s
+	// ID is the event's own id, sent as the webhook-id header: the engine
+	// gives it (NewEventID) before the webhook's first attempt, keeps it
+	// with a queued webhook in the store, and it stays the same on a retry,
+	// on the fallback URL and on a redelivery after a restart, so that an
+	// app can drop repeats by it.
+	ID     string
+	CallID string
+	// AccountID and ApplicationID say whose webhook it is: the Sender signs
+	// it with that application's secrets, if it has any.
+	AccountID     string
+	ApplicationID string
+	Event         callback.Event
+	Target        Target
+	Timeout       time.Duration // per attempt; 0 means 15 s
 }
+
+// NewEventID returns a fresh Webhook.ID: a random UUID.
+func NewEventID() string { return uuid.NewString() }
 
 // Attempt is one HTTP request made to deliver a webhook.
 type Attempt struct {

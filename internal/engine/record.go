@@ -362,7 +362,8 @@ func (e *Engine) TranscribeRecording(ctx context.Context, accountID, recordingID
 		Direction: r.Direction, CallID: r.CallID, CallURL: callURL}
 	ev := transcriptionEvent(r, leg, callURL+"/recordings/"+r.RecordingID, now)
 	ev.Tag = req.Tag
-	return e.notifyOnce(Webhook{CallID: r.CallID, Event: ev, Target: req.Callback, Timeout: req.Timeout})
+	w := stamp(Webhook{CallID: r.CallID, Event: ev, Target: req.Callback, Timeout: req.Timeout}, r.AccountID, r.ApplicationID)
+	return e.notifyOnce(w)
 }
 
 // DeleteTranscription removes a recording's transcription.

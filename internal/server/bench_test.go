@@ -53,10 +53,14 @@ func newBenchApp(reply string) *benchApp {
 	return a
 }
 
-func benchServer(b *testing.B) *server.Server {
-	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0",
-		DB:     filepath.Join(b.TempDir(), "bench.db"),
-		Phones: map[string]sim.Script{"+15559990000": {Ring: time.Millisecond}}})
+func benchServer(b *testing.B) *server.Server { return benchServerWith(b, server.Config{}) }
+
+// benchServerWith starts a server configured by cfg, on a fresh database,
+// with a phone that answers at once.
+func benchServerWith(b *testing.B, cfg server.Config) *server.Server {
+	cfg.Addr, cfg.DB = "127.0.0.1:0", filepath.Join(b.TempDir(), "bench.db")
+	cfg.Phones = map[string]sim.Script{"+15559990000": {Ring: time.Millisecond}}
+	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,15 +122,28 @@ func waitCount(b *testing.B, c *atomic.Int64, n int64, limit time.Duration) {
 
 // BenchmarkCallsPerSecond drives full calls — create, answer webhook that
 // returns <Hangup/>, disconnect webhook — as fast as they go, with the
-// SQLite store. It reports completed calls per second.
+// SQLite store. It reports completed calls per second, with unsigned
+// webhooks (signing=off) and with webhooks signed by one secret
+// (signing=on); compare the two with benchstat:
+//
+//	go test -run '^$' -bench 'CallsPerSecond' -count 6 ./internal/server | tee calls.txt
+//	go tool benchstat -col /signing calls.txt
 func BenchmarkCallsPerSecond(b *testing.B) {
-	srv := benchServer(b)
-	app := newBenchApp(`<Response><Hangup/></Response>`)
-	defer app.Close()
-	start := time.Now()
-	placeCalls(b, srv, app, b.N, 32, 0)
-	waitCount(b, &app.disconnects, int64(b.N), time.Minute)
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+	for _, signing := range []string{"off", "on"} {
+		b.Run("signing="+signing, func(b *testing.B) {
+			var cfg server.Config
+			if signing == "on" {
+				cfg.WebhookSecrets = []string{secretNew}
+			}
+			srv := benchServerWith(b, cfg)
+			app := newBenchApp(`<Response><Hangup/></Response>`)
+			defer app.Close()
+			start := time.Now()
+			placeCalls(b, srv, app, b.N, 32, 0)
+			waitCount(b, &app.disconnects, int64(b.N), time.Minute)
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+		})
+	}
 }
 
 // BenchmarkAnswerLatency places calls at a steady 500 calls a second and

@@ -29,6 +29,7 @@ type hook struct {
 	path   string
 	query  string
 	auth   string
+	header http.Header
 	body   []byte
 	event  callback.Event
 }
@@ -47,7 +48,7 @@ func newApp(t *testing.T, replies map[string]string) *testApp {
 	a := &testApp{replies: replies, status: map[string]int{}}
 	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		h := hook{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"), body: body}
+		h := hook{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"), header: r.Header.Clone(), body: body}
 		var err error
 		if r.Method == http.MethodGet {
 			h.event, err = callback.DecodeQuery(r.URL.Query())

@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,12 +73,18 @@ func TestRestartEndsLiveCalls(t *testing.T) {
 
 // TestQueuedWebhooksSurviveAStop: a disconnect still being delivered when
 // the server stops stays queued in the store, and the next start delivers
-// it. (Delivery is at least once: the app saw the first request, but never
-// answered it.)
+// it: the same bytes, the same webhook-id (the app's key to drop the
+// repeat), signed anew. (Delivery is at least once: the app saw the first
+// request, but never answered it.)
 func TestQueuedWebhooksSurviveAStop(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "outbox.db")
 	var mu sync.Mutex
 	var answered []string // disconnects the app answered
+	type arrival struct {
+		header http.Header
+		body   []byte
+	}
+	var arrivals []arrival // every disconnect request
 	stall := make(chan struct{})
 	arrived := make(chan struct{}, 10)
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +94,9 @@ func TestQueuedWebhooksSurviveAStop(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		mu.Lock()
+		arrivals = append(arrivals, arrival{r.Header.Clone(), body})
+		mu.Unlock()
 		arrived <- struct{}{}
 		select {
 		case <-stall:
@@ -104,7 +115,8 @@ func TestQueuedWebhooksSurviveAStop(t *testing.T) {
 		return append([]string(nil), answered...)
 	}
 
-	first, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db})
+	signed := []string{secretNew}
+	first, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db, WebhookSecrets: signed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +135,7 @@ func TestQueuedWebhooksSurviveAStop(t *testing.T) {
 		t.Fatalf("the app answered %v before the stop", got)
 	}
 
-	second, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db})
+	second, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db, WebhookSecrets: signed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +146,26 @@ func TestQueuedWebhooksSurviveAStop(t *testing.T) {
 	if got := answeredCalls(); len(got) != 1 || got[0] != id {
 		t.Fatalf("after the restart the app answered %v, want the disconnect of %s", got, id)
 	}
+	mu.Lock()
+	got := slices.Clone(arrivals)
+	mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("the disconnect arrived %d times, want twice (before the stop, after the start)", len(got))
+	}
+	if !bytes.Equal(got[1].body, got[0].body) {
+		t.Errorf("redelivered body differs:\n%s\nfirst:\n%s", got[1].body, got[0].body)
+	}
+	if a, b := got[0].header.Get("webhook-id"), got[1].header.Get("webhook-id"); a == "" || a != b {
+		t.Errorf("webhook-id %q before the stop, %q after; want one id", a, b)
+	}
+	for _, a := range got {
+		verifySigned(t, "the disconnect", a.header, a.body, signed...)
+	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel2()
 	second.Close(ctx2)
 
-	third, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db})
+	third, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: db, WebhookSecrets: signed})
 	if err != nil {
 		t.Fatal(err)
 	}

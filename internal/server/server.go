@@ -67,9 +67,13 @@ type Config struct {
 	InitiateURL string
 	StatusURL   string
 	// Accounts, when set (voicehook serve --config), replace the dev
-	// account that AccountID, Username, Password, InitiateURL and StatusURL
-	// describe.
+	// account that AccountID, Username, Password, InitiateURL, StatusURL
+	// and WebhookSecrets describe.
 	Accounts *config.Directory
+	// WebhookSecrets sign the dev account's webhooks (Standard Webhooks):
+	// "whsec_" and base64 each, two during a rotation. Default: unsigned.
+	// With Accounts, each application has its own, in the config file.
+	WebhookSecrets []string
 	// RetryWebhooks retries failed asynchronous webhooks with backoff, for
 	// up to a day; by default they follow Bandwidth's rule (one retry, on
 	// a connection error only).
@@ -237,6 +241,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Accounts == nil {
 		c.Accounts = config.Dev(c.AccountID, c.Username, c.Password, c.InitiateURL, c.StatusURL)
+		keys, err := config.ParseSecrets(c.WebhookSecrets)
+		if err != nil {
+			return c, fmt.Errorf("webhook secret of the dev application (--webhook-secret, VOICEHOOK_WEBHOOK_SECRET): %w", err)
+		}
+		c.Accounts.Accounts[0].Applications[0].SigningKeys = keys
+	} else if len(c.WebhookSecrets) > 0 && !c.Accounts.Accounts[0].AnyApplication {
+		// (A dev directory is one withDefaults built on an earlier call.)
+		return c, errors.New("the webhook secret is the dev application's: with a config file, set webhookSecrets on each application in it")
 	}
 	for _, a := range c.Accounts.Accounts {
 		if a.Username == DefaultUsername && a.Password == DefaultPassword && !isLoopback(host) {
@@ -374,7 +386,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		// Replays follow no redirect, as webhooks do.
 		replay = &http.Client{Transport: client.Transport, CheckRedirect: egress.NoRedirects, Timeout: 15 * time.Second}
 	}
-	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: client})
+	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: client, Signers: signers(s.dir)})
 	var network engine.Network = noNetwork{}
 	if !cfg.DisableSim {
 		s.net = sim.New(engine.RealClock{}, cfg.Phones)
@@ -417,6 +429,37 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/", handler)
 	s.handler = mux
 	return s, nil
+}
+
+// signers returns the lookup of the signer of each application's webhooks.
+// An account that takes any applicationId (the dev account) signs the
+// webhooks of applications it does not list with its first application's
+// secrets (the dev application's), so --webhook-secret signs every webhook
+// of the dev account.
+func signers(d *config.Directory) func(accountID, applicationID string) *delivery.Signer {
+	type app struct{ account, id string }
+	byApp := map[app]*delivery.Signer{}
+	byAccount := map[string]*delivery.Signer{}
+	for _, a := range d.Accounts {
+		for i, ap := range a.Applications {
+			if len(ap.SigningKeys) == 0 {
+				continue
+			}
+			byApp[app{a.ID, ap.ID}] = delivery.NewSigner(ap.SigningKeys...)
+			if i == 0 && a.AnyApplication {
+				byAccount[a.ID] = byApp[app{a.ID, ap.ID}]
+			}
+		}
+	}
+	if len(byApp) == 0 {
+		return nil
+	}
+	return func(accountID, applicationID string) *delivery.Signer {
+		if s, ok := byApp[app{accountID, applicationID}]; ok {
+			return s
+		}
+		return byAccount[accountID]
+	}
 }
 
 // changed passes the engine's call changes to the console.

@@ -48,7 +48,7 @@ func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
 			}
 		}
 		for i, q := range w.Enqueue {
-			res, err := tx.Exec("INSERT INTO outbox (call_id, data) VALUES (?, ?)", q.CallID, q.Data)
+			res, err := tx.Exec("INSERT INTO outbox (call_id, event_id, data) VALUES (?, ?, ?)", q.CallID, q.EventID, q.Data)
 			if err != nil {
 				return fmt.Errorf("queue a webhook of call %s: %w", q.CallID, err)
 			}
@@ -69,7 +69,7 @@ func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
 
 // Queued returns the webhooks not yet delivered, oldest first.
 func (s *Store) Queued(ctx context.Context) ([]engine.QueuedWebhook, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT id, call_id, data FROM outbox ORDER BY id")
+	rows, err := s.read.QueryContext(ctx, "SELECT id, call_id, event_id, data FROM outbox ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: queued webhooks: %w", err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) Queued(ctx context.Context) ([]engine.QueuedWebhook, error) {
 	var out []engine.QueuedWebhook
 	for rows.Next() {
 		var q engine.QueuedWebhook
-		if err := rows.Scan(&q.ID, &q.CallID, &q.Data); err != nil {
+		if err := rows.Scan(&q.ID, &q.CallID, &q.EventID, &q.Data); err != nil {
 			return nil, fmt.Errorf("sqlite: queued webhooks: %w", err)
 		}
 		out = append(out, q)

@@ -4,12 +4,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/store/storetest"
@@ -265,5 +269,49 @@ func TestErrorsNameTheCall(t *testing.T) {
 	}
 	if !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("AppendHistory error does not wrap engine.ErrNotFound")
+	}
+}
+
+// TestOutboxEventIDMigration: a webhook queued by a version without event
+// ids gets one when the database is upgraded, and keeps it.
+func TestOutboxEventIDMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "voicehook.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 4); err != nil {
+		t.Fatal(err)
+	}
+	// Foreign keys are off on this connection: no call row is needed.
+	if _, err := db.Exec("INSERT INTO outbox (call_id, data) VALUES ('c-old', x'7b7d')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var ids []string
+	for range 2 {
+		s := open(t, path)
+		q, err := s.Queued(t.Context())
+		if err != nil || len(q) != 1 {
+			t.Fatalf("Queued = %+v, %v", q, err)
+		}
+		ids = append(ids, q[0].EventID)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(ids[0]) || ids[1] != ids[0] {
+		t.Errorf("event ids after the upgrade: %q, then %q; want one 32-digit hex id, kept", ids[0], ids[1])
 	}
 }

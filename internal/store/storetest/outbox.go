@@ -12,14 +12,15 @@ import (
 
 // testWrite checks Write, Queued and Delivered: the call, its history and
 // its webhooks land together or not at all, and queued webhooks come back
-// in order until delivered.
+// in order, with their event ids, until delivered.
 func testWrite(t *testing.T, s engine.Store) {
 	ctx := context.Background()
 	c := &engine.Call{CallID: "c-outbox-1", AccountID: "9900000", State: engine.StateDisconnected, StartTime: time.Now()}
 	ids, err := s.Write(ctx, engine.Write{
 		Call:    c,
 		History: []engine.HistoryEntry{{CallID: c.CallID, Time: time.Now(), Kind: "state", Summary: "disconnected"}},
-		Enqueue: []engine.QueuedWebhook{{CallID: c.CallID, Data: []byte("dtmf")}, {CallID: c.CallID, Data: []byte("disconnect")}},
+		Enqueue: []engine.QueuedWebhook{{CallID: c.CallID, EventID: "2b7c5e7a-0f4e-4a51-9a3b-6f1d2c3e4a5b", Data: []byte("dtmf")},
+			{CallID: c.CallID, EventID: "9d8e7f60-1a2b-4c3d-8e4f-5a6b7c8d9e0f", Data: []byte("disconnect")}},
 	})
 	if err != nil || len(ids) != 2 || ids[0] >= ids[1] {
 		t.Fatalf("Write = %v, %v; want two increasing ids", ids, err)
@@ -34,6 +35,10 @@ func testWrite(t *testing.T, s engine.Store) {
 	q, err := s.Queued(ctx)
 	if err != nil || len(q) != 2 || string(q[0].Data) != "dtmf" || string(q[1].Data) != "disconnect" || q[0].ID != ids[0] || q[1].CallID != c.CallID {
 		t.Fatalf("Queued = %+v, %v", q, err)
+	}
+	// The event id comes back as written: a redelivery reuses it.
+	if q[0].EventID != "2b7c5e7a-0f4e-4a51-9a3b-6f1d2c3e4a5b" || q[1].EventID != "9d8e7f60-1a2b-4c3d-8e4f-5a6b7c8d9e0f" {
+		t.Errorf("Queued event ids %q, %q; want those written", q[0].EventID, q[1].EventID)
 	}
 	if err := s.Delivered(ctx, ids[0]); err != nil {
 		t.Fatal(err)

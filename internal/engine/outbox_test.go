@@ -1,0 +1,131 @@
+package engine_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// TestWebhookIDs: every webhook leaves the engine with an id of its own
+// and its call's account and application, and a webhook retried by the
+// outbox keeps its id.
+func TestWebhookIDs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMemStore()
+		a := &app{start: time.Now(), handle: replies(map[string]string{"https://app.test/answer": hangup}), failures: 1}
+		eng, err := engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: a,
+			Network: sim.New(engine.RealClock{}, nil), BaseURL: "http://voicehook.test/api/v2", RetryWebhooks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Start(context.Background())
+		defer eng.Shutdown(context.Background())
+		const appID = "04e88489-df02-4e34-a0ee-27a91849555f"
+		if _, err := eng.CreateCall(context.Background(), engine.Call{AccountID: "9900000", ApplicationID: appID,
+			From: "+15551112222", To: "+15550000000", AnswerURL: "https://app.test/answer", DisconnectURL: "https://app.test/disconnect"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		got := a.events()
+		if len(got) != 3 || got[0].event.Type() != callback.EventAnswer || got[1].event.Type() != callback.EventDisconnect ||
+			got[2].event.Type() != callback.EventDisconnect {
+			t.Fatalf("webhooks:\n%s\nwant answer, then disconnect twice (one failure, one retry)", summary(got))
+		}
+		answer, first, retry := got[0].hook, got[1].hook, got[2].hook
+		if answer.ID == "" || first.ID == "" || answer.ID == first.ID {
+			t.Errorf("ids: answer %q, disconnect %q; want two different ids", answer.ID, first.ID)
+		}
+		if retry.ID != first.ID {
+			t.Errorf("the retried disconnect has id %q, the first attempt %q", retry.ID, first.ID)
+		}
+		for _, w := range []engine.Webhook{answer, first} {
+			if w.AccountID != "9900000" || w.ApplicationID != appID {
+				t.Errorf("%s is of account %q, application %q", w.Event.Type(), w.AccountID, w.ApplicationID)
+			}
+		}
+	})
+}
+
+// stallSender takes asynchronous webhooks and never finishes delivering
+// them, as when the engine stops mid-delivery; it answers synchronous ones
+// with <Hangup/>.
+type stallSender struct {
+	mu  sync.Mutex
+	got []engine.Webhook
+}
+
+func (s *stallSender) Send(_ context.Context, w engine.Webhook) (engine.Reply, error) {
+	s.mu.Lock()
+	s.got = append(s.got, w)
+	s.mu.Unlock()
+	return engine.Reply{Body: []byte(hangup), URL: w.Target.URL}, nil
+}
+
+func (s *stallSender) Notify(_ context.Context, w engine.Webhook, _ func([]engine.Attempt)) error {
+	s.mu.Lock()
+	s.got = append(s.got, w)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestRedeliveryKeepsTheWebhookID: a disconnect in flight when the engine
+// stops stays queued with its id, and the next engine sends it with the
+// same id, account and application.
+func TestRedeliveryKeepsTheWebhookID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMemStore()
+		stall := &stallSender{}
+		cfg := engine.Config{Clock: engine.RealClock{}, Store: store, Sender: stall,
+			Network: sim.New(engine.RealClock{}, nil), BaseURL: "http://voicehook.test/api/v2"}
+		first, err := engine.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first.Start(context.Background())
+		if _, err := first.CreateCall(context.Background(), engine.Call{AccountID: "9900000", ApplicationID: "04e88489-df02-4e34-a0ee-27a91849555f",
+			From: "+15551112222", To: "+15550000000", AnswerURL: "https://app.test/answer", DisconnectURL: "https://app.test/disconnect"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if err := first.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		stall.mu.Lock()
+		sent := stall.got
+		stall.mu.Unlock()
+		if len(sent) != 2 || sent[1].Event.Type() != callback.EventDisconnect {
+			t.Fatalf("before the stop the engine sent %d webhooks, want answer and disconnect", len(sent))
+		}
+		queued, _ := store.Queued(context.Background())
+		if len(queued) != 1 || queued[0].EventID != sent[1].ID {
+			t.Fatalf("queued after the stop: %+v; want the disconnect with id %q", queued, sent[1].ID)
+		}
+
+		a := &app{start: time.Now(), handle: replies(nil)}
+		cfg.Sender = a
+		second, err := engine.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second.Start(context.Background())
+		defer second.Shutdown(context.Background())
+		time.Sleep(time.Second)
+		synctest.Wait()
+		got := a.events()
+		if len(got) != 1 || got[0].event.Type() != callback.EventDisconnect {
+			t.Fatalf("after the restart:\n%s\nwant the disconnect", summary(got))
+		}
+		if w := got[0].hook; w.ID != sent[1].ID || w.AccountID != sent[1].AccountID || w.ApplicationID != sent[1].ApplicationID {
+			t.Errorf("redelivered as id %q of %s/%s; first sent as %q of %s/%s",
+				w.ID, w.AccountID, w.ApplicationID, sent[1].ID, sent[1].AccountID, sent[1].ApplicationID)
+		}
+	})
+}

@@ -1,0 +1,230 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/webhook"
+)
+
+// Secrets of the tests: whsec_ and the base64 of 32 bytes.
+var (
+	oldSecret   = "whsec_" + base64.StdEncoding.EncodeToString([]byte("voicehook's old test secret, 32B"))
+	newSecret   = "whsec_" + base64.StdEncoding.EncodeToString([]byte("voicehook's new test secret, 32B"))
+	otherSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("a secret nobody configured, 32 B"))
+)
+
+const disconnect = `{"eventType":"disconnect","callId":"c-1","cause":"hangup"}`
+
+// officialSign signs with the official Standard Webhooks library.
+func officialSign(t *testing.T, secret, id string, at time.Time, content string) string {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := wh.Sign(id, at, []byte(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+// signedHandler counts the disconnects that reach its function and keeps
+// the last EventID.
+type signedHandler struct {
+	*webhook.Handler
+	calls int
+	id    string
+}
+
+func newSignedHandler(secrets ...string) *signedHandler {
+	s := &signedHandler{Handler: webhook.New(webhook.WithSigningSecrets(secrets...))}
+	s.OnDisconnect(func(ctx context.Context, _ *callback.Disconnect) error {
+		s.calls++
+		s.id = webhook.EventID(ctx)
+		return nil
+	})
+	return s
+}
+
+// request is a POST of body with the given signature headers; an empty
+// value leaves the header out.
+func request(method, target, body, id, timestamp, signature string) *http.Request {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	for name, v := range map[string]string{"webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature} {
+		if v != "" {
+			r.Header.Set(name, v)
+		}
+	}
+	return r
+}
+
+func TestSignedWebhookAccepted(t *testing.T) {
+	h := newSignedHandler(newSecret)
+	now := time.Now()
+	id := "2b7c5e7a-0f4e-4a51-9a3b-6f1d2c3e4a5b"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, request("POST", "/voice", disconnect, id, strconv.FormatInt(now.Unix(), 10), officialSign(t, newSecret, id, now, disconnect)))
+	if w.Code != http.StatusNoContent || h.calls != 1 || h.id != id {
+		t.Errorf("status %d, %d calls, EventID %q; want 204, one call, %q: %s", w.Code, h.calls, h.id, id, w.Body)
+	}
+}
+
+func TestSignedWebhookRefused(t *testing.T) {
+	now := time.Now()
+	id := "9d8e7f60-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+	stamp := func(at time.Time) string { return strconv.FormatInt(at.Unix(), 10) }
+	good := officialSign(t, newSecret, id, now, disconnect)
+	stale := now.Add(-webhook.SignatureTolerance - time.Minute)
+	ahead := now.Add(webhook.SignatureTolerance + time.Minute)
+	for _, c := range []struct {
+		name                     string
+		body, id, timestamp, sig string
+		want                     string
+	}{
+		{"no headers", disconnect, "", "", "", "no webhook-id, webhook-timestamp, webhook-signature header"},
+		{"no id", disconnect, "", stamp(now), good, "no webhook-id header"},
+		{"no timestamp", disconnect, id, "", good, "no webhook-timestamp header"},
+		{"no signature", disconnect, id, stamp(now), "", "no webhook-signature header"},
+		{"another secret", disconnect, id, stamp(now), officialSign(t, otherSecret, id, now, disconnect), "no v1 signature"},
+		{"a changed body", strings.Replace(disconnect, "hangup", "busy", 1), id, stamp(now), good, "no v1 signature"},
+		{"another id", disconnect, "another-id", stamp(now), good, "no v1 signature"},
+		{"another timestamp", disconnect, id, stamp(now.Add(-time.Second)), good, "no v1 signature"},
+		{"not v1", disconnect, id, stamp(now), "v2," + strings.TrimPrefix(good, "v1,"), "no v1 signature"},
+		{"not base64", disconnect, id, stamp(now), "v1,***", "no v1 signature"},
+		{"stale", disconnect, id, stamp(stale), officialSign(t, newSecret, id, stale, disconnect), "from now: more than 5m0s (a replay, or a clock off)"},
+		{"from the future", disconnect, id, stamp(ahead), officialSign(t, newSecret, id, ahead, disconnect), "from now: more than 5m0s"},
+		{"a timestamp that is no number", disconnect, id, "yesterday", good, `webhook-timestamp "yesterday" is not a time in Unix seconds`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newSignedHandler(newSecret)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, request("POST", "/voice", c.body, c.id, c.timestamp, c.sig))
+			if w.Code != http.StatusUnauthorized || h.calls != 0 || !strings.Contains(w.Body.String(), c.want) {
+				t.Errorf("status %d, %d calls, body %q; want 401 saying %q and no call", w.Code, h.calls, w.Body, c.want)
+			}
+		})
+	}
+}
+
+// TestSigningSecretRotation: while a secret is rotated, a request signed
+// with the old, the new or both is accepted by a Handler that knows both;
+// a Handler that knows only the old one refuses a request signed only with
+// the new one.
+func TestSigningSecretRotation(t *testing.T) {
+	now := time.Now()
+	id := "rotation-1"
+	ts := strconv.FormatInt(now.Unix(), 10)
+	old, cur := officialSign(t, oldSecret, id, now, disconnect), officialSign(t, newSecret, id, now, disconnect)
+	for _, c := range []struct {
+		name    string
+		secrets []string
+		sig     string
+		want    int
+	}{
+		{"handler knows both, signed with the new", []string{oldSecret, newSecret}, cur, 204},
+		{"handler knows both, signed with the old", []string{oldSecret, newSecret}, old, 204},
+		{"handler knows the new, signed with both", []string{newSecret}, old + " " + cur, 204},
+		{"handler knows the old, signed with both", []string{oldSecret}, old + " " + cur, 204},
+		{"handler knows the old, signed with the new", []string{oldSecret}, cur, 401},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newSignedHandler(c.secrets...)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, request("POST", "/voice", disconnect, id, ts, c.sig))
+			if w.Code != c.want {
+				t.Errorf("status %d, want %d: %s", w.Code, c.want, w.Body)
+			}
+		})
+	}
+}
+
+// TestSignedGET: a GET webhook's signature covers its raw query string.
+func TestSignedGET(t *testing.T) {
+	now := time.Now()
+	query := "app=1&eventType=disconnect&callId=c-1&cause=hangup"
+	sig := officialSign(t, newSecret, "get-1", now, query)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	h := newSignedHandler(newSecret)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, request("GET", "/voice?"+query, "", "get-1", ts, sig))
+	if w.Code != http.StatusNoContent || h.calls != 1 {
+		t.Errorf("signed GET: status %d, %d calls: %s", w.Code, h.calls, w.Body)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, request("GET", "/voice?"+strings.Replace(query, "hangup", "busy", 1), "", "get-1", ts, sig))
+	if w.Code != http.StatusUnauthorized || h.calls != 1 {
+		t.Errorf("changed GET: status %d, %d calls", w.Code, h.calls)
+	}
+}
+
+// TestSignMatchesTheOfficialLibrary: webhook.Sign, which app tests use,
+// signs as the official library does, and the official library verifies
+// it.
+func TestSignMatchesTheOfficialLibrary(t *testing.T) {
+	now := time.Now()
+	ours, err := webhook.Sign(newSecret, "msg-1", now, []byte(disconnect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if theirs := officialSign(t, newSecret, "msg-1", now, disconnect); ours != theirs {
+		t.Errorf("Sign = %s, the official library %s", ours, theirs)
+	}
+	wh, _ := standardwebhooks.NewWebhook(newSecret)
+	hdr := http.Header{}
+	hdr.Set("webhook-id", "msg-1")
+	hdr.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	hdr.Set("webhook-signature", ours)
+	if err := wh.Verify([]byte(disconnect), hdr); err != nil {
+		t.Errorf("the official library refuses Sign's signature: %v", err)
+	}
+	if _, err := webhook.Sign("whsec_%%%", "msg-1", now, nil); err == nil {
+		t.Error("Sign with a malformed secret: no error")
+	}
+}
+
+func TestMalformedSecrets(t *testing.T) {
+	for _, bad := range []string{"", "hunter2hunter2", "whsec_hunter2!!", "whsec_"} {
+		err := webhook.CheckSecret(bad)
+		if value := strings.TrimPrefix(bad, "whsec_"); err == nil || (value != "" && strings.Contains(err.Error(), value)) {
+			t.Errorf("CheckSecret(%q) = %v; want an error that does not show the secret", bad, err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(string), "webhook.WithSigningSecrets: secret 1") {
+					t.Errorf("WithSigningSecrets(%q) panicked with %v", bad, r)
+				}
+			}()
+			webhook.WithSigningSecrets(bad)
+		}()
+	}
+	if err := webhook.CheckSecret(newSecret); err != nil {
+		t.Errorf("CheckSecret of a good secret: %v", err)
+	}
+}
+
+// TestEventIDWithoutSigning: a Handler that does not verify still passes
+// the webhook-id on, and "" when there is none.
+func TestEventIDWithoutSigning(t *testing.T) {
+	h := webhook.New()
+	var ids []string
+	h.OnDisconnect(func(ctx context.Context, _ *callback.Disconnect) error {
+		ids = append(ids, webhook.EventID(ctx))
+		return nil
+	})
+	h.ServeHTTP(httptest.NewRecorder(), request("POST", "/voice", disconnect, "id-1", "", ""))
+	h.ServeHTTP(httptest.NewRecorder(), request("POST", "/voice", disconnect, "", "", ""))
+	if len(ids) != 2 || ids[0] != "id-1" || ids[1] != "" {
+		t.Errorf("EventIDs %q, want id-1 then none", ids)
+	}
+}
