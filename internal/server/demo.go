@@ -3,6 +3,8 @@ package server
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 )
 
 // demoGreeting is what the demo app's answer webhook returns.
@@ -26,4 +28,40 @@ func demoApp() http.Handler {
 			http.Error(w, "The demo app has no "+r.URL.Path+": it serves /demo/answer (speaks a greeting and hangs up) and /demo/disconnect", http.StatusNotFound)
 		}
 	})
+}
+
+// demoTransport serves requests for the server's own demo app in process
+// and passes every other request on. Beyond loopback the guard refuses
+// the server's own address (it is loopback or private), which would make
+// the banner's first call end in callback-error; the demo app is part of
+// voicehook, not an app somewhere on the network, so no address is
+// dialled for it. Only the exact host of the server's base URL is served
+// this way: the same app reached under another name goes through the
+// guard like any URL.
+type demoTransport struct {
+	host string // host:port of the server's base URL
+	demo http.Handler
+	next http.RoundTripper
+}
+
+func (t *demoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme != "http" || r.URL.Host != t.host || !strings.HasPrefix(r.URL.Path, "/demo/") {
+		return t.next.RoundTrip(r)
+	}
+	in := r.Clone(r.Context())
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	t.demo.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the next transport.
+func (t *demoTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }

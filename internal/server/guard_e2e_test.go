@@ -183,3 +183,48 @@ func TestWebhookGuardDefaults(t *testing.T) {
 		t.Errorf("bad mode: %v", err)
 	}
 }
+
+// TestDemoAppBeyondLoopback: listening beyond loopback the guard is on,
+// yet the banner's first call, answered by the server's own demo app at
+// its base URL, works: the demo app is served in process, no address is
+// dialled. The same listener reached as 127.0.0.1 is refused like any
+// loopback app.
+func TestDemoAppBeyondLoopback(t *testing.T) {
+	srv, base := startBeyondLoopback(t, server.Config{Accounts: twoAccounts(t)})
+	if g := srv.Config().WebhookGuard; g != server.GuardOn {
+		t.Fatalf("WebhookGuard %q beyond loopback", g)
+	}
+	place := func(answerURL string) string {
+		status, _, body := send(t, alice, "POST", base+"/api/v2/accounts/1000001/calls",
+			`{"from":"+15551230001","to":"+15550000000","applicationId":"11111111-2222-4333-8444-555555555555","answerUrl":"`+answerURL+`"}`)
+		if status != 201 {
+			t.Fatalf("createCall: %d %s", status, body)
+		}
+		var created struct{ CallID string }
+		if err := stdjson.Unmarshal([]byte(body), &created); err != nil {
+			t.Fatal(err)
+		}
+		return created.CallID
+	}
+	ended := func(id string) (cause string) {
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for time.Now().Before(deadline) {
+			status, _, body := send(t, alice, "GET", base+"/api/v2/accounts/1000001/calls/"+id, "")
+			var st struct{ State, DisconnectCause string }
+			if status == 200 && stdjson.Unmarshal([]byte(body), &st) == nil && st.State == "disconnected" {
+				return st.DisconnectCause
+			}
+			<-tick.C
+		}
+		t.Fatalf("call %s did not end", id)
+		return ""
+	}
+	if cause := ended(place(srv.URL() + "/demo/answer")); cause != "hangup" {
+		t.Errorf("the demo call at %s ended with %s, want hangup", srv.URL(), cause)
+	}
+	if cause := ended(place(base + "/demo/answer")); cause != "callback-error" {
+		t.Errorf("the demo app reached as %s ended with %s, want callback-error (refused)", base, cause)
+	}
+}

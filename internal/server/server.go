@@ -382,6 +382,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	client, replay := cfg.Client, cfg.Client
 	if client == nil {
 		client = egress.New(egress.Config{Guard: cfg.WebhookGuard == GuardOn, Allow: cfg.WebhookAllow})
+		if u, err := url.Parse(cfg.BaseURL); err == nil {
+			client.Transport = &demoTransport{host: u.Host, demo: demoApp(), next: client.Transport}
+		}
 		s.client = client
 		// Replays follow no redirect, as webhooks do.
 		replay = &http.Client{Transport: client.Transport, CheckRedirect: egress.NoRedirects, Timeout: 15 * time.Second}
