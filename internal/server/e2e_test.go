@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	stdjson "encoding/json"
 	"fmt"
@@ -114,9 +115,12 @@ func startServer(t *testing.T) *server.Server {
 	return startServerWith(t, server.Config{})
 }
 
+// startServerWith starts a server with cfg, on 127.0.0.1:0 unless cfg
+// says where, with a database file of the test's own; Cleanup closes it.
 func startServerWith(t *testing.T, cfg server.Config) *server.Server {
 	t.Helper()
-	cfg.Addr, cfg.DB = "127.0.0.1:0", filepath.Join(t.TempDir(), "vh.db")
+	cfg.Addr = cmp.Or(cfg.Addr, "127.0.0.1:0")
+	cfg.DB = filepath.Join(t.TempDir(), "vh.db")
 	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

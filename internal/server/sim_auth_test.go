@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,18 +46,8 @@ accounts:
 // returns it with its URL through 127.0.0.1.
 func startBeyondLoopback(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
-	cfg.Addr, cfg.DB = "0.0.0.0:0", filepath.Join(t.TempDir(), "vh.db")
-	srv, err := server.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	cfg.Addr = "0.0.0.0:0"
+	srv := startServerWith(t, cfg)
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL(), "http://"))
 	if err != nil {
 		t.Fatal(err)
