@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +60,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.config, "config", env("VOICEHOOK_CONFIG", ""),
 		"YAML file of accounts, applications and their numbers, in place of the dev account (env VOICEHOOK_CONFIG)")
 	fs.StringVar(&f.phones, "phones", env("VOICEHOOK_PHONES", ""), "YAML scenario file of simulated phones (env VOICEHOOK_PHONES)")
-	fs.BoolVar(&f.retry, "retry-webhooks", env("VOICEHOOK_RETRY_WEBHOOKS", "") == "true",
+	var badEnv []string // boolean variables that are not booleans
+	envBool := func(name string, def bool) bool {
+		v := os.Getenv(name)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			badEnv = append(badEnv, fmt.Sprintf("%s=%q: want true or false", name, v))
+			return def
+		}
+		return b
+	}
+	fs.BoolVar(&f.retry, "retry-webhooks", envBool("VOICEHOOK_RETRY_WEBHOOKS", false),
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
 	fs.StringVar(&f.webhookGuard, "webhook-guard", env("VOICEHOOK_WEBHOOK_GUARD", server.GuardAuto),
 		"auto, on or off: refuse webhooks, audio fetches and replays to loopback, private, link-local and other\nspecial-purpose addresses; auto is on when --addr is beyond loopback (env VOICEHOOK_WEBHOOK_GUARD)")
@@ -68,7 +82,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&f.adminAddr, "admin-addr", env("VOICEHOOK_ADMIN_ADDR", ""),
 		"serve Prometheus /metrics and Go profiles /debug/pprof/ on this second address; off by default.\nOpen on loopback, an account's Basic credentials beyond it (env VOICEHOOK_ADMIN_ADDR)")
 	fs.BoolVar(&f.quiet, "q", false, "log only problems (and every call that ended with a cause but hangup), not every call event and webhook")
-	fs.BoolVar(&f.sim, "sim", env("VOICEHOOK_SIM", "true") != "false",
+	fs.BoolVar(&f.sim, "sim", envBool("VOICEHOOK_SIM", true),
 		"the simulator: simulated phones and /sim/v1; --sim=false turns it off for a server that carries real calls only (env VOICEHOOK_SIM=false)")
 	fs.StringVar(&f.webhookSecret, "webhook-secret", env("VOICEHOOK_WEBHOOK_SECRET", ""),
 		"sign the dev application's webhooks (Standard Webhooks): whsec_ and base64; two, comma-separated, while rotating (env VOICEHOOK_WEBHOOK_SECRET)")
@@ -78,6 +92,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	for _, e := range badEnv {
+		fmt.Fprintf(stderr, "voicehook serve: %s\n", e)
+	}
+	if len(badEnv) > 0 {
 		return 2
 	}
 	switch f.webhookGuard {
