@@ -195,11 +195,15 @@ func (c *Console) wrap(h func(http.ResponseWriter, *http.Request) error) http.Ha
 	}
 }
 
+// writeJSON writes v as the JSON body of the response. The body is always
+// valid JSON: invalid UTF-8 (a path or message echoing the request's
+// bytes) becomes U+FFFD, and a value that cannot be encoded at all is a
+// 500 saying so.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v, json.Deterministic(true))
+	b, err := json.Marshal(v, json.Deterministic(true), jsontext.AllowInvalidUTF8(true))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"description": "The response could not be encoded as JSON"})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

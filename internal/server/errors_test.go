@@ -24,6 +24,8 @@ func TestErrorBodiesWithInvalidUTF8(t *testing.T) {
 		{"/api/v2/accounts/9900000/calls/%ff%fe", 404, "description", "Call \uFFFD\uFFFD not found"},
 		{"/api/v2/accounts/9900000/calls?pageSize=%ff", 400, "description", "pageSize must be within the range [1, 10000], but was \uFFFD"},
 		{"/api/v2/nothing/%ff", 404, "path", "/api/v2/nothing/\uFFFD"},
+		{"/console/api/calls/%ff%fe", 404, "description", "\uFFFD\uFFFD"},
+		{"/console/api/%ff", 404, "description", "\uFFFD"},
 	} {
 		req, _ := http.NewRequest("GET", srv.URL()+c.path, nil)
 		req.SetBasicAuth("dev", "dev")
