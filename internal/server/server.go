@@ -117,28 +117,27 @@ type Config struct {
 	// HeaderTimeout bounds reading a request's headers
 	// (DefaultHeaderTimeout, 10 s), BodyTimeout reading its body
 	// (DefaultBodyTimeout, 30 s), WriteTimeout writing the response
-	// (DefaultWriteTimeout, 60 s; a recording's audio gets
-	// DownloadTimeout, DefaultDownloadTimeout, 10 min; the console's live
-	// stream has no limit). IdleTimeout closes a kept-alive connection with
+	// (DefaultWriteTimeout, 60 s; a recording's audio and the console's
+	// live stream may last as long as they go on: for them each write
+	// must be taken by the client within WriteTimeout, so a client that
+	// stops reading is cut off). IdleTimeout closes a kept-alive connection with
 	// no request for that long (DefaultIdleTimeout, 2 min). MaxHeaderBytes
 	// bounds a request's headers (DefaultMaxHeaderBytes, 64 KB); larger is
 	// 431.
-	HeaderTimeout   time.Duration
-	BodyTimeout     time.Duration
-	WriteTimeout    time.Duration
-	DownloadTimeout time.Duration
-	IdleTimeout     time.Duration
-	MaxHeaderBytes  int
+	HeaderTimeout  time.Duration
+	BodyTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxHeaderBytes int
 }
 
 // Defaults of the HTTP server's limits (see Config).
 const (
-	DefaultHeaderTimeout   = 10 * time.Second
-	DefaultBodyTimeout     = 30 * time.Second
-	DefaultWriteTimeout    = 60 * time.Second
-	DefaultDownloadTimeout = 10 * time.Minute
-	DefaultIdleTimeout     = 2 * time.Minute
-	DefaultMaxHeaderBytes  = 64 << 10
+	DefaultHeaderTimeout  = 10 * time.Second
+	DefaultBodyTimeout    = 30 * time.Second
+	DefaultWriteTimeout   = 60 * time.Second
+	DefaultIdleTimeout    = 2 * time.Minute
+	DefaultMaxHeaderBytes = 64 << 10
 )
 
 // Defaults.
@@ -208,7 +207,6 @@ func (c Config) withDefaults() (Config, error) {
 	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, DefaultHeaderTimeout)
 	c.BodyTimeout = cmp.Or(c.BodyTimeout, DefaultBodyTimeout)
 	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
-	c.DownloadTimeout = cmp.Or(c.DownloadTimeout, DefaultDownloadTimeout)
 	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
 	c.MaxHeaderBytes = cmp.Or(c.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	if c.DisableSim && (len(c.Phones) > 0 || len(c.Calls) > 0) {
@@ -524,10 +522,11 @@ func (s *Server) placeInbound(ctx context.Context, c sim.ScheduledCall) {
 }
 
 // deadlines sets each request's read and write deadlines: a body must
-// arrive within BodyTimeout, and the response leave within WriteTimeout
-// (DownloadTimeout for a recording's audio); the console's live stream
-// lasts as long as the page is open. Once the body is read, the read
-// deadline is lifted, so that it does not end a long response.
+// arrive within BodyTimeout, and the response leave within WriteTimeout.
+// A recording's audio and the console's live stream last as long as they
+// go on: their write deadline moves with each write instead. Once the body
+// is read, the read deadline is lifted, so that it does not end a long
+// response.
 func (s *Server) deadlines(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
@@ -536,14 +535,10 @@ func (s *Server) deadlines(next http.Handler) http.Handler {
 			_ = rc.SetReadDeadline(now.Add(s.cfg.BodyTimeout))
 			r.Body = &bodyRead{ReadCloser: r.Body, rc: rc}
 		}
-		switch {
-		case r.URL.Path == "/console/api/stream":
-			_ = rc.SetWriteDeadline(time.Time{})
-		case strings.HasSuffix(r.URL.Path, "/media"):
-			_ = rc.SetWriteDeadline(now.Add(s.cfg.DownloadTimeout))
-		default:
-			_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
+		if r.URL.Path == "/console/api/stream" || strings.HasSuffix(r.URL.Path, "/media") {
+			w = &progressWriter{ResponseWriter: w, rc: rc, each: s.cfg.WriteTimeout}
 		}
+		_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -561,6 +556,27 @@ func (b *bodyRead) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// progressWriter gives each write of a long response WriteTimeout of its
+// own: the response lasts as long as the client keeps taking it.
+type progressWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	each time.Duration
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.each))
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *progressWriter) Flush() {
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.each))
+	_ = p.rc.Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (p *progressWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // noNetwork is the phone network when the simulator is off and no SIP
 // gateway is configured: nothing can be dialled.
@@ -599,7 +615,11 @@ func (s *Server) Close(ctx context.Context) error {
 		s.callsDone.Wait()
 		var errHTTP, errServe error
 		if s.http != nil {
-			errHTTP = s.http.Shutdown(ctx)
+			// Past ctx, connections still busy (a download, a stream that
+			// stopped reading) are closed rather than left to run on.
+			if errHTTP = s.http.Shutdown(ctx); errHTTP != nil {
+				errHTTP = errors.Join(errHTTP, s.http.Close())
+			}
 		}
 		errAdmin := s.closeAdmin(ctx)
 		s.console.Load().Close()
