@@ -158,8 +158,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,
 		WebhookSecrets: secrets(f.webhookSecret)})
-	if errors.Is(err, syscall.EADDRINUSE) {
-		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --addr or VOICEHOOK_ADDR (e.g. --addr 127.0.0.1:8081)\n", f.addr)
+	if le := (*server.ListenError)(nil); errors.As(err, &le) && errors.Is(err, syscall.EADDRINUSE) {
+		env := "VOICEHOOK_" + strings.ToUpper(strings.ReplaceAll(le.Flag, "-", "_"))
+		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --%s or %s (e.g. --%s 127.0.0.1:0 picks a free port)\n",
+			le.Addr, le.Flag, env, le.Flag)
 		return 1
 	}
 	if err != nil {

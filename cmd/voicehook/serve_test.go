@@ -298,6 +298,37 @@ func TestServeAddressInUse(t *testing.T) {
 			t.Errorf("exit %d, stderr lacks %q: %q", code, want, stderr.String())
 		}
 	}
+	// The admin address in use names its own flag, not --addr.
+	stderr = syncBuffer{}
+	code = serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--admin-addr", ln.Addr().String(), "--db", ":memory:"}, &stdout, &stderr, nil)
+	for _, want := range []string{"the address " + ln.Addr().String() + " is in use", "--admin-addr", "VOICEHOOK_ADMIN_ADDR"} {
+		if code != 1 || !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), "--addr ") {
+			t.Errorf("admin address in use: exit %d, stderr lacks %q: %q", code, want, stderr.String())
+		}
+	}
+}
+
+// TestServeBadBooleanEnv: a boolean variable that is not one stops serve
+// with a message naming it, rather than being read as its default.
+func TestServeBadBooleanEnv(t *testing.T) {
+	t.Setenv("VOICEHOOK_SIM", "nope")
+	var stdout, stderr syncBuffer
+	code := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, nil)
+	if code != 2 || !strings.Contains(stderr.String(), `VOICEHOOK_SIM="nope": want true or false`) {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestServeSimOffByAnyFalse: VOICEHOOK_SIM=0 turns the simulator off as
+// --sim=0 does.
+func TestServeSimOffByAnyFalse(t *testing.T) {
+	t.Setenv("VOICEHOOK_SIM", "0")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, &stdout, &stderr, func(srv *server.Server) { cancel() })
+	if code != 0 || !strings.Contains(stdout.String(), "The simulator is off") {
+		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
 }
 
 // TestServeSimOff: --sim=false (or VOICEHOOK_SIM=false) turns the

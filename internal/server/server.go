@@ -275,6 +275,19 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// ListenError is a failure to listen on one of the server's addresses:
+// Flag names the serve flag that sets it ("addr" or "admin-addr").
+type ListenError struct {
+	Flag, Addr string
+	Err        error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("listen on %s (--%s): %v", e.Addr, e.Flag, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // Server is a running voicehook.
 type Server struct {
 	cfg     Config
@@ -312,14 +325,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, &ListenError{Flag: "addr", Addr: cfg.Addr, Err: err}
 	}
 	cfg.BaseURL = "http://" + ln.Addr().String()
 	var adminLn net.Listener
 	if cfg.AdminAddr != "" {
 		if adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
 			ln.Close()
-			return nil, fmt.Errorf("listen on the admin address (--admin-addr, env VOICEHOOK_ADMIN_ADDR): %w", err)
+			return nil, &ListenError{Flag: "admin-addr", Addr: cfg.AdminAddr, Err: err}
 		}
 	}
 	s, err := Open(ctx, cfg)
