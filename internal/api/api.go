@@ -133,7 +133,12 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 		}
 		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
 	}))
-	// The same path with another method is 405, not 404.
+	h.otherMethods(pattern)
+}
+
+// otherMethods answers the path of pattern with 405, not 404, for the
+// methods no handler takes.
+func (h *Handler) otherMethods(pattern string) {
 	path := pattern[strings.IndexByte(pattern, ' ')+1:]
 	if h.paths[path] {
 		return
@@ -159,6 +164,7 @@ func (h *Handler) simRoute(pattern string, f handlerFunc) {
 		}
 		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
 	}))
+	h.otherMethods(pattern)
 }
 
 // signedIn returns the account a /sim/v1 request authenticated as, or nil

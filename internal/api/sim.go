@@ -26,8 +26,8 @@ import (
 // it holds it, another account's PUT or DELETE of it is 403.
 
 // simCall checks the call in the path. It returns the call's account, ""
-// when no account has the call; a call of another account than the
-// signed-in one is 403.
+// when no account has the call. Signed in (beyond loopback), a call of
+// another account is 403 and a call of none is 404.
 func (h *Handler) simCall(r *http.Request) (string, error) {
 	id := r.PathValue("callId")
 	owner := ""
@@ -41,9 +41,15 @@ func (h *Handler) simCall(r *http.Request) (string, error) {
 			return "", err
 		}
 	}
-	if a := signedIn(r); a != nil && owner != "" && owner != a.ID {
-		return "", &apiError{http.StatusForbidden, "authorization-error",
-			fmt.Sprintf("Access is denied: call %s is not a call of account %s", id, a.ID)}
+	if a := signedIn(r); a != nil {
+		// Signed in, a request may act only on a call the account has.
+		if owner == "" {
+			return "", &engine.Error{Code: engine.ENotFound, Msg: fmt.Sprintf("Call %s not found", id)}
+		}
+		if owner != a.ID {
+			return "", &apiError{http.StatusForbidden, "authorization-error",
+				fmt.Sprintf("Access is denied: call %s is not a call of account %s", id, a.ID)}
+		}
 	}
 	return owner, nil
 }

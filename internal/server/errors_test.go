@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/voicehook/voicehook/internal/server"
 )
 
 // TestErrorBodiesWithInvalidUTF8: an error that echoes invalid UTF-8 from
@@ -101,5 +103,20 @@ func TestErrorsNameTheProblem(t *testing.T) {
 				t.Errorf("%s %s %s: the error shows internals: %s", c.method, c.path, c.body, body)
 			}
 		}
+	}
+}
+
+// TestSimUnknownCallAndMethod: beyond loopback a /sim/v1 request for a
+// call no account has is 404 (it reaches no phone), and on any address a
+// /sim/v1 path with a method it does not take is 405, as on /api/v2.
+func TestSimUnknownCallAndMethod(t *testing.T) {
+	_, base := startBeyondLoopback(t, server.Config{Accounts: twoAccounts(t)})
+	for path, body := range map[string]string{"/hangup": "", "/dtmf": `{"digits":"1"}`, "/speech": `{"text":"hi"}`} {
+		if status, _, got := send(t, alice, "POST", base+"/sim/v1/calls/c-nobody"+path, body); status != 404 || errorType(t, got) != "validation" {
+			t.Errorf("POST /sim/v1/calls/c-nobody%s: %d %s, want 404", path, status, got)
+		}
+	}
+	if status, _, got := send(t, alice, "GET", base+"/sim/v1/calls/c-nobody/hangup", ""); status != 405 {
+		t.Errorf("GET …/hangup: %d %s, want 405", status, got)
 	}
 }
