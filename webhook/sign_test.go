@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -194,22 +195,65 @@ func TestSignMatchesTheOfficialLibrary(t *testing.T) {
 }
 
 func TestMalformedSecrets(t *testing.T) {
-	for _, bad := range []string{"", "hunter2hunter2", "whsec_hunter2!!", "whsec_"} {
-		err := webhook.CheckSecret(bad)
-		if value := strings.TrimPrefix(bad, "whsec_"); err == nil || (value != "" && strings.Contains(err.Error(), value)) {
-			t.Errorf("CheckSecret(%q) = %v; want an error that does not show the secret", bad, err)
+	short := "whsec_" + base64.StdEncoding.EncodeToString([]byte("sixteen bytes!!!"))
+	long := "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 65)))
+	for _, c := range []struct{ secrets, want string }{
+		{"", "no secret"},
+		{" , ", "no secret"},
+		{"hunter2hunter2", "secret 1 does not start with whsec_"},
+		{"whsec_hunter2!!", "secret 1 is not standard base64"},
+		{"whsec_", "secret 1 is 0 bytes long after whsec_; want 24 to 64"},
+		{short, "secret 1 is 16 bytes long after whsec_; want 24 to 64"},
+		{long, "secret 1 is 65 bytes long after whsec_; want 24 to 64"},
+		{oldSecret + "," + short, "secret 2 is 16 bytes long"},
+	} {
+		err := webhook.CheckSecret(c.secrets)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckSecret(%q) = %v; want an error saying %q", c.secrets, err, c.want)
+		}
+		for secret := range strings.SplitSeq(c.secrets, ",") {
+			if value := strings.TrimPrefix(strings.TrimSpace(secret), "whsec_"); err != nil && value != "" && strings.Contains(err.Error(), value) {
+				t.Errorf("CheckSecret(%q) = %v; it shows the secret", c.secrets, err)
+			}
 		}
 		func() {
 			defer func() {
-				if r := recover(); r == nil || !strings.Contains(r.(string), "webhook.WithSigningSecrets: secret 1") {
-					t.Errorf("WithSigningSecrets(%q) panicked with %v", bad, r)
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "webhook.WithSigningSecrets: "+c.want) {
+					t.Errorf("WithSigningSecrets(%q) panicked with %v; want %q", c.secrets, r, c.want)
 				}
 			}()
-			webhook.WithSigningSecrets(bad)
+			webhook.WithSigningSecrets(c.secrets)
 		}()
 	}
-	if err := webhook.CheckSecret(newSecret); err != nil {
-		t.Errorf("CheckSecret of a good secret: %v", err)
+	for _, good := range []string{newSecret, oldSecret + "," + newSecret, " " + oldSecret + " , " + newSecret + ",",
+		"whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 24))),
+		"whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 64)))} {
+		if err := webhook.CheckSecret(good); err != nil {
+			t.Errorf("CheckSecret(%q): %v", good, err)
+		}
+	}
+}
+
+// TestCommaSeparatedSecrets: one argument in voicehook's own form,
+// "old,new" as --webhook-secret takes it, accepts requests signed with
+// either secret.
+func TestCommaSeparatedSecrets(t *testing.T) {
+	h := newSignedHandler(oldSecret + "," + newSecret)
+	now := time.Now()
+	for i, secret := range []string{oldSecret, newSecret, otherSecret} {
+		id := fmt.Sprintf("msg-%d", i)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, request("POST", "/voice", disconnect, id, strconv.FormatInt(now.Unix(), 10), officialSign(t, secret, id, now, disconnect)))
+		want := http.StatusNoContent
+		if secret == otherSecret {
+			want = http.StatusUnauthorized
+		}
+		if w.Code != want {
+			t.Errorf("signed with secret %d: status %d, want %d: %s", i+1, w.Code, want, w.Body)
+		}
+	}
+	if h.calls != 2 {
+		t.Errorf("%d calls, want 2", h.calls)
 	}
 }
 
