@@ -191,3 +191,23 @@ func ExampleCheckSecret() {
 	// secret 1 is 5 bytes long after whsec_; want 24 to 64 random bytes
 	// <nil>
 }
+
+// An app's test sends its Handler a signed request, as voicehook would.
+func ExampleSignRequest() {
+	const secret = "whsec_dm9pY2Vob29rIGV4YW1wbGUgc2VjcmV0LCAzMiBieXQ="
+	h := webhook.New(webhook.WithSigningSecrets(secret))
+	h.OnDisconnect(func(ctx context.Context, ev *callback.Disconnect) error {
+		fmt.Println(webhook.EventID(ctx), ev.CallID, "ended:", ev.Cause)
+		return nil
+	})
+	r := httptest.NewRequest("POST", "/voice/", strings.NewReader(`{"eventType":"disconnect","callId":"c-6","cause":"hangup"}`))
+	if err := webhook.SignRequest(r, secret, "ev-6", time.Now()); err != nil {
+		log.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Code)
+	// Output:
+	// ev-6 c-6 ended: hangup
+	// 204
+}

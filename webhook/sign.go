@@ -1,12 +1,14 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -122,14 +124,57 @@ func decodeSecret(s string) ([]byte, error) {
 
 // Sign returns the webhook-signature value that secret gives a webhook
 // with this id, sent at timestamp, whose content is content (a POST's body,
-// a GET's raw query): what voicehook sends. It lets an app's tests send its
-// Handler signed requests.
+// a GET's raw query): what voicehook sends. secret is one secret;
+// [SignRequest] signs a whole request, which is usually simpler.
 func Sign(secret, id string, timestamp time.Time, content []byte) (string, error) {
 	k, err := decodeSecret(secret)
 	if err != nil {
 		return "", fmt.Errorf("webhook.Sign: secret %v", err)
 	}
 	return "v1," + base64.StdEncoding.EncodeToString(mac(k, id, timestamp.Unix(), content)), nil
+}
+
+// SignRequest signs r as voicehook signs a webhook with this id, sent at
+// at: it sets the webhook-id, webhook-timestamp and webhook-signature
+// headers, over r's raw query for a GET and over its body otherwise. The
+// body is read and put back (with GetBody and ContentLength), so r can
+// still be served or sent. secret takes the forms of [WithSigningSecrets]:
+// several secrets, comma-separated, give one signature each, as voicehook
+// sends during a rotation. It lets an app's tests send its Handler, or its
+// server, signed requests built with httptest.NewRequest or
+// http.NewRequest.
+func SignRequest(r *http.Request, secret, id string, at time.Time) error {
+	keys, err := decodeSecrets([]string{secret})
+	if err != nil {
+		return fmt.Errorf("webhook.SignRequest: %v", err)
+	}
+	if id == "" {
+		return errors.New("webhook.SignRequest: no id (the webhook-id header is required)")
+	}
+	var content []byte
+	if r.Method == "" || r.Method == http.MethodGet {
+		content = []byte(r.URL.RawQuery)
+	} else if r.Body != nil && r.Body != http.NoBody {
+		content, err = io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return fmt.Errorf("webhook.SignRequest: read the body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(content))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }
+		r.ContentLength = int64(len(content))
+	}
+	sigs := make([]string, len(keys))
+	for i, k := range keys {
+		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac(k, id, at.Unix(), content))
+	}
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	r.Header.Set(HeaderID, id)
+	r.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+	r.Header.Set(HeaderSignature, strings.Join(sigs, " "))
+	return nil
 }
 
 // mac is the HMAC-SHA256 of "{id}.{timestamp}.{content}".

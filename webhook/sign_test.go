@@ -272,3 +272,97 @@ func TestEventIDWithoutSigning(t *testing.T) {
 		t.Errorf("EventIDs %q, want id-1 then none", ids)
 	}
 }
+
+// TestSignRequest: a request signed by SignRequest, POST or GET, passes a
+// Handler with the secret and the official library, and its body is still
+// there to decode.
+func TestSignRequest(t *testing.T) {
+	now := time.Now()
+	h := newSignedHandler(newSecret)
+
+	post := httptest.NewRequest("POST", "/voice", strings.NewReader(disconnect))
+	if err := webhook.SignRequest(post, newSecret, "msg-post", now); err != nil {
+		t.Fatal(err)
+	}
+	wh, _ := standardwebhooks.NewWebhook(newSecret)
+	if err := wh.Verify([]byte(disconnect), post.Header); err != nil {
+		t.Errorf("the official library refuses SignRequest's signature: %v", err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, post)
+	if w.Code != http.StatusNoContent || h.calls != 1 || h.id != "msg-post" {
+		t.Errorf("signed POST: status %d, %d calls, EventID %q: %s", w.Code, h.calls, h.id, w.Body)
+	}
+
+	get := httptest.NewRequest("GET", "/voice?eventType=disconnect&callId=c-1&cause=hangup", nil)
+	if err := webhook.SignRequest(get, newSecret, "msg-get", now); err != nil {
+		t.Fatal(err)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, get)
+	if w.Code != http.StatusNoContent || h.calls != 2 || h.id != "msg-get" {
+		t.Errorf("signed GET: status %d, %d calls, EventID %q: %s", w.Code, h.calls, h.id, w.Body)
+	}
+
+	// Signed with another secret, or too long ago: refused.
+	for _, c := range []struct {
+		secret string
+		at     time.Time
+	}{{otherSecret, now}, {newSecret, now.Add(-webhook.SignatureTolerance - time.Minute)}} {
+		r := httptest.NewRequest("POST", "/voice", strings.NewReader(disconnect))
+		if err := webhook.SignRequest(r, c.secret, "msg-bad", c.at); err != nil {
+			t.Fatal(err)
+		}
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("signed at %v with another or old secret: status %d, want 401", c.at, w.Code)
+		}
+	}
+	if h.calls != 2 {
+		t.Errorf("%d calls, want 2", h.calls)
+	}
+}
+
+// TestSignRequestOverHTTP: a client request signed by SignRequest, with
+// two secrets as during a rotation, still sends its body, and a server on
+// loopback that knows only the new secret takes it.
+func TestSignRequestOverHTTP(t *testing.T) {
+	h := newSignedHandler(newSecret)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	r, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/voice", strings.NewReader(disconnect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webhook.SignRequest(r, oldSecret+","+newSecret, "msg-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Fields(r.Header.Get("webhook-signature"))); n != 2 {
+		t.Errorf("webhook-signature %q has %d signatures, want 2", r.Header.Get("webhook-signature"), n)
+	}
+	resp, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || h.calls != 1 {
+		t.Errorf("status %d, %d calls; want 204 and the disconnect handled", resp.StatusCode, h.calls)
+	}
+}
+
+func TestSignRequestErrors(t *testing.T) {
+	r := httptest.NewRequest("POST", "/voice", strings.NewReader(disconnect))
+	for _, c := range []struct{ secret, id, want string }{
+		{"", "msg-1", "webhook.SignRequest: no secret"},
+		{"whsec_%%%", "msg-1", "webhook.SignRequest: secret 1 is not standard base64"},
+		{newSecret, "", "webhook.SignRequest: no id"},
+	} {
+		if err := webhook.SignRequest(r, c.secret, c.id, time.Now()); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("SignRequest(%q, %q) = %v, want %q", c.secret, c.id, err, c.want)
+		}
+	}
+	if r.Header.Get("webhook-signature") != "" {
+		t.Errorf("a failed SignRequest set webhook-signature %q", r.Header.Get("webhook-signature"))
+	}
+}
