@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -156,9 +158,11 @@ func (s refusingSender) Notify(ctx context.Context, w engine.Webhook, done func(
 // disconnect, queued behind it, still goes out on time.
 func TestRefusedWebhookNotRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		logs := &lockedBuffer{}
 		h := newHarnessWith(t, nil, replies(map[string]string{"https://app.test/answer": `<Response><Pause duration="30"/></Response>`}),
 			func(cfg *engine.Config) {
 				cfg.RetryWebhooks = true
+				cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 				cfg.Sender = refusingSender{app: cfg.Sender.(*app), host: "https://refused.test/"}
 			})
 		defer h.close()
@@ -177,5 +181,26 @@ func TestRefusedWebhookNotRetried(t *testing.T) {
 		if q, _ := h.store.Queued(context.Background()); len(q) != 0 {
 			t.Errorf("%d webhooks still queued", len(q))
 		}
+		if got := logs.String(); strings.Count(got, "level=WARN msg=\"webhook not delivered\"") != 1 || !strings.Contains(got, "--webhook-allow 10.0.0.1/32") {
+			t.Errorf("warnings:\n%s\nwant one: webhook not delivered, naming --webhook-allow", got)
+		}
 	})
+}
+
+// lockedBuffer is a log destination safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
