@@ -130,8 +130,15 @@ func ExampleHandler_transfer() {
 // application's secret, and a function drops an event it has already
 // handled by its webhook-id (voicehook delivers at least once).
 func ExampleWithSigningSecrets() {
+	// In an app: secrets := os.Getenv("WEBHOOK_SECRET"), which may be
+	// unset, or two secrets while rotating ("whsec_…,whsec_…"). Check it
+	// first: WithSigningSecrets panics on a bad one.
 	const secret = "whsec_dm9pY2Vob29rIGV4YW1wbGUgc2VjcmV0LCAzMiBieXQ=" // the application's webhookSecrets
-	h := webhook.New(webhook.WithSigningSecrets(secret))
+	secrets := secret
+	if err := webhook.CheckSecret(secrets); err != nil {
+		log.Fatalf("WEBHOOK_SECRET: %v", err)
+	}
+	h := webhook.New(webhook.WithSigningSecrets(secrets))
 	var handled sync.Map
 	h.OnDisconnect(func(ctx context.Context, ev *callback.Disconnect) error {
 		if _, repeat := handled.LoadOrStore(webhook.EventID(ctx), true); repeat {
@@ -167,4 +174,40 @@ func ExampleWithSigningSecrets() {
 	// already handled ev-1
 	// 204
 	// 401
+}
+
+// CheckSecret says what is wrong with a secret read at run time before
+// WithSigningSecrets would panic on it, without showing it.
+func ExampleCheckSecret() {
+	for _, v := range []string{
+		"", // WEBHOOK_SECRET unset
+		"whsec_c2hvcnQ=",
+		"whsec_dm9pY2Vob29rIGV4YW1wbGUgc2VjcmV0LCAzMiBieXQ=,whsec_c29tZWJvZHkgZWxzZSdzIHNlY3JldCwgMzIgYnl0ZXM=", // rotating
+	} {
+		fmt.Println(webhook.CheckSecret(v))
+	}
+	// Output:
+	// no secret (want whsec_ followed by base64)
+	// secret 1 is 5 bytes long after whsec_; want 24 to 64 random bytes
+	// <nil>
+}
+
+// An app's test sends its Handler a signed request, as voicehook would.
+func ExampleSignRequest() {
+	const secret = "whsec_dm9pY2Vob29rIGV4YW1wbGUgc2VjcmV0LCAzMiBieXQ="
+	h := webhook.New(webhook.WithSigningSecrets(secret))
+	h.OnDisconnect(func(ctx context.Context, ev *callback.Disconnect) error {
+		fmt.Println(webhook.EventID(ctx), ev.CallID, "ended:", ev.Cause)
+		return nil
+	})
+	r := httptest.NewRequest("POST", "/voice/", strings.NewReader(`{"eventType":"disconnect","callId":"c-6","cause":"hangup"}`))
+	if err := webhook.SignRequest(r, secret, "ev-6", time.Now()); err != nil {
+		log.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Code)
+	// Output:
+	// ev-6 c-6 ended: hangup
+	// 204
 }

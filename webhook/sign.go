@@ -1,12 +1,14 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,32 +49,62 @@ const SignatureTolerance = 5 * time.Minute
 // of secrets gets 401 and reaches no function. Signatures are compared in
 // constant time.
 //
-// Each secret is "whsec_" followed by standard base64, as configured in
-// voicehook (webhookSecrets of an application, or --webhook-secret). Give
-// the old and the new secret while rotating: a request signed with either
-// is accepted. WithSigningSecrets panics on a malformed secret, as
-// regexp.MustCompile does; check secrets read at run time with CheckSecret
-// first.
+// Each secret is "whsec_" followed by the standard base64 of 24 to 64
+// bytes ([MinSecretBytes], [MaxSecretBytes]), as voicehook requires of the
+// webhookSecrets of an application and of --webhook-secret. An argument
+// may hold several secrets separated by commas, the form
+// --webhook-secret and VOICEHOOK_WEBHOOK_SECRET take: spaces around each
+// are ignored, and so are empty ones. Give the old and the new secret
+// while rotating: a request signed with either is accepted.
+//
+// WithSigningSecrets panics when there is no secret at all or one is
+// malformed, as regexp.MustCompile does: check secrets read at run time
+// (an environment variable may be unset) with [CheckSecret] first.
 func WithSigningSecrets(secrets ...string) Option {
-	keys := make([][]byte, 0, len(secrets))
-	for i, s := range secrets {
-		k, err := decodeSecret(s)
-		if err != nil {
-			panic(fmt.Sprintf("webhook.WithSigningSecrets: secret %d: %v", i+1, err))
-		}
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
-		panic("webhook.WithSigningSecrets: no secret")
+	keys, err := decodeSecrets(secrets)
+	if err != nil {
+		panic("webhook.WithSigningSecrets: " + err.Error())
 	}
 	return func(h *Handler) { h.keys = keys }
 }
 
-// CheckSecret reports what is wrong with a signing secret, if anything;
-// the error never shows the secret.
-func CheckSecret(secret string) error {
-	_, err := decodeSecret(secret)
+// Limits of the key a secret holds, in bytes: what Standard Webhooks
+// recommends, and what voicehook accepts.
+const (
+	MinSecretBytes = 24
+	MaxSecretBytes = 64
+)
+
+// CheckSecret reports what is wrong with secrets as [WithSigningSecrets]
+// reads them: one secret, or several separated by commas; none at all
+// (an empty string) is an error. The error names a secret by its position
+// and never shows it. With a nil error, WithSigningSecrets(secrets) does
+// not panic.
+func CheckSecret(secrets string) error {
+	_, err := decodeSecrets([]string{secrets})
 	return err
+}
+
+// decodeSecrets decodes every secret of secrets, each argument split on
+// commas.
+func decodeSecrets(secrets []string) ([][]byte, error) {
+	var keys [][]byte
+	for _, arg := range secrets {
+		for s := range strings.SplitSeq(arg, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			k, err := decodeSecret(s)
+			if err != nil {
+				return nil, fmt.Errorf("secret %d %v", len(keys)+1, err)
+			}
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no secret (want whsec_ followed by base64)")
+	}
+	return keys, nil
 }
 
 func decodeSecret(s string) ([]byte, error) {
@@ -82,24 +114,67 @@ func decodeSecret(s string) ([]byte, error) {
 	}
 	k, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
-		return nil, fmt.Errorf("what follows whsec_ is not standard base64: %v", err)
+		return nil, fmt.Errorf("is not standard base64 after whsec_: %v", err)
 	}
-	if len(k) == 0 {
-		return nil, errors.New("is empty after whsec_")
+	if len(k) < MinSecretBytes || len(k) > MaxSecretBytes {
+		return nil, fmt.Errorf("is %d bytes long after whsec_; want %d to %d random bytes", len(k), MinSecretBytes, MaxSecretBytes)
 	}
 	return k, nil
 }
 
 // Sign returns the webhook-signature value that secret gives a webhook
 // with this id, sent at timestamp, whose content is content (a POST's body,
-// a GET's raw query): what voicehook sends. It lets an app's tests send its
-// Handler signed requests.
+// a GET's raw query): what voicehook sends. secret is one secret;
+// [SignRequest] signs a whole request, which is usually simpler.
 func Sign(secret, id string, timestamp time.Time, content []byte) (string, error) {
 	k, err := decodeSecret(secret)
 	if err != nil {
 		return "", fmt.Errorf("webhook.Sign: secret %v", err)
 	}
 	return "v1," + base64.StdEncoding.EncodeToString(mac(k, id, timestamp.Unix(), content)), nil
+}
+
+// SignRequest signs r as voicehook signs a webhook with this id, sent at
+// at: it sets the webhook-id, webhook-timestamp and webhook-signature
+// headers, over r's raw query for a GET and over its body otherwise. The
+// body is read and put back (with GetBody and ContentLength), so r can
+// still be served or sent. secret takes the forms of [WithSigningSecrets]:
+// several secrets, comma-separated, give one signature each, as voicehook
+// sends during a rotation. It lets an app's tests send its Handler, or its
+// server, signed requests built with httptest.NewRequest or
+// http.NewRequest.
+func SignRequest(r *http.Request, secret, id string, at time.Time) error {
+	keys, err := decodeSecrets([]string{secret})
+	if err != nil {
+		return fmt.Errorf("webhook.SignRequest: %v", err)
+	}
+	if id == "" {
+		return errors.New("webhook.SignRequest: no id (the webhook-id header is required)")
+	}
+	var content []byte
+	if r.Method == "" || r.Method == http.MethodGet {
+		content = []byte(r.URL.RawQuery)
+	} else if r.Body != nil && r.Body != http.NoBody {
+		content, err = io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return fmt.Errorf("webhook.SignRequest: read the body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(content))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }
+		r.ContentLength = int64(len(content))
+	}
+	sigs := make([]string, len(keys))
+	for i, k := range keys {
+		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac(k, id, at.Unix(), content))
+	}
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	r.Header.Set(HeaderID, id)
+	r.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+	r.Header.Set(HeaderSignature, strings.Join(sigs, " "))
+	return nil
 }
 
 // mac is the HMAC-SHA256 of "{id}.{timestamp}.{content}".

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -194,22 +195,65 @@ func TestSignMatchesTheOfficialLibrary(t *testing.T) {
 }
 
 func TestMalformedSecrets(t *testing.T) {
-	for _, bad := range []string{"", "hunter2hunter2", "whsec_hunter2!!", "whsec_"} {
-		err := webhook.CheckSecret(bad)
-		if value := strings.TrimPrefix(bad, "whsec_"); err == nil || (value != "" && strings.Contains(err.Error(), value)) {
-			t.Errorf("CheckSecret(%q) = %v; want an error that does not show the secret", bad, err)
+	short := "whsec_" + base64.StdEncoding.EncodeToString([]byte("sixteen bytes!!!"))
+	long := "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 65)))
+	for _, c := range []struct{ secrets, want string }{
+		{"", "no secret"},
+		{" , ", "no secret"},
+		{"hunter2hunter2", "secret 1 does not start with whsec_"},
+		{"whsec_hunter2!!", "secret 1 is not standard base64"},
+		{"whsec_", "secret 1 is 0 bytes long after whsec_; want 24 to 64"},
+		{short, "secret 1 is 16 bytes long after whsec_; want 24 to 64"},
+		{long, "secret 1 is 65 bytes long after whsec_; want 24 to 64"},
+		{oldSecret + "," + short, "secret 2 is 16 bytes long"},
+	} {
+		err := webhook.CheckSecret(c.secrets)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckSecret(%q) = %v; want an error saying %q", c.secrets, err, c.want)
+		}
+		for secret := range strings.SplitSeq(c.secrets, ",") {
+			if value := strings.TrimPrefix(strings.TrimSpace(secret), "whsec_"); err != nil && value != "" && strings.Contains(err.Error(), value) {
+				t.Errorf("CheckSecret(%q) = %v; it shows the secret", c.secrets, err)
+			}
 		}
 		func() {
 			defer func() {
-				if r := recover(); r == nil || !strings.Contains(r.(string), "webhook.WithSigningSecrets: secret 1") {
-					t.Errorf("WithSigningSecrets(%q) panicked with %v", bad, r)
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "webhook.WithSigningSecrets: "+c.want) {
+					t.Errorf("WithSigningSecrets(%q) panicked with %v; want %q", c.secrets, r, c.want)
 				}
 			}()
-			webhook.WithSigningSecrets(bad)
+			webhook.WithSigningSecrets(c.secrets)
 		}()
 	}
-	if err := webhook.CheckSecret(newSecret); err != nil {
-		t.Errorf("CheckSecret of a good secret: %v", err)
+	for _, good := range []string{newSecret, oldSecret + "," + newSecret, " " + oldSecret + " , " + newSecret + ",",
+		"whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 24))),
+		"whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 64)))} {
+		if err := webhook.CheckSecret(good); err != nil {
+			t.Errorf("CheckSecret(%q): %v", good, err)
+		}
+	}
+}
+
+// TestCommaSeparatedSecrets: one argument in voicehook's own form,
+// "old,new" as --webhook-secret takes it, accepts requests signed with
+// either secret.
+func TestCommaSeparatedSecrets(t *testing.T) {
+	h := newSignedHandler(oldSecret + "," + newSecret)
+	now := time.Now()
+	for i, secret := range []string{oldSecret, newSecret, otherSecret} {
+		id := fmt.Sprintf("msg-%d", i)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, request("POST", "/voice", disconnect, id, strconv.FormatInt(now.Unix(), 10), officialSign(t, secret, id, now, disconnect)))
+		want := http.StatusNoContent
+		if secret == otherSecret {
+			want = http.StatusUnauthorized
+		}
+		if w.Code != want {
+			t.Errorf("signed with secret %d: status %d, want %d: %s", i+1, w.Code, want, w.Body)
+		}
+	}
+	if h.calls != 2 {
+		t.Errorf("%d calls, want 2", h.calls)
 	}
 }
 
@@ -226,5 +270,99 @@ func TestEventIDWithoutSigning(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), request("POST", "/voice", disconnect, "", "", ""))
 	if len(ids) != 2 || ids[0] != "id-1" || ids[1] != "" {
 		t.Errorf("EventIDs %q, want id-1 then none", ids)
+	}
+}
+
+// TestSignRequest: a request signed by SignRequest, POST or GET, passes a
+// Handler with the secret and the official library, and its body is still
+// there to decode.
+func TestSignRequest(t *testing.T) {
+	now := time.Now()
+	h := newSignedHandler(newSecret)
+
+	post := httptest.NewRequest("POST", "/voice", strings.NewReader(disconnect))
+	if err := webhook.SignRequest(post, newSecret, "msg-post", now); err != nil {
+		t.Fatal(err)
+	}
+	wh, _ := standardwebhooks.NewWebhook(newSecret)
+	if err := wh.Verify([]byte(disconnect), post.Header); err != nil {
+		t.Errorf("the official library refuses SignRequest's signature: %v", err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, post)
+	if w.Code != http.StatusNoContent || h.calls != 1 || h.id != "msg-post" {
+		t.Errorf("signed POST: status %d, %d calls, EventID %q: %s", w.Code, h.calls, h.id, w.Body)
+	}
+
+	get := httptest.NewRequest("GET", "/voice?eventType=disconnect&callId=c-1&cause=hangup", nil)
+	if err := webhook.SignRequest(get, newSecret, "msg-get", now); err != nil {
+		t.Fatal(err)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, get)
+	if w.Code != http.StatusNoContent || h.calls != 2 || h.id != "msg-get" {
+		t.Errorf("signed GET: status %d, %d calls, EventID %q: %s", w.Code, h.calls, h.id, w.Body)
+	}
+
+	// Signed with another secret, or too long ago: refused.
+	for _, c := range []struct {
+		secret string
+		at     time.Time
+	}{{otherSecret, now}, {newSecret, now.Add(-webhook.SignatureTolerance - time.Minute)}} {
+		r := httptest.NewRequest("POST", "/voice", strings.NewReader(disconnect))
+		if err := webhook.SignRequest(r, c.secret, "msg-bad", c.at); err != nil {
+			t.Fatal(err)
+		}
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("signed at %v with another or old secret: status %d, want 401", c.at, w.Code)
+		}
+	}
+	if h.calls != 2 {
+		t.Errorf("%d calls, want 2", h.calls)
+	}
+}
+
+// TestSignRequestOverHTTP: a client request signed by SignRequest, with
+// two secrets as during a rotation, still sends its body, and a server on
+// loopback that knows only the new secret takes it.
+func TestSignRequestOverHTTP(t *testing.T) {
+	h := newSignedHandler(newSecret)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	r, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/voice", strings.NewReader(disconnect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webhook.SignRequest(r, oldSecret+","+newSecret, "msg-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Fields(r.Header.Get("webhook-signature"))); n != 2 {
+		t.Errorf("webhook-signature %q has %d signatures, want 2", r.Header.Get("webhook-signature"), n)
+	}
+	resp, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || h.calls != 1 {
+		t.Errorf("status %d, %d calls; want 204 and the disconnect handled", resp.StatusCode, h.calls)
+	}
+}
+
+func TestSignRequestErrors(t *testing.T) {
+	r := httptest.NewRequest("POST", "/voice", strings.NewReader(disconnect))
+	for _, c := range []struct{ secret, id, want string }{
+		{"", "msg-1", "webhook.SignRequest: no secret"},
+		{"whsec_%%%", "msg-1", "webhook.SignRequest: secret 1 is not standard base64"},
+		{newSecret, "", "webhook.SignRequest: no id"},
+	} {
+		if err := webhook.SignRequest(r, c.secret, c.id, time.Now()); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("SignRequest(%q, %q) = %v, want %q", c.secret, c.id, err, c.want)
+		}
+	}
+	if r.Header.Get("webhook-signature") != "" {
+		t.Errorf("a failed SignRequest set webhook-signature %q", r.Header.Get("webhook-signature"))
 	}
 }

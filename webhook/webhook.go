@@ -21,13 +21,22 @@
 //
 // When the application has signing secrets in voicehook, every webhook is
 // signed the Standard Webhooks way; [WithSigningSecrets] makes the Handler
-// refuse, with 401, a request that is not signed by one of them, or was
-// signed more than [SignatureTolerance] ago. Delivery is at least once: a
+// refuse, with 401, a request that is not signed by one of them, or whose
+// webhook-timestamp is more than [SignatureTolerance] from the Handler's
+// clock, in the past or in the future. Delivery is at least once: a
 // webhook may come again (a disconnect in flight when voicehook stopped is
 // sent again when it starts), always with the same webhook-id, which
 // [EventID] gives to the functions as the key to drop the repeat.
 //
-//	h := webhook.New(webhook.WithSigningSecrets(os.Getenv("WEBHOOK_SECRET")))
+// WithSigningSecrets panics on a missing or malformed secret; a secret
+// read at run time is checked with [CheckSecret] first. The value may be
+// voicehook's own comma-separated form ("whsec_…,whsec_…" while rotating).
+//
+//	secrets := os.Getenv("WEBHOOK_SECRET")
+//	if err := webhook.CheckSecret(secrets); err != nil {
+//		log.Fatalf("WEBHOOK_SECRET: %v", err)
+//	}
+//	h := webhook.New(webhook.WithSigningSecrets(secrets))
 //	h.OnDisconnect(func(ctx context.Context, ev *callback.Disconnect) error {
 //		if alreadyDone(webhook.EventID(ctx)) {
 //			return nil

@@ -158,9 +158,10 @@ func (s *Sender) try(ctx context.Context, t target, p payload, timeout time.Dura
 func (s *Sender) attempt(ctx context.Context, t target, p payload, timeout time.Duration) (engine.Attempt, []byte, outcome) {
 	start := time.Now()
 	a := engine.Attempt{Time: start, URL: t.redactedURL(), Method: t.method, Fallback: t.fallback}
-	fail := func(o outcome, msg string) (engine.Attempt, []byte, outcome) {
+	fail := func(o outcome, kind engine.Outcome, msg string) (engine.Attempt, []byte, outcome) {
 		a.Latency = time.Since(start)
 		a.Err = oneLine(msg)
+		a.Outcome = kind
 		return a, nil, o
 	}
 
@@ -168,12 +169,12 @@ func (s *Sender) attempt(ctx context.Context, t target, p payload, timeout time.
 	defer cancel()
 	req, err := s.newRequest(actx, t, p)
 	if err != nil {
-		return fail(failed, err.Error())
+		return fail(failed, engine.OutcomeConnectionError, err.Error())
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		o, msg := classify(ctx, actx, err, timeout)
-		return fail(o, msg)
+		o, kind, msg := classify(ctx, actx, err, timeout)
+		return fail(o, kind, msg)
 	}
 	defer resp.Body.Close()
 	a.Status = resp.StatusCode
@@ -181,6 +182,7 @@ func (s *Sender) attempt(ctx context.Context, t target, p payload, timeout time.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		a.Latency = time.Since(start)
 		a.Err = statusText(resp)
+		a.Outcome = engine.OutcomeHTTPError
 		if reply, _ := io.ReadAll(io.LimitReader(resp.Body, maxFailedReply)); len(reply) > 0 {
 			a.Reply = reply
 		}
@@ -190,13 +192,14 @@ func (s *Sender) attempt(ctx context.Context, t target, p payload, timeout time.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.maxReply))
 	if err != nil {
 		// The app answered: this is not a connection error to retry.
-		o, msg := classify(ctx, actx, err, timeout)
+		o, kind, msg := classify(ctx, actx, err, timeout)
 		if o == connFailed {
 			o, msg = failed, unwrapURLError(err).Error()
 		}
-		return fail(o, "reading reply: "+msg)
+		return fail(o, kind, "reading reply: "+msg)
 	}
 	a.Latency = time.Since(start)
+	a.Outcome = engine.OutcomeOK
 	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	return a, body, succeeded
 }
@@ -251,34 +254,35 @@ func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Req
 	return req, nil
 }
 
-// classify says what a request error means. ctx is the caller's context,
-// actx the attempt's.
-func classify(ctx, actx context.Context, err error, timeout time.Duration) (outcome, string) {
+// classify says what a request error means: whether to retry, the
+// attempt's Outcome, and its message. ctx is the caller's context, actx
+// the attempt's.
+func classify(ctx, actx context.Context, err error, timeout time.Duration) (outcome, engine.Outcome, string) {
 	if ctx.Err() != nil {
-		return aborted, "canceled: " + context.Cause(ctx).Error()
+		return aborted, engine.OutcomeCanceled, "canceled: " + context.Cause(ctx).Error()
 	}
 	// The guard refuses the same address again: not worth a retry.
 	var refused *egress.RefusedError
 	if errors.As(err, &refused) {
-		return failed, refused.Error()
+		return failed, engine.OutcomeRefused, refused.Error()
 	}
 	var ne net.Error
 	if errors.Is(actx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return failed, "timeout after " + timeout.String()
+		return failed, engine.OutcomeTimeout, "timeout after " + timeout.String()
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return connFailed, "connection refused"
+		return connFailed, engine.OutcomeConnectionError, "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
-		return connFailed, "connection reset"
+		return connFailed, engine.OutcomeConnectionError, "connection reset"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return connFailed, "connection closed before a response"
+		return connFailed, engine.OutcomeConnectionError, "connection closed before a response"
 	}
 	var op *net.OpError
 	if errors.As(err, &op) {
-		return connFailed, unwrapURLError(err).Error()
+		return connFailed, engine.OutcomeConnectionError, unwrapURLError(err).Error()
 	}
-	return failed, unwrapURLError(err).Error()
+	return failed, engine.OutcomeConnectionError, unwrapURLError(err).Error()
 }
 
 // unwrapURLError drops the "Post \"url\": " prefix that *url.Error adds:

@@ -14,7 +14,9 @@
 //     a reply is not retried.
 //   - An address refused by the client's guard (see package egress) is a
 //     failure, not retried: the attempt's error says which address was
-//     refused and which flag allows it.
+//     refused and which flag allows it, and its Outcome is
+//     engine.OutcomeRefused, on which the engine's persistent retries
+//     (--retry-webhooks) give up too.
 //   - Redirects (3xx) are never followed: a 3xx answer is a failure like a
 //     4xx, and [Sender.Send] moves on to the fallback URL. Bandwidth does
 //     not document following them, and following them would let an app send
@@ -22,6 +24,9 @@
 //   - Every request is recorded as an [engine.Attempt]. Its URL is the
 //     target's URL as configured, before a GET adds the event's query, with
 //     any password in it redacted; Reason strings name URLs the same way.
+//     Its Outcome classifies how it ended (ok, http_error, timeout,
+//     connection_error, refused, canceled) so that nobody parses Err; an
+//     invalid URL or method counts as a connection error.
 //   - A synchronous webhook ([Sender.Send]) goes to the fallback URL, with
 //     its own method and credentials and the same retry rule, when the
 //     primary URL fails. An asynchronous one ([Sender.Notify]) has no

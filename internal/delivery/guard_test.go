@@ -59,8 +59,8 @@ func TestSendRefusedByGuardGoesToFallbackWithoutRetry(t *testing.T) {
 	host := strings.TrimPrefix(strings.TrimSuffix(refused, "/answer"), "http://")
 	checkAttempts(t, reply.Attempts, []engine.Attempt{
 		{URL: refused, Method: "POST", Err: "refused to connect to " + host +
-			": loopback addresses are not allowed for outbound requests (allow with --webhook-allow 127.0.0.2/32)"},
-		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200},
+			": loopback addresses are not allowed for outbound requests (allow with --webhook-allow 127.0.0.2/32)", Outcome: engine.OutcomeRefused},
+		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200, Outcome: engine.OutcomeOK},
 	})
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the refused app got %d requests", n)
@@ -88,8 +88,9 @@ func TestNotifyRefusedByGuardNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := waitDone(t, done)
-	if len(got) != 1 || !strings.HasPrefix(got[0].Err, "refused to connect to 127.0.0.1:") || got[0].Status != 0 {
-		t.Errorf("attempts %+v, want one refusal", got)
+	if len(got) != 1 || !strings.HasPrefix(got[0].Err, "refused to connect to 127.0.0.1:") || got[0].Status != 0 ||
+		got[0].Outcome != engine.OutcomeRefused {
+		t.Errorf("attempts %+v, want one refusal, outcome %q", got, engine.OutcomeRefused)
 	}
 	if n := a.hits(); n != 0 {
 		t.Errorf("the app got %d requests", n)

@@ -26,14 +26,14 @@ func TestNotifyRetryRule(t *testing.T) {
 		want []engine.Attempt
 	}{
 		{"connection error retried once", dead, []engine.Attempt{
-			{URL: dead, Method: "POST", Err: "connection refused"},
-			{URL: dead, Method: "POST", Err: "connection refused"},
+			{URL: dead, Method: "POST", Err: "connection refused", Outcome: engine.OutcomeConnectionError},
+			{URL: dead, Method: "POST", Err: "connection refused", Outcome: engine.OutcomeConnectionError},
 		}},
 		{"500 not retried", failing.URL, []engine.Attempt{
-			{URL: failing.URL, Method: "POST", Status: 500, Err: "500 Internal Server Error"},
+			{URL: failing.URL, Method: "POST", Status: 500, Err: "500 Internal Server Error", Outcome: engine.OutcomeHTTPError},
 		}},
 		{"success", ok.URL, []engine.Attempt{
-			{URL: ok.URL, Method: "POST", Status: 204},
+			{URL: ok.URL, Method: "POST", Status: 204, Outcome: engine.OutcomeOK},
 		}},
 	}
 	s := newSender(t, Config{})
@@ -71,7 +71,7 @@ func TestNotifyOutlivesCallerContext(t *testing.T) {
 	b.waitEntered(t)
 	cancel()
 	b.Release()
-	checkAttempts(t, waitDone(t, done), []engine.Attempt{{URL: a.URL, Method: "GET", Status: 200}})
+	checkAttempts(t, waitDone(t, done), []engine.Attempt{{URL: a.URL, Method: "GET", Status: 200, Outcome: engine.OutcomeOK}})
 	if q := a.seen()[0].RawQuery; !strings.Contains(q, "eventType=disconnect") || !strings.Contains(q, "cause=hangup") {
 		t.Errorf("query = %q", q)
 	}
@@ -176,7 +176,7 @@ func TestCloseWaitsThenRefuses(t *testing.T) {
 	}
 
 	b.Release()
-	checkAttempts(t, waitDone(t, done), []engine.Attempt{{URL: a.URL, Method: "POST", Status: 200}})
+	checkAttempts(t, waitDone(t, done), []engine.Attempt{{URL: a.URL, Method: "POST", Status: 200, Outcome: engine.OutcomeOK}})
 	if err := <-closed; err != nil {
 		t.Errorf("Close = %v", err)
 	}
@@ -215,7 +215,7 @@ func TestCloseCancelsWhenContextEnds(t *testing.T) {
 	select {
 	case got := <-done:
 		checkAttempts(t, got, []engine.Attempt{
-			{URL: a.URL, Method: "POST", Err: "canceled: delivery: sender closed"},
+			{URL: a.URL, Method: "POST", Err: "canceled: delivery: sender closed", Outcome: engine.OutcomeCanceled},
 		})
 	default:
 		t.Fatal("done not called before Close returned")

@@ -152,8 +152,8 @@ func TestSendBasicAuthAndFallbackCredentials(t *testing.T) {
 		t.Errorf("reply = %q from %s", reply.Body, reply.URL)
 	}
 	want := []engine.Attempt{
-		{URL: primary.URL + "/answer", Method: "POST", Status: 500, Err: "500 Internal Server Error"},
-		{URL: backup.URL + "/fallback", Method: "GET", Fallback: true, Status: 200},
+		{URL: primary.URL + "/answer", Method: "POST", Status: 500, Err: "500 Internal Server Error", Outcome: engine.OutcomeHTTPError},
+		{URL: backup.URL + "/fallback", Method: "GET", Fallback: true, Status: 200, Outcome: engine.OutcomeOK},
 	}
 	checkAttempts(t, reply.Attempts, want)
 }
@@ -199,9 +199,9 @@ func TestSendConnectionRefusedRetriedOnceThenFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAttempts(t, reply.Attempts, []engine.Attempt{
-		{URL: dead, Method: "POST", Err: "connection refused"},
-		{URL: dead, Method: "POST", Err: "connection refused"},
-		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200},
+		{URL: dead, Method: "POST", Err: "connection refused", Outcome: engine.OutcomeConnectionError},
+		{URL: dead, Method: "POST", Err: "connection refused", Outcome: engine.OutcomeConnectionError},
+		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200, Outcome: engine.OutcomeOK},
 	})
 	if reply.URL != backup.URL {
 		t.Errorf("URL = %q", reply.URL)
@@ -226,9 +226,9 @@ func TestSendConnectionClosedBeforeResponseRetriedOnce(t *testing.T) {
 		t.Errorf("primary hit %d times, want 2", n)
 	}
 	checkAttempts(t, reply.Attempts, []engine.Attempt{
-		{URL: hangup.URL, Method: "POST", Err: "connection closed before a response"},
-		{URL: hangup.URL, Method: "POST", Err: "connection closed before a response"},
-		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200},
+		{URL: hangup.URL, Method: "POST", Err: "connection closed before a response", Outcome: engine.OutcomeConnectionError},
+		{URL: hangup.URL, Method: "POST", Err: "connection closed before a response", Outcome: engine.OutcomeConnectionError},
+		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200, Outcome: engine.OutcomeOK},
 	})
 }
 
@@ -247,8 +247,8 @@ func TestSendTimeoutGoesToFallbackWithoutRetry(t *testing.T) {
 		t.Errorf("slow primary hit %d times, want 1", n)
 	}
 	checkAttempts(t, reply.Attempts, []engine.Attempt{
-		{URL: slow.URL, Method: "POST", Err: "timeout after 50ms"},
-		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200},
+		{URL: slow.URL, Method: "POST", Err: "timeout after 50ms", Outcome: engine.OutcomeTimeout},
+		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200, Outcome: engine.OutcomeOK},
 	})
 	if l := reply.Attempts[0].Latency; l < 50*time.Millisecond {
 		t.Errorf("timed out after %v", l)
@@ -273,7 +273,7 @@ func TestSendSlowReplyBodyTimesOut(t *testing.T) {
 		t.Fatalf("err = %v, want a *DeliveryError", err)
 	}
 	checkAttempts(t, de.Attempts, []engine.Attempt{
-		{URL: a.URL, Method: "POST", Status: 200, Err: "reading reply: timeout after 50ms"},
+		{URL: a.URL, Method: "POST", Status: 200, Err: "reading reply: timeout after 50ms", Outcome: engine.OutcomeTimeout},
 	})
 }
 
@@ -293,9 +293,9 @@ func TestSendAllFail(t *testing.T) {
 		t.Errorf("Reason = %q\n want %q", de.Reason, wantReason)
 	}
 	want := []engine.Attempt{
-		{URL: primary.URL + "/answer", Method: "POST", Status: 500, Err: "500 Internal Server Error"},
-		{URL: dead, Method: "POST", Fallback: true, Err: "connection refused"},
-		{URL: dead, Method: "POST", Fallback: true, Err: "connection refused"},
+		{URL: primary.URL + "/answer", Method: "POST", Status: 500, Err: "500 Internal Server Error", Outcome: engine.OutcomeHTTPError},
+		{URL: dead, Method: "POST", Fallback: true, Err: "connection refused", Outcome: engine.OutcomeConnectionError},
+		{URL: dead, Method: "POST", Fallback: true, Err: "connection refused", Outcome: engine.OutcomeConnectionError},
 	}
 	checkAttempts(t, de.Attempts, want)
 	checkAttempts(t, reply.Attempts, want)
@@ -379,8 +379,8 @@ func TestSendRedirectNotFollowed(t *testing.T) {
 	}
 	checkAttempts(t, reply.Attempts, []engine.Attempt{
 		{URL: redirecting.URL, Method: "POST", Status: 302,
-			Err: "302 Found: redirect to " + elsewhere.URL + "/other not followed"},
-		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200},
+			Err: "302 Found: redirect to " + elsewhere.URL + "/other not followed", Outcome: engine.OutcomeHTTPError},
+		{URL: backup.URL, Method: "POST", Fallback: true, Status: 200, Outcome: engine.OutcomeOK},
 	})
 
 	// A given client that follows redirects does not, here.
@@ -487,7 +487,7 @@ func TestSendCallerCancels(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 	checkAttempts(t, reply.Attempts, []engine.Attempt{
-		{URL: slow.URL, Method: "POST", Err: "canceled: context canceled"},
+		{URL: slow.URL, Method: "POST", Err: "canceled: context canceled", Outcome: engine.OutcomeCanceled},
 	})
 	if n := backup.hits(); n != 0 {
 		t.Errorf("fallback tried after the caller gave up")
@@ -531,7 +531,7 @@ func TestSendReplyCutShort(t *testing.T) {
 		t.Fatalf("err = %v, want a *DeliveryError", err)
 	}
 	checkAttempts(t, de.Attempts, []engine.Attempt{
-		{URL: a.URL, Method: "POST", Status: 200, Err: "reading reply: unexpected EOF"},
+		{URL: a.URL, Method: "POST", Status: 200, Err: "reading reply: unexpected EOF", Outcome: engine.OutcomeConnectionError},
 	})
 }
 

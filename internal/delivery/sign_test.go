@@ -220,6 +220,18 @@ func TestSignKnownAnswer(t *testing.T) {
 	}
 }
 
+// TestNilSignerSignsNothing: NewSigner with no key is nil, and a nil
+// Signer's Sign returns "" instead of panicking.
+func TestNilSignerSignsNothing(t *testing.T) {
+	s := NewSigner()
+	if s != nil {
+		t.Fatalf("NewSigner() = %v, want nil", s)
+	}
+	if got := s.Sign("msg-1", 1614265330, []byte("{}")); got != "" {
+		t.Errorf("a nil Signer signs %q, want nothing", got)
+	}
+}
+
 // disconnectBody is a typical disconnect, as the engine sends it.
 func disconnectBody(b *testing.B) []byte {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)

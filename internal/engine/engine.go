@@ -40,7 +40,9 @@ type Config struct {
 	// Recorder keeps recordings; nil makes <Record> an application error.
 	Recorder Recorder
 	// RetryWebhooks retries asynchronous webhooks that fail, with
-	// exponential backoff, for up to a day, for apps that want every one.
+	// exponential backoff, for up to a day, for apps that want every one;
+	// an address the outbound guard refuses (Attempt.Outcome "refused")
+	// is not retried.
 	// By default they follow Bandwidth's rule: one retry, on a connection
 	// error only.
 	RetryWebhooks bool

@@ -131,6 +131,12 @@ const (
 
 // deliver sends one webhook, retrying as configured, and marks it delivered
 // unless the engine stopped before it was: then the next Start sends it.
+//
+// An address the outbound guard refused is not retried, even with
+// RetryWebhooks: the guard's rule changes only with a restart, and the
+// call's later webhooks wait behind this one. It is given up at once, like
+// a webhook that failed for good; the attempt's error names the flag
+// that allows the address.
 func (o *outbox) deliver(q queued) {
 	log := o.e.log.With("call_id", o.callID)
 	first := o.e.cfg.Clock.Now()
@@ -140,7 +146,7 @@ func (o *outbox) deliver(q queued) {
 		if o.e.ctx.Err() != nil && !ok {
 			return // stopped mid-delivery: it stays queued
 		}
-		if ok || !o.e.cfg.RetryWebhooks || o.e.cfg.Clock.Now().Sub(first) > retryFor {
+		if ok || !o.e.cfg.RetryWebhooks || refused(attempts) || o.e.cfg.Clock.Now().Sub(first) > retryFor {
 			if !ok && len(attempts) > 0 {
 				log.Warn("webhook not delivered", "event", q.w.Event.Type(), "err", attempts[len(attempts)-1].Err)
 			}
@@ -183,6 +189,12 @@ func (o *outbox) send(w Webhook) ([]Attempt, bool) {
 	}
 	ok := len(attempts) == 0 || attempts[len(attempts)-1].Err == ""
 	return attempts, ok
+}
+
+// refused reports whether the last attempt was refused by the outbound
+// guard.
+func refused(attempts []Attempt) bool {
+	return len(attempts) > 0 && attempts[len(attempts)-1].Outcome == OutcomeRefused
 }
 
 // sleep waits d on the engine's clock; false if the engine stopped.

@@ -1,7 +1,10 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -128,4 +131,76 @@ func TestRedeliveryKeepsTheWebhookID(t *testing.T) {
 				w.ID, w.AccountID, w.ApplicationID, sent[1].ID, sent[1].AccountID, sent[1].ApplicationID)
 		}
 	})
+}
+
+// refusingSender stands for a Sender whose outbound guard refuses one
+// host: every asynchronous webhook to it fails at once with the outcome
+// "refused"; everything else goes to the app.
+type refusingSender struct {
+	*app
+	host string // such as "https://refused.test/"
+}
+
+func (s refusingSender) Notify(ctx context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
+	if !strings.HasPrefix(w.Target.URL, s.host) {
+		return s.app.Notify(ctx, w, done)
+	}
+	s.record(w)
+	if done != nil {
+		done([]engine.Attempt{{URL: w.Target.URL, Outcome: engine.OutcomeRefused,
+			Err: "refused to connect to 10.0.0.1:443: private addresses are not allowed for outbound requests (allow with --webhook-allow 10.0.0.1/32)"}})
+	}
+	return nil
+}
+
+// TestRefusedWebhookNotRetried: with RetryWebhooks on, a webhook whose
+// address the guard refuses is tried once and given up, so the call's
+// disconnect, queued behind it, still goes out on time.
+func TestRefusedWebhookNotRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logs := &lockedBuffer{}
+		h := newHarnessWith(t, nil, replies(map[string]string{"https://app.test/answer": `<Response><Pause duration="30"/></Response>`}),
+			func(cfg *engine.Config) {
+				cfg.RetryWebhooks = true
+				cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+				cfg.Sender = refusingSender{app: cfg.Sender.(*app), host: "https://refused.test/"}
+			})
+		defer h.close()
+		h.call("+15550000801", func(call *engine.Call) {
+			md := engine.DefaultMachineDetection()
+			md.Callback = engine.Target{URL: "https://refused.test/amd"}
+			call.MachineDetection = &md
+		})
+		h.settle(time.Hour)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		want := "answer@1s\nmachineDetectionComplete@7.5s\ndisconnect@31s cause=hangup\n"
+		if got := summary(h.app.events()); got != want {
+			t.Errorf("webhooks:\n%s\nwant:\n%s(the refused machineDetectionComplete once, then the disconnect)", got, want)
+		}
+		if q, _ := h.store.Queued(context.Background()); len(q) != 0 {
+			t.Errorf("%d webhooks still queued", len(q))
+		}
+		if got := logs.String(); strings.Count(got, "level=WARN msg=\"webhook not delivered\"") != 1 || !strings.Contains(got, "--webhook-allow 10.0.0.1/32") {
+			t.Errorf("warnings:\n%s\nwant one: webhook not delivered, naming --webhook-allow", got)
+		}
+	})
+}
+
+// lockedBuffer is a log destination safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -225,12 +225,31 @@ type Attempt struct {
 	Status   int // 0 when no response came
 	Latency  time.Duration
 	Err      string // "" on success
+	// Outcome is how the attempt ended, as the sender classified it: the
+	// engine branches on it (a refused address is not retried) and
+	// metrics label with it. Empty in an Attempt from a sender that does
+	// not classify; readers then go by Status and Err.
+	Outcome Outcome `json:",omitempty"`
 	// Reply is the start of the body of a response that failed (a 4xx or
 	// 5xx), what the app said went wrong; the engine also puts a
 	// synchronous reply's BXML on its last attempt. The history keeps it,
 	// for the console.
 	Reply []byte
 }
+
+// Outcome is how a delivery attempt ended. The values are stable: they are
+// the outcome label of voicehook's webhook metrics.
+type Outcome string
+
+// Outcomes of an attempt.
+const (
+	OutcomeOK              Outcome = "ok"               // a 2xx answer, read in full
+	OutcomeHTTPError       Outcome = "http_error"       // any other status (4xx, 5xx, a redirect not followed)
+	OutcomeTimeout         Outcome = "timeout"          // no answer, or no full reply, within the timeout
+	OutcomeConnectionError Outcome = "connection_error" // no answer: refused, reset, closed, bad URL, DNS
+	OutcomeRefused         Outcome = "refused"          // voicehook's own guard refused the address
+	OutcomeCanceled        Outcome = "canceled"         // voicehook stopped while it waited
+)
 
 // Reply is the answer to a synchronous webhook.
 type Reply struct {

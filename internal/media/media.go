@@ -33,7 +33,7 @@ type Config struct {
 	// Client fetches the files; default: a client of its own,
 	// egress.New without the guard. It follows redirects as the client
 	// says: egress's client follows at most 3, to http or https only, each
-	// hop dialled through its guard.
+	// hop dialled through its guard, when it has one.
 	Client *http.Client
 	// Timeout bounds one fetch; default 10 s.
 	Timeout time.Duration

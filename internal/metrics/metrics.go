@@ -39,14 +39,15 @@ const (
 	LabelVerb      = "verb"
 )
 
-// Outcomes of a webhook attempt, the values of the outcome label.
+// Outcomes of a webhook attempt, the values of the outcome label: those
+// of engine.Outcome.
 const (
-	OutcomeOK              = "ok"               // a 2xx answer, read in full
-	OutcomeHTTPError       = "http_error"       // any other status (4xx, 5xx, a redirect not followed)
-	OutcomeTimeout         = "timeout"          // no answer within callbackTimeout
-	OutcomeConnectionError = "connection_error" // no answer: refused, reset, closed, bad URL, DNS
-	OutcomeRefused         = "refused"          // the address was refused by voicehook's own guard
-	OutcomeCanceled        = "canceled"         // voicehook stopped while it waited
+	OutcomeOK              = string(engine.OutcomeOK)              // a 2xx answer, read in full
+	OutcomeHTTPError       = string(engine.OutcomeHTTPError)       // any other status (4xx, 5xx, a redirect not followed)
+	OutcomeTimeout         = string(engine.OutcomeTimeout)         // no answer within callbackTimeout
+	OutcomeConnectionError = string(engine.OutcomeConnectionError) // no answer: refused, reset, closed, bad URL, DNS
+	OutcomeRefused         = string(engine.OutcomeRefused)         // the address was refused by voicehook's own guard
+	OutcomeCanceled        = string(engine.OutcomeCanceled)        // voicehook stopped while it waited
 )
 
 // other stands for a label value outside the known set.
@@ -134,30 +135,31 @@ func (m *Metrics) WebhookAttempt(ev callback.EventType, a engine.Attempt) {
 	m.latency.WithLabelValues(e).Observe(a.Latency.Seconds())
 }
 
-// Outcome classifies a delivery attempt for the outcome label, from its
-// status and the error message internal/delivery gave it.
+// Outcome classifies a delivery attempt for the outcome label: its own
+// Outcome, which internal/delivery sets. An attempt without one (or with
+// a value not listed above) is classified from its status first, then from
+// the exact messages internal/delivery writes, so that a word in a URL or
+// a host name ("/timeout", "timeout.internal") does not change the label.
 func Outcome(a engine.Attempt) string {
+	switch o := a.Outcome; o {
+	case engine.OutcomeOK, engine.OutcomeHTTPError, engine.OutcomeTimeout,
+		engine.OutcomeConnectionError, engine.OutcomeRefused, engine.OutcomeCanceled:
+		return string(o)
+	}
+	msg := strings.TrimPrefix(a.Err, "reading reply: ")
 	switch {
 	case a.Err == "":
 		return OutcomeOK
-	case strings.HasPrefix(a.Err, "canceled"):
+	case strings.HasPrefix(msg, "canceled: "):
 		return OutcomeCanceled
-	case strings.Contains(a.Err, "timeout"):
-		return OutcomeTimeout
 	case a.Status != 0 && (a.Status < 200 || a.Status > 299):
 		return OutcomeHTTPError
-	case guardRefused(a.Err):
+	case strings.HasPrefix(msg, "timeout after "):
+		return OutcomeTimeout
+	case strings.HasPrefix(msg, "refused to connect to ") && strings.Contains(msg, "--webhook-allow"):
 		return OutcomeRefused
 	}
 	return OutcomeConnectionError
-}
-
-// guardRefused reports whether msg says voicehook's outbound guard refused
-// the address (the message names --webhook-allow), as opposed to the far
-// end refusing the connection.
-func guardRefused(msg string) bool {
-	return strings.Contains(msg, "webhook-allow") ||
-		strings.Contains(msg, "refused") && !strings.Contains(msg, "connection refused")
 }
 
 func direction(d callback.Direction) string {

@@ -90,10 +90,41 @@ func TestOutcome(t *testing.T) {
 		// The egress guard's refusal (branch egress).
 		{engine.Attempt{Err: "refused to connect to 127.0.0.1:8080: loopback addresses are not allowed for outbound requests (allow with --webhook-allow 127.0.0.1/32)"},
 			metrics.OutcomeRefused},
+		// A word in a URL or a host name is not what happened.
+		{engine.Attempt{Status: 302, Err: "302 Found: redirect to http://127.0.0.1:9/timeout not followed"}, metrics.OutcomeHTTPError},
+		{engine.Attempt{Status: 503, Err: "503 Service Unavailable"}, metrics.OutcomeHTTPError},
+		{engine.Attempt{Err: "dial tcp: lookup timeout.internal: no such host"}, metrics.OutcomeConnectionError},
+		{engine.Attempt{Err: "dial tcp 127.0.0.1:9: connect: refused-by-peer.test"}, metrics.OutcomeConnectionError},
 	}
 	for _, c := range cases {
 		if got := metrics.Outcome(c.a); got != c.want {
 			t.Errorf("Outcome(%d, %q) = %s, want %s", c.a.Status, c.a.Err, got, c.want)
+		}
+	}
+}
+
+// TestOutcomeTyped: an attempt's own Outcome, set by internal/delivery,
+// is the label, whatever its message says.
+func TestOutcomeTyped(t *testing.T) {
+	cases := []struct {
+		a    engine.Attempt
+		want string
+	}{
+		{engine.Attempt{Status: 200, Outcome: engine.OutcomeOK}, metrics.OutcomeOK},
+		{engine.Attempt{Status: 302, Err: "302 Found: redirect to http://timeout.internal/timeout not followed",
+			Outcome: engine.OutcomeHTTPError}, metrics.OutcomeHTTPError},
+		{engine.Attempt{Err: "dial tcp: lookup timeout.internal: no such host", Outcome: engine.OutcomeConnectionError},
+			metrics.OutcomeConnectionError},
+		{engine.Attempt{Err: "timeout after 15s", Outcome: engine.OutcomeTimeout}, metrics.OutcomeTimeout},
+		{engine.Attempt{Status: 200, Err: "reading reply: canceled: delivery: sender closed", Outcome: engine.OutcomeCanceled},
+			metrics.OutcomeCanceled},
+		{engine.Attempt{Err: "refused to connect to 127.0.0.1:8080: …", Outcome: engine.OutcomeRefused}, metrics.OutcomeRefused},
+		// A value metrics does not know is read from the message instead.
+		{engine.Attempt{Status: 500, Err: "500 Internal Server Error", Outcome: "weird"}, metrics.OutcomeHTTPError},
+	}
+	for _, c := range cases {
+		if got := metrics.Outcome(c.a); got != c.want {
+			t.Errorf("Outcome(%q, %d, %q) = %s, want %s", c.a.Outcome, c.a.Status, c.a.Err, got, c.want)
 		}
 	}
 }
