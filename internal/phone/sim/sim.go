@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -150,67 +150,101 @@ var (
 )
 
 // Network is a set of simulated phones.
+//
+// A phone's script comes from three places, the first that has one
+// winning: the script an account gave it for that account's calls
+// (SetScript with the account's id), the script given to every account
+// (SetScript with account ""), and its base script (New's, or a magic
+// number's). A number with none behaves as Default.
 type Network struct {
 	clock   engine.Clock
 	mu      sync.Mutex
-	scripts map[string]Script
-	base    map[string]Script // the scripts New was given, magic numbers included
-	lines   map[string]*line  // live calls by call id
+	scripts map[scriptKey]Script // set at run time, by account and number
+	base    map[string]Script    // the scripts New was given, magic numbers included
+	lines   map[string]*line     // live calls by call id
 	// heard is what the answering machines recorded, by call id, for the
 	// last maxHeard calls that played something to one.
 	heard     map[string][]Message
 	heardKeys []string
 }
 
+// scriptKey names a script set at run time: account "" is every account's.
+type scriptKey struct{ account, number string }
+
 // New returns a network where scripts (by E.164 number or SIP URI) add to
 // and override the magic numbers.
 func New(clock engine.Clock, scripts map[string]Script) *Network {
-	all := map[string]Script{}
-	for n, s := range Magic {
-		all[n] = s
-	}
-	for n, s := range scripts {
-		all[n] = s
-	}
-	return &Network{clock: clock, scripts: all, base: maps.Clone(all), lines: map[string]*line{}, heard: map[string][]Message{}}
+	all := maps.Clone(Magic)
+	maps.Copy(all, scripts)
+	return &Network{clock: clock, scripts: map[scriptKey]Script{}, base: all, lines: map[string]*line{}, heard: map[string][]Message{}}
 }
 
 // SetScript gives a number a script from now on (calls already up keep
-// theirs).
-func (n *Network) SetScript(number string, s Script) {
+// theirs): for the calls of account only, or for every account's calls
+// when account is "". An account's own script comes before one set for
+// every account.
+func (n *Network) SetScript(account, number string, s Script) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.scripts[number] = s
+	n.scripts[scriptKey{account, number}] = s
 }
 
-// ResetScript gives a number back the script it started with: its own
-// from New, a magic number's, or none (Default).
-func (n *Network) ResetScript(number string) {
+// ResetScript removes the script SetScript gave a number for account (""
+// for every account's); the account's calls then get the script the
+// number would have without it.
+func (n *Network) ResetScript(account, number string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if s, ok := n.base[number]; ok {
-		n.scripts[number] = s
-	} else {
-		delete(n.scripts, number)
+	delete(n.scripts, scriptKey{account, number})
+}
+
+// Script returns the script a call of account gets from number: the
+// account's own, else the one set for every account, else the base one.
+// ok is false when the number has none (it behaves as Default).
+func (n *Network) Script(account, number string) (s Script, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.script(account, number)
+}
+
+func (n *Network) script(account, number string) (Script, bool) {
+	if s, ok := n.scripts[scriptKey{account, number}]; ok {
+		return s, true
 	}
+	if s, ok := n.scripts[scriptKey{"", number}]; ok {
+		return s, true
+	}
+	s, ok := n.base[number]
+	return s, ok
 }
 
-// Numbers lists the scripted numbers with their notes, sorted.
+// Numbers lists the numbers scripted for every account (the base scripts
+// and those SetScript gave account ""), with their notes, sorted.
+// Accounts' own scripts are left out.
 func (n *Network) Numbers() [][2]string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out [][2]string
-	for num, s := range n.scripts {
-		out = append(out, [2]string{num, s.Note})
+	notes := map[string]string{}
+	for num, s := range n.base {
+		notes[num] = s.Note
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	for k, s := range n.scripts {
+		if k.account == "" {
+			notes[k.number] = s.Note
+		}
+	}
+	out := make([][2]string, 0, len(notes))
+	for _, num := range slices.Sorted(maps.Keys(notes)) {
+		out = append(out, [2]string{num, notes[num]})
+	}
 	return out
 }
 
-// Dial places a call to a simulated phone.
+// Dial places a call to a simulated phone: d.To, with the script
+// d.AccountID's calls get from it.
 func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
 	n.mu.Lock()
-	s, ok := n.scripts[d.To]
+	s, ok := n.script(d.AccountID, d.To)
 	if !ok {
 		s = Default
 	}
@@ -222,11 +256,11 @@ func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Li
 }
 
 // Incoming connects a simulated caller, d.From, to an inbound call. Its
-// script (by d.From) starts when the call is answered; AbandonAfter hangs
+// script (the one d.AccountID's calls get from d.From) starts when the call is answered; AbandonAfter hangs
 // it up if the call is not answered in time.
 func (n *Network) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
 	n.mu.Lock()
-	s, ok := n.scripts[d.From]
+	s, ok := n.script(d.AccountID, d.From)
 	if !ok {
 		s = Script{}
 	}

@@ -340,9 +340,9 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 			time.Sleep(time.Minute)
 			return r.String()
 		}
-		n.SetScript("+1555", sim.Script{Outcome: sim.Busy})
-		n.SetScript("+15550000486", sim.Script{})
-		n.SetScript("+1666", sim.Script{Outcome: sim.Busy})
+		n.SetScript("", "+1555", sim.Script{Outcome: sim.Busy})
+		n.SetScript("", "+15550000486", sim.Script{})
+		n.SetScript("", "+1666", sim.Script{Outcome: sim.Busy})
 		if got := dial("+1555"); got != "busy@0.5s sip=486" {
 			t.Errorf("set script: %s", got)
 		}
@@ -350,7 +350,7 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 			t.Errorf("magic number overridden: %s", got)
 		}
 		for _, number := range []string{"+1555", "+15550000486", "+1666"} {
-			n.ResetScript(number)
+			n.ResetScript("", number)
 		}
 		if got := dial("+1555"); got != "ringing@0s rejected@1s sip=603" {
 			t.Errorf("reset to its own script: %s", got)
@@ -360,6 +360,71 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 		}
 		if got := dial("+1666"); got != "ringing@0s answered@1s" {
 			t.Errorf("reset to the default: %s", got)
+		}
+	})
+}
+
+// TestScriptsOfAnAccount: a script set for an account applies to that
+// account's calls only, before one set for every account and the base
+// one; resetting it leaves other accounts' scripts alone. It drives the
+// calls an account places to the number and the inbound calls the number
+// places to the account.
+func TestScriptsOfAnAccount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": {Outcome: sim.Decline}})
+		dial := func(account, to string) string {
+			r := &recorder{start: time.Now()}
+			n.Dial(engine.Dial{CallID: "c-" + to + time.Now().String(), AccountID: account, To: to}, r.notify)
+			time.Sleep(time.Minute)
+			return r.String()
+		}
+		n.SetScript("bob", "+1555", sim.Script{Outcome: sim.Busy})
+		n.SetScript("carol", "+1555", sim.Script{Outcome: sim.NoAnswer})
+		for account, want := range map[string]string{"alice": "ringing@0s rejected@1s sip=603", "bob": "busy@0.5s sip=486", "carol": "ringing@0s"} {
+			if got := dial(account, "+1555"); got != want {
+				t.Errorf("%s's call: %s, want %s", account, got, want)
+			}
+		}
+		// A script for every account comes after an account's own.
+		n.SetScript("", "+1555", sim.Script{Outcome: sim.Answer})
+		if got := dial("alice", "+1555"); got != "ringing@0s answered@1s" {
+			t.Errorf("alice's call with a script for everyone: %s", got)
+		}
+		if got := dial("bob", "+1555"); got != "busy@0.5s sip=486" {
+			t.Errorf("bob's call with a script for everyone: %s", got)
+		}
+		n.ResetScript("", "+1555")
+		n.ResetScript("alice", "+1555") // Alice has none: nothing changes
+		n.ResetScript("carol", "+1555")
+		for account, want := range map[string]string{"alice": "ringing@0s rejected@1s sip=603", "bob": "busy@0.5s sip=486", "carol": "ringing@0s rejected@1s sip=603"} {
+			if got := dial(account, "+1555"); got != want {
+				t.Errorf("%s's call after the resets: %s, want %s", account, got, want)
+			}
+		}
+		if s, ok := n.Script("bob", "+1555"); !ok || s.Outcome != sim.Busy {
+			t.Errorf("Script(bob) = %+v, %v", s, ok)
+		}
+		for _, num := range n.Numbers() {
+			if num[0] == "+1555" && num[1] != "" {
+				t.Errorf("Numbers shows an account's script: %v", num)
+			}
+		}
+
+		// As a caller: Bob's script presses 5 once his app answers.
+		n.SetScript("bob", "+1777", sim.Script{Digits: "5"})
+		incoming := func(account string) string {
+			r := &recorder{start: time.Now()}
+			line, _ := n.Incoming(engine.Dial{CallID: "c-in-" + account, AccountID: account, From: "+1777", To: "+15550001000"}, r.notify)
+			line.Answered()
+			time.Sleep(time.Minute)
+			line.Hangup()
+			return r.String()
+		}
+		if got := incoming("bob"); got != "digit@0.3s=5" {
+			t.Errorf("bob's inbound call: %q", got)
+		}
+		if got := incoming("alice"); got != "" {
+			t.Errorf("alice's inbound call: %q", got)
 		}
 	})
 }
