@@ -115,7 +115,11 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 	e.appURL = "http://app.voicetest"
 	phones := make(map[string]sim.Script, len(opts.Phones))
 	for number, p := range opts.Phones {
-		phones[number] = p.script()
+		s, err := p.script()
+		if err != nil {
+			t.Fatalf("voicetest.New: phone %s: %v", number, err)
+		}
+		phones[number] = s
 	}
 	srv, err := server.Open(context.Background(), server.Config{
 		DB: ":memory:", BaseURL: "http://voicehook.voicetest", Phones: phones, Logger: opts.Logger,
@@ -160,6 +164,9 @@ func Connect(t testing.TB, serverURL string, app http.Handler, opts Options) *En
 		t.Fatalf("voicetest.Connect: no voicehook at %s for account %s: %s", serverURL, e.opts.AccountID, describe(status, body, err))
 	}
 	for number, p := range opts.Phones {
+		if _, err := p.script(); err != nil {
+			t.Fatalf("voicetest.Connect: phone %s: %v", number, err)
+		}
 		status, body, err := e.do("PUT", "/sim/v1/phones/"+url.PathEscape(number), p.fields())
 		if err != nil || status != http.StatusNoContent {
 			t.Fatalf("voicetest.Connect: phone %s: %s", number, describe(status, body, err))

@@ -389,6 +389,11 @@ type line struct {
 	timers []engine.Timer
 	heard  int    // Gathers started
 	tones  string // digits heard since the answer or the last reaction
+	// sent are the digits sent and not yet heard, oldest first; sentDue is
+	// when the last of them is heard.
+	sent    []string
+	sentDue time.Time
+	hearing sync.Mutex // held while hearing digits sent, one batch at a time
 }
 
 func (l *line) after(d time.Duration, f func()) {
@@ -553,38 +558,82 @@ func (l *line) Listening() {
 }
 
 // SendDigits makes the phone hear DTMF digits once they are sent, length
-// from now, and answer them as its OnDigits says.
+// from now, and answer them as its OnDigits says. Digits are heard in the
+// order they were sent: none before those sent earlier.
 func (l *line) SendDigits(digits string, length time.Duration) {
 	if digits == "" || !l.answered() {
 		return
 	}
-	l.after(length, func() { l.hear(digits) })
+	l.mu.Lock()
+	now := l.n.clock.Now()
+	due := now.Add(length)
+	if due.Before(l.sentDue) {
+		due = l.sentDue
+	}
+	l.sentDue = due
+	l.sent = append(l.sent, digits)
+	l.mu.Unlock()
+	l.after(due.Sub(now), l.hearNext)
 }
 
-// hear reports the digits heard and reacts to them.
+// hearNext hears the oldest digits sent and not yet heard. Each SendDigits
+// schedules one; hearing holds hearing, so that the phone hears and reports
+// them in the order sent even when their timers run at once.
+func (l *line) hearNext() {
+	l.hearing.Lock()
+	defer l.hearing.Unlock()
+	l.mu.Lock()
+	if len(l.sent) == 0 {
+		l.mu.Unlock()
+		return
+	}
+	digits := l.sent[0]
+	l.sent = l.sent[1:]
+	l.mu.Unlock()
+	l.hear(digits)
+}
+
+// hear reports the digits heard and reacts to them. The phone hears them
+// one by one, as an IVR does: after each, if the digits heard since the
+// answer or the last reaction end with a key (the longest, if several
+// do), it reacts and starts listening afresh. Digits heard in one batch
+// and the same digits heard one at a time get the same reactions.
 func (l *line) hear(digits string) {
 	l.notify(engine.PhoneEvent{Kind: engine.PhoneHeard, Digits: digits})
 	if len(l.script.OnDigits) == 0 {
 		return
 	}
+	var reactions []Reaction
 	l.mu.Lock()
-	l.tones = strings.ToUpper(l.tones + digits)
-	if len(l.tones) > MaxOnDigits {
-		l.tones = l.tones[len(l.tones)-MaxOnDigits:]
-	}
-	key := ""
-	for k := range l.script.OnDigits {
-		if len(k) > len(key) && strings.HasSuffix(l.tones, strings.ToUpper(k)) {
-			key = k
+	for i := range len(digits) {
+		l.tones += strings.ToUpper(digits[i : i+1])
+		if len(l.tones) > MaxOnDigits {
+			l.tones = l.tones[len(l.tones)-MaxOnDigits:]
+		}
+		if key, ok := matchKey(l.script.OnDigits, l.tones); ok {
+			reactions = append(reactions, l.script.OnDigits[key])
+			l.tones = ""
 		}
 	}
-	if key != "" {
-		l.tones = ""
-	}
 	l.mu.Unlock()
-	if key != "" {
-		l.react(l.script.OnDigits[key])
+	for _, r := range reactions {
+		l.react(r)
 	}
+}
+
+// matchKey finds the key of on that tones end with, the longest if several
+// do (keys equal but for case, which LoadScenario refuses, go by their
+// order as strings).
+func matchKey(on map[string]Reaction, tones string) (key string, ok bool) {
+	for k := range on {
+		if !strings.HasSuffix(tones, strings.ToUpper(k)) {
+			continue
+		}
+		if !ok || len(k) > len(key) || len(k) == len(key) && k < key {
+			key, ok = k, true
+		}
+	}
+	return key, ok
 }
 
 // react says, presses and hangs up, one after the other.
