@@ -72,6 +72,13 @@ type Options struct {
 	// AccountID, Username and Password are the account the calls are made
 	// in; defaults "9900000", "dev" and "dev", voicehook's dev account.
 	AccountID, Username, Password string
+	// WebhookSecrets sign every webhook to the app (Standard Webhooks), as
+	// --webhook-secret does: "whsec_" and base64 each, two during a
+	// rotation. Give the app's own secrets so that an app that verifies
+	// signatures (webhook.WithSigningSecrets) accepts what voicetest sends
+	// it. In process only: with Connect the server signs with the secrets
+	// it was started with. Default: unsigned.
+	WebhookSecrets []string
 }
 
 // ended is where voicetest learns that a call ended when the app did not
@@ -124,7 +131,7 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 	srv, err := server.Open(context.Background(), server.Config{
 		DB: ":memory:", BaseURL: "http://voicehook.voicetest", Phones: phones, Logger: opts.Logger,
 		AccountID: e.opts.AccountID, Username: e.opts.Username, Password: e.opts.Password,
-		InitiateURL: e.resolve(e.opts.InitiateURL), StatusURL: e.resolve(e.statusURL()),
+		InitiateURL: e.resolve(e.opts.InitiateURL), StatusURL: e.resolve(e.statusURL()), WebhookSecrets: e.opts.WebhookSecrets,
 		Client: &http.Client{Transport: handlerTransport{http.HandlerFunc(e.serveApp), &e.inflight}},
 	})
 	if err != nil {
