@@ -72,6 +72,13 @@ type Options struct {
 	// AccountID, Username and Password are the account the calls are made
 	// in; defaults "9900000", "dev" and "dev", voicehook's dev account.
 	AccountID, Username, Password string
+	// WebhookSecrets sign every webhook to the app (Standard Webhooks), as
+	// --webhook-secret does: "whsec_" and base64 each, two during a
+	// rotation. Give the app's own secrets so that an app that verifies
+	// signatures (webhook.WithSigningSecrets) accepts what voicetest sends
+	// it. In process only: with Connect the server signs with the secrets
+	// it was started with. Default: unsigned.
+	WebhookSecrets []string
 }
 
 // ended is where voicetest learns that a call ended when the app did not
@@ -115,12 +122,16 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 	e.appURL = "http://app.voicetest"
 	phones := make(map[string]sim.Script, len(opts.Phones))
 	for number, p := range opts.Phones {
-		phones[number] = p.script()
+		s, err := p.script()
+		if err != nil {
+			t.Fatalf("voicetest.New: phone %s: %v", number, err)
+		}
+		phones[number] = s
 	}
 	srv, err := server.Open(context.Background(), server.Config{
 		DB: ":memory:", BaseURL: "http://voicehook.voicetest", Phones: phones, Logger: opts.Logger,
 		AccountID: e.opts.AccountID, Username: e.opts.Username, Password: e.opts.Password,
-		InitiateURL: e.resolve(e.opts.InitiateURL), StatusURL: e.resolve(e.statusURL()),
+		InitiateURL: e.resolve(e.opts.InitiateURL), StatusURL: e.resolve(e.statusURL()), WebhookSecrets: e.opts.WebhookSecrets,
 		Client: &http.Client{Transport: handlerTransport{http.HandlerFunc(e.serveApp), &e.inflight}},
 	})
 	if err != nil {
@@ -160,6 +171,9 @@ func Connect(t testing.TB, serverURL string, app http.Handler, opts Options) *En
 		t.Fatalf("voicetest.Connect: no voicehook at %s for account %s: %s", serverURL, e.opts.AccountID, describe(status, body, err))
 	}
 	for number, p := range opts.Phones {
+		if _, err := p.script(); err != nil {
+			t.Fatalf("voicetest.Connect: phone %s: %v", number, err)
+		}
 		status, body, err := e.do("PUT", "/sim/v1/phones/"+url.PathEscape(number), p.fields())
 		if err != nil || status != http.StatusNoContent {
 			t.Fatalf("voicetest.Connect: phone %s: %s", number, describe(status, body, err))

@@ -44,8 +44,11 @@ type Phone struct {
 	// or keys pressed on a call bridged with it): when the digits it has
 	// heard since the answer, or since its last reaction, end with a key,
 	// it reacts as that key says (the longest key, if several match).
-	// Digits that match no key get no reaction. A simulated IVR that
-	// accepts PIN 1234#:
+	// Digits that match no key get no reaction. The phone hears digits one
+	// at a time, so a key reacts the same whether the digits come together
+	// or apart. Keys are not case-sensitive ("1a" is "1A"); two keys that
+	// differ only in case fail the test. A simulated IVR that accepts PIN
+	// 1234#:
 	//
 	//	OnDigits: map[string]voicetest.Reaction{"1234#": {Say: "PIN accepted", Press: "1"}}
 	OnDigits map[string]Reaction
@@ -81,15 +84,21 @@ const (
 	Silent  Voice = "silent"  // says nothing
 )
 
-func (p Phone) script() sim.Script {
+// script is the phone as the simulator runs it; its error says what is
+// wrong with p.
+func (p Phone) script() (sim.Script, error) {
 	s := sim.Script{Outcome: sim.Outcome(p.Outcome), Ring: p.Ring, HangupAfter: p.HangupAfter,
 		Digits: p.Digits, DigitsAfter: p.DigitsAfter, GatherDigits: p.GatherDigits, GatherInputs: p.GatherInputs,
 		DigitDelay: p.DigitDelay, AbandonAfter: p.AbandonAfter, Says: p.Says, Voice: sim.Voice(p.Voice),
 		Greeting: p.Greeting, GreetingDelay: p.GreetingDelay, Beep: p.Beep}
 	if len(p.OnDigits) > 0 {
-		s.OnDigits = make(map[string]sim.Reaction, len(p.OnDigits))
+		on := make(map[string]sim.Reaction, len(p.OnDigits))
 		for k, r := range p.OnDigits {
-			s.OnDigits[k] = sim.Reaction(r)
+			on[k] = sim.Reaction(r)
+		}
+		var err error
+		if s.OnDigits, err = sim.CheckOnDigits(on); err != nil {
+			return sim.Script{}, err
 		}
 	}
 	if s.Outcome == "" {
@@ -98,7 +107,7 @@ func (p Phone) script() sim.Script {
 	if s.Voice == "" {
 		s.Voice = sim.Person
 	}
-	return s
+	return s, nil
 }
 
 // fields are the script as /sim/v1/phones takes it: a --phones file's

@@ -96,3 +96,34 @@ func TestCallerHearsSendDtmf(t *testing.T) {
 		}
 	})
 }
+
+// TestOnDigitsKeys: keys are not case-sensitive (a lower-case key answers
+// the app's upper-case digits, and a batch of digits reacts as the same
+// digits sent one at a time), and two keys that differ only in case fail
+// the test, naming both.
+func TestOnDigitsKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := voicetest.New(t, replies(map[string]string{
+			"/answer": `<Response><SendDtmf>1A#2#</SendDtmf><Gather gatherUrl="/pin" maxDigits="1"/></Response>`,
+			"/pin":    `<Response><Hangup/></Response>`,
+		}), voicetest.Options{Phones: map[string]voicetest.Phone{
+			"+15557770103": {OnDigits: map[string]voicetest.Reaction{"1a#": {Press: "7"}}},
+		}})
+		call := v.PlaceCall(voicetest.CallRequest{To: "+15557770103"})
+		if g := call.WaitFor("gather").Event.(*callback.Gather); g.Digits != "7" {
+			t.Errorf("gathered %q, want the phone's 7", g.Digits)
+		}
+		v.Run()
+	})
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeT{TB: t}
+		got := f.run(func() {
+			voicetest.New(f, replies(nil), voicetest.Options{Phones: map[string]voicetest.Phone{
+				"+15557770104": {OnDigits: map[string]voicetest.Reaction{"1a": {Press: "7"}, "1A": {Hangup: true}}},
+			}})
+		})
+		if !strings.Contains(got, `phone +15557770104: onDigits "1A" and "1a": the same key`) {
+			t.Errorf("keys 1a and 1A reported %q", got)
+		}
+	})
+}

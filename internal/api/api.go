@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -59,16 +58,11 @@ type Handler struct {
 	mux   *http.ServeMux
 	log   *slog.Logger
 	paths map[string]bool // paths with a 405 handler
-
-	// heldMu guards held: the phones scripted through /sim/v1 with
-	// credentials, and the account that scripted each.
-	heldMu sync.Mutex
-	held   map[string]string
 }
 
 // New returns the API handler.
 func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}, held: map[string]string{}}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

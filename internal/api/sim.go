@@ -21,9 +21,12 @@ import (
 // every request needs an account's Basic credentials and acts on that
 // account's calls only: another account's call is 403, and so is an
 // inbound call to a number another account's application answers.
-// Phones are one network shared by all accounts: any signed-in account may
-// script a phone, which it then holds until it resets it (DELETE); while
-// it holds it, another account's PUT or DELETE of it is 403.
+// Phones scripted through /sim/v1 beyond loopback are the account's: a
+// script set by PUT applies to that account's calls only (the calls it
+// places to the number, and the inbound calls the number places to it),
+// and DELETE removes only the account's own. Other accounts' calls get the
+// script they set themselves, or the server's (--phones, magic numbers).
+// On loopback a script set by PUT applies to every call.
 
 // simCall checks the call in the path. It returns the call's account, ""
 // when no account has the call. Signed in (beyond loopback), a call of
@@ -275,49 +278,26 @@ func (h *Handler) simSetPhone(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return validation("Invalid script: " + err.Error())
 	}
-	release, err := h.hold(r, number, false)
-	if err != nil {
-		return err
-	}
-	defer release()
-	h.cfg.Sim.SetScript(number, s)
+	h.cfg.Sim.SetScript(phoneAccount(r), number, s)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// hold checks that the signed-in account may change the phone: no other
-// account holds it. The phone is then the account's (or, when reset, no
-// one's) once release is called; release must be called after the change.
-func (h *Handler) hold(r *http.Request, number string, reset bool) (release func(), err error) {
-	a := signedIn(r)
-	if a == nil {
-		return func() {}, nil
+// phoneAccount is the account whose calls a phone script set through
+// /sim/v1 applies to: the signed-in one, or "" (every account's) when
+// /sim/v1 is open.
+func phoneAccount(r *http.Request) string {
+	if a := signedIn(r); a != nil {
+		return a.ID
 	}
-	h.heldMu.Lock()
-	if holder, ok := h.held[number]; ok && holder != a.ID {
-		h.heldMu.Unlock()
-		return nil, &apiError{http.StatusForbidden, "authorization-error",
-			fmt.Sprintf("Access is denied: phone %s is scripted by another account until it resets it", number)}
-	}
-	return func() {
-		if reset {
-			delete(h.held, number)
-		} else {
-			h.held[number] = a.ID
-		}
-		h.heldMu.Unlock()
-	}, nil
+	return ""
 }
 
-// simResetPhone is DELETE /sim/v1/phones/{number}: the phone behaves as
+// simResetPhone is DELETE /sim/v1/phones/{number}: the script the
+// caller's PUT gave the phone is removed, and the phone behaves for it as
 // it did when the server started.
 func (h *Handler) simResetPhone(w http.ResponseWriter, r *http.Request) error {
-	release, err := h.hold(r, r.PathValue("number"), true)
-	if err != nil {
-		return err
-	}
-	defer release()
-	h.cfg.Sim.ResetScript(r.PathValue("number"))
+	h.cfg.Sim.ResetScript(phoneAccount(r), r.PathValue("number"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

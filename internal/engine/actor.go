@@ -154,7 +154,7 @@ func (a *actor) do(act action) {
 	ctx := a.e.ctx
 	switch act := act.(type) {
 	case actDial:
-		line, err := a.e.cfg.Network.Dial(Dial{CallID: a.st.call.CallID, From: a.st.call.From, To: a.st.call.To},
+		line, err := a.e.cfg.Network.Dial(Dial{CallID: a.st.call.CallID, AccountID: a.st.call.AccountID, From: a.st.call.From, To: a.st.call.To},
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("dial failed", "err", err)
@@ -163,7 +163,7 @@ func (a *actor) do(act action) {
 		}
 		a.line = line
 	case actIncoming:
-		line, err := a.e.cfg.Network.Incoming(Dial{CallID: a.st.call.CallID, From: a.st.call.From, To: a.st.call.To},
+		line, err := a.e.cfg.Network.Incoming(Dial{CallID: a.st.call.CallID, AccountID: a.st.call.AccountID, From: a.st.call.From, To: a.st.call.To},
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("connect the caller", "err", err)

@@ -145,8 +145,10 @@ func (s *callState) bridgeFailed(v *bxml.Bridge, cause callback.Cause, msg strin
 
 // Digits pressed on a bridged call — by a <Bridge>, or the two legs of a
 // <Transfer> or <Forward> once bridged — reach the other call's far end,
-// as their tones would over the joined audio: a phone scripted with
-// onDigits on one side answers a caller pressing keys on the other.
+// as their tones would over the joined audio, in the order pressed and
+// after the news that the calls are bridged (postTo keeps the order): a
+// phone scripted with onDigits on one side answers a caller pressing keys
+// on the other.
 
 // evPeerDigit is a digit pressed at the far end of the call this one is
 // bridged with, from.

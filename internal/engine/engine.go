@@ -71,6 +71,7 @@ type Engine struct {
 	mu       sync.Mutex
 	live     map[string]*actor  // owned calls, by call id
 	outboxes map[string]*outbox // calls with webhooks to deliver
+	relays   map[*actor]*relay  // events between actors not yet in the target's inbox
 	stop     bool
 	// Conferences: every one by id, the active ones by account and name,
 	// and all in creation order for listings.
@@ -104,7 +105,7 @@ func New(cfg Config) (*Engine, error) {
 	// Errors and URLs logged may name a URL with a password in it.
 	log = slog.New(redact.NewHandler(log.Handler()))
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{},
+	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{}, relays: map[*actor]*relay{},
 		confs: map[string]*conference{}, confNames: map[string]*conference{}}, nil
 }
 
@@ -421,12 +422,14 @@ func (e *Engine) spawnLeg(ctx context.Context, spec *legSpec) {
 
 // postTo delivers an event from one call's actor to another's, without
 // making the sender wait (two actors waiting on each other would never
-// move). News for a call that has ended is dropped, but a B-leg asking an
-// ended A-leg is told it has gone.
+// move), and in the order sent: events for one call wait in its relay, a
+// FIFO that one goroutine at a time moves to the call's inbox. News for a
+// call that has ended is dropped, but a B-leg asking an ended A-leg is told
+// it has gone.
 func (e *Engine) postTo(from, to string, ev event) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	target, sender := e.live[to], e.live[from]
-	e.mu.Unlock()
 	if target == nil {
 		switch ev.(type) {
 		case evLegAnswered, evLegBridged:
@@ -440,11 +443,55 @@ func (e *Engine) postTo(from, to string, ev event) {
 			return
 		}
 	}
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		target.post(ev)
-	}()
+	r := e.relays[target]
+	if _, digit := ev.(evPeerDigit); digit && r != nil && len(r.events) >= maxRelayed {
+		e.log.Warn("digit from the bridged call dropped: the call is not keeping up", "call_id", to, "from", from)
+		return
+	}
+	if r == nil {
+		r = &relay{}
+		e.relays[target] = r
+		e.wg.Add(1)
+		go e.drain(target, r)
+	}
+	r.events = append(r.events, ev)
+}
+
+// relay holds the events other calls' actors sent one call's actor and
+// that have not reached its inbox yet, oldest first. Engine.mu guards it.
+type relay struct {
+	events []event
+}
+
+// maxRelayed bounds a relay for digits: a digit relayed across a bridge
+// to a call with this many events waiting is dropped, as a line too slow
+// to carry it would. The other events, a few per call, always queue.
+const maxRelayed = 256
+
+// drain moves the events of a relay to its call's inbox, in order, until
+// the relay is empty or the call has ended; then the relay is gone, and
+// the next event posted starts a new one.
+func (e *Engine) drain(target *actor, r *relay) {
+	defer e.wg.Done()
+	for {
+		e.mu.Lock()
+		if len(r.events) == 0 {
+			delete(e.relays, target)
+			e.mu.Unlock()
+			return
+		}
+		ev := r.events[0]
+		r.events[0] = nil
+		r.events = r.events[1:]
+		e.mu.Unlock()
+		if !target.post(ev) {
+			// The call has ended or the engine stops: the rest is news for no one.
+			e.mu.Lock()
+			delete(e.relays, target)
+			e.mu.Unlock()
+			return
+		}
+	}
 }
 
 func (e *Engine) callURL(c *Call) string {

@@ -320,11 +320,15 @@ type PhoneEvent struct {
 	Digits string
 }
 
-// Dial asks the network to place a call.
+// Dial asks the network to place a call, or to connect the caller of an
+// inbound one.
 type Dial struct {
 	CallID string
-	From   string
-	To     string
+	// AccountID is the account whose call it is: a simulated phone behaves
+	// as that account scripted it.
+	AccountID string
+	From      string
+	To        string
 }
 
 // Network places calls and carries calls that come in. Events about a

@@ -102,7 +102,8 @@ func errorType(t *testing.T, body string) string {
 
 // TestSimBeyondLoopback: listening beyond loopback, /sim/v1 needs an
 // account's credentials and acts on that account's calls and phones only;
-// another account's request is 403 and changes nothing.
+// another account's request is 403 and changes nothing, and its phone
+// scripts are its own (TestPhoneScriptsAreTheAccounts).
 func TestSimBeyondLoopback(t *testing.T) {
 	srv, base := startBeyondLoopback(t, server.Config{Accounts: twoAccounts(t)})
 	const phone = "+15553334444"
@@ -127,11 +128,13 @@ func TestSimBeyondLoopback(t *testing.T) {
 		{"POST", call + "/speech", `{"text":"hello"}`},
 		{"GET", call + "/events", ""},
 		{"GET", call + "/voicemail", ""},
-		{"PUT", base + "/sim/v1/phones/" + phone, `{"outcome":"busy"}`},
-		{"DELETE", base + "/sim/v1/phones/" + phone, ""},
 		{"POST", base + "/sim/v1/inbound", `{"from":"+15557770000","to":"+15551230005"}`},
 	}
-	for _, r := range requests {
+	phones := []struct{ method, url, body string }{
+		{"PUT", base + "/sim/v1/phones/" + phone, `{"outcome":"busy"}`},
+		{"DELETE", base + "/sim/v1/phones/" + phone, ""},
+	}
+	for _, r := range append(requests, phones...) {
 		status, hdr, body := send(t, nobody, r.method, r.url, r.body)
 		if status != 401 || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Basic") || errorType(t, body) != "authentication-error" {
 			t.Errorf("%s %s without credentials: %d %q %s", r.method, r.url, status, hdr.Get("WWW-Authenticate"), body)
@@ -139,8 +142,17 @@ func TestSimBeyondLoopback(t *testing.T) {
 		if status, _, body := send(t, &creds{"alice", "guess"}, r.method, r.url, r.body); status != 401 {
 			t.Errorf("%s %s with a wrong password: %d %s", r.method, r.url, status, body)
 		}
-		status, _, body = send(t, bob, r.method, r.url, r.body)
+	}
+	for _, r := range requests {
+		status, _, body := send(t, bob, r.method, r.url, r.body)
 		if status != 403 || errorType(t, body) != "authorization-error" || !strings.Contains(body, "Access is denied") {
+			t.Errorf("%s %s as another account: %d %s", r.method, r.url, status, body)
+		}
+	}
+
+	// Bob may script the phone and reset it, for his own calls only.
+	for _, r := range phones {
+		if status, _, body := send(t, bob, r.method, r.url, r.body); status != 204 {
 			t.Errorf("%s %s as another account: %d %s", r.method, r.url, status, body)
 		}
 	}
@@ -150,8 +162,8 @@ func TestSimBeyondLoopback(t *testing.T) {
 	if status, _, body := send(t, alice, "GET", base+"/api/v2/accounts/1000001/calls/"+created.CallID, ""); status != 200 || strings.Contains(body, `"disconnected"`) {
 		t.Errorf("the call after the refused requests: %d %s", status, body)
 	}
-	if !hasPhone(srv, phone, "Alice's test phone") {
-		t.Errorf("the phone's script changed: %v", srv.Network().Numbers())
+	if s, _ := srv.Network().Script("1000001", phone); s.Note != "Alice's test phone" {
+		t.Errorf("the phone's script changed: %+v", s)
 	}
 	for _, account := range []struct {
 		who *creds
@@ -179,22 +191,9 @@ func TestSimBeyondLoopback(t *testing.T) {
 	if status, _, body := send(t, alice, "DELETE", base+"/sim/v1/phones/"+phone, ""); status != 204 {
 		t.Errorf("alice resets her phone: %d %s", status, body)
 	}
-	if hasPhone(srv, phone, "Alice's test phone") {
-		t.Error("the phone kept Alice's script after her DELETE")
+	if s, ok := srv.Network().Script("1000001", phone); ok {
+		t.Errorf("the phone kept Alice's script after her DELETE: %+v", s)
 	}
-	// Reset, it is no one's: Bob may script it.
-	if status, _, body := send(t, bob, "PUT", base+"/sim/v1/phones/"+phone, `{"outcome":"busy"}`); status != 204 {
-		t.Errorf("bob scripts the phone Alice gave back: %d %s", status, body)
-	}
-}
-
-func hasPhone(srv *server.Server, number, note string) bool {
-	for _, n := range srv.Network().Numbers() {
-		if n[0] == number && n[1] == note {
-			return true
-		}
-	}
-	return false
 }
 
 // TestSimOnLoopbackIsOpen: on loopback /sim/v1 needs no credentials.

@@ -202,21 +202,16 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 			fields[fmt.Sprintf("gatherInputs[%d]", i)] = in
 		}
 		if len(p.OnDigits) > 0 {
-			s.OnDigits = make(map[string]Reaction, len(p.OnDigits))
-		}
-		for key, r := range p.OnDigits {
-			switch {
-			case key == "":
-				return nil, fmt.Errorf("scenario: phone %s: onDigits: an empty key; want the digits to answer, such as \"1234#\"", number)
-			case len(key) > MaxOnDigits:
-				return nil, fmt.Errorf("scenario: phone %s: onDigits %q: longer than %d digits", number, key, MaxOnDigits)
-			case strings.Trim(key, dtmfDigits) != "":
-				return nil, fmt.Errorf("scenario: phone %s: onDigits %q: want keys of 0-9, *, # and A-D", number, key)
-			case r == reactionYAML{}:
-				return nil, fmt.Errorf("scenario: phone %s: onDigits %q: want say, press or hangup", number, key)
+			on := make(map[string]Reaction, len(p.OnDigits))
+			for key, r := range p.OnDigits {
+				on[key] = Reaction(r)
 			}
-			fields[fmt.Sprintf("onDigits %q press", key)] = r.Press
-			s.OnDigits[key] = Reaction(r)
+			if s.OnDigits, err = CheckOnDigits(on); err != nil {
+				return nil, fmt.Errorf("scenario: phone %s: %w", number, err)
+			}
+			for key, r := range s.OnDigits {
+				fields[fmt.Sprintf("onDigits %q press", key)] = r.Press
+			}
 		}
 		for field, digits := range fields {
 			if strings.Trim(digits, dtmfDigits) != "" {
@@ -234,6 +229,38 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 			return nil, fmt.Errorf("scenario: calls[%d]: %w", i, err)
 		}
 		out.Calls = append(out.Calls, sc)
+	}
+	return out, nil
+}
+
+// CheckOnDigits checks a phone's OnDigits and returns them with their
+// keys in upper case, as the phone hears digits: a key is 1 to
+// MaxOnDigits of 0-9, *, # and A-D, and each has a reaction. Two keys that
+// differ only in case are an error naming both.
+func CheckOnDigits(on map[string]Reaction) (map[string]Reaction, error) {
+	if len(on) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]Reaction, len(on))
+	given := map[string]string{} // upper-cased key: the key as given
+	for _, key := range slices.Sorted(maps.Keys(on)) {
+		r := on[key]
+		switch {
+		case key == "":
+			return nil, errors.New(`onDigits: an empty key; want the digits to answer, such as "1234#"`)
+		case len(key) > MaxOnDigits:
+			return nil, fmt.Errorf("onDigits %q: longer than %d digits", key, MaxOnDigits)
+		case strings.Trim(key, dtmfDigits) != "":
+			return nil, fmt.Errorf("onDigits %q: want keys of 0-9, *, # and A-D", key)
+		case r == Reaction{}:
+			return nil, fmt.Errorf("onDigits %q: want say, press or hangup", key)
+		}
+		up := strings.ToUpper(key)
+		if other, ok := given[up]; ok {
+			return nil, fmt.Errorf("onDigits %q and %q: the same key (keys are not case-sensitive); keep one", other, key)
+		}
+		given[up] = key
+		out[up] = r
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -150,67 +150,101 @@ var (
 )
 
 // Network is a set of simulated phones.
+//
+// A phone's script comes from three places, the first that has one
+// winning: the script an account gave it for that account's calls
+// (SetScript with the account's id), the script given to every account
+// (SetScript with account ""), and its base script (New's, or a magic
+// number's). A number with none behaves as Default.
 type Network struct {
 	clock   engine.Clock
 	mu      sync.Mutex
-	scripts map[string]Script
-	base    map[string]Script // the scripts New was given, magic numbers included
-	lines   map[string]*line  // live calls by call id
+	scripts map[scriptKey]Script // set at run time, by account and number
+	base    map[string]Script    // the scripts New was given, magic numbers included
+	lines   map[string]*line     // live calls by call id
 	// heard is what the answering machines recorded, by call id, for the
 	// last maxHeard calls that played something to one.
 	heard     map[string][]Message
 	heardKeys []string
 }
 
+// scriptKey names a script set at run time: account "" is every account's.
+type scriptKey struct{ account, number string }
+
 // New returns a network where scripts (by E.164 number or SIP URI) add to
 // and override the magic numbers.
 func New(clock engine.Clock, scripts map[string]Script) *Network {
-	all := map[string]Script{}
-	for n, s := range Magic {
-		all[n] = s
-	}
-	for n, s := range scripts {
-		all[n] = s
-	}
-	return &Network{clock: clock, scripts: all, base: maps.Clone(all), lines: map[string]*line{}, heard: map[string][]Message{}}
+	all := maps.Clone(Magic)
+	maps.Copy(all, scripts)
+	return &Network{clock: clock, scripts: map[scriptKey]Script{}, base: all, lines: map[string]*line{}, heard: map[string][]Message{}}
 }
 
 // SetScript gives a number a script from now on (calls already up keep
-// theirs).
-func (n *Network) SetScript(number string, s Script) {
+// theirs): for the calls of account only, or for every account's calls
+// when account is "". An account's own script comes before one set for
+// every account.
+func (n *Network) SetScript(account, number string, s Script) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.scripts[number] = s
+	n.scripts[scriptKey{account, number}] = s
 }
 
-// ResetScript gives a number back the script it started with: its own
-// from New, a magic number's, or none (Default).
-func (n *Network) ResetScript(number string) {
+// ResetScript removes the script SetScript gave a number for account (""
+// for every account's); the account's calls then get the script the
+// number would have without it.
+func (n *Network) ResetScript(account, number string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if s, ok := n.base[number]; ok {
-		n.scripts[number] = s
-	} else {
-		delete(n.scripts, number)
+	delete(n.scripts, scriptKey{account, number})
+}
+
+// Script returns the script a call of account gets from number: the
+// account's own, else the one set for every account, else the base one.
+// ok is false when the number has none (it behaves as Default).
+func (n *Network) Script(account, number string) (s Script, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.script(account, number)
+}
+
+func (n *Network) script(account, number string) (Script, bool) {
+	if s, ok := n.scripts[scriptKey{account, number}]; ok {
+		return s, true
 	}
+	if s, ok := n.scripts[scriptKey{"", number}]; ok {
+		return s, true
+	}
+	s, ok := n.base[number]
+	return s, ok
 }
 
-// Numbers lists the scripted numbers with their notes, sorted.
+// Numbers lists the numbers scripted for every account (the base scripts
+// and those SetScript gave account ""), with their notes, sorted.
+// Accounts' own scripts are left out.
 func (n *Network) Numbers() [][2]string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out [][2]string
-	for num, s := range n.scripts {
-		out = append(out, [2]string{num, s.Note})
+	notes := map[string]string{}
+	for num, s := range n.base {
+		notes[num] = s.Note
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	for k, s := range n.scripts {
+		if k.account == "" {
+			notes[k.number] = s.Note
+		}
+	}
+	out := make([][2]string, 0, len(notes))
+	for _, num := range slices.Sorted(maps.Keys(notes)) {
+		out = append(out, [2]string{num, notes[num]})
+	}
 	return out
 }
 
-// Dial places a call to a simulated phone.
+// Dial places a call to a simulated phone: d.To, with the script
+// d.AccountID's calls get from it.
 func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
 	n.mu.Lock()
-	s, ok := n.scripts[d.To]
+	s, ok := n.script(d.AccountID, d.To)
 	if !ok {
 		s = Default
 	}
@@ -222,11 +256,11 @@ func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Li
 }
 
 // Incoming connects a simulated caller, d.From, to an inbound call. Its
-// script (by d.From) starts when the call is answered; AbandonAfter hangs
+// script (the one d.AccountID's calls get from d.From) starts when the call is answered; AbandonAfter hangs
 // it up if the call is not answered in time.
 func (n *Network) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
 	n.mu.Lock()
-	s, ok := n.scripts[d.From]
+	s, ok := n.script(d.AccountID, d.From)
 	if !ok {
 		s = Script{}
 	}
@@ -355,6 +389,11 @@ type line struct {
 	timers []engine.Timer
 	heard  int    // Gathers started
 	tones  string // digits heard since the answer or the last reaction
+	// sent are the digits sent and not yet heard, oldest first; sentDue is
+	// when the last of them is heard.
+	sent    []string
+	sentDue time.Time
+	hearing sync.Mutex // held while hearing digits sent, one batch at a time
 }
 
 func (l *line) after(d time.Duration, f func()) {
@@ -519,38 +558,82 @@ func (l *line) Listening() {
 }
 
 // SendDigits makes the phone hear DTMF digits once they are sent, length
-// from now, and answer them as its OnDigits says.
+// from now, and answer them as its OnDigits says. Digits are heard in the
+// order they were sent: none before those sent earlier.
 func (l *line) SendDigits(digits string, length time.Duration) {
 	if digits == "" || !l.answered() {
 		return
 	}
-	l.after(length, func() { l.hear(digits) })
+	l.mu.Lock()
+	now := l.n.clock.Now()
+	due := now.Add(length)
+	if due.Before(l.sentDue) {
+		due = l.sentDue
+	}
+	l.sentDue = due
+	l.sent = append(l.sent, digits)
+	l.mu.Unlock()
+	l.after(due.Sub(now), l.hearNext)
 }
 
-// hear reports the digits heard and reacts to them.
+// hearNext hears the oldest digits sent and not yet heard. Each SendDigits
+// schedules one; hearing holds hearing, so that the phone hears and reports
+// them in the order sent even when their timers run at once.
+func (l *line) hearNext() {
+	l.hearing.Lock()
+	defer l.hearing.Unlock()
+	l.mu.Lock()
+	if len(l.sent) == 0 {
+		l.mu.Unlock()
+		return
+	}
+	digits := l.sent[0]
+	l.sent = l.sent[1:]
+	l.mu.Unlock()
+	l.hear(digits)
+}
+
+// hear reports the digits heard and reacts to them. The phone hears them
+// one by one, as an IVR does: after each, if the digits heard since the
+// answer or the last reaction end with a key (the longest, if several
+// do), it reacts and starts listening afresh. Digits heard in one batch
+// and the same digits heard one at a time get the same reactions.
 func (l *line) hear(digits string) {
 	l.notify(engine.PhoneEvent{Kind: engine.PhoneHeard, Digits: digits})
 	if len(l.script.OnDigits) == 0 {
 		return
 	}
+	var reactions []Reaction
 	l.mu.Lock()
-	l.tones = strings.ToUpper(l.tones + digits)
-	if len(l.tones) > MaxOnDigits {
-		l.tones = l.tones[len(l.tones)-MaxOnDigits:]
-	}
-	key := ""
-	for k := range l.script.OnDigits {
-		if len(k) > len(key) && strings.HasSuffix(l.tones, strings.ToUpper(k)) {
-			key = k
+	for i := range len(digits) {
+		l.tones += strings.ToUpper(digits[i : i+1])
+		if len(l.tones) > MaxOnDigits {
+			l.tones = l.tones[len(l.tones)-MaxOnDigits:]
+		}
+		if key, ok := matchKey(l.script.OnDigits, l.tones); ok {
+			reactions = append(reactions, l.script.OnDigits[key])
+			l.tones = ""
 		}
 	}
-	if key != "" {
-		l.tones = ""
-	}
 	l.mu.Unlock()
-	if key != "" {
-		l.react(l.script.OnDigits[key])
+	for _, r := range reactions {
+		l.react(r)
 	}
+}
+
+// matchKey finds the key of on that tones end with, the longest if several
+// do (keys equal but for case, which LoadScenario refuses, go by their
+// order as strings).
+func matchKey(on map[string]Reaction, tones string) (key string, ok bool) {
+	for k := range on {
+		if !strings.HasSuffix(tones, strings.ToUpper(k)) {
+			continue
+		}
+		if !ok || len(k) > len(key) || len(k) == len(key) && k < key {
+			key, ok = k, true
+		}
+	}
+	return key, ok
 }
 
 // react says, presses and hangs up, one after the other.

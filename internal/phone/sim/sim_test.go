@@ -152,6 +152,91 @@ func TestPhoneAnswersDigitsSentToIt(t *testing.T) {
 	})
 }
 
+// TestOnDigitsHearsOneDigitAtATime: a phone hears the digits sent to it
+// one by one, as an IVR does, reacting whenever those heard since its last
+// reaction end with a key (the longest that does): the same whether the
+// digits come in one batch or one at a time.
+func TestOnDigitsHearsOneDigitAtATime(t *testing.T) {
+	cases := []struct {
+		keys   []string
+		digits string
+		want   string // the keys reacted to, in order
+	}{
+		{keys: []string{"1#"}, digits: "1#2#", want: "1#"},
+		{keys: []string{"1#"}, digits: "1#1#", want: "1#,1#"},
+		{keys: []string{"1", "1234#"}, digits: "1234#", want: "1"},
+		{keys: []string{"12", "2"}, digits: "12", want: "12"},
+		{keys: []string{"2", "1234#"}, digits: "1234#", want: "2"},
+		{keys: []string{"4#", "1234#"}, digits: "1234#", want: "1234#"},
+		{keys: []string{"*", "1234#"}, digits: "12*34#", want: "*"},
+		{keys: []string{"#"}, digits: "12#3##", want: "#,#,#"},
+		{keys: []string{"a#"}, digits: "A#a#", want: "a#,a#"},
+		{keys: []string{"1234#"}, digits: "9999#", want: ""},
+	}
+	for _, c := range cases {
+		for _, oneByOne := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/%s/one-by-one=%v", c.keys, c.digits, oneByOne), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					on := map[string]sim.Reaction{}
+					for _, k := range c.keys {
+						on[k] = sim.Reaction{Say: k}
+					}
+					n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": {OnDigits: on}})
+					var mu sync.Mutex
+					var said []string
+					line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, func(ev engine.PhoneEvent) {
+						if ev.Kind == engine.PhoneSpeech {
+							mu.Lock()
+							said = append(said, ev.Text)
+							mu.Unlock()
+						}
+					})
+					time.Sleep(2 * time.Second) // answered at 1 s
+					if oneByOne {
+						for i := range len(c.digits) {
+							line.SendDigits(c.digits[i:i+1], 0)
+						}
+					} else {
+						line.SendDigits(c.digits, 0)
+					}
+					time.Sleep(time.Minute)
+					line.Hangup()
+					mu.Lock()
+					defer mu.Unlock()
+					if got := strings.Join(said, ","); got != c.want {
+						t.Errorf("keys %q, digits %q: reacted to %q, want %q", c.keys, c.digits, got, c.want)
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestDigitsSentAreHeardInOrder: digits sent at once, or with the later
+// ones sent sooner, are heard in the order they were sent.
+func TestDigitsSentAreHeardInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, nil)
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		time.Sleep(2 * time.Second) // answered at 1 s
+		line.SendDigits("12", time.Second)
+		line.SendDigits("3", 0) // sent after 12: heard after them
+		for _, d := range "4567890*#ABCD" {
+			line.SendDigits(string(d), 0)
+		}
+		time.Sleep(time.Minute)
+		line.Hangup()
+		want := "ringing@0s answered@1s heard@3s=12 heard@3s=3"
+		for _, d := range "4567890*#ABCD" {
+			want += " heard@3s=" + string(d)
+		}
+		if got := r.String(); got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+}
+
 func TestEngineHangupStopsTheScript(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := sim.New(engine.RealClock{}, nil)
@@ -252,6 +337,7 @@ calls:
 		"phones:\n  \"+1555\":\n    onDigits: {\"1\": {press: \"x\"}}":                           `onDigits "1" press "x": want 0-9`,
 		"phones:\n  \"+1555\":\n    onDigits: {\"1\": {shout: hi}}":                              "field shout not found",
 		"phones:\n  \"+1555\":\n    onDigits: {\"\": {hangup: true}}":                            "onDigits: an empty key",
+		"phones:\n  \"+1555\":\n    onDigits: {\"1a\": {hangup: true}, \"1A\": {say: hi}}":       `onDigits "1A" and "1a": the same key (keys are not case-sensitive)`,
 		"phones:\n  \"+1555\":\n    outcome: answer\n  bad":                                      "line",
 	} {
 		_, err := sim.LoadScenario(strings.NewReader(in))
@@ -302,14 +388,20 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 	if err != nil || ivr.OnDigits["1234#"] != (sim.Reaction{Say: "PIN accepted", Press: "1", Hangup: true}) {
 		t.Errorf("onDigits as JSON: %+v, %v", ivr, err)
 	}
+	// Keys are kept in upper case, as the phone hears digits.
+	lower, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"onDigits":{"1a#":{"hangup":true}}}`))
+	if err != nil || len(lower.OnDigits) != 1 || lower.OnDigits["1A#"] != (sim.Reaction{Hangup: true}) {
+		t.Errorf("a lower-case key: %+v, %v", lower.OnDigits, err)
+	}
 	for in, want := range map[string]string{
-		`{"outcome":"maybe"}`:  `outcome "maybe": want answer, busy, decline or no-answer`,
-		`{"ring":"soon"}`:      `"soon" is not a duration`,
-		`{"colour":"red"}`:     `unknown field "colour": want one of outcome, ring,`,
-		`{"outcme":"busy"}`:    `unknown field "outcme"`,
-		`[1, 2]`:               "want a JSON object",
-		`null`:                 "want a JSON object",
-		`{"digits":"x"}`:       `digits "x"`,
+		`{"outcome":"maybe"}`: `outcome "maybe": want answer, busy, decline or no-answer`,
+		`{"ring":"soon"}`:     `"soon" is not a duration`,
+		`{"colour":"red"}`:    `unknown field "colour": want one of outcome, ring,`,
+		`{"outcme":"busy"}`:   `unknown field "outcme"`,
+		`[1, 2]`:              "want a JSON object",
+		`null`:                "want a JSON object",
+		`{"digits":"x"}`:      `digits "x"`,
+		`{"onDigits":{"*b":{"hangup":true},"*B":{"press":"1"}}}`: `onDigits "*B" and "*b": the same key`,
 		`{"beep":"yes"}`:       `field "beep": want true or false`,
 		`{"ring":true}`:        `field "ring": want a duration like "1.5s" or a number of seconds`,
 		`{"ring":-2}`:          `field "ring": duration -2 is negative`,
@@ -340,9 +432,9 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 			time.Sleep(time.Minute)
 			return r.String()
 		}
-		n.SetScript("+1555", sim.Script{Outcome: sim.Busy})
-		n.SetScript("+15550000486", sim.Script{})
-		n.SetScript("+1666", sim.Script{Outcome: sim.Busy})
+		n.SetScript("", "+1555", sim.Script{Outcome: sim.Busy})
+		n.SetScript("", "+15550000486", sim.Script{})
+		n.SetScript("", "+1666", sim.Script{Outcome: sim.Busy})
 		if got := dial("+1555"); got != "busy@0.5s sip=486" {
 			t.Errorf("set script: %s", got)
 		}
@@ -350,7 +442,7 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 			t.Errorf("magic number overridden: %s", got)
 		}
 		for _, number := range []string{"+1555", "+15550000486", "+1666"} {
-			n.ResetScript(number)
+			n.ResetScript("", number)
 		}
 		if got := dial("+1555"); got != "ringing@0s rejected@1s sip=603" {
 			t.Errorf("reset to its own script: %s", got)
@@ -360,6 +452,71 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 		}
 		if got := dial("+1666"); got != "ringing@0s answered@1s" {
 			t.Errorf("reset to the default: %s", got)
+		}
+	})
+}
+
+// TestScriptsOfAnAccount: a script set for an account applies to that
+// account's calls only, before one set for every account and the base
+// one; resetting it leaves other accounts' scripts alone. It drives the
+// calls an account places to the number and the inbound calls the number
+// places to the account.
+func TestScriptsOfAnAccount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": {Outcome: sim.Decline}})
+		dial := func(account, to string) string {
+			r := &recorder{start: time.Now()}
+			n.Dial(engine.Dial{CallID: "c-" + to + time.Now().String(), AccountID: account, To: to}, r.notify)
+			time.Sleep(time.Minute)
+			return r.String()
+		}
+		n.SetScript("bob", "+1555", sim.Script{Outcome: sim.Busy})
+		n.SetScript("carol", "+1555", sim.Script{Outcome: sim.NoAnswer})
+		for account, want := range map[string]string{"alice": "ringing@0s rejected@1s sip=603", "bob": "busy@0.5s sip=486", "carol": "ringing@0s"} {
+			if got := dial(account, "+1555"); got != want {
+				t.Errorf("%s's call: %s, want %s", account, got, want)
+			}
+		}
+		// A script for every account comes after an account's own.
+		n.SetScript("", "+1555", sim.Script{Outcome: sim.Answer})
+		if got := dial("alice", "+1555"); got != "ringing@0s answered@1s" {
+			t.Errorf("alice's call with a script for everyone: %s", got)
+		}
+		if got := dial("bob", "+1555"); got != "busy@0.5s sip=486" {
+			t.Errorf("bob's call with a script for everyone: %s", got)
+		}
+		n.ResetScript("", "+1555")
+		n.ResetScript("alice", "+1555") // Alice has none: nothing changes
+		n.ResetScript("carol", "+1555")
+		for account, want := range map[string]string{"alice": "ringing@0s rejected@1s sip=603", "bob": "busy@0.5s sip=486", "carol": "ringing@0s rejected@1s sip=603"} {
+			if got := dial(account, "+1555"); got != want {
+				t.Errorf("%s's call after the resets: %s, want %s", account, got, want)
+			}
+		}
+		if s, ok := n.Script("bob", "+1555"); !ok || s.Outcome != sim.Busy {
+			t.Errorf("Script(bob) = %+v, %v", s, ok)
+		}
+		for _, num := range n.Numbers() {
+			if num[0] == "+1555" && num[1] != "" {
+				t.Errorf("Numbers shows an account's script: %v", num)
+			}
+		}
+
+		// As a caller: Bob's script presses 5 once his app answers.
+		n.SetScript("bob", "+1777", sim.Script{Digits: "5"})
+		incoming := func(account string) string {
+			r := &recorder{start: time.Now()}
+			line, _ := n.Incoming(engine.Dial{CallID: "c-in-" + account, AccountID: account, From: "+1777", To: "+15550001000"}, r.notify)
+			line.Answered()
+			time.Sleep(time.Minute)
+			line.Hangup()
+			return r.String()
+		}
+		if got := incoming("bob"); got != "digit@0.3s=5" {
+			t.Errorf("bob's inbound call: %q", got)
+		}
+		if got := incoming("alice"); got != "" {
+			t.Errorf("alice's inbound call: %q", got)
 		}
 	})
 }
