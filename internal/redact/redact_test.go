@@ -224,3 +224,15 @@ func BenchmarkTextWorst(b *testing.B) {
 		Text(s)
 	}
 }
+
+// TestBytesNothingToHideAllocates: a history detail with nothing to hide
+// costs no copy.
+func TestBytesNothingToHideAllocates(t *testing.T) {
+	detail := []byte(`{"url":"http://127.0.0.1:3000/answer","reply":"` + strings.Repeat("<SpeakSentence>hi</SpeakSentence>", 64) + `"}`)
+	if len(detail) < 2048 {
+		t.Fatalf("detail is %d bytes, want 2 KB", len(detail))
+	}
+	if n := testing.AllocsPerRun(100, func() { Bytes(detail) }); n != 0 {
+		t.Errorf("Bytes of a %d-byte detail with no password: %v allocations, want 0", len(detail), n)
+	}
+}
