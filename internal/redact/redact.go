@@ -65,18 +65,32 @@ func isScheme(p string) bool {
 }
 
 // Text returns s with the password of every URL in it replaced by [Mask].
-// It suits log lines, error messages, XML and JSON text alike; a JSON
-// document stays valid JSON.
+// It suits log lines, error messages, XML and JSON text alike, and either
+// written inside the other; a JSON document stays valid JSON.
 //
-// A URL here is "scheme://user:password@…". The password runs to the last
-// "@" before a character that ends a URL's authority ("/", "?", "#"), a
-// space, or a character a URL cannot hold and that quotes it in text ('"',
-// '<', '>'). Escapes count as the character they stand for, so a password
-// written by encoding/xml and then encoding/json ("p&#39;q", "p\u0026#39;q",
-// "p\"q") is covered: a backslash and the byte after it, and "#" with a
-// character reference's digits and ";". After a double quote, as Go's %q
-// writes a URL in an error, spaces and '<', '>' belong to the URL up to the
-// closing quote. Text runs in time linear in len(s).
+// A URL here is "scheme://user:password@…", and the password runs to the
+// last "@" before the end of the URL's authority. That ends at "/", "?" or
+// "#" (not the "#" of a character reference such as "#39;"), and where the
+// quotes around the URL say:
+//
+//   - A URL right after a double quote, written as it is (") or escaped
+//     for JSON once or more (\", \\\"), ends at the next double quote
+//     written with as many backslashes (the closing quote) or fewer (the end
+//     of a string around it).
+//   - A URL right after a single quote ends at the next single quote; one
+//     right after a quote written as an XML reference (&quot; &#34; &#x22;
+//     &apos; &#39; &#x27;, maybe with its "&" escaped for JSON as \u0026)
+//     ends at the same reference. Both also end at any double quote.
+//   - A URL in quotes holds spaces, '<' and '>', as in an error message
+//     that quotes an invalid URL. A URL not in quotes ends at white space,
+//     written as it is or escaped for JSON (\n, \r, \t), at '<' and '>',
+//     and at any double quote.
+//
+// A backslash escapes what follows it only where JSON would ("\\", "\/",
+// "\n", "\u…"); "\/" ends an authority as "/" does. So a password written
+// by encoding/xml and then encoding/json (p\u0026#39;q, p\\q) is hidden
+// whole, and the text after a URL without a password is left alone. Text
+// runs in time linear in len(s).
 func Text(s string) string {
 	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
 		return s
@@ -94,8 +108,7 @@ func Text(s string) string {
 		if start < 0 {
 			continue
 		}
-		quoted := start > 0 && s[start-1] == '"'
-		colon, at := userInfo(s, j+3, quoted)
+		colon, at := userInfo(s, j+3, openingQuote(s[:start]))
 		if at < 0 {
 			continue
 		}
@@ -129,20 +142,97 @@ func schemeStart(s string, j int) int {
 	return -1
 }
 
-// userInfo reads "user:password@" from s[p:]: the index of the ":" and of
-// the last "@", or -1, -1.
-func userInfo(s string, p int, quoted bool) (colon, at int) {
+// quote is the quote a URL follows.
+type quote struct {
+	// form is the quote as written: `"`, `\"`, "'", "&#34;", `\u0026quot;`…;
+	// "" when the URL is not in quotes.
+	form string
+	// level is the number of backslashes before a double quote, -1 for
+	// other quotes and none.
+	level int
+}
+
+// xmlQuotes are the XML references to a quote, without their "&".
+var xmlQuotes = [...]string{"quot;", "#34;", "#x22;", "#X22;", "apos;", "#39;", "#x27;", "#X27;"}
+
+// openingQuote is the quote at the end of s, the text before a URL.
+func openingQuote(s string) quote {
+	n := len(s)
+	if n == 0 {
+		return quote{level: -1}
+	}
+	switch s[n-1] {
+	case '"':
+		k := 0
+		for k < n-1 && s[n-2-k] == '\\' {
+			k++
+		}
+		return quote{form: s[n-1-k:], level: k}
+	case '\'':
+		return quote{form: "'", level: -1}
+	case ';':
+		for _, r := range xmlQuotes {
+			for _, amp := range [...]string{"&", `\u0026`} {
+				if strings.HasSuffix(s, amp+r) {
+					return quote{form: amp + r, level: -1}
+				}
+			}
+		}
+	}
+	return quote{level: -1}
+}
+
+// userInfo reads "user:password@" from s[p:], a URL after the quote q: the
+// index of the ":" and of the last "@", or -1, -1.
+func userInfo(s string, p int, q quote) (colon, at int) {
 	colon, at = -1, -1
-	for p < len(s) {
+	end := len(s)
+	if q.level < 0 && q.form != "" {
+		// The closing quote. The scan never passes a "/", so looking
+		// no further keeps Text linear.
+		if k := strings.IndexByte(s[p:], '/'); k >= 0 {
+			end = p + k
+		}
+		if k := strings.Index(s[p:end], q.form); k >= 0 {
+			end = p + k
+		}
+	}
+	unquoted := q.form == ""
+scan:
+	for p < end {
 		c := s[p]
-		if n := escape(s, p); n > 0 {
+		switch {
+		case c == '\\' || c == '"':
+			k := 0 // backslashes
+			for p+k < end && s[p+k] == '\\' {
+				k++
+			}
+			switch next := byteAt(s[:end], p+k); {
+			case next == '"':
+				if q.level < 0 || k <= q.level {
+					break scan // the closing quote, or one around it
+				}
+				p += k + 1 // a quote inside the quoted text
+			case k%2 == 1 && isJSONEscape(next):
+				if next == '/' || unquoted && (next == 'n' || next == 'r' || next == 't') {
+					break scan
+				}
+				p += k + 1
+			default:
+				p += k // backslashes as they are
+			}
+			continue
+		case c == '#':
+			n := charRef(s[:end], p)
+			if n == 0 {
+				break scan
+			}
 			p += n
 			continue
-		}
-		if endsUserInfo(c, quoted) {
-			break
-		}
-		switch {
+		case c == '/' || c == '?':
+			break scan
+		case unquoted && (isSpace(c) || c == '<' || c == '>'):
+			break scan
 		case colon < 0 && c == '@':
 			return -1, -1
 		case colon < 0 && c == ':':
@@ -158,39 +248,36 @@ func userInfo(s string, p int, quoted bool) (colon, at int) {
 	return colon, at
 }
 
-// escape is the length of the escape at s[p] (`\x`, "#39;", "#x27;"),
-// or 0.
-func escape(s string, p int) int {
-	switch s[p] {
-	case '\\':
-		if p+1 < len(s) {
-			return 2
-		}
-	case '#':
-		q, max, digit := p+1, 7, isDigit
-		if q < len(s) && (s[q] == 'x' || s[q] == 'X') {
-			q, max, digit = q+1, 6, isHex
-		}
-		n := 0
-		for q+n < len(s) && n < max && digit(s[q+n]) {
-			n++
-		}
-		if n > 0 && q+n < len(s) && s[q+n] == ';' {
-			return q + n + 1 - p
-		}
+// byteAt is s[i], or 0 past its end.
+func byteAt(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
 	}
 	return 0
 }
 
-func endsUserInfo(c byte, quoted bool) bool {
-	switch c {
-	case '"', '/', '?', '#', '\\':
-		return true
-	case ' ', '\t', '\n', '\f', '\r', '<', '>':
-		return !quoted
+// isJSONEscape reports whether a backslash before c is a JSON escape, c
+// being neither a quote nor a backslash.
+func isJSONEscape(c byte) bool { return strings.IndexByte("/bfnrtu", c) >= 0 }
+
+// charRef is the length of the character reference's tail at s[p]
+// ("#39;", "#x27;"), or 0.
+func charRef(s string, p int) int {
+	q, max, digit := p+1, 7, isDigit
+	if q < len(s) && (s[q] == 'x' || s[q] == 'X') {
+		q, max, digit = q+1, 6, isHex
 	}
-	return false
+	n := 0
+	for q+n < len(s) && n < max && digit(s[q+n]) {
+		n++
+	}
+	if n > 0 && q+n < len(s) && s[q+n] == ';' {
+		return q + n + 1 - p
+	}
+	return 0
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 
 func isLetter(c byte) bool     { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
