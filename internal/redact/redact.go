@@ -7,8 +7,9 @@
 // real URL: redaction is for what is shown, never for what is sent.
 //
 // [URL] redacts one URL, valid or not; [Text] redacts every URL inside free
-// text, XML or JSON; [NewHandler] wraps a slog.Handler so every record it
-// passes on is redacted. All of them are pure and safe for concurrent use.
+// text, XML or JSON; [BXMLPasswords] hides BXML's password attributes;
+// [NewHandler] wraps a slog.Handler so every record it passes on is
+// redacted. All of them are pure and safe for concurrent use.
 // The package imports only the standard library: the engine uses it.
 package redact
 
@@ -284,6 +285,73 @@ func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 func isHex(c byte) bool        { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 func isWordChar(c byte) bool   { return isLetter(c) || isDigit(c) || c == '_' }
 func isSchemeChar(c byte) bool { return isLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.' }
+
+// BXMLPasswords returns the BXML text s with the value of every password
+// attribute (password, fallbackPassword, destinationPassword: the names
+// as BXML spells them) replaced by [Mask], in either quote style. An empty
+// value stays empty. s need not be well-formed: a value without its
+// closing quote is masked to the end of s, as when a reply was cut short.
+// It is for BXML kept to be shown, such as an app's reply in the call
+// history; URLs' passwords in it are [Text]'s.
+func BXMLPasswords(s string) string {
+	var b strings.Builder
+	copied := 0 // s[:copied] is in b
+	for i := 0; ; {
+		k := strings.Index(s[i:], "assword")
+		if k < 0 {
+			break
+		}
+		k += i
+		i = k + len("assword")
+		if !isPasswordAttr(s, k) {
+			continue
+		}
+		p := i
+		for p < len(s) && isSpace(s[p]) {
+			p++
+		}
+		if p == len(s) || s[p] != '=' {
+			continue
+		}
+		p++
+		for p < len(s) && isSpace(s[p]) {
+			p++
+		}
+		if p == len(s) || s[p] != '"' && s[p] != '\'' {
+			continue
+		}
+		start, end := p+1, len(s)
+		if e := strings.IndexByte(s[p+1:], s[p]); e >= 0 {
+			end = start + e
+		}
+		if end > start && s[start:end] != Mask {
+			b.WriteString(s[copied:start])
+			b.WriteString(Mask)
+			copied = end
+		}
+		i = end
+	}
+	if copied == 0 {
+		return s
+	}
+	b.WriteString(s[copied:])
+	return b.String()
+}
+
+// isPasswordAttr reports whether the "assword" at s[k] ends the name of
+// a BXML password attribute, white space before it.
+func isPasswordAttr(s string, k int) bool {
+	name := -1
+	switch {
+	case k > 0 && s[k-1] == 'p':
+		name = k - 1
+	case strings.HasSuffix(s[:k], "fallbackP"):
+		name = k - len("fallbackP")
+	case strings.HasSuffix(s[:k], "destinationP"):
+		name = k - len("destinationP")
+	}
+	return name > 0 && isSpace(s[name-1])
+}
 
 // Bytes is [Text] for a byte slice; it returns b itself when nothing
 // changed.

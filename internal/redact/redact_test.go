@@ -177,6 +177,30 @@ func xmlEscaped(s string) string {
 	return b.String()
 }
 
+func TestBXMLPasswords(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<Redirect redirectUrl="http://h/x" username="u" password="Pw4ttr1bute"/>`,
+			`<Redirect redirectUrl="http://h/x" username="u" password="*****"/>`},
+		{`<PhoneNumber fallbackPassword='f"b' password = "p'w">+15551230000</PhoneNumber>`,
+			`<PhoneNumber fallbackPassword='*****' password = "*****">+15551230000</PhoneNumber>`},
+		{"<StartStream\n\tdestinationPassword=\"d\" destination=\"wss://h/s\"/>",
+			"<StartStream\n\tdestinationPassword=\"*****\" destination=\"wss://h/s\"/>"},
+		{`<Gather password="" username="u"/>`, `<Gather password="" username="u"/>`}, // nothing to hide
+		{`<Redirect password="*****"/>`, `<Redirect password="*****"/>`},
+		{`<Redirect password="cut sho`, `<Redirect password="*****`},
+		{`<SpeakSentence>my password="1234"</SpeakSentence>`, `<SpeakSentence>my password="*****"</SpeakSentence>`}, // looks like one
+		// Not password attributes.
+		{`<SpeakSentence>the password is 1234</SpeakSentence>`, `<SpeakSentence>the password is 1234</SpeakSentence>`},
+		{`<Redirect xpassword="a" Password="b" fallbackpassword="c" password/>`, `<Redirect xpassword="a" Password="b" fallbackpassword="c" password/>`},
+		{`password="at the start"`, `password="at the start"`},
+	}
+	for _, tt := range tests {
+		if got := BXMLPasswords(tt.in); got != tt.want {
+			t.Errorf("BXMLPasswords(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestBytesUnchanged(t *testing.T) {
 	b := []byte(`{"url":"http://h/x"}`)
 	if out := Bytes(b); &out[0] != &b[0] {
