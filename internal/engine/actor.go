@@ -323,10 +323,15 @@ func (a *actor) recordAttempts(r evReply) {
 		return
 	}
 	if r.err == nil && len(attempts) > 0 {
-		// The last attempt answered: keep what it said, for the console.
+		// The last attempt answered: keep what it said, for the console,
+		// without the passwords of its verbs (those of URLs go when the
+		// entry is recorded).
 		attempts = slices.Clone(attempts)
 		last := &attempts[len(attempts)-1]
 		last.Reply = r.reply.Body
+		if hidden := redact.BXMLPasswords(string(last.Reply)); hidden != string(last.Reply) {
+			last.Reply = []byte(hidden)
+		}
 		if len(last.Reply) > maxKeptReply {
 			last.Reply = last.Reply[:maxKeptReply]
 		}
