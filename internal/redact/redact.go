@@ -27,9 +27,13 @@ const Mask = "*****"
 // URL returns s with the password in its user info replaced by [Mask]. s
 // need not be a valid URL: its user info is what lies between "//" and the
 // last "@" before the first "/", "?" or "#", as net/url reads it, and the
-// password is everything in it after the first ":". A URL without a
-// password is returned as it is; a string that does not start as a URL is
-// redacted as [Text].
+// password is everything in it after the first ":". A password with a raw
+// "/", "?" or "#" in it, which net/url cannot read, is hidden too: when
+// the authority has a ":" but no "@" and no port after the ":", the
+// password runs to the first "@" before white space or a quote (and the
+// authority goes on after it, to the last "@" as ever). A URL
+// without a password is returned as it is; a string that does not start
+// as a URL is redacted as [Text].
 func URL(s string) string {
 	i := strings.Index(s, "//")
 	if i < 0 || i > 0 && !isScheme(s[:i]) {
@@ -42,13 +46,41 @@ func URL(s string) string {
 	}
 	at := strings.LastIndexByte(s[start:end], '@')
 	if at < 0 {
-		return s
+		return passwordPastAuthority(s, start, end)
 	}
 	colon := strings.IndexByte(s[start:start+at], ':')
 	if colon < 0 || s[start+colon+1:start+at] == Mask {
 		return s
 	}
 	return s[:start+colon+1] + Mask + s[start+at:]
+}
+
+// passwordPastAuthority is URL(s) for a URL whose authority, s[start:end],
+// has no "@": if it has a ":" that no port follows, what lies past it up to
+// an "@" is a password with a "/", "?" or "#" in it.
+func passwordPastAuthority(s string, start, end int) string {
+	colon := strings.IndexByte(s[start:end], ':')
+	if colon < 0 || s[start] == '[' || allDigits(s[start+colon+1:end]) {
+		return s
+	}
+	for i := end; i < len(s); i++ {
+		switch c := s[i]; {
+		case isSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>':
+			return s
+		case c == '@':
+			// After the password, the authority goes on to its end.
+			rest := len(s)
+			if j := strings.IndexAny(s[i:], "/?#"); j >= 0 {
+				rest = i + j
+			}
+			at := strings.LastIndexByte(s[:rest], '@')
+			if s[start+colon+1:at] == Mask {
+				return s
+			}
+			return s[:start+colon+1] + Mask + s[at:]
+		}
+	}
+	return s
 }
 
 // isScheme reports whether p is "scheme:", as in "https:".
@@ -86,6 +118,12 @@ func isScheme(p string) bool {
 //     that quotes an invalid URL. A URL not in quotes ends at white space,
 //     written as it is or escaped for JSON (\n, \r, \t), at '<' and '>',
 //     and at any double quote.
+//
+// As [URL] does, Text also hides a password with a "/", "?" or "#" in it,
+// which would end the authority: when the authority so far has a ":" but
+// no "@", and no port follows the ":", the password runs on to the first
+// "@" before white space, the end of the URL's quotes or the next URL
+// (and the authority goes on after it, to the last "@" as ever).
 //
 // A backslash escapes what follows it only where JSON would ("\\", "\/",
 // "\n", "\u…"); "\/" ends an authority as "/" does. So a password written
@@ -184,21 +222,30 @@ func openingQuote(s string) quote {
 }
 
 // userInfo reads "user:password@" from s[p:], a URL after the quote q: the
-// index of the ":" and of the last "@", or -1, -1.
+// index of the ":" and of the "@", or -1, -1.
 func userInfo(s string, p int, q quote) (colon, at int) {
 	colon, at = -1, -1
+	authority := p
 	end := len(s)
+	if k := strings.Index(s[p:], "://"); k >= 0 {
+		end = p + k // no scan goes into the next URL: Text stays linear
+	}
 	if q.level < 0 && q.form != "" {
-		// The closing quote. The scan never passes a "/", so looking
-		// no further keeps Text linear.
-		if k := strings.IndexByte(s[p:], '/'); k >= 0 {
-			end = p + k
-		}
 		if k := strings.Index(s[p:end], q.form); k >= 0 {
-			end = p + k
+			end = p + k // the closing quote
 		}
 	}
 	unquoted := q.form == ""
+	past := false // past a "/", "?" or "#" that is in the password
+	// inPassword reports whether the "/", "?" or "#" at i, which would end
+	// the authority, is in the password instead: the authority has a ":"
+	// and no "@", and what follows the ":" is no port, so it is no
+	// host:port (nor an IPv6 address, in brackets) but a user and the start
+	// of a password. The password then runs to the first "@" before white
+	// space or the URL's closing quote, and the authority goes on after it.
+	inPassword := func(i int) bool {
+		return past || colon >= 0 && at < 0 && s[authority] != '[' && !allDigits(s[colon+1:i])
+	}
 scan:
 	for p < end {
 		c := s[p]
@@ -215,7 +262,13 @@ scan:
 				}
 				p += k + 1 // a quote inside the quoted text
 			case k%2 == 1 && isJSONEscape(next):
-				if next == '/' || unquoted && (next == 'n' || next == 'r' || next == 't') {
+				switch {
+				case next == '/':
+					if !inPassword(p) {
+						break scan
+					}
+					past = true
+				case (unquoted || past) && (next == 'n' || next == 'r' || next == 't'):
 					break scan
 				}
 				p += k + 1
@@ -224,22 +277,27 @@ scan:
 			}
 			continue
 		case c == '#':
-			n := charRef(s[:end], p)
-			if n == 0 {
+			if n := charRef(s[:end], p); n > 0 {
+				p += n
+				continue
+			}
+			if !inPassword(p) {
 				break scan
 			}
-			p += n
-			continue
+			past = true
 		case c == '/' || c == '?':
-			break scan
-		case unquoted && (isSpace(c) || c == '<' || c == '>'):
+			if !inPassword(p) {
+				break scan
+			}
+			past = true
+		case (unquoted || past) && (isSpace(c) || c == '<' || c == '>'):
 			break scan
 		case colon < 0 && c == '@':
 			return -1, -1
 		case colon < 0 && c == ':':
 			colon = p
 		case colon >= 0 && c == '@':
-			at = p
+			at, past = p, false // after the password, the authority goes on
 		}
 		p++
 	}
@@ -247,6 +305,15 @@ scan:
 		return -1, -1
 	}
 	return colon, at
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // byteAt is s[i], or 0 past its end.

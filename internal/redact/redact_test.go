@@ -32,10 +32,23 @@ func TestURL(t *testing.T) {
 		{"", ""},
 		{"http://user:*****@host/x", "http://user:*****@host/x"},
 		{" http://user:secret@host/x", " http://user:*****@host/x"}, // not a URL at its start: as text
+		// A password with a "/", "?" or "#", which net/url cannot read.
+		{"http://u:pa/ss@h/x", "http://u:*****@h/x"},
+		{"http://u:pa?ss@h/x?q=a@b", "http://u:*****@h/x?q=a@b"},
+		{"http://u:pa#ss@h", "http://u:*****@h"},
+		{"http://u:p/a@b@h/x@y", "http://u:*****@h/x@y"}, // the authority goes on to its last "@"
+		{"http://u:1/2@h", "http://u:1/2@h"},             // read as the port 1: as net/url does
+		{"http://h:/x@y", "http://h:/x@y"},
+		{"http://[::1]:80/x@y", "http://[::1]:80/x@y"},
+		{"http://[fe80::1%25en0]/x@y", "http://[fe80::1%25en0]/x@y"},
+		{"http://h:abc/x y@z", "http://h:abc/x y@z"},
 	}
 	for _, tt := range tests {
 		if got := URL(tt.in); got != tt.want {
 			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := URL(tt.want); got != tt.want {
+			t.Errorf("URL(%q) = %q, want it unchanged", tt.want, got)
 		}
 	}
 }
@@ -99,6 +112,13 @@ func TestText(t *testing.T) {
 		{`<x a=&#39;http://h:80&#39; b=&#39;x@y&#39;/>`, `<x a=&#39;http://h:80&#39; b=&#39;x@y&#39;/>`},
 		{`{"msg":"see http://h:80\nops@example.com"}`, `{"msg":"see http://h:80\nops@example.com"}`}, // JSON's \n is white space
 		{`{"u":"http://h:80\/x@y"}`, `{"u":"http://h:80\/x@y"}`},
+		// A password with a "/", "?" or "#", as an error quotes it.
+		{`parse "http://u:pa/ss@h/x": invalid port ":pa" after host`, `parse "http://u:*****@h/x": invalid port ":pa" after host`},
+		{`{"url":"http://u:p?w@h","b":"x@y"}`, `{"url":"http://u:*****@h","b":"x@y"}`},
+		{`POST http://u:p\/w#1@h/x`, `POST http://u:*****@h/x`},
+		{`"http://host:port/x" is not a URL; x@y`, `"http://host:port/x" is not a URL; x@y`},
+		{`see http://h:8080/a@b http://h:x/y http://a:b@c`, `see http://h:8080/a@b http://h:x/y http://a:*****@c`},
+		{`"http://[::1]:80/x@y"`, `"http://[::1]:80/x@y"`},
 	}
 	for _, tt := range tests {
 		if got := Text(tt.in); got != tt.want {
@@ -268,6 +288,7 @@ var (
 	modelReference = regexp.MustCompile(`(?:&|\\u0026)(?:quot|apos|#34|#39|#[xX]22|#[xX]27);$`)
 	modelToken     = regexp.MustCompile(`^(?:(\\*)"|(\\+)([/bfnrtu]?)|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[\s\S])`)
 	modelSpace     = regexp.MustCompile(`^[\s<>]$`)
+	modelPort      = regexp.MustCompile(`^[0-9]*$`)
 )
 
 func textByModel(s string) string {
@@ -291,9 +312,13 @@ func textByModel(s string) string {
 				rest = rest[:k]
 			}
 		}
-		colon, at := -1, -1
+		colon, at, past := -1, -1, false
+		// A "/", "?" or "#" after "user:" and no port is in the password.
+		inPassword := func(p int) bool {
+			return past || colon >= 0 && at < 0 && !strings.HasPrefix(rest, "[") && !modelPort.MatchString(rest[colon+1:p])
+		}
 	tokens:
-		for p := 0; p < len(rest); {
+		for p := 0; p < len(rest) && !strings.HasPrefix(rest[p:], "://"); {
 			t := modelToken.FindStringSubmatch(rest[p:])
 			tok := t[0]
 			switch {
@@ -303,20 +328,28 @@ func textByModel(s string) string {
 				}
 			case t[2] != "" && (len(t[2])%2 == 0 || t[3] == ""): // backslashes that escape nothing
 				tok = t[2]
-			case t[2] != "": // an escape
-				if t[3] == "/" || form == "" && strings.Contains("nrt", t[3]) {
+			case t[2] != "" && t[3] == "/": // an escaped "/"
+				if !inPassword(p) {
+					break tokens
+				}
+				past = true
+			case t[2] != "": // another escape
+				if (form == "" || past) && strings.Contains("nrt", t[3]) {
 					break tokens
 				}
 			case tok == "/" || tok == "?" || tok == "#":
-				break tokens
-			case form == "" && modelSpace.MatchString(tok):
+				if !inPassword(p) {
+					break tokens
+				}
+				past = true
+			case (form == "" || past) && modelSpace.MatchString(tok):
 				break tokens
 			case tok == "@" && colon < 0:
 				break tokens
 			case tok == ":" && colon < 0:
 				colon = p
 			case tok == "@":
-				at = p
+				at, past = p, false // the authority goes on, after the password
 			}
 			p += len(tok)
 		}
@@ -343,6 +376,8 @@ func FuzzText(f *testing.F) {
 	f.Add(`{\\\"a\\\":\\\"http://u:pw@h\\\",\\\"b\\\":\\\"x@y\\\"}`)
 	f.Add(`{\u0026#34;a\u0026#34;:\u0026#34;http://h:80\u0026#34;,\u0026#34;b\u0026#34;:\u0026#34;x@y\u0026#34;}`)
 	f.Add(`'http://h:80' &quot;http://u:p@h&quot; "http://h:80\nx@y" http://h:80\/x@y`)
+	f.Add(`parse "http://u:pa/ss@h/x": invalid port ":pa" after host; http://u:p\/w#1@h/x http://[::1]:x/y@z`)
+	f.Add("A://:A#@@")
 	noPassword := regexp.MustCompile(`(?s)://.*@`)
 	f.Fuzz(func(t *testing.T, s string) {
 		once := Text(s)
