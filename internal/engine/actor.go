@@ -101,14 +101,8 @@ func (a *actor) flush() {
 		w.Call = &c
 	}
 	w.History = a.entries
-	for _, n := range a.notify {
-		q, err := encodeQueued(n)
-		if err != nil {
-			a.log.Error("encode webhook", "event", n.Event.Type(), "err", err)
-			continue
-		}
-		w.Enqueue = append(w.Enqueue, q)
-	}
+	var sent []Webhook
+	w.Enqueue, sent = encodeNotify(a.notify, a.log)
 	ids, err := a.e.cfg.Store.Write(a.e.ctx, w)
 	if err != nil {
 		a.log.Error("store the call's changes", "err", err)
@@ -116,13 +110,29 @@ func (a *actor) flush() {
 		a.e.changed(a.st.call.CallID)
 		items := make([]queued, 0, len(ids))
 		for i, id := range ids {
-			items = append(items, queued{id: id, w: a.notify[i]})
+			items = append(items, queued{id: id, w: sent[i]})
 		}
 		a.out.push(items...)
 	}
 	a.dirty = false
 	a.entries = a.entries[:0]
 	a.notify = a.notify[:0]
+}
+
+// encodeNotify encodes the webhooks to queue. One that cannot be encoded
+// is logged and left out of both results, so that enc[i] stays the
+// encoding of sent[i] and the store's row ids pair with sent.
+func encodeNotify(ws []Webhook, log *slog.Logger) (enc []QueuedWebhook, sent []Webhook) {
+	for _, w := range ws {
+		q, err := encodeQueued(w)
+		if err != nil {
+			log.Error("encode webhook", "event", w.Event.Type(), "err", err)
+			continue
+		}
+		enc = append(enc, q)
+		sent = append(sent, w)
+	}
+	return enc, sent
 }
 
 // record queues a history entry for the next flush, and logs it, with
@@ -313,10 +323,15 @@ func (a *actor) recordAttempts(r evReply) {
 		return
 	}
 	if r.err == nil && len(attempts) > 0 {
-		// The last attempt answered: keep what it said, for the console.
+		// The last attempt answered: keep what it said, for the console,
+		// without the passwords of its verbs (those of URLs go when the
+		// entry is recorded).
 		attempts = slices.Clone(attempts)
 		last := &attempts[len(attempts)-1]
 		last.Reply = r.reply.Body
+		if hidden := redact.BXMLPasswords(string(last.Reply)); hidden != string(last.Reply) {
+			last.Reply = []byte(hidden)
+		}
 		if len(last.Reply) > maxKeptReply {
 			last.Reply = last.Reply[:maxKeptReply]
 		}

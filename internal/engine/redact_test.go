@@ -86,3 +86,52 @@ func TestHistoryHidesURLPasswords(t *testing.T) {
 		}
 	})
 }
+
+// TestHistoryHidesBXMLPasswords: the password attributes of the verbs an
+// app returns, nested ones included, reach the app's webhooks but show as
+// "*****" in the verbs' history details and the log.
+func TestHistoryHidesBXMLPasswords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log syncLog
+		h := newHarnessWith(t, nil, replies(map[string]string{
+			"https://app.test/answer": `<Response><Redirect redirectUrl="https://app.test/next" username="u" password="R3dirPw" fallbackPassword='F4llPw'/></Response>`,
+			"https://app.test/next": `<Response><Transfer password="Tr4nsPw"><PhoneNumber password="Ph0nePw" fallbackPassword="PhF4llPw">+15551230000</PhoneNumber>` +
+				`<SipUri password="S1pPw">sip:b@127.0.0.1</SipUri></Transfer></Response>`,
+		}), func(c *engine.Config) { c.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+		defer h.close()
+		id := h.call("+15550000000", func(c *engine.Call) { c.AnswerURL = "https://app.test/answer" })
+		h.settle(time.Hour)
+
+		var redirect engine.Target
+		for _, d := range h.app.events() {
+			if d.target.URL == "https://app.test/next" {
+				redirect = d.target
+			}
+		}
+		if redirect.Username != "u" || redirect.Password != "R3dirPw" || redirect.FallbackPassword != "F4llPw" {
+			t.Errorf("the redirect went as %q/%q (fallback %q), want the BXML's credentials", redirect.Username, redirect.Password, redirect.FallbackPassword)
+		}
+		hist, _ := h.store.History(context.Background(), id)
+		var verbs strings.Builder
+		for _, e := range hist {
+			if e.Kind == "verb" {
+				verbs.WriteString(string(e.Detail) + "\n")
+			}
+		}
+		for _, want := range []string{`username=\"u\" password=\"*****\"`, `fallbackPassword=\"*****\"`} {
+			if !strings.Contains(verbs.String(), want) {
+				t.Errorf("the verbs' history never shows %s:\n%s", want, verbs.String())
+			}
+		}
+		if n := strings.Count(verbs.String(), `assword=\"*****\"`); n != 6 {
+			t.Errorf("%d masked passwords in the verbs' history, want 6:\n%s", n, verbs.String())
+		}
+		for where, out := range map[string]string{"history": verbs.String(), "log": log.String()} {
+			for _, secret := range []string{"R3dirPw", "F4llPw", "Tr4nsPw", "Ph0nePw", "PhF4llPw", "S1pPw"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("the %s holds %q:\n%s", where, secret, out)
+				}
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"github.com/voicehook/voicehook/bxml"
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/audio"
+	"github.com/voicehook/voicehook/internal/redact"
 )
 
 // This file runs BXML: the part of the state machine that steps through a
@@ -375,11 +377,10 @@ type actSendDigits struct {
 
 func (actSendDigits) isAction() {}
 
-// describeVerb is the history line for a verb.
 // verbDetail is a verb's history detail: {"verb": name, "bxml": its XML},
-// the XML with the defaults filled in.
+// the XML with the defaults filled in and the passwords masked.
 func verbDetail(v bxml.Verb) []byte {
-	x, err := bxml.MarshalVerb(v)
+	x, err := bxml.MarshalVerb(withoutPasswords(v))
 	if err != nil {
 		return nil
 	}
@@ -387,6 +388,56 @@ func verbDetail(v bxml.Verb) []byte {
 	return detail
 }
 
+// withoutPasswords is a copy of v with its password attributes, and those
+// of the verbs inside it (a Transfer's targets, a Gather's prompts), set to
+// redact.Mask: the verb as the history shows it. v itself, which runs, is
+// left as it is. A field is a password attribute if its name ends in
+// "Password" (Password, FallbackPassword, DestinationPassword), so a verb
+// type that gains one is covered.
+func withoutPasswords(v bxml.Verb) bxml.Verb {
+	if c, ok := maskPasswords(reflect.ValueOf(v)).Interface().(bxml.Verb); ok {
+		return c
+	}
+	return v
+}
+
+// maskPasswords is a copy of p, a pointer to a struct, with its password
+// fields masked, and those of the structs its slices point to; any other
+// value is returned as it is.
+func maskPasswords(p reflect.Value) reflect.Value {
+	if p.Kind() != reflect.Pointer || p.IsNil() || p.Elem().Kind() != reflect.Struct {
+		return p
+	}
+	c := reflect.New(p.Elem().Type())
+	c.Elem().Set(p.Elem())
+	s := c.Elem()
+	for i := range s.NumField() {
+		f := s.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		switch {
+		case f.Kind() == reflect.String && strings.HasSuffix(s.Type().Field(i).Name, "Password") && f.String() != "":
+			f.SetString(redact.Mask)
+		case f.Kind() == reflect.Slice && f.Len() > 0:
+			n := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			for j := range f.Len() {
+				e := f.Index(j)
+				if e.Kind() == reflect.Interface {
+					if e.IsNil() {
+						continue
+					}
+					e = e.Elem()
+				}
+				n.Index(j).Set(maskPasswords(e))
+			}
+			f.Set(n)
+		}
+	}
+	return c
+}
+
+// describeVerb is the history line for a verb.
 func describeVerb(v bxml.Verb) string {
 	switch v := v.(type) {
 	case *bxml.SpeakSentence:

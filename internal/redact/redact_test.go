@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/voicehook/voicehook/bxml"
 )
 
 func TestURL(t *testing.T) {
@@ -30,10 +32,23 @@ func TestURL(t *testing.T) {
 		{"", ""},
 		{"http://user:*****@host/x", "http://user:*****@host/x"},
 		{" http://user:secret@host/x", " http://user:*****@host/x"}, // not a URL at its start: as text
+		// A password with a "/", "?" or "#", which net/url cannot read.
+		{"http://u:pa/ss@h/x", "http://u:*****@h/x"},
+		{"http://u:pa?ss@h/x?q=a@b", "http://u:*****@h/x?q=a@b"},
+		{"http://u:pa#ss@h", "http://u:*****@h"},
+		{"http://u:p/a@b@h/x@y", "http://u:*****@h/x@y"}, // the authority goes on to its last "@"
+		{"http://u:1/2@h", "http://u:1/2@h"},             // read as the port 1: as net/url does
+		{"http://h:/x@y", "http://h:/x@y"},
+		{"http://[::1]:80/x@y", "http://[::1]:80/x@y"},
+		{"http://[fe80::1%25en0]/x@y", "http://[fe80::1%25en0]/x@y"},
+		{"http://h:abc/x y@z", "http://h:abc/x y@z"},
 	}
 	for _, tt := range tests {
 		if got := URL(tt.in); got != tt.want {
 			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := URL(tt.want); got != tt.want {
+			t.Errorf("URL(%q) = %q, want it unchanged", tt.want, got)
 		}
 	}
 }
@@ -75,10 +90,71 @@ func TestText(t *testing.T) {
 		{`{"url":"http://h:80","x":"a@b"}`, `{"url":"http://h:80","x":"a@b"}`},
 		{"no url at all: a@b", "no url at all: a@b"},
 		{"http://u@h/x", "http://u@h/x"},
+		{`http://u:p\@h/x`, `http://u:*****@h/x`}, // a backslash escapes no "@"
+		// A URL's quote ends it, however it is written: BXML in JSON (a
+		// verb's history detail, a reply), JSON in JSON, JSON in XML.
+		{`{"bxml":"<Redirect redirectUrl=\"http://app.example:3000\" username=\"ops@example.com\" password=\"x\"/>"}`,
+			`{"bxml":"<Redirect redirectUrl=\"http://app.example:3000\" username=\"ops@example.com\" password=\"x\"/>"}`},
+		{`{"bxml":"<Redirect redirectUrl=\"http://u:pw@host\" tag=\"a@b\"/>"}`,
+			`{"bxml":"<Redirect redirectUrl=\"http://u:*****@host\" tag=\"a@b\"/>"}`},
+		{`<Redirect redirectUrl='http://h:80' username='a@b'/>`, `<Redirect redirectUrl='http://h:80' username='a@b'/>`},
+		{`{\"a\":\"http://h:80\",\"b\":\"x@y\"}`, `{\"a\":\"http://h:80\",\"b\":\"x@y\"}`},
+		{`{\"a\":\"http://u:pw@h:80\",\"b\":\"x@y\"}`, `{\"a\":\"http://u:*****@h:80\",\"b\":\"x@y\"}`},
+		{`{\\\"a\\\":\\\"http://h:80\\\",\\\"b\\\":\\\"x@y\\\"}`, `{\\\"a\\\":\\\"http://h:80\\\",\\\"b\\\":\\\"x@y\\\"}`},
+		{`{\\\"a\\\":\\\"http://u:pw@h\\\",\\\"b\\\":\\\"x@y\\\"}`, `{\\\"a\\\":\\\"http://u:*****@h\\\",\\\"b\\\":\\\"x@y\\\"}`},
+		{`{"s":"{\"a\":\"http://h:80\"}","b":"x@y"}`, `{"s":"{\"a\":\"http://h:80\"}","b":"x@y"}`}, // the outer string ends too
+		{`\"http://u:p\\\"q@h\"`, `\"http://u:*****@h\"`},                                          // a quote inside the quotes
+		{`{&#34;a&#34;:&#34;http://h:80&#34;,&#34;b&#34;:&#34;x@y&#34;}`, `{&#34;a&#34;:&#34;http://h:80&#34;,&#34;b&#34;:&#34;x@y&#34;}`},
+		{`{&quot;a&quot;:&quot;http://h:80&quot;,&quot;b&quot;:&quot;x@y&quot;}`, `{&quot;a&quot;:&quot;http://h:80&quot;,&quot;b&quot;:&quot;x@y&quot;}`},
+		{`{&quot;a&quot;:&quot;http://u:p&amp;w@h&quot;,&quot;b&quot;:&quot;x@y&quot;}`, `{&quot;a&quot;:&quot;http://u:*****@h&quot;,&quot;b&quot;:&quot;x@y&quot;}`},
+		{`{\u0026#34;a\u0026#34;:\u0026#34;http://h:80\u0026#34;,\u0026#34;b\u0026#34;:\u0026#34;x@y\u0026#34;}`,
+			`{\u0026#34;a\u0026#34;:\u0026#34;http://h:80\u0026#34;,\u0026#34;b\u0026#34;:\u0026#34;x@y\u0026#34;}`},
+		{`<x a=&#39;http://h:80&#39; b=&#39;x@y&#39;/>`, `<x a=&#39;http://h:80&#39; b=&#39;x@y&#39;/>`},
+		{`{"msg":"see http://h:80\nops@example.com"}`, `{"msg":"see http://h:80\nops@example.com"}`}, // JSON's \n is white space
+		{`{"u":"http://h:80\/x@y"}`, `{"u":"http://h:80\/x@y"}`},
+		// A password with a "/", "?" or "#", as an error quotes it.
+		{`parse "http://u:pa/ss@h/x": invalid port ":pa" after host`, `parse "http://u:*****@h/x": invalid port ":pa" after host`},
+		{`{"url":"http://u:p?w@h","b":"x@y"}`, `{"url":"http://u:*****@h","b":"x@y"}`},
+		{`POST http://u:p\/w#1@h/x`, `POST http://u:*****@h/x`},
+		{`"http://host:port/x" is not a URL; x@y`, `"http://host:port/x" is not a URL; x@y`},
+		{`see http://h:8080/a@b http://h:x/y http://a:b@c`, `see http://h:8080/a@b http://h:x/y http://a:*****@c`},
+		{`"http://[::1]:80/x@y"`, `"http://[::1]:80/x@y"`},
 	}
 	for _, tt := range tests {
 		if got := Text(tt.in); got != tt.want {
 			t.Errorf("Text(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestTextVerbDetail: a verb's history detail ({"verb", "bxml"}, the BXML
+// written by bxml.MarshalVerb) loses its URLs' passwords and nothing else.
+func TestTextVerbDetail(t *testing.T) {
+	for _, tt := range []struct {
+		v        bxml.Verb
+		password string // in the detail before redaction; "" for none
+	}{
+		{&bxml.Redirect{RedirectURL: "http://app.example:3000", Username: "ops@example.com"}, ""},
+		{&bxml.Redirect{RedirectURL: "http://u:pw@host", Tag: new("a@b")}, "pw"},
+		{&bxml.Redirect{RedirectURL: "http://u:pw@host/next", RedirectFallbackURL: "http://f@b:99", FallbackUsername: "a@b"}, "pw"},
+		{&bxml.SpeakSentence{Text: `{"a":"http://h:80","b":"x@y"}`}, ""},
+		{&bxml.SpeakSentence{Text: `{"a":"http://u:pw@h:80","b":"x@y"}`}, "pw"},
+		{&bxml.SpeakSentence{Text: "line one http://h:80\nops@example.com"}, ""},
+	} {
+		x, err := bxml.MarshalVerb(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		detail, err := json.Marshal(map[string]string{"verb": tt.v.VerbName(), "bxml": string(x)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := detail
+		if tt.password != "" {
+			want = bytes.Replace(detail, []byte("u:"+tt.password+"@"), []byte("u:"+Mask+"@"), 1)
+		}
+		if got := Bytes(detail); !bytes.Equal(got, want) {
+			t.Errorf("Bytes(%s)\n = %s\nwant %s", detail, got, want)
 		}
 	}
 }
@@ -119,6 +195,30 @@ func xmlEscaped(s string) string {
 	var b bytes.Buffer
 	xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+func TestBXMLPasswords(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<Redirect redirectUrl="http://h/x" username="u" password="Pw4ttr1bute"/>`,
+			`<Redirect redirectUrl="http://h/x" username="u" password="*****"/>`},
+		{`<PhoneNumber fallbackPassword='f"b' password = "p'w">+15551230000</PhoneNumber>`,
+			`<PhoneNumber fallbackPassword='*****' password = "*****">+15551230000</PhoneNumber>`},
+		{"<StartStream\n\tdestinationPassword=\"d\" destination=\"wss://h/s\"/>",
+			"<StartStream\n\tdestinationPassword=\"*****\" destination=\"wss://h/s\"/>"},
+		{`<Gather password="" username="u"/>`, `<Gather password="" username="u"/>`}, // nothing to hide
+		{`<Redirect password="*****"/>`, `<Redirect password="*****"/>`},
+		{`<Redirect password="cut sho`, `<Redirect password="*****`},
+		{`<SpeakSentence>my password="1234"</SpeakSentence>`, `<SpeakSentence>my password="*****"</SpeakSentence>`}, // looks like one
+		// Not password attributes.
+		{`<SpeakSentence>the password is 1234</SpeakSentence>`, `<SpeakSentence>the password is 1234</SpeakSentence>`},
+		{`<Redirect xpassword="a" Password="b" fallbackpassword="c" password/>`, `<Redirect xpassword="a" Password="b" fallbackpassword="c" password/>`},
+		{`password="at the start"`, `password="at the start"`},
+	}
+	for _, tt := range tests {
+		if got := BXMLPasswords(tt.in); got != tt.want {
+			t.Errorf("BXMLPasswords(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
 }
 
 func TestBytesUnchanged(t *testing.T) {
@@ -176,23 +276,92 @@ func BenchmarkTextJSON(b *testing.B) {
 	}
 }
 
-// textModel is what Text does, said as a regular expression: a "scheme://"
-// at a word's start (or after a double quote, then spaces and '<', '>'
-// may follow), a user without ":" or "@", a ":", a password, the last "@".
-var textModel = regexp.MustCompile(strings.NewReplacer("ESC", `\\.|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};`).Replace(
-	`("[A-Za-z][A-Za-z0-9+.\-]*://(?:[^"/?#@:\\]|ESC)*:)((?:[^"/?#\\]|ESC)*)@` +
-		`|` +
-		`(\b[A-Za-z][A-Za-z0-9+.\-]*://(?:[^\s"<>/?#@:\\]|ESC)*:)((?:[^\s"<>/?#\\]|ESC)*)@`))
+// The model of Text, for FuzzText: the same rules, said another way. It
+// finds URLs with a regular expression, reads the quote before one with
+// others, and cuts the text after it into tokens with one more: a double
+// quote after its backslashes, backslashes with the byte they escape, a
+// character reference's tail, or one character.
+var (
+	modelScheme    = regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.\-]*://`)
+	modelDouble    = regexp.MustCompile(`(?:^|[^\\])(\\*)"$`)
+	modelSingle    = regexp.MustCompile(`'$`)
+	modelReference = regexp.MustCompile(`(?:&|\\u0026)(?:quot|apos|#34|#39|#[xX]22|#[xX]27);$`)
+	modelToken     = regexp.MustCompile(`^(?:(\\*)"|(\\+)([/bfnrtu]?)|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[\s\S])`)
+	modelSpace     = regexp.MustCompile(`^[\s<>]$`)
+	modelPort      = regexp.MustCompile(`^[0-9]*$`)
+)
 
 func textByModel(s string) string {
-	return textModel.ReplaceAllStringFunc(s, func(m string) string {
-		i := strings.Index(m, "://") + 3
-		colon := i + strings.IndexByte(m[i:], ':')
-		if m[colon+1:len(m)-1] == Mask {
-			return m
+	var b strings.Builder
+	copied := 0
+	for _, m := range modelScheme.FindAllStringIndex(s, -1) {
+		if m[0] < copied {
+			continue
 		}
-		return m[:colon+1] + Mask + "@"
-	})
+		level, form := -1, ""
+		if q := modelDouble.FindStringSubmatch(s[:m[0]]); q != nil {
+			level, form = len(q[1]), q[1]+`"`
+		} else if q := modelSingle.FindString(s[:m[0]]); q != "" {
+			form = q
+		} else if q := modelReference.FindString(s[:m[0]]); q != "" {
+			form = q
+		}
+		rest := s[m[1]:]
+		if level < 0 && form != "" {
+			if k := strings.Index(rest, form); k >= 0 {
+				rest = rest[:k]
+			}
+		}
+		colon, at, past := -1, -1, false
+		// A "/", "?" or "#" after "user:" and no port is in the password.
+		inPassword := func(p int) bool {
+			return past || colon >= 0 && at < 0 && !strings.HasPrefix(rest, "[") && !modelPort.MatchString(rest[colon+1:p])
+		}
+	tokens:
+		for p := 0; p < len(rest) && !strings.HasPrefix(rest[p:], "://"); {
+			t := modelToken.FindStringSubmatch(rest[p:])
+			tok := t[0]
+			switch {
+			case strings.HasSuffix(tok, `"`): // a double quote, after len(t[1]) backslashes
+				if level < 0 || len(t[1]) <= level {
+					break tokens
+				}
+			case t[2] != "" && (len(t[2])%2 == 0 || t[3] == ""): // backslashes that escape nothing
+				tok = t[2]
+			case t[2] != "" && t[3] == "/": // an escaped "/"
+				if !inPassword(p) {
+					break tokens
+				}
+				past = true
+			case t[2] != "": // another escape
+				if (form == "" || past) && strings.Contains("nrt", t[3]) {
+					break tokens
+				}
+			case tok == "/" || tok == "?" || tok == "#":
+				if !inPassword(p) {
+					break tokens
+				}
+				past = true
+			case (form == "" || past) && modelSpace.MatchString(tok):
+				break tokens
+			case tok == "@" && colon < 0:
+				break tokens
+			case tok == ":" && colon < 0:
+				colon = p
+			case tok == "@":
+				at, past = p, false // the authority goes on, after the password
+			}
+			p += len(tok)
+		}
+		if at < 0 || rest[colon+1:at] == Mask {
+			continue
+		}
+		b.WriteString(s[copied : m[1]+colon+1])
+		b.WriteString(Mask)
+		copied = m[1] + at
+	}
+	b.WriteString(s[copied:])
+	return b.String()
 }
 
 // FuzzText: Text does what its model says, redacting is idempotent, and
@@ -203,8 +372,18 @@ func FuzzText(f *testing.F) {
 	f.Add(`{"url":"http://u:p\"q@h","x":"a@b"}`)
 	f.Add(`"http://u:pa ss@h/x"`)
 	f.Add(`"http://u:p q@h" 1http://u:p@h a+b://u:p@h x_http://u:p@h #39; http://u:p#x27;q@h http://u:p\`)
+	f.Add(`{"bxml":"<Redirect redirectUrl=\"http://app.example:3000\" username=\"ops@example.com\"/>"}`)
+	f.Add(`{\\\"a\\\":\\\"http://u:pw@h\\\",\\\"b\\\":\\\"x@y\\\"}`)
+	f.Add(`{\u0026#34;a\u0026#34;:\u0026#34;http://h:80\u0026#34;,\u0026#34;b\u0026#34;:\u0026#34;x@y\u0026#34;}`)
+	f.Add(`'http://h:80' &quot;http://u:p@h&quot; "http://h:80\nx@y" http://h:80\/x@y`)
+	f.Add(`parse "http://u:pa/ss@h/x": invalid port ":pa" after host; http://u:p\/w#1@h/x http://[::1]:x/y@z`)
+	f.Add("A://:A#@@")
+	noPassword := regexp.MustCompile(`(?s)://.*@`)
 	f.Fuzz(func(t *testing.T, s string) {
 		once := Text(s)
+		if !noPassword.MatchString(s) && once != s {
+			t.Errorf("Text(%q) = %q: changed a text with no \"://\" before an \"@\"", s, once)
+		}
 		if want := textByModel(s); once != want {
 			t.Errorf("Text(%q)\n = %q\nwant %q", s, once, want)
 		}
@@ -222,5 +401,17 @@ func BenchmarkTextWorst(b *testing.B) {
 	s := strings.Repeat("http://u:p\\:x#39;", 4000) + "@"
 	for b.Loop() {
 		Text(s)
+	}
+}
+
+// TestBytesNothingToHideAllocates: a history detail with nothing to hide
+// costs no copy.
+func TestBytesNothingToHideAllocates(t *testing.T) {
+	detail := []byte(`{"url":"http://127.0.0.1:3000/answer","reply":"` + strings.Repeat("<SpeakSentence>hi</SpeakSentence>", 64) + `"}`)
+	if len(detail) < 2048 {
+		t.Fatalf("detail is %d bytes, want 2 KB", len(detail))
+	}
+	if n := testing.AllocsPerRun(100, func() { Bytes(detail) }); n != 0 {
+		t.Errorf("Bytes of a %d-byte detail with no password: %v allocations, want 0", len(detail), n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,26 +293,28 @@ func TestOutboxEventIDMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Foreign keys are off on this connection: no call row is needed.
-	if _, err := db.Exec("INSERT INTO outbox (call_id, data) VALUES ('c-old', x'7b7d')"); err != nil {
+	if _, err := db.Exec("INSERT INTO outbox (call_id, data) VALUES ('c-old', x'7b7d'), ('c-old', x'7b7d')"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	var ids []string
+	var ids [][]string
 	for range 2 {
 		s := open(t, path)
 		q, err := s.Queued(t.Context())
-		if err != nil || len(q) != 1 {
+		if err != nil || len(q) != 2 {
 			t.Fatalf("Queued = %+v, %v", q, err)
 		}
-		ids = append(ids, q[0].EventID)
+		ids = append(ids, []string{q[0].EventID, q[1].EventID})
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(ids[0]) || ids[1] != ids[0] {
-		t.Errorf("event ids after the upgrade: %q, then %q; want one 32-digit hex id, kept", ids[0], ids[1])
+	// The shape of uuid.NewString, which names the webhooks queued since.
+	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	if !v4.MatchString(ids[0][0]) || !v4.MatchString(ids[0][1]) || ids[0][0] == ids[0][1] || !slices.Equal(ids[1], ids[0]) {
+		t.Errorf("event ids after the upgrade: %q, then %q; want two distinct version 4 UUIDs, kept", ids[0], ids[1])
 	}
 }
