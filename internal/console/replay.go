@@ -143,7 +143,7 @@ func (c *Console) send(r *http.Request, method, target string, body []byte) (rep
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	out.Status, out.Reply = resp.StatusCode, redact.Text(string(reply))
+	out.Status, out.Reply = resp.StatusCode, redact.BXMLPasswords(redact.Text(string(reply)))
 	if err != nil {
 		out.Error = "reading the reply: " + redact.Text(err.Error())
 	}

@@ -213,6 +213,10 @@ func (s *Sender) newRequest(ctx context.Context, t target, p payload) (*http.Req
 	}
 	u, err := url.Parse(t.url)
 	if err != nil {
+		if strings.Contains(t.url, "@") {
+			// The parser's message may quote part of a password.
+			return nil, errors.New("invalid URL: it does not parse (the details are not shown, as it holds credentials)")
+		}
 		return nil, fmt.Errorf("invalid URL: %w", unwrapURLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {

@@ -423,6 +423,8 @@ func TestSendInvalidTargets(t *testing.T) {
 		{"relative", engine.Target{URL: "/answer"}, "POST /answer: invalid URL: scheme must be http or https"},
 		{"control character", engine.Target{URL: "http://example.com/\nx"},
 			`POST "http://example.com/\nx": invalid URL: net/url: invalid control character in URL`},
+		{"password that breaks the URL", engine.Target{URL: "http://u:pa/ss@example.com/x"},
+			`POST "http://u:*****@example.com/x": invalid URL: it does not parse (the details are not shown, as it holds credentials)`},
 		{"method", engine.Target{URL: backup.URL, Method: "PUT"}, "PUT " + backup.URL + `: unsupported method "PUT"`},
 		{"fallback method", engine.Target{URL: "", FallbackURL: backup.URL, FallbackMethod: "DELETE"},
 			`POST "": no URL; fallback DELETE ` + backup.URL + `: unsupported method "DELETE"`},

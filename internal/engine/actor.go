@@ -392,6 +392,9 @@ func attemptEntries(callID string, attempts []Attempt) []HistoryEntry {
 		if at.Reply != nil {
 			d["reply"] = string(at.Reply)
 		}
+		if at.Outcome != "" {
+			d["outcome"] = at.Outcome
+		}
 		detail, _ := json.Marshal(d)
 		out = append(out, HistoryEntry{CallID: callID, Time: at.Time, Kind: "attempt",
 			Summary: fmt.Sprintf("%s%s %s: %s in %v", which, method(at.Method), at.URL, outcome, at.Latency.Round(time.Microsecond)),
