@@ -44,6 +44,7 @@ func TestServeAdminAddr(t *testing.T) {
 
 func TestServeRefusesDefaultCredentialsOnAdminOffLoopback(t *testing.T) {
 	var stdout, stderr syncBuffer
+	// 0.0.0.0 is a listen address, refused before listening: nothing is dialled.
 	code := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0", "--db", ":memory:"}, &stdout, &stderr, nil)
 	if code != 1 || !strings.Contains(stderr.String(), "refusing to serve metrics and profiles on 0.0.0.0:0 with the default credentials") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())

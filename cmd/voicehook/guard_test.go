@@ -32,6 +32,7 @@ func TestServeWebhookGuardFlags(t *testing.T) {
 		t.Errorf("on loopback by default: guard %q, banner:\n%s", cfg.WebhookGuard, banner)
 	}
 
+	// Allowed prefixes are only parsed and printed here: nothing is dialled.
 	cfg, banner = serveOnce(t, "--webhook-guard", "on", "--webhook-allow", "127.0.0.1/32, fd00::/8")
 	want := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("fd00::/8")}
 	if cfg.WebhookGuard != server.GuardOn || !slices.Equal(cfg.WebhookAllow, want) {
@@ -42,7 +43,7 @@ func TestServeWebhookGuardFlags(t *testing.T) {
 	}
 
 	t.Setenv("VOICEHOOK_WEBHOOK_GUARD", "on")
-	t.Setenv("VOICEHOOK_WEBHOOK_ALLOW", "10.1.0.0/16")
+	t.Setenv("VOICEHOOK_WEBHOOK_ALLOW", "10.1.0.0/16") // parsed only, never dialled
 	cfg, _ = serveOnce(t)
 	if cfg.WebhookGuard != server.GuardOn || !slices.Equal(cfg.WebhookAllow, []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}) {
 		t.Errorf("from the environment: guard %q allow %v", cfg.WebhookGuard, cfg.WebhookAllow)
@@ -54,6 +55,7 @@ func TestServeWebhookGuardBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
+		// Refused at parsing: nothing is dialled or resolved.
 		{[]string{"--webhook-allow", "10.0.0.0/8,10.0.0.0/33"}, `voicehook serve: --webhook-allow: "10.0.0.0/33" is not a CIDR prefix`},
 		{[]string{"--webhook-allow", "app.internal"}, `"app.internal" is not a CIDR prefix`},
 		{[]string{"--webhook-guard", "yes"}, `voicehook serve: --webhook-guard "yes": want auto, on or off`},

@@ -94,6 +94,7 @@ func TestServeFirstCall(t *testing.T) {
 
 func TestServeRefusesDefaultCredentialsOffLoopback(t *testing.T) {
 	var stdout, stderr syncBuffer
+	// 0.0.0.0 is a listen address, refused before listening: nothing is dialled.
 	code := serve(context.Background(), []string{"--addr", "0.0.0.0:0", "--db", ":memory:"}, &stdout, &stderr, nil)
 	if code != 1 || !strings.Contains(stderr.String(), "refusing to listen on 0.0.0.0:0 with the default credentials") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
@@ -368,6 +369,8 @@ func TestServeSimOff(t *testing.T) {
 func TestServeBeyondLoopbackBanner(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
+	// Listens on every interface and stops at once: only the banner is read,
+	// nothing is dialled (the initiate URL is never called).
 	code := serve(ctx, []string{"--addr", "0.0.0.0:0", "--db", ":memory:", "--username", "alice", "--password", "wonderland",
 		"--initiate-url", "http://127.0.0.1:9/initiate"}, &stdout, &stderr, func(*server.Server) { cancel() })
 	if code != 0 || !regexp.MustCompile(`curl -u alice:\*{5} -H 'Content-Type: application/json' http://\S+/sim/v1/inbound`).MatchString(stdout.String()) ||

@@ -21,6 +21,7 @@ import (
 
 func TestCheckRefusesSpecialPurposeSpellings(t *testing.T) {
 	g := egress.NewGuard(nil)
+	// Addresses only: parsed and checked, never dialled.
 	for _, tc := range []struct {
 		addr, kind, allow string
 	}{
@@ -75,6 +76,7 @@ func TestCheckMessage(t *testing.T) {
 
 func TestCheckLetsPublicAddressesThrough(t *testing.T) {
 	g := egress.NewGuard(nil)
+	// Addresses only: parsed and checked, never dialled.
 	for _, addr := range []string{"93.184.215.14:80", "1.1.1.1:443", "8.8.8.8:3000", "[2606:4700:4700::1111]:443", "[::ffff:93.184.215.14]:80"} {
 		if err := g.Check(netip.MustParseAddrPort(addr)); err != nil {
 			t.Errorf("%s: %v", addr, err)
@@ -83,6 +85,7 @@ func TestCheckLetsPublicAddressesThrough(t *testing.T) {
 }
 
 func TestCheckAllowedPrefixes(t *testing.T) {
+	// Addresses only: parsed and checked, never dialled.
 	allow, err := egress.ParseAllow("10.0.0.0/8, 127.0.0.1, fe80::/10, ::ffff:192.168.0.0/112")
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +111,8 @@ func TestCheckAllowedPrefixes(t *testing.T) {
 }
 
 func TestParseAllow(t *testing.T) {
+	// Prefixes only: parsed, never dialled; "example.com" is refused as
+	// text, never resolved.
 	got, err := egress.ParseAllow(" 10.1.2.3/8,,fd00::1/8 , 192.168.0.7, 2001:db8::5, ::ffff:10.0.0.0/104")
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +255,7 @@ func TestRedirectsAreCapped(t *testing.T) {
 // BenchmarkCheck is what the guard adds to each new connection (a
 // kept-alive one is not checked again).
 func BenchmarkCheck(b *testing.B) {
+	// Addresses only: parsed and checked, never dialled.
 	g := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")})
 	public := netip.MustParseAddrPort("93.184.215.14:443")
 	for b.Loop() {

@@ -147,6 +147,7 @@ func (s refusingSender) Notify(ctx context.Context, w engine.Webhook, done func(
 	}
 	s.record(w)
 	if done != nil {
+		// A fake sender's message: 10.0.0.1 is text here, never dialled.
 		done([]engine.Attempt{{URL: w.Target.URL, Outcome: engine.OutcomeRefused,
 			Err: "refused to connect to 10.0.0.1:443: private addresses are not allowed for outbound requests (allow with --webhook-allow 10.0.0.1/32)"}})
 	}

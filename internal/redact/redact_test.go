@@ -40,7 +40,7 @@ func TestURL(t *testing.T) {
 		{"http://u:1/2@h", "http://u:1/2@h"},             // read as the port 1: as net/url does
 		{"http://h:/x@y", "http://h:/x@y"},
 		{"http://[::1]:80/x@y", "http://[::1]:80/x@y"},
-		{"http://[fe80::1%25en0]/x@y", "http://[fe80::1%25en0]/x@y"},
+		{"http://[fe80::1%25en0]/x@y", "http://[fe80::1%25en0]/x@y"}, // text only, never dialled
 		{"http://h:abc/x y@z", "http://h:abc/x y@z"},
 	}
 	for _, tt := range tests {

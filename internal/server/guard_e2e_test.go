@@ -162,6 +162,8 @@ func TestWebhookGuardDefaults(t *testing.T) {
 		{"127.0.0.1:8080", "", server.GuardOff},
 		{"localhost:8080", server.GuardAuto, server.GuardOff},
 		{"[::1]:8080", "", server.GuardOff},
+		// Listen addresses: only the guard's mode is resolved, nothing
+		// listens or is dialled.
 		{"0.0.0.0:8080", "", server.GuardOn},
 		{":8080", server.GuardAuto, server.GuardOn},
 		{"0.0.0.0:8080", server.GuardOff, server.GuardOff},
@@ -221,6 +223,8 @@ func TestDemoAppBeyondLoopback(t *testing.T) {
 		t.Fatalf("call %s did not end", id)
 		return ""
 	}
+	// srv.URL() is http://[::]:port: its demo app is served in process,
+	// never dialled; every other request here goes to 127.0.0.1.
 	if cause := ended(place(srv.URL() + "/demo/answer")); cause != "hangup" {
 		t.Errorf("the demo call at %s ended with %s, want hangup", srv.URL(), cause)
 	}

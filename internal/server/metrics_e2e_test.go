@@ -183,6 +183,7 @@ func TestMetricsAfterCalls(t *testing.T) {
 // default dev/dev the server does not start.
 func TestAdminNeedsCredentialsBeyondLoopback(t *testing.T) {
 	dir := t.TempDir()
+	// 0.0.0.0 is a listen address, refused before listening: nothing is dialled.
 	_, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", AdminAddr: "0.0.0.0:0", DB: filepath.Join(dir, "dev.db")})
 	if err == nil || !strings.Contains(err.Error(), "--admin-addr") || !strings.Contains(err.Error(), "dev/dev") {
 		t.Fatalf("Start beyond loopback with dev/dev: %v, want a refusal naming --admin-addr", err)
@@ -196,6 +197,8 @@ accounts:
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The admin listener binds every interface; the test reaches it through
+	// 127.0.0.1 only.
 	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", AdminAddr: "0.0.0.0:0", DB: filepath.Join(dir, "vh.db"),
 		Accounts: accounts})
 	if err != nil {

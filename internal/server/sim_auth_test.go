@@ -46,7 +46,7 @@ accounts:
 // returns it with its URL through 127.0.0.1.
 func startBeyondLoopback(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
-	cfg.Addr = "0.0.0.0:0"
+	cfg.Addr = "0.0.0.0:0" // listens on every interface; tests connect through 127.0.0.1 only
 	srv := startServerWith(t, cfg)
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL(), "http://"))
 	if err != nil {
