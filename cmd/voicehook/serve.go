@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -256,7 +255,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	first := cfg.Accounts.Accounts[0]
 	if account, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
 		auth := "" // /sim/v1 is open on loopback
-		if host, _, _ := net.SplitHostPort(cfg.Addr); host != "localhost" && !net.ParseIP(host).IsLoopback() {
+		if cfg.BeyondLoopback() {
 			auth = fmt.Sprintf("-u %s:%s ", account.Username, maskedPassword(account.Password))
 		}
 		fmt.Fprintf(w, "\nRing the dev application from a simulated phone:\n"+

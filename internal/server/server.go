@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,23 +249,29 @@ func (c Config) withDefaults() (Config, error) {
 		// (A dev directory is one withDefaults built on an earlier call.)
 		return c, errors.New("the webhook secret is the dev application's: with a config file, set webhookSecrets on each application in it")
 	}
-	for _, a := range c.Accounts.Accounts {
-		if a.Username == DefaultUsername && a.Password == DefaultPassword && !isLoopback(host) {
-			return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
-		}
+	devCredentials := slices.ContainsFunc(c.Accounts.Accounts, func(a *config.Account) bool {
+		return a.Username == DefaultUsername && a.Password == DefaultPassword
+	})
+	if devCredentials && !isLoopback(host) {
+		return c, fmt.Errorf("refusing to listen on %s with the default credentials dev/dev: set --username and --password, or listen on 127.0.0.1", c.Addr)
 	}
 	if c.AdminAddr != "" {
 		adminHost, _, err := net.SplitHostPort(c.AdminAddr)
 		if err != nil {
 			return c, fmt.Errorf("admin address %q (--admin-addr): %w", c.AdminAddr, err)
 		}
-		for _, a := range c.Accounts.Accounts {
-			if a.Username == DefaultUsername && a.Password == DefaultPassword && !isLoopback(adminHost) {
-				return c, fmt.Errorf("refusing to serve metrics and profiles on %s with the default credentials dev/dev: set --username and --password, or use --admin-addr 127.0.0.1:PORT", c.AdminAddr)
-			}
+		if devCredentials && !isLoopback(adminHost) {
+			return c, fmt.Errorf("refusing to serve metrics and profiles on %s with the default credentials dev/dev: set --username and --password, or use --admin-addr 127.0.0.1:PORT", c.AdminAddr)
 		}
 	}
 	return c, nil
+}
+
+// BeyondLoopback reports whether the server listens beyond loopback,
+// where every request but the demo app's needs an account's credentials.
+func (c Config) BeyondLoopback() bool {
+	host, _, _ := net.SplitHostPort(c.Addr)
+	return !isLoopback(host)
 }
 
 func isLoopback(host string) bool {
@@ -426,15 +433,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("scheduled call from %s to %s: %w", c.From, c.To, err)
 		}
 	}
-	host, _, _ := net.SplitHostPort(cfg.Addr)
-	apiCfg := api.Config{Engine: s.engine, Accounts: s.dir, BaseURL: base, RequireAuth: !isLoopback(host), Logger: cfg.Logger}
+	apiCfg := api.Config{Engine: s.engine, Accounts: s.dir, BaseURL: base, RequireAuth: cfg.BeyondLoopback(), Logger: cfg.Logger}
 	var phones func() [][2]string
 	if s.net != nil {
 		apiCfg.Sim, apiCfg.Answerer, phones = s.net, s.answerer, s.net.Numbers
 	}
 	handler := api.New(apiCfg)
 	con := console.New(console.Config{Engine: s.engine, Accounts: s.dir, API: handler, BaseURL: cfg.BaseURL,
-		Phones: phones, RequireAuth: !isLoopback(host), Client: replay, Version: cfg.Version, Logger: cfg.Logger})
+		Phones: phones, RequireAuth: cfg.BeyondLoopback(), Client: replay, Version: cfg.Version, Logger: cfg.Logger})
 	s.console.Store(con)
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", demoApp())
