@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -380,61 +379,14 @@ func (actSendDigits) isAction() {}
 // verbDetail is a verb's history detail: {"verb": name, "bxml": its XML},
 // the XML with the defaults filled in and the passwords masked.
 func verbDetail(v bxml.Verb) []byte {
-	x, err := bxml.MarshalVerb(withoutPasswords(v))
+	x, err := bxml.MarshalVerb(v)
 	if err != nil {
 		return nil
 	}
-	detail, _ := json.Marshal(map[string]string{"verb": v.VerbName(), "bxml": string(x)})
+	// The history shows the verb with its password attributes masked
+	// (those of the verbs inside it too); the verb that runs keeps them.
+	detail, _ := json.Marshal(map[string]string{"verb": v.VerbName(), "bxml": redact.BXMLPasswords(string(x))})
 	return detail
-}
-
-// withoutPasswords is a copy of v with its password attributes, and those
-// of the verbs inside it (a Transfer's targets, a Gather's prompts), set to
-// redact.Mask: the verb as the history shows it. v itself, which runs, is
-// left as it is. A field is a password attribute if its name ends in
-// "Password" (Password, FallbackPassword, DestinationPassword), so a verb
-// type that gains one is covered.
-func withoutPasswords(v bxml.Verb) bxml.Verb {
-	if c, ok := maskPasswords(reflect.ValueOf(v)).Interface().(bxml.Verb); ok {
-		return c
-	}
-	return v
-}
-
-// maskPasswords is a copy of p, a pointer to a struct, with its password
-// fields masked, and those of the structs its slices point to; any other
-// value is returned as it is.
-func maskPasswords(p reflect.Value) reflect.Value {
-	if p.Kind() != reflect.Pointer || p.IsNil() || p.Elem().Kind() != reflect.Struct {
-		return p
-	}
-	c := reflect.New(p.Elem().Type())
-	c.Elem().Set(p.Elem())
-	s := c.Elem()
-	for i := range s.NumField() {
-		f := s.Field(i)
-		if !f.CanSet() {
-			continue
-		}
-		switch {
-		case f.Kind() == reflect.String && strings.HasSuffix(s.Type().Field(i).Name, "Password") && f.String() != "":
-			f.SetString(redact.Mask)
-		case f.Kind() == reflect.Slice && f.Len() > 0:
-			n := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
-			for j := range f.Len() {
-				e := f.Index(j)
-				if e.Kind() == reflect.Interface {
-					if e.IsNil() {
-						continue
-					}
-					e = e.Elem()
-				}
-				n.Index(j).Set(maskPasswords(e))
-			}
-			f.Set(n)
-		}
-	}
-	return c
 }
 
 // describeVerb is the history line for a verb.
