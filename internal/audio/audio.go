@@ -59,25 +59,8 @@ func WriteWAV(w io.Writer, length time.Duration, channels ...[]Segment) error {
 	}
 	n := Samples(length)
 	nch := len(channels)
-	dataSize := n * nch * 2
-	if int64(dataSize) > math.MaxUint32-36 {
-		return fmt.Errorf("audio: %v is too long for a WAV file", length)
-	}
 	bw := bufio.NewWriter(w)
-	hdr := make([]byte, 44)
-	copy(hdr[0:], "RIFF")
-	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+dataSize))
-	copy(hdr[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(hdr[16:], 16)
-	binary.LittleEndian.PutUint16(hdr[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(hdr[22:], uint16(nch))
-	binary.LittleEndian.PutUint32(hdr[24:], SampleRate)
-	binary.LittleEndian.PutUint32(hdr[28:], uint32(SampleRate*nch*2))
-	binary.LittleEndian.PutUint16(hdr[32:], uint16(nch*2))
-	binary.LittleEndian.PutUint16(hdr[34:], 16)
-	copy(hdr[36:], "data")
-	binary.LittleEndian.PutUint32(hdr[40:], uint32(dataSize))
-	if _, err := bw.Write(hdr); err != nil {
+	if err := writeHeader(bw, SampleRate, nch, n); err != nil {
 		return err
 	}
 	var frame [4]byte
@@ -86,6 +69,64 @@ func WriteWAV(w io.Writer, length time.Duration, channels ...[]Segment) error {
 			binary.LittleEndian.PutUint16(frame[c*2:], uint16(sample(segs, i)))
 		}
 		if _, err := bw.Write(frame[:nch*2]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// writeHeader writes the 44-byte header of a 16-bit PCM WAV file of n
+// samples on each of nch channels.
+func writeHeader(bw *bufio.Writer, rate, nch, n int) error {
+	dataSize := int64(n) * int64(nch) * 2
+	if dataSize > math.MaxUint32-36 {
+		return fmt.Errorf("audio: %d samples are too many for a WAV file", n)
+	}
+	hdr := make([]byte, 44)
+	copy(hdr[0:], "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+dataSize))
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(hdr[22:], uint16(nch))
+	binary.LittleEndian.PutUint32(hdr[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(hdr[28:], uint32(rate*nch*2))
+	binary.LittleEndian.PutUint16(hdr[32:], uint16(nch*2))
+	binary.LittleEndian.PutUint16(hdr[34:], 16)
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], uint32(dataSize))
+	_, err := bw.Write(hdr)
+	return err
+}
+
+// WriteSamples writes a 16-bit PCM WAV file of real audio: rate samples a
+// second, one slice per channel (1 to 8); a channel shorter than the
+// longest is padded with silence.
+func WriteSamples(w io.Writer, rate int, channels ...[]int16) error {
+	if len(channels) == 0 || len(channels) > 8 {
+		return fmt.Errorf("audio: %d channels: want 1 to 8", len(channels))
+	}
+	if rate <= 0 {
+		return fmt.Errorf("audio: sample rate %d", rate)
+	}
+	n := 0
+	for _, c := range channels {
+		n = max(n, len(c))
+	}
+	bw := bufio.NewWriter(w)
+	if err := writeHeader(bw, rate, len(channels), n); err != nil {
+		return err
+	}
+	frame := make([]byte, 2*len(channels))
+	for i := range n {
+		for c, samples := range channels {
+			var v int16
+			if i < len(samples) {
+				v = samples[i]
+			}
+			binary.LittleEndian.PutUint16(frame[c*2:], uint16(v))
+		}
+		if _, err := bw.Write(frame); err != nil {
 			return err
 		}
 	}

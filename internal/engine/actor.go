@@ -28,6 +28,13 @@ type actor struct {
 	done   chan struct{} // closed when the actor ends
 	line   Line
 	timers map[int]Timer
+	// playing is the Playback the line plays (its timer id), 0 if none.
+	playing int
+	// captures are the line's captures of audio in progress, by name
+	// (captureRecord, captureCall).
+	captures map[string]Capture
+	// attach connects an inbound call's caller (Inbound.Attach).
+	attach func(callID string, notify func(PhoneEvent)) (Line, error)
 	out    *outbox // the call's asynchronous webhooks, in order
 	// pending holds events the actor raised itself while performing
 	// actions; they run before the next inbox event.
@@ -75,7 +82,12 @@ func (a *actor) handle(ev event) {
 		case evReply:
 			a.recordAttempts(e)
 		case evPhone:
-			a.record(HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: "phone", Summary: describePhone(e.PhoneEvent)})
+			if e.Kind == PhonePlayed && e.PlayID == a.playing {
+				a.playing = 0
+			}
+			if summary := describePhone(e.PhoneEvent); summary != "" {
+				a.record(HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: "phone", Summary: summary})
+			}
 		}
 		for _, act := range next(&a.st, ev, a.e.cfg.Clock.Now()) {
 			a.do(act)
@@ -164,7 +176,9 @@ func (a *actor) do(act action) {
 	ctx := a.e.ctx
 	switch act := act.(type) {
 	case actDial:
-		line, err := a.e.cfg.Network.Dial(Dial{CallID: a.st.call.CallID, AccountID: a.st.call.AccountID, From: a.st.call.From, To: a.st.call.To},
+		c := &a.st.call
+		line, err := a.e.cfg.Network.Dial(Dial{CallID: c.CallID, AccountID: c.AccountID, From: c.From, To: c.To,
+			DisplayName: c.DisplayName, Privacy: c.Privacy != nil && *c.Privacy, UUI: c.UUI},
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("dial failed", "err", err)
@@ -173,8 +187,14 @@ func (a *actor) do(act action) {
 		}
 		a.line = line
 	case actIncoming:
-		line, err := a.e.cfg.Network.Incoming(Dial{CallID: a.st.call.CallID, AccountID: a.st.call.AccountID, From: a.st.call.From, To: a.st.call.To},
-			func(pe PhoneEvent) { a.post(evPhone{pe}) })
+		notify := func(pe PhoneEvent) { a.post(evPhone{pe}) }
+		var line Line
+		var err error
+		if a.attach != nil {
+			line, err = a.attach(a.st.call.CallID, notify)
+		} else {
+			line, err = a.e.cfg.Network.Incoming(Dial{CallID: a.st.call.CallID, AccountID: a.st.call.AccountID, From: a.st.call.From, To: a.st.call.To}, notify)
+		}
 		if err != nil {
 			a.log.Warn("connect the caller", "err", err)
 			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
@@ -233,21 +253,48 @@ func (a *actor) do(act action) {
 		}
 	case actPost:
 		a.e.postTo(a.st.call.CallID, act.to, act.ev)
-	case actPlayed:
-		if a.line != nil {
-			a.line.Played(act.what, act.length)
+	case actPlay:
+		if a.playing != 0 {
+			a.line.StopPlaying()
+			a.playing = 0
 		}
+		if a.line != nil && a.line.Play(act.p) {
+			a.playing = act.p.ID
+			return
+		}
+		a.do(actTimer{act.p.ID, act.p.Length})
 	case actSendDigits:
 		if a.line != nil {
-			a.line.SendDigits(act.digits, act.length)
+			a.line.SendDigits(act.d)
 		}
 	case actRecording:
 		if a.line != nil {
 			a.line.Recording()
+			if c := a.line.Capture(act.channels); c != nil {
+				if old := a.captures[act.capture]; old != nil {
+					old.Stop()
+				}
+				a.captures[act.capture] = c
+			}
+		}
+	case actPauseCapture:
+		if c := a.captures[act.capture]; c != nil {
+			if act.pause {
+				c.Pause()
+			} else {
+				c.Resume()
+			}
 		}
 	case actSaveRecording:
 		status := callback.RecordingStatusComplete
-		if err := a.e.cfg.Recorder.Save(ctx, act.rec, act.length, act.channels); err != nil {
+		var err error
+		if c := a.captures[act.capture]; c != nil && act.capture != "" {
+			delete(a.captures, act.capture)
+			err = a.e.cfg.Recorder.SaveAudio(ctx, act.rec, c.Stop())
+		} else {
+			err = a.e.cfg.Recorder.Save(ctx, act.rec, act.length, act.channels)
+		}
+		if err != nil {
 			a.log.Error("save a recording", "recording_id", act.rec.RecordingID, "err", err)
 			status = callback.RecordingStatusError
 		}
@@ -272,6 +319,10 @@ func (a *actor) do(act action) {
 		id := act.id
 		a.timers[id] = a.e.cfg.Clock.AfterFunc(act.d, func() { a.post(evTimer{id}) })
 	case actCancelTimer:
+		if act.id != 0 && act.id == a.playing {
+			a.line.StopPlaying()
+			a.playing = 0
+		}
 		if t := a.timers[act.id]; t != nil {
 			t.Stop()
 			delete(a.timers, act.id)
@@ -287,6 +338,10 @@ func (a *actor) do(act action) {
 	case actReply:
 		act.to <- act.err
 	case actDone:
+		for name, c := range a.captures {
+			c.Stop() // a capture not saved (the recording was not kept)
+			delete(a.captures, name)
+		}
 		// The call's last writes land before anyone can see it gone.
 		a.flush()
 		a.finished = true
@@ -364,7 +419,19 @@ func describePhone(pe PhoneEvent) string {
 		return fmt.Sprintf("could not be reached (%d)", pe.SIPCode)
 	case PhoneHeard:
 		return "heard " + pe.Digits
+	case PhoneNoAnswer:
+		return fmt.Sprintf("no answer (%d)", pe.SIPCode)
+	case PhoneSignal:
+		return pe.Message
+	case PhonePlayed:
+		if pe.Reason == "" {
+			return "" // a playback ended: the verb's history says enough
+		}
+		return "could not play: " + pe.Reason
 	case PhoneSpeech:
+		if pe.Text == "" && pe.Length == 0 {
+			return "" // real audio: the far end is speaking (reported again and again)
+		}
 		if pe.Text == "" {
 			return fmt.Sprintf("spoke for %v", pe.Length.Round(time.Millisecond))
 		}

@@ -186,7 +186,7 @@ func (s *callState) peerDigit(ev evPeerDigit) []action {
 	if s.call.State != StateAnswered || s.bridgedWith() != ev.from {
 		return nil
 	}
-	return []action{actSendDigits{string(ev.digit), 0}}
+	return []action{actSendDigits{Digits{Keys: string(ev.digit)}}}
 }
 
 // leaveBridge tells the peer the call is leaving the bridge.

@@ -58,32 +58,49 @@ func (s *callState) startCallRecording(v *bxml.StartRecording, now time.Time) []
 		return s.end(now, callback.CauseApplicationError, `<StartRecording fileFormat="mp3"> is not supported by voicehook: record wav (the default)`, 0, false)
 	}
 	s.callRec = &callRecording{verb: v, start: now}
-	return []action{actRecording{}}
+	channels := 1
+	if v.MultiChannel {
+		channels = 2
+	}
+	return []action{actRecording{capture: captureCall, channels: channels}}
 }
 
 // pauseCallRecording pauses (pause) or resumes the recording.
-func (s *callState) pauseCallRecording(pause bool, now time.Time) {
+func (s *callState) pauseCallRecording(pause bool, now time.Time) []action {
 	r := s.callRec
 	if r == nil {
-		return
+		return nil
 	}
 	switch {
 	case pause && r.paused.IsZero():
 		r.paused = now
+		return []action{actPauseCapture{captureCall, true}}
 	case !pause && !r.paused.IsZero():
 		r.skipped += now.Sub(r.paused)
 		r.paused = time.Time{}
+		return []action{actPauseCapture{captureCall, false}}
 	}
+	return nil
 }
+
+// The captures of a line (Line.Capture) the engine keeps: a <Record>'s
+// and a <StartRecording>'s.
+const (
+	captureRecord = "record"
+	captureCall   = "call"
+)
+
+// actPauseCapture pauses or resumes a capture of the line's audio.
+type actPauseCapture struct {
+	capture string
+	pause   bool
+}
+
+func (actPauseCapture) isAction() {}
 
 // played notes audio the call plays, for a running recording.
 // text is what was said, for SpeakSentence; "" for audio files.
-func (s *callState) played(d time.Duration, text string, now time.Time) []action {
-	what := text
-	if what == "" {
-		what = "(an audio file)"
-	}
-	acts := []action{actPlayed{what, d}}
+func (s *callState) played(d time.Duration, text string, now time.Time) {
 	if r := s.callRec; r != nil {
 		if at, ok := r.offset(now); ok {
 			r.near = append(r.near, audio.Segment{Start: at, Length: d, Sound: audio.Speech})
@@ -92,23 +109,18 @@ func (s *callState) played(d time.Duration, text string, now time.Time) []action
 			}
 		}
 	}
-	return acts
 }
-
-// actPlayed tells the far end what the call plays.
-type actPlayed struct {
-	what   string
-	length time.Duration
-}
-
-func (actPlayed) isAction() {}
 
 // heardByRecording notes the far end's speech, for a running recording.
 func (s *callState) heardByRecording(text string, d time.Duration, now time.Time) {
 	if r := s.callRec; r != nil {
 		if at, ok := r.offset(now); ok {
-			r.far = append(r.far, audio.Segment{Start: at, Length: d, Sound: audio.Speech})
-			r.said = append(r.said, text)
+			if d > 0 {
+				r.far = append(r.far, audio.Segment{Start: at, Length: d, Sound: audio.Speech})
+			}
+			if text != "" {
+				r.said = append(r.said, text)
+			}
 		}
 	}
 }
@@ -120,7 +132,7 @@ func (s *callState) stopCallRecording(now time.Time) []action {
 	if r == nil {
 		return nil
 	}
-	s.pauseCallRecording(false, now) // paused time up to now is not recorded
+	acts := s.pauseCallRecording(false, now) // paused time up to now is not recorded
 	s.callRec = nil
 	v := r.verb
 	length := now.Sub(r.start) - r.skipped
@@ -139,7 +151,8 @@ func (s *callState) stopCallRecording(now time.Time) []action {
 		availableURL: v.RecordingAvailableURL, availableMethod: v.RecordingAvailableMethod,
 		transcribe: v.Transcribe, transcriptionURL: v.TranscriptionAvailableURL, transcriptionMethod: v.TranscriptionAvailableMethod,
 		username: v.Username, password: v.Password}, now)
-	return []action{save, history(s, now, "verb", fmt.Sprintf("recorded the call for %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil)}
+	save.capture = captureCall
+	return append(acts, save, history(s, now, "verb", fmt.Sprintf("recorded the call for %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil))
 }
 
 // newRecording is the record of a recording of this call.
@@ -165,12 +178,12 @@ func (s *callState) recordingState(ev evRecordingState, now time.Time) []action 
 	if s.callRec == nil {
 		return []action{actReply{ev.result, &Error{Code: EConflict, Msg: fmt.Sprintf("Call %s has no recording in progress", s.call.CallID)}}}
 	}
-	s.pauseCallRecording(ev.pause, now)
+	acts := s.pauseCallRecording(ev.pause, now)
 	what := "recording resumed over REST"
 	if ev.pause {
 		what = "recording paused over REST"
 	}
-	return []action{actReply{ev.result, nil}, history(s, now, "verb", what, nil)}
+	return append(acts, actReply{ev.result, nil}, history(s, now, "verb", what, nil))
 }
 
 // UpdateRecordingState pauses or resumes the call's recording.

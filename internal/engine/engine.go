@@ -208,6 +208,13 @@ type Inbound struct {
 	StirShaken *callback.StirShaken
 	UUI        string
 	SIPHeaders map[string]string
+	// SIPCallID is the Call-ID of the INVITE, for a call that came in over
+	// SIP.
+	SIPCallID string
+	// Attach, when set, connects the caller instead of the engine's
+	// Network: a SIP network that took the INVITE hands the engine its
+	// line this way. It is called once, from the call's actor.
+	Attach func(callID string, notify func(PhoneEvent)) (Line, error)
 }
 
 // InboundCall takes a call coming in: the caller's line rings, the
@@ -231,7 +238,10 @@ func (e *Engine) InboundCall(ctx context.Context, in Inbound) (*Call, error) {
 		return nil, fmt.Errorf("engine: save new call: %w", err)
 	}
 	created := c
-	e.spawn(&c, evIncoming{in: in})
+	e.spawnWith(&c, evIncoming{in: in}, func(a *actor) {
+		a.st.sipCallID = in.SIPCallID
+		a.attach = in.Attach
+	})
 	return &created, nil
 }
 
@@ -386,18 +396,19 @@ func (e *Engine) notifyOnce(w Webhook) error {
 // spawn starts the actor of a call with its first event.
 func (e *Engine) spawn(c *Call, first event) { e.spawnWith(c, first, nil) }
 
-// spawnWith starts an actor, letting setup adjust its state first.
-func (e *Engine) spawnWith(c *Call, first event, setup func(*callState)) {
+// spawnWith starts an actor, letting setup adjust it first.
+func (e *Engine) spawnWith(c *Call, first event, setup func(*actor)) {
 	a := &actor{
-		e:      e,
-		dir:    c.Direction,
-		st:     callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil},
-		inbox:  make(chan event, inboxSize),
-		done:   make(chan struct{}),
-		timers: map[int]Timer{},
+		e:        e,
+		dir:      c.Direction,
+		st:       callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil},
+		inbox:    make(chan event, inboxSize),
+		done:     make(chan struct{}),
+		timers:   map[int]Timer{},
+		captures: map[string]Capture{},
 	}
 	if setup != nil {
-		setup(&a.st)
+		setup(a)
 	}
 	a.log = e.log.With("call_id", c.CallID)
 	a.out = e.outboxFor(c.CallID)
@@ -414,9 +425,9 @@ func (e *Engine) spawnLeg(ctx context.Context, spec *legSpec) {
 	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
 		e.log.Error("save a transfer leg", "call_id", c.CallID, "err", err)
 	}
-	e.spawnWith(&c, evStart{}, func(st *callState) {
+	e.spawnWith(&c, evStart{}, func(a *actor) {
 		leg := spec.leg
-		st.leg = &leg
+		a.st.leg = &leg
 	})
 }
 

@@ -161,6 +161,8 @@ type callState struct {
 	webhook  int // the pending webhook, 0 if none
 	// sent is the type of the last synchronous webhook sent.
 	sent callback.EventType
+	// sipCallID is the Call-ID of the call's SIP dialog, once known.
+	sipCallID string
 
 	// The running document.
 	doc  []bxml.Verb
@@ -173,6 +175,8 @@ type callState struct {
 	// it a playable file counts as defaultAudioLength.
 	media   bool
 	measure int // the pending measurement, 0 if none
+	// files are the audio files being measured, to play once measured.
+	files []*bxml.PlayAudio
 
 	transfer *transferState // an A-leg's running <Transfer>
 	leg      *legInfo       // set on the B-leg of a <Transfer>
@@ -227,7 +231,7 @@ func next(s *callState, ev event, now time.Time) []action {
 		s.call.LastUpdate = now
 		in := ev.in
 		init := &callback.Initiate{Leg: s.eventCall().Leg, Diversion: in.Diversion, StirShaken: in.StirShaken,
-			UUI: in.UUI, SIPHeaders: in.SIPHeaders}
+			UUI: in.UUI, SIPHeaders: in.SIPHeaders, SIPCallID: in.SIPCallID}
 		init.EventTime = callback.TimeOf(now)
 		acts := []action{actSave{}, actIncoming{}, history(s, now, "state", "initiated: "+s.call.From+" calls "+s.call.To, nil)}
 		return append(acts, s.send(init, in.Initiate, now)...)
@@ -288,7 +292,23 @@ func next(s *callState, ev event, now time.Time) []action {
 }
 
 func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
+	if pe.SIPCallID != "" {
+		s.sipCallID = pe.SIPCallID
+	}
 	switch pe.Kind {
+	case PhoneSignal:
+		return nil // history only
+	case PhonePlayed:
+		if pe.PlayID == 0 || pe.PlayID != s.timer {
+			return nil // stopped, or stale
+		}
+		s.timer = 0
+		if pe.Reason != "" {
+			return s.end(now, callback.CauseApplicationError, pe.Reason, 0, false)
+		}
+		return s.timerFired(now)
+	case PhoneNoAnswer:
+		return s.end(now, callback.CauseTimeout, "Call was not answered", pe.SIPCode, true)
 	case PhoneRinging:
 		if s.wait != waitRing || s.timer != 0 {
 			return nil
@@ -351,7 +371,7 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		return append(relay, s.digit(pe.Digit, now)...)
 	case PhoneSpeech:
 		s.heardByRecording(pe.Text, pe.Length, now)
-		if c := s.conf; c != nil && c.id != "" {
+		if c := s.conf; c != nil && c.id != "" && pe.Length > 0 {
 			return []action{actConfSpeech{c.id, pe.Text, pe.Length}}
 		}
 		return s.heard(pe.Text, pe.Length, now)
@@ -369,7 +389,7 @@ func orCode(code, def int) int {
 // sendAnswer sends the answer webhook, with the machine detection result
 // in sync mode.
 func (s *callState) sendAnswer(now time.Time) []action {
-	ev := &callback.Answer{Call: s.eventCall()}
+	ev := &callback.Answer{Call: s.eventCall(), SIPCallID: s.sipCallID}
 	ev.EventTime = callback.TimeOf(now)
 	if md := s.call.MachineDetection; md != nil && md.Sync {
 		ev.MachineDetectionResult = s.detected
@@ -550,7 +570,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 		return append(acts, actDone{})
 	}
 	if s.call.DisconnectURL != "" {
-		ev := &callback.Disconnect{Call: s.eventCall(), EndTime: callback.TimeOf(now), SIPResponseCode: sipCode, Outcome: s.outcome(cause, msg)}
+		ev := &callback.Disconnect{Call: s.eventCall(), EndTime: callback.TimeOf(now), SIPResponseCode: sipCode, Outcome: s.outcome(cause, msg), SIPCallID: s.sipCallID}
 		ev.EventTime = callback.TimeOf(now)
 		acts = append(acts, actNotify{Webhook{CallID: s.call.CallID, Event: ev, Timeout: s.call.CallbackTimeout, Target: Target{
 			URL: s.call.DisconnectURL, Method: s.call.DisconnectMethod, Username: s.call.Username, Password: s.call.Password,

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -293,31 +294,47 @@ type PhoneEventKind int
 const (
 	PhoneRinging  PhoneEventKind = iota + 1 // the far end is ringing
 	PhoneAnswered                           // the far end answered
-	PhoneBusy                               // the far end is busy (SIP 486)
-	PhoneRejected                           // the far end declined (SIP 603)
+	PhoneBusy                               // the far end is busy (SIP 486, 600)
+	PhoneRejected                           // the far end declined (SIP 603, 607, 608)
 	PhoneHungUp                             // the far end hung up
 	PhoneDigit                              // the far end pressed a key
 	PhoneFailed                             // the call could not be placed
-	PhoneSpeech                             // the far end starts speaking
+	PhoneSpeech                             // the far end speaks
 	PhoneHeard                              // the far end heard the digits the call sent
+	PhonePlayed                             // a Playback finished playing, or could not be played
+	PhoneNoAnswer                           // the far end did not answer (SIP 408, 480)
+	PhoneSignal                             // a signalling message went to or came from the far end, for the history
 )
 
 // PhoneEvent is a report from the phone network about one call.
 type PhoneEvent struct {
 	Kind    PhoneEventKind
 	Digit   byte // for PhoneDigit
-	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneFailed
-	// Reason says why a call could not be placed (PhoneFailed), for the
-	// disconnect's errorMessage.
+	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneNoAnswer, PhoneFailed
+	// Reason says why a call could not be placed (PhoneFailed, and the
+	// others with a SIPCode), or why a Playback could not be played
+	// (PhonePlayed), for the disconnect's errorMessage.
 	Reason string
 	// Greeting is what the far end says on answering (PhoneAnswered), for
 	// machine detection.
 	Greeting Greeting
-	// For PhoneSpeech: what the far end says, and for how long.
+	// For PhoneSpeech: what the far end says, and for how long. A line
+	// that carries real audio knows neither: it reports speech with no
+	// text and no length, again and again while the far end speaks (at
+	// least every half second), so that a silence timeout counts from the
+	// last report.
 	Text   string
 	Length time.Duration
 	// Digits are the DTMF digits the far end heard (PhoneHeard).
 	Digits string
+	// PlayID is the Playback.ID that finished (PhonePlayed).
+	PlayID int
+	// SIPCallID is the Call-ID of the call's SIP dialog: a SIP line puts
+	// it on the first event it reports.
+	SIPCallID string
+	// Message is the signalling message (PhoneSignal), one line as the
+	// console's ladder shows it: "INVITE →", "← 180 Ringing", "← BYE".
+	Message string
 }
 
 // Dial asks the network to place a call, or to connect the caller of an
@@ -329,6 +346,11 @@ type Dial struct {
 	AccountID string
 	From      string
 	To        string
+	// What createCall asked of the call's set-up (a SIP network puts
+	// them in its INVITE; a simulated one ignores them).
+	DisplayName string
+	Privacy     bool
+	UUI         string
 }
 
 // Network places calls and carries calls that come in. Events about a
@@ -340,27 +362,134 @@ type Network interface {
 	Incoming(d Dial, notify func(PhoneEvent)) (Line, error)
 }
 
-// Line is the network side of a placed call.
+// Line is the network side of a placed call: the engine's media port.
+// Only the call's actor calls its methods, one at a time; none may block
+// on the network (a line that talks to one queues the work and reports
+// what happened as PhoneEvents). After Hangup no method is called.
+//
+// Two kinds of line implement it. A simulated line carries no audio: it
+// is told what plays and for how long, and its phone reacts on cue. A line
+// that carries audio (SIP) plays, records and detects for real.
 type Line interface {
-	// Hangup ends the call from our side; no event follows.
+	// Hangup ends the call from our side; no event follows. An inbound
+	// call not answered yet is declined.
 	Hangup()
 	// Listening tells the far end the call now waits for digits (a Gather
 	// started): a scripted phone may press keys then.
 	Listening()
-	// Answered tells the caller of an inbound call that it was answered.
+	// Answered answers an inbound call (a line that carries audio opens
+	// its media now), or tells the caller it was answered.
 	Answered()
 	// Recording tells the far end the call is being recorded (a <Record>
 	// started): a scripted phone may speak then.
 	Recording()
-	// Played tells the far end what the call plays to it now (the text of
-	// a SpeakSentence, the URL of a PlayAudio) and for how long: an
-	// answering machine records it.
-	Played(what string, length time.Duration)
-	// SendDigits sends DTMF digits to the far end: a <SendDtmf>'s, pauses
-	// left out, which take length to send, or a key pressed on the call
-	// bridged with this one (length 0). A line whose far end heard them
-	// reports PhoneHeard once they are sent; a scripted phone may answer.
-	SendDigits(digits string, length time.Duration)
+	// Play plays p. A line that carries audio returns true and reports
+	// PhonePlayed with p.ID when p has played to its end, or could not be
+	// played (Reason set), unless StopPlaying cut it short first. A line
+	// that carries none returns false: the engine then times p by its
+	// Length, and the line has only told its phone what plays.
+	Play(p Playback) bool
+	// StopPlaying cuts short what Play started (a digit barged in, the
+	// verb was stopped); no PhonePlayed follows for it.
+	StopPlaying()
+	// SendDigits sends DTMF to the far end: a <SendDtmf>'s digits, or a
+	// key pressed on the call bridged with this one. A line whose far end
+	// heard them reports PhoneHeard once they are sent; a scripted phone
+	// may answer.
+	SendDigits(d Digits)
+	// Capture starts recording the line's audio: what the far end says
+	// (channel 1) and, with channels 2, what the call plays to it
+	// (channel 2); with 1 channel the two are mixed. A line that carries
+	// no audio returns nil: the engine then writes the recording from
+	// what its phone was scripted to say.
+	Capture(channels int) Capture
+}
+
+// Playback is what a line plays at once: its prompts in order, Repeat
+// times (at least once), with Gap of silence between repetitions.
+type Playback struct {
+	ID      int
+	Prompts []Prompt
+	Repeat  int
+	Gap     time.Duration
+	// What is what a simulated phone hears, in words (the sentence, or
+	// the file's URL); "" tells it nothing.
+	What string
+	// Length is how long the engine reckons the whole plays: a line that
+	// carries no audio is timed by it.
+	Length time.Duration
+}
+
+// Prompt is one thing played: a sentence to speak (Text or SSML set) or
+// an audio file to fetch and play (URL set).
+type Prompt struct {
+	Text, SSML            string
+	Voice, Locale, Gender string
+	URL                   string
+	Username, Password    string
+}
+
+// Digits are DTMF digits to send.
+type Digits struct {
+	// Keys are the digits, with the pauses of SendDtmf among them: ','
+	// and 'w' half a second, 'W' a second.
+	Keys string
+	// Tone is how long each digit sounds and Gap the silence after it;
+	// zero leaves them to the line (a relayed key).
+	Tone, Gap time.Duration
+}
+
+// Tones are the keys without the pauses.
+func (d Digits) Tones() string {
+	return strings.Map(func(r rune) rune {
+		if r == ',' || r == 'w' || r == 'W' {
+			return -1
+		}
+		return r
+	}, d.Keys)
+}
+
+// Length is how long sending them takes: each digit's tone and gap, and
+// the pauses.
+func (d Digits) Length() time.Duration {
+	var n time.Duration
+	for _, c := range d.Keys {
+		switch c {
+		case ',', 'w':
+			n += 500 * time.Millisecond
+		case 'W':
+			n += time.Second
+		default:
+			n += d.Tone + d.Gap
+		}
+	}
+	return n
+}
+
+// Capture is a recording of a line's audio in progress. Its methods are
+// called by the call's actor; the line's media goroutine writes into it.
+type Capture interface {
+	// Pause leaves out what is heard and played until Resume.
+	Pause()
+	Resume()
+	// Stop ends the capture and hands over its audio: the caller owns the
+	// returned samples.
+	Stop() Audio
+}
+
+// Audio is recorded sound: 16-bit samples at Rate a second, one slice per
+// channel, all the same length.
+type Audio struct {
+	Rate     int
+	Channels [][]int16
+}
+
+// Length is how long the audio lasts.
+func (a Audio) Length() time.Duration {
+	if a.Rate <= 0 || len(a.Channels) == 0 {
+		return 0
+	}
+	return time.Duration(len(a.Channels[0])) * time.Second / time.Duration(a.Rate)
 }
 
 // Media measures the audio files PlayAudio plays.

@@ -116,6 +116,9 @@ type Recorder interface {
 	Delete(ctx context.Context, accountID, recordingID string) error
 	// DeleteMedia removes the audio only.
 	DeleteMedia(ctx context.Context, accountID, recordingID string) error
+	// SaveAudio stores a finished recording whose audio was captured from
+	// a line that carries audio: its record, and the samples as a WAV file.
+	SaveAudio(ctx context.Context, r *Recording, a Audio) error
 	// Media opens the audio.
 	Media(ctx context.Context, accountID, recordingID string) (io.ReadSeekCloser, error)
 	// Update replaces a recording's record (its transcription changed).
@@ -140,12 +143,19 @@ type actSaveRecording struct {
 	available *Webhook
 	// transcribed is the transcriptionAvailable, when asked for.
 	transcribed *Webhook
+	// capture names the line's capture that holds the recording's real
+	// audio, if the line carries audio.
+	capture string
 }
 
 func (actSaveRecording) isAction() {}
 
-// actRecording tells the far end it is being recorded.
-type actRecording struct{}
+// actRecording tells the far end it is being recorded, and captures the
+// line's audio (channels of it) if it carries any.
+type actRecording struct {
+	capture  string
+	channels int
+}
 
 func (actRecording) isAction() {}
 
@@ -160,7 +170,7 @@ func (s *callState) startRecord(v *bxml.Record, now time.Time) []action {
 	s.rec = &recordState{verb: v, start: now}
 	s.timer = s.nextID()
 	s.wait = waitRecord
-	acts := []action{actTimer{s.timer, v.MaxDuration}, actRecording{}}
+	acts := []action{actTimer{s.timer, v.MaxDuration}, actRecording{capture: captureRecord, channels: 1}}
 	if v.SilenceTimeout > 0 {
 		s.rec.silence = s.nextID()
 		acts = append(acts, actTimer{s.rec.silence, v.SilenceTimeout})
@@ -174,8 +184,12 @@ func (s *callState) heard(text string, length time.Duration, now time.Time) []ac
 	if r == nil {
 		return nil
 	}
-	r.speech = append(r.speech, audio.Segment{Start: now.Sub(r.start), Length: length, Sound: audio.Speech})
-	r.said = append(r.said, text)
+	if length > 0 {
+		r.speech = append(r.speech, audio.Segment{Start: now.Sub(r.start), Length: length, Sound: audio.Speech})
+	}
+	if text != "" {
+		r.said = append(r.said, text)
+	}
 	if r.silence == 0 {
 		return nil
 	}
@@ -226,6 +240,7 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 		availableURL: v.RecordingAvailableURL, availableMethod: v.RecordingAvailableMethod,
 		transcribe: v.Transcribe, transcriptionURL: v.TranscriptionAvailableURL, transcriptionMethod: v.TranscriptionAvailableMethod,
 		username: v.Username, password: v.Password}, now)
+	save.capture = captureRecord
 	acts = append(acts, save, history(s, now, "verb", fmt.Sprintf("recorded %v as %s", length.Round(time.Millisecond), rec.RecordingID), nil))
 	if !complete {
 		return acts

@@ -24,6 +24,15 @@ type memRecorder struct {
 	saved    []*engine.Recording
 	speech   [][]audio.Segment // the first channel of each
 	channels [][][]audio.Segment
+	audio    []engine.Audio // real audio, for recordings of lines that carry it
+}
+
+func (m *memRecorder) SaveAudio(_ context.Context, r *engine.Recording, a engine.Audio) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.saved = append(m.saved, r)
+	m.audio = append(m.audio, a)
+	return nil
 }
 
 func (m *memRecorder) Save(_ context.Context, r *engine.Recording, _ time.Duration, channels [][]audio.Segment) error {

@@ -61,16 +61,18 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.Ring:
 		return s.sleep(v.Duration), true
 	case *bxml.SpeakSentence:
-		acts := s.played(speechLength(v), speechText(v), now)
-		return append(acts, s.sleep(speechLength(v))...), true
+		length, text := speechLength(v), speechText(v)
+		s.played(length, text, now)
+		return s.play(Playback{Prompts: []Prompt{speechPrompt(v)}, What: text, Length: length}), true
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
 	case *bxml.SendDtmf:
 		var acts []action
-		if tones := dtmfTones(v.Digits); tones != "" {
-			acts = append(acts, actSendDigits{tones, dtmfLength(v)})
+		d := Digits{Keys: v.Digits, Tone: v.ToneDuration, Gap: v.ToneInterval}
+		if d.Tones() != "" {
+			acts = append(acts, actSendDigits{d})
 		}
-		return append(acts, s.sleep(dtmfLength(v))...), true
+		return append(acts, s.sleep(d.Length())...), true
 	case *bxml.Tag:
 		s.setTag(&v.Value)
 		return nil, false
@@ -105,11 +107,9 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.StartRecording:
 		return s.startCallRecording(v, now), s.wait == waitFinished
 	case *bxml.PauseRecording:
-		s.pauseCallRecording(true, now)
-		return nil, false
+		return s.pauseCallRecording(true, now), false
 	case *bxml.ResumeRecording:
-		s.pauseCallRecording(false, now)
-		return nil, false
+		return s.pauseCallRecording(false, now), false
 	case *bxml.StopRecording:
 		return s.stopCallRecording(now), false
 	}
@@ -161,6 +161,35 @@ func (s *callState) sleep(d time.Duration) []action {
 	return []action{actTimer{s.timer, d}}
 }
 
+// play plays p and waits for it to end, as for a timer: the line plays it
+// and reports PhonePlayed with the timer's id, or the actor times it by
+// its Length.
+func (s *callState) play(p Playback) []action {
+	s.wait = waitTimer
+	s.timer = s.nextID()
+	p.ID = s.timer
+	return []action{actPlay{p}}
+}
+
+// actPlay has the line play p; p.ID is the timer that ends the wait.
+type actPlay struct{ p Playback }
+
+func (actPlay) isAction() {}
+
+// speechPrompt is what a SpeakSentence says, for a line that speaks.
+func speechPrompt(v *bxml.SpeakSentence) Prompt {
+	return Prompt{Text: strings.TrimSpace(v.Text), SSML: v.SSML, Voice: v.Voice, Locale: v.Locale, Gender: v.Gender}
+}
+
+// audioPrompts are PlayAudio verbs as a line plays them.
+func audioPrompts(files []*bxml.PlayAudio) []Prompt {
+	out := make([]Prompt, 0, len(files))
+	for _, f := range files {
+		out = append(out, Prompt{URL: f.URL, Username: f.Username, Password: f.Password})
+	}
+	return out
+}
+
 func (s *callState) startGatherVerb(v *bxml.Gather, now time.Time) []action {
 	s.applyTag(v.Tag)
 	s.gather = &gatherState{verb: v}
@@ -185,6 +214,7 @@ func (s *callState) playAudio(files []*bxml.PlayAudio, now time.Time) []action {
 			return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
 		}
 	}
+	s.files = files
 	if !s.media {
 		return s.measured(time.Duration(len(files))*defaultAudioLength, nil, now)
 	}
@@ -201,11 +231,13 @@ func (s *callState) measured(length time.Duration, err error, now time.Time) []a
 	if err != nil {
 		return s.end(now, callback.CauseApplicationError, err.Error(), 0, false)
 	}
-	acts := s.played(length, "", now)
 	if s.gather != nil && s.wait == waitGather {
-		return append(acts, s.promptGather(length, now)...)
+		return s.promptGather(length, now)
 	}
-	return append(acts, s.sleep(length)...)
+	s.played(length, "", now)
+	files := s.files
+	s.files = nil
+	return s.play(Playback{Prompts: audioPrompts(files), What: "(an audio file)", Length: length})
 }
 
 // promptGather plays a Gather's prompts (audio already measured at audio),
@@ -213,21 +245,32 @@ func (s *callState) measured(length time.Duration, err error, now time.Time) []a
 func (s *callState) promptGather(audio time.Duration, now time.Time) []action {
 	v := s.gather.verb
 	acts := []action{actListening{}}
-	prompts := audio
-	for _, p := range v.Prompts {
-		if p, ok := p.(*bxml.SpeakSentence); ok {
-			prompts += speechLength(p)
+	s.files = nil
+	p := Playback{Repeat: max(v.RepeatCount, 1), What: "", Length: audio}
+	if audio > 0 {
+		p.What = "(an audio file)"
+		s.played(audio, "", now)
+	}
+	for _, pr := range v.Prompts {
+		switch pr := pr.(type) {
+		case *bxml.SpeakSentence:
+			p.Length += speechLength(pr)
+			p.Prompts = append(p.Prompts, speechPrompt(pr))
+		case *bxml.PlayAudio:
+			p.Prompts = append(p.Prompts, audioPrompts([]*bxml.PlayAudio{pr})...)
 		}
 	}
-	prompts *= time.Duration(max(v.RepeatCount, 1))
+	p.Length *= time.Duration(p.Repeat)
 	if len(v.Prompts) > 0 && v.RepeatCount > 1 {
 		// The prompts repeat with firstDigitTimeout gaps between them.
-		prompts += time.Duration(v.RepeatCount-1) * firstDigitTimeout(v)
+		p.Gap = firstDigitTimeout(v)
+		p.Length += time.Duration(v.RepeatCount-1) * p.Gap
 	}
-	if prompts > 0 {
+	if p.Length > 0 {
 		s.gather.prompting = true
 		s.timer = s.nextID()
-		return append(acts, actTimer{s.timer, prompts})
+		p.ID = s.timer
+		return append(acts, actPlay{p})
 	}
 	return append(acts, s.gatherWait(now, firstDigitTimeout(v))...)
 }
@@ -341,38 +384,8 @@ func checkAudioName(url string) error {
 	return nil
 }
 
-// dtmfLength is how long SendDtmf takes: each digit's tone and gap; ',' and
-// 'w' pause half a second, 'W' a second, in place of the gap.
-func dtmfLength(v *bxml.SendDtmf) time.Duration {
-	var d time.Duration
-	for _, c := range v.Digits {
-		switch c {
-		case ',', 'w':
-			d += 500 * time.Millisecond
-		case 'W':
-			d += time.Second
-		default:
-			d += v.ToneDuration + v.ToneInterval
-		}
-	}
-	return d
-}
-
-// dtmfTones are the digits of a SendDtmf without its pauses.
-func dtmfTones(digits string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ',' || r == 'w' || r == 'W' {
-			return -1
-		}
-		return r
-	}, digits)
-}
-
 // actSendDigits sends DTMF digits to the far end.
-type actSendDigits struct {
-	digits string
-	length time.Duration
-}
+type actSendDigits struct{ d Digits }
 
 func (actSendDigits) isAction() {}
 

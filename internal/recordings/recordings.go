@@ -51,6 +51,15 @@ func (k *Keeper) path(id string) (string, error) {
 // The file is written under a temporary name and renamed, so a crash never
 // leaves half a file under a recording's name.
 func (k *Keeper) Save(ctx context.Context, r *engine.Recording, length time.Duration, channels [][]audio.Segment) error {
+	return k.save(ctx, r, func(w io.Writer) error { return audio.WriteWAV(w, length, channels...) })
+}
+
+// SaveAudio writes a recording of real audio, then its record.
+func (k *Keeper) SaveAudio(ctx context.Context, r *engine.Recording, a engine.Audio) error {
+	return k.save(ctx, r, func(w io.Writer) error { return audio.WriteSamples(w, a.Rate, a.Channels...) })
+}
+
+func (k *Keeper) save(ctx context.Context, r *engine.Recording, write func(io.Writer) error) error {
 	p, err := k.path(r.RecordingID)
 	if err != nil {
 		return fmt.Errorf("recordings: save: %w", err)
@@ -59,7 +68,7 @@ func (k *Keeper) Save(ctx context.Context, r *engine.Recording, length time.Dura
 	if err != nil {
 		return fmt.Errorf("recordings: save %s: %w", r.RecordingID, err)
 	}
-	err = audio.WriteWAV(f, length, channels...)
+	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

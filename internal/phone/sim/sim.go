@@ -338,6 +338,23 @@ type Message struct {
 // maxHeard bounds how many calls' messages are kept.
 const maxHeard = 1000
 
+// Play tells the phone what the call plays: an answering machine records
+// it once its greeting is over. A simulated line carries no audio, so the
+// engine times the playback itself.
+func (l *line) Play(p engine.Playback) bool {
+	if p.What != "" {
+		l.Played(p.What, p.Length)
+	}
+	return false
+}
+
+// StopPlaying does nothing: nothing plays on a simulated line.
+func (l *line) StopPlaying() {}
+
+// Capture returns nil: a simulated line has no audio; the engine writes
+// its recordings from what the phone was scripted to say.
+func (l *line) Capture(int) engine.Capture { return nil }
+
 // Played is what the call plays to the far end: an answering machine
 // records it once its greeting is over.
 func (l *line) Played(what string, length time.Duration) {
@@ -560,7 +577,11 @@ func (l *line) Listening() {
 // SendDigits makes the phone hear DTMF digits once they are sent, length
 // from now, and answer them as its OnDigits says. Digits are heard in the
 // order they were sent: none before those sent earlier.
-func (l *line) SendDigits(digits string, length time.Duration) {
+func (l *line) SendDigits(d engine.Digits) {
+	l.sendDigits(d.Tones(), d.Length())
+}
+
+func (l *line) sendDigits(digits string, length time.Duration) {
 	if digits == "" || !l.answered() {
 		return
 	}

@@ -137,13 +137,13 @@ func TestPhoneAnswersDigitsSentToIt(t *testing.T) {
 		})
 		r := &recorder{start: time.Now()}
 		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
-		line.SendDigits("1234#", 0) // before the answer: nobody hears them
+		line.SendDigits(engine.Digits{Keys: "1234#"}) // before the answer: nobody hears them
 		time.Sleep(2 * time.Second)
-		line.SendDigits("99#", time.Second) // a wrong PIN
+		line.SendDigits(engine.Digits{Keys: "99#W"}) // a wrong PIN, sent over a second (W)
 		time.Sleep(time.Second)
-		line.SendDigits("12", 500*time.Millisecond) // a PIN in two parts, after the wrong one
+		line.SendDigits(engine.Digits{Keys: "12w"}) // a PIN in two parts, after the wrong one; each sent over half a second (w)
 		time.Sleep(time.Second)
-		line.SendDigits("34#", 500*time.Millisecond)
+		line.SendDigits(engine.Digits{Keys: "34#w"})
 		time.Sleep(time.Minute)
 		want := `ringing@0s answered@1s heard@3s=99# heard@3.5s=12 heard@4.5s=34# said@4.5s="PIN accepted"(800ms) digit@5.4s=1 hungup@5.5s`
 		if got := r.String(); got != want {
@@ -194,10 +194,10 @@ func TestOnDigitsHearsOneDigitAtATime(t *testing.T) {
 					time.Sleep(2 * time.Second) // answered at 1 s
 					if oneByOne {
 						for i := range len(c.digits) {
-							line.SendDigits(c.digits[i:i+1], 0)
+							line.SendDigits(engine.Digits{Keys: c.digits[i:i+1]})
 						}
 					} else {
-						line.SendDigits(c.digits, 0)
+						line.SendDigits(engine.Digits{Keys: c.digits})
 					}
 					time.Sleep(time.Minute)
 					line.Hangup()
@@ -220,10 +220,10 @@ func TestDigitsSentAreHeardInOrder(t *testing.T) {
 		r := &recorder{start: time.Now()}
 		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
 		time.Sleep(2 * time.Second) // answered at 1 s
-		line.SendDigits("12", time.Second)
-		line.SendDigits("3", 0) // sent after 12: heard after them
+		line.SendDigits(engine.Digits{Keys: "12W"}) // sent over a second (W)
+		line.SendDigits(engine.Digits{Keys: "3"}) // sent after 12: heard after them
 		for _, d := range "4567890*#ABCD" {
-			line.SendDigits(string(d), 0)
+			line.SendDigits(engine.Digits{Keys: string(d)})
 		}
 		time.Sleep(time.Minute)
 		line.Hangup()
@@ -356,13 +356,13 @@ func TestAnsweringMachineRecordsAfterTheBeep(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Second) // answered at 1 s; the greeting runs to 7.5 s
-		line.Played("Too early", time.Second)
+		line.Play(engine.Playback{What: "Too early", Length: time.Second})
 		time.Sleep(6 * time.Second)
-		line.Played("Just right", time.Second)
+		line.Play(engine.Playback{What: "Just right", Length: time.Second})
 		// A person records nothing.
 		person, _ := n.Dial(engine.Dial{CallID: "c-person", To: "+15550000801"}, r.notify)
 		time.Sleep(2 * time.Second)
-		person.Played("Hello?", time.Second)
+		person.Play(engine.Playback{What: "Hello?", Length: time.Second})
 		got := n.Heard("c-vm")
 		if len(got) != 2 || got[0].Text != "Too early" || got[0].AfterBeep || got[0].At != time.Second ||
 			got[1].Text != "Just right" || !got[1].AfterBeep || got[1].At != 7*time.Second {
