@@ -194,7 +194,7 @@ func TestOnDigitsHearsOneDigitAtATime(t *testing.T) {
 					time.Sleep(2 * time.Second) // answered at 1 s
 					if oneByOne {
 						for i := range len(c.digits) {
-							line.SendDigits(engine.Digits{Keys: c.digits[i:i+1]})
+							line.SendDigits(engine.Digits{Keys: c.digits[i : i+1]})
 						}
 					} else {
 						line.SendDigits(engine.Digits{Keys: c.digits})
@@ -219,9 +219,9 @@ func TestDigitsSentAreHeardInOrder(t *testing.T) {
 		n := sim.New(engine.RealClock{}, nil)
 		r := &recorder{start: time.Now()}
 		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
-		time.Sleep(2 * time.Second) // answered at 1 s
+		time.Sleep(2 * time.Second)                 // answered at 1 s
 		line.SendDigits(engine.Digits{Keys: "12W"}) // sent over a second (W)
-		line.SendDigits(engine.Digits{Keys: "3"}) // sent after 12: heard after them
+		line.SendDigits(engine.Digits{Keys: "3"})   // sent after 12: heard after them
 		for _, d := range "4567890*#ABCD" {
 			line.SendDigits(engine.Digits{Keys: string(d)})
 		}
