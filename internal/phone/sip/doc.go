@@ -1,0 +1,52 @@
+// Package sip is voicehook's real phone network: SIP signalling over UDP
+// and TCP, and G.711 media over RTP, behind the engine's Network and Line
+// ports.
+//
+// # What is whose
+//
+// Signalling is github.com/emiago/sipgo (v1.7.3, BSD-2-Clause: transactions,
+// dialogs, digest authentication, CANCEL). SDP and RTP are this package's:
+// a small SDP offer/answer (PCMU, PCMA, telephone-event at the offer's
+// payload type) and an RTP stream on github.com/pion/rtp (v1.10.6, MIT:
+// packet encoding only). github.com/emiago/diago is not used: its media
+// layer hides the packets and assumes telephone-event is 101, drops RFC 4733
+// events whose first packet has duration 0, and answers SIP INFO DTMF with
+// 406, which are the parts this package must get right. Nothing outside this
+// package imports sipgo.
+//
+// # Goroutines and buffers
+//
+// A Network owns two listener goroutines (UDP, TCP, run by sipgo's
+// transport layer, which also runs one goroutine per request it hands to
+// the handlers here). Every line (one call) owns:
+//   - an op goroutine that runs its signalling steps in order: dial (INVITE,
+//     wait, CANCEL), answer (200 OK, wait for ACK), hang up (603, BYE). Line
+//     methods queue steps and return.
+//   - an event goroutine that hands PhoneEvents to the engine's notify in
+//     order; every other goroutine only appends to its queue, so no network
+//     goroutine ever waits on the engine.
+//   - once answered, a media sender and a media reader (see media). The
+//     sender owns the playback, the digits being sent and the captures: the
+//     Line methods only append commands to the line's command queue, which
+//     the sender takes every 20 ms tick. The reader owns the RFC 4733
+//     decoder and appends the far end's decoded samples to a buffer capped
+//     at one second, which the sender drains one frame per tick.
+//   - while a Playback's prompts are prepared (speech synthesised, files
+//     fetched and decoded), one goroutine that hands them to the sender
+//     through a channel sized to hold them all; the sender sends silence
+//     until a prompt is ready.
+//   - for a call that is ringing or answered, a watcher of the dialog's end.
+//
+// A capture owns the samples it collects until Stop hands them to the
+// caller. Close hangs up every line, waits for them (five seconds at most)
+// and stops every goroutine.
+//
+// # Media
+//
+// 20 ms packets paced from an absolute schedule (a late wake-up sends the
+// missed packets, up to five, then skips). The far end's audio passes a
+// 40 ms playout buffer; channel 1 of a capture is what was heard in each
+// tick (silence where no packet came), channel 2 what was sent, so the two
+// stay aligned. RTP is sent to the address of the far end's SDP and taken
+// from any source.
+package sip

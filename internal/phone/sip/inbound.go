@@ -1,0 +1,301 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// onInvite takes an INVITE: a new call, or a re-INVITE in a dialog.
+func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		n.onReInvite(req, tx)
+		return
+	}
+	number := ""
+	if to := req.To(); to != nil {
+		number = to.Address.User
+	}
+	if number == "" {
+		number = req.Recipient.User
+	}
+	var in engine.Inbound
+	ok := false
+	if n.cfg.Answers != nil && number != "" {
+		in, ok = n.cfg.Answers(number)
+	}
+	if !ok || n.cfg.Calls == nil {
+		respond(tx, req, 404, "Not Found")
+		return
+	}
+	offer, err := parseSDP(req.Body())
+	if err != nil {
+		res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
+		res.AppendHeader(sip.NewHeader("Warning", `399 voicehook "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
+		_ = tx.Respond(res)
+		return
+	}
+	ua := n.udpUA
+	if strings.EqualFold(req.Transport(), "tcp") {
+		ua = n.tcpUA
+	}
+	ds, err := ua.ReadInvite(req, tx)
+	if err != nil {
+		respond(tx, req, 400, "Bad Request")
+		return
+	}
+	callID := ""
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	l := newLine(n, false, callID)
+	l.srv, l.offer = ds, offer
+	if !n.track(l) {
+		respond(tx, req, 503, "Service Unavailable")
+		l.finish()
+		return
+	}
+	n.register(ds.ID, l)
+	l.signal("← INVITE")
+	l.signalResponse(true, 100, "Trying")
+	if err := ds.Respond(100, "Trying", nil); err != nil {
+		l.finish()
+		return
+	}
+	l.signalResponse(true, 180, "Ringing")
+	if err := ds.Respond(180, "Ringing", nil); err != nil {
+		l.finish()
+		return
+	}
+
+	fields := make([]tmpField, 0, 16)
+	for _, h := range req.Headers() {
+		fields = append(fields, tmpField{Name: h.Name(), Value: h.Value()})
+	}
+	hdr := tmpReadInbound(fields)
+	in.SIPCallID = callID
+	in.To = number
+	if from := req.From(); from != nil {
+		in.From = callerNumber(from.Address.User)
+	}
+	in.SIPHeaders = hdr.SIPHeaders
+	in.Diversion = hdr.Diversion
+	in.UUI = hdr.UUI
+	in.StirShaken = hdr.StirShaken
+	attached := false
+	in.Attach = func(_ string, notify func(engine.PhoneEvent)) (engine.Line, error) {
+		l.mu.Lock()
+		again := attached
+		attached = true
+		l.mu.Unlock()
+		if again {
+			return nil, errors.New("sip: line already attached")
+		}
+		l.start(notify)
+		return l, nil
+	}
+
+	n.wg.Add(1)
+	go l.watchInbound(ds.Context())
+
+	if _, err := n.cfg.Calls.InboundCall(n.ctx, in); err != nil {
+		n.log.Warn("sip: inbound call refused", "sip_call_id", callID, "err", err)
+		l.hangup.Store(true)
+		l.mu.Lock()
+		ringing := l.state == stateRinging
+		l.mu.Unlock()
+		if ringing {
+			l.signalResponse(true, 503, "Service Unavailable")
+			_ = ds.Respond(503, "Service Unavailable", nil)
+		}
+		l.finish()
+	}
+}
+
+// watchInbound waits for the dialog to end: a CANCEL (or a transaction
+// that died) before the answer is the caller giving up.
+func (l *line) watchInbound(ctx context.Context) {
+	defer l.n.wg.Done()
+	select {
+	case <-ctx.Done():
+	case <-l.done:
+		return
+	}
+	l.mu.Lock()
+	ringing := l.state == stateRinging
+	l.mu.Unlock()
+	if !ringing || l.hangup.Load() {
+		return // answered (BYE is reported by onBye) or declined by us
+	}
+	if errors.Is(context.Cause(ctx), sip.ErrTransactionCanceled) {
+		l.signal("← CANCEL")
+		l.signalResponse(true, 200, "OK")
+		l.signalResponse(true, 487, "Request Terminated")
+	}
+	l.farEndHungUp()
+}
+
+// callerNumber is the caller's user part, with a + added when it is all
+// digits and long enough to be an E.164 number.
+func callerNumber(user string) string {
+	if user == "" {
+		return "anonymous"
+	}
+	digits := strings.TrimPrefix(user, "+")
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return user
+		}
+	}
+	if len(digits) >= 11 && len(digits) <= 15 {
+		return "+" + digits
+	}
+	return user
+}
+
+// Answered answers an inbound call: 200 OK with the SDP answer, then media.
+func (l *line) Answered() {
+	if l.outbound {
+		return
+	}
+	l.do(l.answer)
+}
+
+// answer is the Answered step.
+func (l *line) answer() {
+	l.mu.Lock()
+	if l.state != stateRinging || l.hangup.Load() {
+		l.mu.Unlock()
+		return
+	}
+	ds, offer := l.srv, l.offer
+	l.mu.Unlock()
+	conn, err := l.n.ports.listen()
+	if err != nil {
+		l.n.log.Error("sip: answer", "sip_call_id", l.sipCallID, "err", err)
+		l.signalResponse(true, 503, "Service Unavailable")
+		_ = ds.Respond(503, "Service Unavailable", nil)
+		l.farEndHungUp()
+		return
+	}
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	codec := offer.codecs[0]
+	sdp := writeSDP(l.n.host, port, []uint8{codec}, offer.event)
+	l.mu.Lock()
+	l.rtp, l.sdp = conn, sdp
+	l.state = stateAnswered
+	l.mu.Unlock()
+	l.startMedia(offer.addr, codec, offer.event)
+	l.signalResponse(true, 200, "OK")
+	if err := ds.RespondSDP(sdp); err != nil {
+		l.n.log.Debug("sip: answer", "sip_call_id", l.sipCallID, "err", err)
+		if ds.Context().Err() != nil {
+			l.farEndHungUp() // cancelled while we answered
+		}
+		return
+	}
+	l.signal("← ACK")
+	l.n.wg.Add(1)
+	go func() {
+		defer l.n.wg.Done()
+		select {
+		case <-ds.Context().Done():
+			l.finish()
+		case <-l.done:
+		}
+	}()
+}
+
+// onReInvite answers a re-INVITE with the SDP the call already has (hold
+// and codec changes are not supported).
+func (n *Network) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	l := n.lookup(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.mu.Lock()
+	sdp := l.sdp
+	l.mu.Unlock()
+	l.signal("← INVITE")
+	if sdp == nil {
+		l.signalResponse(true, 491, "Request Pending")
+		respond(tx, req, 491, "Request Pending")
+		return
+	}
+	res := sip.NewSDPResponseFromRequest(req, sdp)
+	ua := n.udpUA
+	if strings.EqualFold(req.Transport(), "tcp") {
+		ua = n.tcpUA
+	}
+	res.AppendHeader(&ua.ContactHDR)
+	l.signalResponse(true, 200, "OK")
+	_ = tx.Respond(res)
+}
+
+// onAck confirms an answered inbound dialog.
+func (n *Network) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	l := n.lookup(req)
+	if l == nil || l.srv == nil {
+		return
+	}
+	_ = l.srv.ReadAck(req, tx)
+}
+
+// onBye is the far end hanging up.
+func (n *Network) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	l := n.lookup(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.signal("← BYE")
+	var err error
+	if l.srv != nil {
+		err = l.srv.ReadBye(req, tx)
+	} else if l.cli != nil {
+		err = l.cli.ReadBye(req, tx)
+	}
+	if err != nil {
+		respond(tx, req, 400, "Bad Request")
+		l.signalResponse(true, 400, "Bad Request")
+		return
+	}
+	l.signalResponse(true, 200, "OK")
+	l.farEndHungUp()
+}
+
+// onInfo takes a DTMF key sent as SIP INFO.
+func (n *Network) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	l := n.lookup(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.signal("← INFO")
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(strings.TrimSpace(h.Value()))
+	}
+	if !strings.HasPrefix(ct, "application/dtmf") {
+		l.signalResponse(true, 415, "Unsupported Media Type")
+		res := sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil)
+		res.AppendHeader(sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		_ = tx.Respond(res)
+		return
+	}
+	key, _, err := tmpParseInfo(ct, req.Body())
+	if err != nil {
+		l.signalResponse(true, 400, "Bad Request")
+		respond(tx, req, 400, "Bad Request")
+		return
+	}
+	l.signalResponse(true, 200, "OK")
+	respond(tx, req, 200, "OK")
+	l.emit(engine.PhoneEvent{Kind: engine.PhoneDigit, Digit: key})
+}

@@ -1,0 +1,521 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+const (
+	rate       = 8000                  // G.711 samples a second
+	frame      = 160                   // samples in a 20 ms packet
+	ptime      = 20 * time.Millisecond // one packet
+	speechTick = 25                    // ticks between PhoneSpeech reports (500 ms)
+	// rxMax caps the far end's samples waiting for a tick (one second);
+	// rxKeep is what a backlog is cut to, and rxStart what a tick waits
+	// for after running dry (a 40 ms playout delay against jitter).
+	rxMax   = rate
+	rxKeep  = 3 * frame
+	rxStart = 2 * frame
+	// maxPrompt caps one prompt's length.
+	maxPrompt = 15 * time.Minute
+)
+
+// media is an answered call's RTP stream. Its sender goroutine owns the
+// playback, the digits being sent and the captures; its reader goroutine
+// owns the DTMF decoder. They share only rx (under rxMu).
+type media struct {
+	l      *line
+	conn   *net.UDPConn
+	remote *net.UDPAddr
+	codec  uint8
+	event  int // telephone-event payload type, -1 when none was negotiated
+
+	rxMu sync.Mutex
+	rx   []int16 // the far end's decoded samples, waiting for a tick
+
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func newMedia(l *line, conn *net.UDPConn, remote netip.AddrPort, codec uint8, event int) *media {
+	return &media{l: l, conn: conn, remote: net.UDPAddrFromAddrPort(remote), codec: codec, event: event,
+		quit: make(chan struct{})}
+}
+
+func (m *media) start() {
+	m.wg.Add(2)
+	go m.send()
+	go m.read()
+}
+
+// stop ends both goroutines and closes the socket.
+func (m *media) stop() {
+	m.once.Do(func() {
+		close(m.quit)
+		m.conn.Close()
+		m.wg.Wait()
+	})
+}
+
+// read takes the far end's packets: audio into rx, telephone-events into
+// PhoneDigit.
+func (m *media) read() {
+	defer m.wg.Done()
+	dec := tmpNewDecoder()
+	buf := make([]byte, 1500)
+	var p rtp.Packet
+	samples := make([]int16, 0, frame)
+	for {
+		nr, _, err := m.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		if p.Unmarshal(buf[:nr]) != nil {
+			continue
+		}
+		switch {
+		case m.event >= 0 && int(p.PayloadType) == m.event:
+			if key, ok := dec.Packet(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload); ok {
+				m.l.emit(engine.PhoneEvent{Kind: engine.PhoneDigit, Digit: key})
+			}
+		case p.PayloadType == ptPCMU:
+			samples = tmpDecodeULaw(samples[:0], p.Payload)
+			m.received(samples)
+		case p.PayloadType == ptPCMA:
+			samples = tmpDecodeALaw(samples[:0], p.Payload)
+			m.received(samples)
+		}
+	}
+}
+
+func (m *media) received(s []int16) {
+	m.rxMu.Lock()
+	m.rx = append(m.rx, s...)
+	if len(m.rx) > rxMax {
+		m.rx = append(m.rx[:0], m.rx[len(m.rx)-rxKeep:]...)
+	}
+	m.rxMu.Unlock()
+}
+
+// sender is the state of the send goroutine.
+type sender struct {
+	m        *media
+	seq      uint16
+	ts       uint32
+	ssrc     uint32
+	buf      []byte
+	cmds     []cmd
+	play     *playing
+	digits   []*digitRun
+	captures []*capture
+	vad      *tmpVAD
+	rxLive   bool // rx is being drained (not refilling after running dry)
+	speakFor int  // ticks since the last PhoneSpeech, while speaking
+	heard    [frame]int16
+	out      [frame]int16
+	payload  []byte
+}
+
+// send paces one packet every 20 ms, from an absolute schedule so that
+// late wake-ups do not add up: a late goroutine catches up by up to five
+// packets, and skips the rest (advancing the RTP timestamp).
+func (m *media) send() {
+	defer m.wg.Done()
+	s := &sender{m: m, seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
+		buf: make([]byte, 1500), vad: tmpNewVAD(rate), payload: make([]byte, 0, frame), speakFor: speechTick}
+	defer s.stopPlay()
+	next := time.Now()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		for sent := 0; !next.After(now) && sent < 5; sent++ {
+			s.tick()
+			next = next.Add(ptime)
+		}
+		if !next.After(now) {
+			skip := now.Sub(next)/ptime + 1
+			s.ts += uint32(skip) * frame
+			next = next.Add(skip * ptime)
+		}
+		t.Reset(time.Until(next))
+	}
+}
+
+// tick sends one packet and takes one frame of what the far end sent.
+func (s *sender) tick() {
+	s.cmds = s.m.l.cmds.take(s.cmds[:0])
+	for _, c := range s.cmds {
+		s.apply(c)
+	}
+	clear(s.cmds)
+
+	clear(s.out[:])
+	if len(s.digits) > 0 && s.m.event >= 0 {
+		s.sendDigit()
+	} else {
+		if len(s.digits) > 0 {
+			// No telephone-event was negotiated: the digits cannot go.
+			s.m.l.n.log.Warn("sip: digits not sent: the far end's SDP has no telephone-event", "sip_call_id", s.m.l.sipCallID)
+			s.digits = nil
+		}
+		if s.play != nil {
+			s.fill()
+		}
+		s.payload = s.payload[:0]
+		if s.m.codec == ptPCMA {
+			s.payload = tmpEncodeALaw(s.payload, s.out[:])
+		} else {
+			s.payload = tmpEncodeULaw(s.payload, s.out[:])
+		}
+		s.write(s.m.codec, false, s.ts, s.payload)
+	}
+	s.ts += frame
+
+	s.take()
+	s.listen()
+	for i := 0; i < len(s.captures); {
+		if !s.captures[i].add(s.heard[:], s.out[:]) {
+			s.captures = append(s.captures[:i], s.captures[i+1:]...)
+			continue
+		}
+		i++
+	}
+}
+
+func (s *sender) write(pt uint8, marker bool, ts uint32, payload []byte) {
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, Marker: marker,
+		SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}, Payload: payload}
+	s.seq++
+	n, err := p.MarshalTo(s.buf)
+	if err != nil {
+		return
+	}
+	_, _ = s.m.conn.WriteToUDP(s.buf[:n], s.m.remote)
+}
+
+// take moves one frame of the far end's audio into heard (silence when
+// none came).
+func (s *sender) take() {
+	m := s.m
+	m.rxMu.Lock()
+	if !s.rxLive && len(m.rx) >= rxStart {
+		s.rxLive = true
+	}
+	if len(m.rx) > rxKeep+2*frame {
+		m.rx = append(m.rx[:0], m.rx[len(m.rx)-rxKeep:]...)
+	}
+	n := 0
+	if s.rxLive {
+		n = copy(s.heard[:], m.rx)
+		m.rx = append(m.rx[:0], m.rx[n:]...)
+		if n < frame {
+			s.rxLive = false
+		}
+	}
+	m.rxMu.Unlock()
+	clear(s.heard[n:])
+}
+
+// listen runs voice activity detection on what was heard, and reports
+// PhoneSpeech every 500 ms while the far end speaks.
+func (s *sender) listen() {
+	if !s.vad.Feed(s.heard[:]) {
+		s.speakFor = speechTick
+		return
+	}
+	s.speakFor++
+	if s.speakFor >= speechTick {
+		s.speakFor = 0
+		s.m.l.emit(engine.PhoneEvent{Kind: engine.PhoneSpeech})
+	}
+}
+
+func (s *sender) apply(c cmd) {
+	switch {
+	case c.play != nil:
+		s.stopPlay()
+		s.startPlay(*c.play)
+	case c.stop:
+		s.stopPlay()
+	case c.digits != nil:
+		s.digits = append(s.digits, &digitRun{d: *c.digits})
+	case c.capture != nil:
+		s.captures = append(s.captures, c.capture)
+	}
+}
+
+// playing is a Playback in progress. Its prompts are prepared (spoken,
+// fetched, decoded, resampled) by one goroutine, in order, while the
+// sender sends silence; the sender owns the rest.
+type playing struct {
+	p       engine.Playback
+	clips   [][]int16
+	ready   []bool
+	results chan prepared
+	cancel  context.CancelFunc
+	idx     int // prompt playing
+	pos     int // sample within it
+	rep     int // repetitions finished
+	gap     int // samples of gap still to send
+}
+
+type prepared struct {
+	i       int
+	samples []int16
+	err     error
+}
+
+func (s *sender) startPlay(p engine.Playback) {
+	l := s.m.l
+	ctx, cancel := context.WithCancel(l.n.ctx)
+	pl := &playing{p: p, clips: make([][]int16, len(p.Prompts)), ready: make([]bool, len(p.Prompts)),
+		results: make(chan prepared, len(p.Prompts)), cancel: cancel}
+	if pl.p.Repeat < 1 {
+		pl.p.Repeat = 1
+	}
+	s.play = pl
+	l.n.wg.Add(1)
+	go func() {
+		defer l.n.wg.Done()
+		for i, pr := range p.Prompts {
+			samples, err := l.n.prepare(ctx, pr)
+			pl.results <- prepared{i, samples, err}
+			if err != nil || ctx.Err() != nil {
+				return
+			}
+		}
+	}()
+}
+
+func (s *sender) stopPlay() {
+	if s.play != nil {
+		s.play.cancel()
+		s.play = nil
+	}
+}
+
+// fill puts the next frame of the playback into out.
+func (s *sender) fill() {
+	pl := s.play
+	out := s.out[:]
+	for len(out) > 0 {
+		if pl.gap > 0 {
+			k := min(pl.gap, len(out))
+			pl.gap -= k
+			out = out[k:]
+			continue
+		}
+		if pl.idx == len(pl.p.Prompts) {
+			pl.rep++
+			if pl.rep >= pl.p.Repeat {
+				s.stopPlay()
+				s.m.l.emit(engine.PhoneEvent{Kind: engine.PhonePlayed, PlayID: pl.p.ID})
+				return
+			}
+			pl.idx, pl.pos = 0, 0
+			pl.gap = int(pl.p.Gap * rate / time.Second)
+			continue
+		}
+		for !pl.ready[pl.idx] {
+			select {
+			case r := <-pl.results:
+				if r.err != nil {
+					s.stopPlay()
+					s.m.l.emit(engine.PhoneEvent{Kind: engine.PhonePlayed, PlayID: pl.p.ID, Reason: r.err.Error()})
+					return
+				}
+				pl.clips[r.i], pl.ready[r.i] = r.samples, true
+			default:
+				return // still preparing: silence meanwhile
+			}
+		}
+		k := copy(out, pl.clips[pl.idx][pl.pos:])
+		out = out[k:]
+		pl.pos += k
+		if pl.pos >= len(pl.clips[pl.idx]) {
+			pl.idx++
+			pl.pos = 0
+		}
+	}
+}
+
+// prepare turns a prompt into 8 kHz samples.
+func (n *Network) prepare(ctx context.Context, p engine.Prompt) ([]int16, error) {
+	var clip tmpClip
+	if p.URL != "" {
+		if n.cfg.Fetch == nil {
+			return nil, fmt.Errorf("cannot fetch %s: no HTTP client", p.URL)
+		}
+		rc, err := n.cfg.Fetch(ctx, p.URL, p.Username, p.Password)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", p.URL, err)
+		}
+		clip, err = tmpDecode(rc, maxPrompt)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", p.URL, err)
+		}
+	} else {
+		if n.cfg.TTS == nil {
+			return nil, fmt.Errorf("cannot speak %q: no text-to-speech engine", clipText(p.Text))
+		}
+		var err error
+		clip, err = n.cfg.TTS.Synthesize(ctx, tmpRequest{Text: p.Text, SSML: p.SSML, Voice: p.Voice, Locale: p.Locale, Gender: p.Gender})
+		if err != nil {
+			return nil, fmt.Errorf("speak %q: %w", clipText(p.Text), err)
+		}
+	}
+	if clip.Rate != rate {
+		clip = tmpResample(clip, rate)
+	}
+	return clip.Samples, nil
+}
+
+func clipText(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// digitRun is one SendDigits in progress.
+type digitRun struct {
+	d       engine.Digits
+	pos     int // next key
+	pkts    []tmpPacket
+	pi      int    // next packet of the key sounding
+	evTS    uint32 // the event's timestamp
+	wait    int    // ticks of silence left (gap or pause)
+	started bool
+}
+
+// sendDigit sends this tick's telephone-event packet, or silence in a gap
+// or pause; it reports PhoneHeard when a run ends.
+func (s *sender) sendDigit() {
+	r := s.digits[0]
+	if !r.started {
+		r.started = true
+		if r.d.Tone <= 0 {
+			r.d.Tone = 100 * time.Millisecond
+		}
+		if r.d.Gap <= 0 {
+			r.d.Gap = 60 * time.Millisecond
+		}
+	}
+	for r.pi >= len(r.pkts) && r.wait == 0 {
+		if r.pos >= len(r.d.Keys) {
+			s.digits = s.digits[1:]
+			s.m.l.emit(engine.PhoneEvent{Kind: engine.PhoneHeard, Digits: r.d.Tones()})
+			s.silence()
+			return
+		}
+		k := r.d.Keys[r.pos]
+		r.pos++
+		switch k {
+		case ',', 'w':
+			r.wait = 25
+		case 'W':
+			r.wait = 50
+		default:
+			pkts, err := tmpEncode(k, r.d.Tone)
+			if err != nil {
+				s.m.l.n.log.Warn("sip: digit not sent", "sip_call_id", s.m.l.sipCallID, "err", err)
+				continue
+			}
+			r.pkts, r.pi, r.evTS = pkts, 0, s.ts
+			r.wait = int((r.d.Gap + ptime - 1) / ptime)
+		}
+	}
+	if r.pi < len(r.pkts) {
+		p := r.pkts[r.pi]
+		r.pi++
+		s.write(uint8(s.m.event), p.Marker, r.evTS, p.Payload[:])
+		return
+	}
+	r.wait--
+	s.silence()
+}
+
+func (s *sender) silence() {
+	s.payload = s.payload[:0]
+	if s.m.codec == ptPCMA {
+		s.payload = tmpEncodeALaw(s.payload, s.out[:])
+	} else {
+		s.payload = tmpEncodeULaw(s.payload, s.out[:])
+	}
+	s.write(s.m.codec, false, s.ts, s.payload)
+}
+
+// capture is a recording in progress: the sender appends a frame of each
+// direction every tick; the engine's actor pauses, resumes and stops it.
+// It owns its samples until Stop hands them over.
+type capture struct {
+	channels int
+	mu       sync.Mutex
+	paused   bool
+	stopped  bool
+	heard    []int16 // channel 1, or the mix with one channel
+	played   []int16 // channel 2
+}
+
+// add appends one frame; false once the capture is stopped.
+func (c *capture) add(heard, played []int16) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return false
+	}
+	if c.paused {
+		return true
+	}
+	if c.channels == 2 {
+		c.heard = append(c.heard, heard...)
+		c.played = append(c.played, played...)
+	} else {
+		c.heard = tmpMix(c.heard, heard, played)
+	}
+	return true
+}
+
+// Pause leaves out what is heard and played until Resume.
+func (c *capture) Pause() {
+	c.mu.Lock()
+	c.paused = true
+	c.mu.Unlock()
+}
+
+// Resume continues a paused capture.
+func (c *capture) Resume() {
+	c.mu.Lock()
+	c.paused = false
+	c.mu.Unlock()
+}
+
+// Stop ends the capture and hands over its samples.
+func (c *capture) Stop() engine.Audio {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	a := engine.Audio{Rate: rate, Channels: [][]int16{c.heard}}
+	if c.channels == 2 {
+		a.Channels = append(a.Channels, c.played)
+	}
+	c.heard, c.played = nil, nil
+	return a
+}

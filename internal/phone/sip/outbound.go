@@ -1,0 +1,231 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// target is where one INVITE goes.
+type target struct {
+	uri                sip.Uri
+	username, password string
+}
+
+// Dial places an outbound call: to a gateway for a number, or to the host
+// of a `to` that is a SIP URI once Config.CheckHost allowed it. The INVITE
+// goes out in the background; what happens arrives through notify.
+func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
+	targets, err := n.targets(d.To)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := n.ports.listen()
+	if err != nil {
+		return nil, err
+	}
+	l := newLine(n, true, uuid.NewString())
+	l.rtp = conn
+	ctx, cancel := context.WithCancel(n.ctx)
+	l.dialCx = cancel
+	if !n.track(l) {
+		l.finish()
+		return nil, errors.New("sip: network closed")
+	}
+	l.start(notify)
+	l.do(func() { l.dial(ctx, d, targets) })
+	return l, nil
+}
+
+// targets are the INVITE's destinations, in the order to try them.
+func (n *Network) targets(to string) ([]target, error) {
+	if strings.HasPrefix(strings.ToLower(to), "sip:") {
+		var u sip.Uri
+		if err := sip.ParseUri(to, &u); err != nil || u.Host == "" {
+			return nil, fmt.Errorf("sip: %q is not a SIP URI", to)
+		}
+		if t := gatewayTransport(u); t != "udp" && t != "tcp" {
+			return nil, fmt.Errorf("sip: %q: transport %q: want udp or tcp", to, t)
+		}
+		if n.cfg.CheckHost != nil {
+			ctx, cancel := context.WithTimeout(n.ctx, 3*time.Second)
+			err := n.cfg.CheckHost(ctx, u.Host)
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("sip: host %s of %s refused: %w", u.Host, to, err)
+			}
+		}
+		return []target{{uri: u}}, nil
+	}
+	if !isNumber(to) {
+		return nil, fmt.Errorf("sip: %q is neither a phone number nor a SIP URI", to)
+	}
+	if len(n.gateways) == 0 {
+		return nil, fmt.Errorf("sip: no SIP gateway configured to call %s", to)
+	}
+	ts := make([]target, 0, len(n.gateways))
+	for _, g := range n.gateways {
+		u := g.uri
+		u.Scheme = "sip"
+		u.User = to
+		u.Password = ""
+		ts = append(ts, target{uri: u, username: g.username, password: g.password})
+	}
+	return ts, nil
+}
+
+// isNumber accepts E.164 numbers and dialled digits.
+func isNumber(s string) bool {
+	s = strings.TrimPrefix(s, "+")
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && c != '*' && c != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// dial is the Dial step: INVITE each target until one answers or fails
+// with something other than 503.
+func (l *line) dial(ctx context.Context, d engine.Dial, targets []target) {
+	for i, t := range targets {
+		outcome, code, reason := l.invite(ctx, d, t)
+		if outcome == tmpAnswered || ctx.Err() != nil || l.hangup.Load() {
+			return
+		}
+		if outcome == tmpTryNext && i+1 < len(targets) {
+			continue
+		}
+		kind := engine.PhoneFailed
+		switch outcome {
+		case tmpBusy:
+			kind = engine.PhoneBusy
+		case tmpRejected:
+			kind = engine.PhoneRejected
+		case tmpNoAnswer:
+			kind = engine.PhoneNoAnswer
+		}
+		l.emit(engine.PhoneEvent{Kind: kind, SIPCode: code, Reason: reason})
+		l.finish()
+		return
+	}
+}
+
+// invite sends one INVITE and waits for its outcome. On an answer it
+// starts the media and reports PhoneAnswered.
+func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmpOutcome, code int, reason string) {
+	n := l.n
+	transport := gatewayTransport(t.uri)
+	ua := n.udpUA
+	if transport == "tcp" {
+		ua = n.tcpUA
+	}
+	port := l.rtp.LocalAddr().(*net.UDPAddr).Port
+	req := sip.NewRequest(sip.INVITE, t.uri)
+	req.SetTransport(strings.ToUpper(transport))
+	fromValue, extra := tmpOutboundFields(tmpOutbound{From: d.From, DisplayName: d.DisplayName, Privacy: d.Privacy, UUI: d.UUI, Host: n.host})
+	from := &sip.FromHeader{Params: sip.NewParams()}
+	name, err := sip.ParseAddressValue(fromValue, &from.Address, &from.Params)
+	if err != nil {
+		return tmpFailed, 0, fmt.Sprintf("bad From %q: %v", fromValue, err)
+	}
+	from.DisplayName = name
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host, Port: t.uri.Port}}
+	req.AppendHeader(to)
+	callID := sip.CallIDHeader(l.sipCallID)
+	req.AppendHeader(&callID)
+	for _, f := range extra {
+		req.AppendHeader(sip.NewHeader(f.Name, f.Value))
+	}
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(writeSDP(n.host, port, []uint8{ptPCMU, ptPCMA}, ptEvent))
+
+	l.signal("→ INVITE")
+	cs, err := ua.WriteInvite(ctx, req)
+	if err != nil {
+		return tmpFailed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
+	}
+	defer func() {
+		if outcome != tmpAnswered {
+			cs.Close()
+		}
+	}()
+	rang := false
+	err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
+		Username: t.username, Password: t.password,
+		OnResponse: func(res *sip.Response) error {
+			l.signalResponse(false, res.StatusCode, res.Reason)
+			switch {
+			case (res.StatusCode == 180 || res.StatusCode == 183) && !rang:
+				rang = true
+				l.emit(engine.PhoneEvent{Kind: engine.PhoneRinging})
+			case (res.StatusCode == 401 || res.StatusCode == 407) && t.password != "":
+				l.signal("→ INVITE")
+			}
+			return nil
+		},
+	})
+	if ctx.Err() != nil || l.hangup.Load() {
+		if err != nil {
+			l.signal("→ CANCEL")
+			if r := cs.InviteResponse; r != nil && r.StatusCode >= 300 {
+				l.signalResponse(false, r.StatusCode, r.Reason)
+			}
+			return tmpFailed, 0, "cancelled"
+		}
+		// Answered as we hung up: the end step sends BYE.
+	}
+	if err != nil {
+		var de *sipgo.ErrDialogResponse
+		if errors.As(err, &de) {
+			outcome, reason := tmpFinal(de.Res.StatusCode)
+			return outcome, de.Res.StatusCode, reason
+		}
+		return tmpFailed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
+	}
+	res := cs.InviteResponse
+	answer, sdpErr := parseSDP(res.Body())
+	l.signal("→ ACK")
+	if err := cs.Ack(context.WithoutCancel(ctx)); err != nil {
+		n.log.Debug("sip: ack", "sip_call_id", l.sipCallID, "err", err)
+	}
+	l.mu.Lock()
+	l.cli = cs
+	l.state = stateAnswered
+	l.mu.Unlock()
+	n.register(cs.ID, l)
+	if sdpErr != nil {
+		// Nothing to talk with: report it, then hang up.
+		l.emit(engine.PhoneEvent{Kind: engine.PhoneFailed, SIPCode: 488, Reason: "the answer's SDP: " + sdpErr.Error()})
+		l.hangup.Store(true)
+		l.end()
+		return tmpAnswered, 488, ""
+	}
+	event := answer.event
+	l.startMedia(answer.addr, answer.codecs[0], event)
+	l.emit(engine.PhoneEvent{Kind: engine.PhoneAnswered})
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-cs.Context().Done():
+			l.finish()
+		case <-l.done:
+		}
+	}()
+	return tmpAnswered, 200, ""
+}
