@@ -103,6 +103,12 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	n.wg.Add(1)
 	go l.watchInbound(ds.Context())
 
+	defer func() {
+		select {
+		case <-l.settled:
+		case <-n.ctx.Done():
+		}
+	}()
 	if _, err := n.cfg.Calls.InboundCall(n.ctx, in); err != nil {
 		n.log.Warn("sip: inbound call refused", "sip_call_id", callID, "err", err)
 		l.hangup.Store(true)
@@ -192,7 +198,9 @@ func (l *line) answer() {
 	l.mu.Unlock()
 	l.startMedia(offer.addr, codec, offer.event)
 	l.signalResponse(true, 200, "OK")
-	if err := ds.RespondSDP(sdp); err != nil {
+	err = ds.RespondSDP(sdp)
+	l.settle()
+	if err != nil {
 		l.n.log.Debug("sip: answer", "sip_call_id", l.sipCallID, "err", err)
 		if ds.Context().Err() != nil {
 			l.farEndHungUp() // cancelled while we answered

@@ -16,9 +16,9 @@ import (
 
 // Line states.
 const (
-	stateRinging   = iota // INVITE sent or taken, no final response
-	stateAnswered         // 200 OK sent or received
-	stateEnded            // the dialog is over
+	stateRinging  = iota // INVITE sent or taken, no final response
+	stateAnswered        // 200 OK sent or received
+	stateEnded           // the dialog is over
 )
 
 // line is one call's SIP dialog and media: the engine.Line of a SIP call.
@@ -57,11 +57,18 @@ type line struct {
 
 	finishOnce sync.Once
 	done       chan struct{} // closed by finish
+	// settled is closed once an inbound INVITE has its final response (and
+	// the ACK of a 200): sipgo ends the transaction when onInvite returns,
+	// so onInvite waits for it.
+	settleOnce sync.Once
+	settled    chan struct{}
 }
+
+func (l *line) settle() { l.settleOnce.Do(func() { close(l.settled) }) }
 
 func newLine(n *Network, outbound bool, sipCallID string) *line {
 	l := &line{n: n, outbound: outbound, sipCallID: sipCallID,
-		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{})}
+		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{}), settled: make(chan struct{})}
 	l.n.wg.Add(1)
 	go l.runOps()
 	return l
@@ -189,6 +196,7 @@ func (l *line) finish() {
 		default:
 		}
 		close(l.done)
+		l.settle()
 	})
 }
 
@@ -237,6 +245,7 @@ func (l *line) end() {
 		if err := srv.Respond(603, "Decline", nil); err != nil {
 			l.n.log.Debug("sip: decline", "sip_call_id", l.sipCallID, "err", err)
 		}
+		l.settle()
 	case state == stateAnswered && srv != nil:
 		l.signal("→ BYE")
 		if err := srv.Bye(ctx); err != nil {

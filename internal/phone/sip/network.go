@@ -197,12 +197,8 @@ func (n *Network) Start(ctx context.Context) error {
 		ua.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
-	bind := n.bindHost
-	if bind == "" {
-		bind = "0.0.0.0"
-	}
 	udpCli, err := sipgo.NewClient(ua, sipgo.WithClientLogger(n.log), sipgo.WithClientHostname(n.host),
-		sipgo.WithClientConnectionAddr(net.JoinHostPort(bind, strconv.Itoa(port))))
+		sipgo.WithClientConnectionAddr(udp.LocalAddr().String()))
 	if err != nil {
 		ua.Close()
 		return fmt.Errorf("sip: %w", err)
@@ -243,6 +239,15 @@ func (n *Network) Start(ctx context.Context) error {
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); _ = srv.ServeUDP(udp) }()
 	go func() { defer n.wg.Done(); _ = srv.ServeTCP(tcp) }()
+	// Requests go out on the UDP listener, which sipgo's transport knows
+	// once ServeUDP has begun: wait for that.
+	if err := waitServing(ua, udp.LocalAddr().String()); err != nil {
+		n.cancel()
+		udp.Close()
+		tcp.Close()
+		ua.Close()
+		return err
+	}
 	go func() {
 		defer n.wg.Done()
 		select {
@@ -252,6 +257,21 @@ func (n *Network) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// waitServing waits (a second at most) until sipgo's transport serves the
+// UDP listener at addr.
+func waitServing(ua *sipgo.UserAgent, addr string) error {
+	deadline := time.Now().Add(time.Second)
+	for {
+		if c, err := ua.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sip: UDP listener %s did not start", addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // listen opens UDP and TCP on the same port.

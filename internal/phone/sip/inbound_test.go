@@ -1,0 +1,310 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// inboundCall starts a network on host answering +15550001000, has a phone
+// call it, and returns them with the engine's line once answered.
+func inboundCall(t *testing.T, host string, cfg Config, event int) (*Network, *phone, *testLine, *sipgo.DialogClientSession) {
+	t.Helper()
+	fe := newFakeEngine("+15550001000")
+	cfg.Addr = host + ":0"
+	cfg.Answers, cfg.Calls = fe.Answers, fe
+	n := startNetwork(t, cfg)
+	p := newPhone(t, host)
+	type result struct {
+		dc    *sipgo.DialogClientSession
+		codes []int
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		dc, codes, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr(), p.offer(event), sip.NewHeader("X-Account-Tag", "blue"))
+		done <- result{dc, codes, err}
+	}()
+	tl := fe.next(t)
+	tl.Answered()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(waitFor):
+		t.Fatal("the call was not answered")
+	}
+	if r.err != nil {
+		t.Fatalf("call: %v", r.err)
+	}
+	// The sipgo phone may miss provisional responses that come just
+	// before the 200; the signals show the 180 was sent.
+	if len(r.codes) == 0 || r.codes[len(r.codes)-1] != 200 {
+		t.Errorf("responses %v, want a 200 last", r.codes)
+	}
+	return n, p, tl, r.dc
+}
+
+func TestInboundPlaysAFile(t *testing.T) {
+	srv := wavServer(t, 1000)
+	n, p, tl, dc := inboundCall(t, "127.0.0.21", Config{Fetch: httpFetch}, 101)
+	_ = n
+	if tl.in.From != "+15551234567" || tl.in.To != "+15550001000" || tl.in.AccountID != "acct" {
+		t.Errorf("inbound from %q to %q account %q", tl.in.From, tl.in.To, tl.in.AccountID)
+	}
+	if tl.in.SIPCallID != dc.InviteRequest.CallID().Value() {
+		t.Errorf("SIPCallID %q, want %q", tl.in.SIPCallID, dc.InviteRequest.CallID().Value())
+	}
+	if got := tl.in.SIPHeaders["x-account-tag"]; got != "blue" {
+		t.Errorf("sipHeaders %v, want x-account-tag blue", tl.in.SIPHeaders)
+	}
+	if !tl.Play(engine.Playback{ID: 7, Prompts: []engine.Prompt{{URL: srv.URL + "/tone.wav"}}}) {
+		t.Fatal("Play returned false on a line that carries audio")
+	}
+	played := tl.wait(t, engine.PhonePlayed)
+	if played.PlayID != 7 || played.Reason != "" {
+		t.Fatalf("played %+v", played)
+	}
+	time.Sleep(100 * time.Millisecond) // the last packets in flight
+	heard := loud(p.heard())
+	if d := time.Duration(len(heard)) * time.Second / rate; d < 950*time.Millisecond || d > 1050*time.Millisecond {
+		t.Errorf("the phone heard %v of tone, want 1s", d)
+	}
+	if rms := tmpRMS(heard); rms < 5000 {
+		t.Errorf("the tone is too quiet: RMS %.0f", rms)
+	}
+	if f := tmpFrequency(heard, rate); !within(f, 1000, 0.03) {
+		t.Errorf("the phone heard %.0f Hz, want 1000 Hz", f)
+	}
+	first := tl.all()[0]
+	if first.SIPCallID != tl.in.SIPCallID {
+		t.Errorf("first event's SIPCallID %q, want %q", first.SIPCallID, tl.in.SIPCallID)
+	}
+	want := []string{"← INVITE", "→ 100 Trying", "→ 180 Ringing", "→ 200 OK"}
+	if got := tl.signals(); len(got) < 4 || !slices.Equal(got[:4], want) {
+		t.Errorf("signals %q, want them to start %q", got, want)
+	}
+
+	tl.Hangup()
+	select {
+	case <-p.byes:
+	case <-time.After(waitFor):
+		t.Fatal("the phone got no BYE")
+	}
+	if tl.count(engine.PhoneHungUp) != 0 {
+		t.Error("PhoneHungUp after our own Hangup")
+	}
+}
+
+func TestInboundPlayFailureNamesTheURL(t *testing.T) {
+	srv := wavServer(t, 1000)
+	_, _, tl, _ := inboundCall(t, "127.0.0.22", Config{Fetch: httpFetch}, 101)
+	tl.Play(engine.Playback{ID: 3, Prompts: []engine.Prompt{{URL: srv.URL + "/missing.wav"}}})
+	played := tl.wait(t, engine.PhonePlayed)
+	if played.PlayID != 3 || !strings.Contains(played.Reason, "/missing.wav") {
+		t.Errorf("played %+v, want PlayID 3 and a reason naming the URL", played)
+	}
+}
+
+func TestInboundSpeechAndStop(t *testing.T) {
+	_, p, tl, _ := inboundCall(t, "127.0.0.23", Config{TTS: toneTTS{}}, 101)
+	tl.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: "hello"}}, Repeat: 2, Gap: 200 * time.Millisecond})
+	played := tl.wait(t, engine.PhonePlayed)
+	if played.PlayID != 1 || played.Reason != "" {
+		t.Fatalf("played %+v", played)
+	}
+	time.Sleep(100 * time.Millisecond)
+	heard := loud(p.heard())
+	if d := time.Duration(len(heard)) * time.Second / rate; d < 2150*time.Millisecond || d > 2250*time.Millisecond {
+		t.Errorf("two repetitions with a 200 ms gap lasted %v, want 2.2s", d)
+	}
+	if f := tmpFrequency(heard[:rate], rate); !within(f, 440, 0.03) {
+		t.Errorf("heard %.0f Hz, want 440", f)
+	}
+
+	// StopPlaying: the tone stops within a packet and no PhonePlayed follows.
+	tl.Play(engine.Playback{ID: 2, Prompts: []engine.Prompt{{Text: "again"}}})
+	time.Sleep(300 * time.Millisecond)
+	tl.StopPlaying()
+	stopped := time.Now()
+	time.Sleep(1200 * time.Millisecond)
+	for _, e := range tl.all() {
+		if e.Kind == engine.PhonePlayed && e.PlayID == 2 {
+			t.Error("PhonePlayed after StopPlaying")
+		}
+	}
+	_ = stopped
+	all := p.heard()
+	tail := all[len(all)-800*rate/1000:] // the last 800 ms
+	if loud(tail) != nil {
+		t.Error("audio still played after StopPlaying")
+	}
+}
+
+func TestInboundDigitsRFC4733(t *testing.T) {
+	_, p, tl, dc := inboundCall(t, "127.0.0.24", Config{}, 96)
+	answer, err := parseSDP(dc.InviteResponse.Body())
+	if err != nil || answer.event != 96 {
+		t.Fatalf("answer telephone-event %d (%v), want the offer's 96", answer.event, err)
+	}
+	p.press(96, '1')
+	p.press(96, '#')
+	p.press(96, '1')
+	deadline := time.Now().Add(waitFor)
+	for tl.count(engine.PhoneDigit) < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	var got string
+	for _, e := range tl.all() {
+		if e.Kind == engine.PhoneDigit {
+			got += string(e.Digit)
+		}
+	}
+	if got != "1#1" {
+		t.Errorf("digits %q, want %q", got, "1#1")
+	}
+}
+
+func TestInboundInfoDTMF(t *testing.T) {
+	_, _, tl, dc := inboundCall(t, "127.0.0.25", Config{}, 101)
+	req := sip.NewRequest(sip.INFO, dc.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+	req.SetBody([]byte("Signal=5\r\nDuration=160\r\n"))
+	res, err := dc.Do(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("INFO answered %d", res.StatusCode)
+	}
+	if d := tl.wait(t, engine.PhoneDigit); d.Digit != '5' {
+		t.Errorf("digit %c, want 5", d.Digit)
+	}
+}
+
+func TestSendDigitsHeardByPhone(t *testing.T) {
+	_, p, tl, _ := inboundCall(t, "127.0.0.26", Config{}, 101)
+	tl.SendDigits(engine.Digits{Keys: "4,2"})
+	heard := tl.wait(t, engine.PhoneHeard)
+	if heard.Digits != "42" {
+		t.Errorf("PhoneHeard %q, want 42", heard.Digits)
+	}
+	time.Sleep(100 * time.Millisecond)
+	keys, ends := p.events(101)
+	if keys != "42" {
+		t.Errorf("the phone decoded %q, want 42", keys)
+	}
+	if !slices.Equal(ends, []int{3, 3}) {
+		t.Errorf("end packets per digit %v, want 3 each", ends)
+	}
+}
+
+func TestCaptureHearsThePhone(t *testing.T) {
+	srv := wavServer(t, 1000)
+	_, p, tl, _ := inboundCall(t, "127.0.0.27", Config{Fetch: httpFetch}, 101)
+	c := tl.Capture(2)
+	tl.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{URL: srv.URL + "/tone.wav"}}})
+	p.say(tmpTone(600, rate, time.Second, 0.5))
+	tl.wait(t, engine.PhonePlayed)
+	time.Sleep(100 * time.Millisecond)
+	a := c.Stop()
+	if a.Rate != rate || len(a.Channels) != 2 || len(a.Channels[0]) != len(a.Channels[1]) {
+		t.Fatalf("audio rate %d with %d channels", a.Rate, len(a.Channels))
+	}
+	if a.Length() < time.Second {
+		t.Errorf("captured %v, want at least 1s", a.Length())
+	}
+	heard := loud(a.Channels[0])
+	if f := tmpFrequency(heard, rate); !within(f, 600, 0.03) {
+		t.Errorf("channel 1 has %.0f Hz, want the phone's 600", f)
+	}
+	if d := time.Duration(len(heard)) * time.Second / rate; d < 900*time.Millisecond {
+		t.Errorf("channel 1 has %v of the phone's tone, want 1s", d)
+	}
+	if f := tmpFrequency(loud(a.Channels[1]), rate); !within(f, 1000, 0.03) {
+		t.Errorf("channel 2 has %.0f Hz, want the played 1000", f)
+	}
+	if tl.count(engine.PhoneSpeech) < 1 {
+		t.Error("no PhoneSpeech while the phone spoke")
+	}
+}
+
+func TestPhoneHangsUp(t *testing.T) {
+	_, _, tl, dc := inboundCall(t, "127.0.0.28", Config{}, 101)
+	if err := dc.Bye(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tl.wait(t, engine.PhoneHungUp)
+	time.Sleep(50 * time.Millisecond)
+	if n := tl.count(engine.PhoneHungUp); n != 1 {
+		t.Errorf("%d PhoneHungUp, want 1", n)
+	}
+	if s := tl.signals(); !slices.Contains(s, "← BYE") {
+		t.Errorf("signals %q lack ← BYE", s)
+	}
+}
+
+func TestCallerCancels(t *testing.T) {
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.29:0", Answers: fe.Answers, Calls: fe})
+	p := newPhone(t, "127.0.0.29")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := p.call(ctx, "sip:+15550001000@"+n.Addr(), p.offer(101))
+		done <- err
+	}()
+	tl := fe.next(t)
+	tl.wait(t, engine.PhoneSignal)
+	time.Sleep(50 * time.Millisecond) // the 180 reaches the phone
+	cancel()
+	tl.wait(t, engine.PhoneHungUp)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("the phone's call ended with %v", err)
+	}
+	if s := tl.signals(); !slices.Contains(s, "← CANCEL") {
+		t.Errorf("signals %q lack ← CANCEL", s)
+	}
+}
+
+func TestHangupBeforeAnswerDeclines(t *testing.T) {
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.30:0", Answers: fe.Answers, Calls: fe})
+	p := newPhone(t, "127.0.0.30")
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr(), p.offer(101))
+		done <- err
+	}()
+	tl := fe.next(t)
+	tl.Hangup()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(waitFor):
+		t.Fatal("the call did not end")
+	}
+	var de *sipgo.ErrDialogResponse
+	if !errors.As(err, &de) || de.Res.StatusCode != 603 {
+		t.Errorf("the phone's call ended with %v, want 603", err)
+	}
+}
+
+func TestUnknownNumberIs404(t *testing.T) {
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.31:0", Answers: fe.Answers, Calls: fe})
+	p := newPhone(t, "127.0.0.31")
+	_, _, err := p.call(t.Context(), "sip:+15559999999@"+n.Addr(), p.offer(101))
+	var de *sipgo.ErrDialogResponse
+	if !errors.As(err, &de) || de.Res.StatusCode != 404 {
+		t.Errorf("call to an unknown number ended with %v, want 404", err)
+	}
+}
