@@ -104,6 +104,8 @@ func TestDecoder(t *testing.T) {
 		{"reordered inside the event", swap(one, 0, 3), "1"},
 		{"late packet of the previous event after the next began",
 			concat(one[:4], two[:2], one[4:5], two[2:], one[5:]), "12"},
+		{"lone late packet of a missed older event is dropped, not reported out of order",
+			concat(two[:2], one[6:7], two[2:]), "2"},
 		{"sequence wraps inside an event", press(65533, 4000, 9, 160, 6), "9"},
 		{"sequence wraps between events", concat(press(65530, 4000, 3, 160, 3), press(2, 6000, 4, 160, 3) /* 65530+6 wrapped */), "34"},
 		{"timestamp wraps between events", concat(press(1, 0xFFFFFF00, 7, 160, 3), press(7, 0x00000040, 8, 160, 3)), "78"},
@@ -312,5 +314,24 @@ func TestParseInfoErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseInfo(%q, %q) error = %v, want one containing %q", tt.ct, tt.body, err, tt.want)
 		}
+	}
+}
+
+// BenchmarkDecoderPacket measures one packet of a key press, the per-packet
+// cost on an RTP stream's telephone-event payload type.
+func BenchmarkDecoderPacket(b *testing.B) {
+	pkts := press(1, 0, 5, 160, 10)
+	d := NewDecoder()
+	payloads := make([][]byte, len(pkts))
+	for i, p := range pkts {
+		payloads[i] = p.payload()
+	}
+	var ts uint32
+	for i := 0; b.Loop(); i++ {
+		if i%len(pkts) == 0 {
+			ts += 1600
+		}
+		p := pkts[i%len(pkts)]
+		d.Packet(p.seq, ts, p.marker, payloads[i%len(pkts)])
 	}
 }
