@@ -25,6 +25,8 @@ const (
 	maxRate     = 384000
 	maxChannels = 32
 	maxFmtSize  = 1 << 10 // a fmt chunk is 16 to 40 bytes; anything larger is hostile
+	// Data sizes from here up are streaming placeholders, not lengths.
+	streamingSize = 0x7FFF0000
 )
 
 // extensibleTail is the part of every KSDATAFORMAT_SUBTYPE GUID after the
@@ -46,10 +48,11 @@ func (f wavFormat) frameSize() int { return f.channels * f.bits / 8 }
 // 6), and WAVE_FORMAT_EXTENSIBLE with any of those as its subformat; at any
 // rate from 1 kHz to 384 kHz and with 1 to 32 channels, which are averaged
 // to one. Chunks other than fmt and data are skipped, odd-sized chunks are
-// followed by their pad byte, and a data size of 0 or 0xFFFFFFFF (written
-// by streaming encoders that could not seek back) means "to the end of the
-// file". A data chunk shorter than its declared size is an error, as is
-// audio longer than max (0 means DefaultMax).
+// followed by their pad byte, and a data size of 0, or of 0x7FFF0000 and
+// more (the placeholders streaming encoders write when they cannot seek
+// back: 0xFFFFFFFF, and espeak-ng's 0x7FFFF000), means "to the end of the
+// file". Any other data chunk shorter than its declared size is an error,
+// as is audio longer than max (0 means DefaultMax).
 func DecodeWAV(r io.Reader, max time.Duration) (Clip, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
@@ -179,7 +182,7 @@ func readFmt(r io.Reader, size uint32) (wavFormat, error) {
 func readData(r io.Reader, f wavFormat, size uint32, max time.Duration) (Clip, error) {
 	frame := f.frameSize()
 	limit := limitFor(max, f.rate)
-	toEOF := size == 0 || size == 0xFFFFFFFF
+	toEOF := size == 0 || size >= streamingSize
 	remaining := int64(size)
 	if !toEOF {
 		if remaining/int64(frame) > limit {
