@@ -45,8 +45,8 @@ var localeAliases = map[string]string{
 	"es-es": "es", "es-mx": "es-419", "es-us": "es-419",
 	"fr": "fr-fr", "fr-ca": "fr-fr",
 	"pt-pt": "pt",
-	"arb": "ar",
-	"zh": "cmn", "zh-cn": "cmn", "cmn-cn": "cmn", "zh-tw": "cmn", "zh-hk": "yue",
+	"arb":   "ar",
+	"zh":    "cmn", "zh-cn": "cmn", "cmn-cn": "cmn", "zh-tw": "cmn", "zh-hk": "yue",
 	"no": "nb", "nb-no": "nb",
 }
 
