@@ -99,40 +99,6 @@ func writeHeader(bw *bufio.Writer, rate, nch, n int) error {
 	return err
 }
 
-// WriteSamples writes a 16-bit PCM WAV file of real audio: rate samples a
-// second, one slice per channel (1 to 8); a channel shorter than the
-// longest is padded with silence.
-func WriteSamples(w io.Writer, rate int, channels ...[]int16) error {
-	if len(channels) == 0 || len(channels) > 8 {
-		return fmt.Errorf("audio: %d channels: want 1 to 8", len(channels))
-	}
-	if rate <= 0 {
-		return fmt.Errorf("audio: sample rate %d", rate)
-	}
-	n := 0
-	for _, c := range channels {
-		n = max(n, len(c))
-	}
-	bw := bufio.NewWriter(w)
-	if err := writeHeader(bw, rate, len(channels), n); err != nil {
-		return err
-	}
-	frame := make([]byte, 2*len(channels))
-	for i := range n {
-		for c, samples := range channels {
-			var v int16
-			if i < len(samples) {
-				v = samples[i]
-			}
-			binary.LittleEndian.PutUint16(frame[c*2:], uint16(v))
-		}
-		if _, err := bw.Write(frame); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
-
 // sample is the value of sample i of a channel.
 func sample(segs []Segment, i int) int16 {
 	for _, s := range segs {

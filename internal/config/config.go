@@ -23,6 +23,14 @@
 //	        callbackTimeout: 15                       # seconds, 1 to 25 (default 15)
 //	        webhookSecrets: [whsec_…, whsec_…]        # sign its webhooks (Standard Webhooks); two while rotating
 //	        numbers: ["+15551230000", "+15551230100-+15551230199"]  # numbers or ranges
+//	sip:                               # real calls (see also serve --sip-addr, --sip-gateway, --rtp-ports)
+//	  addr: 0.0.0.0:5060               # where SIP listens, UDP and TCP
+//	  externalHost: 203.0.113.7        # the address put in Contact and SDP, behind NAT
+//	  rtpPorts: 20000-20999            # RTP ports, a range
+//	  gateways:                        # outbound calls go to the first; a 503 moves to the next
+//	    - uri: sip:trunk.example.com:5060
+//	      username: u                  # digest authentication, if the trunk asks
+//	      password: p
 //
 // A Directory is safe for concurrent use; it does not change once built.
 package config
@@ -45,9 +53,65 @@ import (
 	"github.com/voicehook/voicehook/internal/redact"
 )
 
-// Directory holds the accounts.
+// Directory holds the accounts, and the sip: section of a config file.
 type Directory struct {
 	Accounts []*Account
+	SIP      SIP
+}
+
+// SIP is how voicehook carries real calls: the sip: section of a config
+// file, which serve's flags override.
+type SIP struct {
+	// Addr is where SIP listens (host:port, UDP and TCP); "" is off.
+	Addr string
+	// ExternalHost is the address put in Contact and SDP when voicehook is
+	// reached through NAT; "" uses Addr's.
+	ExternalHost string
+	// RTPPorts is the range of RTP ports, first and last; zero is the
+	// default range.
+	RTPPorts [2]int
+	// Gateways take outbound calls: the first, then the next on a 503.
+	Gateways []Gateway
+}
+
+// Gateway is a SIP trunk that takes outbound calls.
+type Gateway struct {
+	// URI is sip:HOST[:PORT][;transport=tcp].
+	URI                string
+	Username, Password string
+}
+
+// ParseGateway checks a gateway's URI.
+func ParseGateway(uri string) (Gateway, error) {
+	u := strings.TrimSpace(uri)
+	rest, ok := strings.CutPrefix(strings.ToLower(u), "sip:")
+	if !ok || rest == "" || strings.ContainsAny(rest, " <>\"") {
+		return Gateway{}, fmt.Errorf("gateway %q: want sip:HOST[:PORT], such as sip:trunk.example.com:5060", uri)
+	}
+	if at := strings.IndexByte(rest, '@'); at >= 0 {
+		return Gateway{}, fmt.Errorf("gateway %q: give the trunk's host, without a user part (credentials go in username and password)", uri)
+	}
+	return Gateway{URI: u}, nil
+}
+
+// ParsePorts reads an RTP port range "FIRST-LAST".
+func ParsePorts(s string) ([2]int, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
+	var lo, hi int
+	if ok {
+		_, err1 := fmt.Sscanf(a, "%d", &lo)
+		_, err2 := fmt.Sscanf(b, "%d", &hi)
+		ok = err1 == nil && err2 == nil
+	}
+	switch {
+	case !ok:
+		return [2]int{}, fmt.Errorf("RTP ports %q: want a range FIRST-LAST, such as 20000-20999", s)
+	case lo < 1024 || hi > 65535 || lo > hi:
+		return [2]int{}, fmt.Errorf("RTP ports %q: want 1024 <= FIRST <= LAST <= 65535", s)
+	case hi-lo < 1:
+		return [2]int{}, fmt.Errorf("RTP ports %q: want at least two ports (RTP and RTCP)", s)
+	}
+	return [2]int{lo, hi}, nil
 }
 
 // Account is an account with its Basic credentials and applications.
@@ -164,6 +228,16 @@ type file struct {
 		Password     string    `yaml:"password"`
 		Applications []appYAML `yaml:"applications"`
 	} `yaml:"accounts"`
+	SIP *struct {
+		Addr         string `yaml:"addr"`
+		ExternalHost string `yaml:"externalHost"`
+		RTPPorts     string `yaml:"rtpPorts"`
+		Gateways     []struct {
+			URI      string `yaml:"uri"`
+			Username string `yaml:"username"`
+			Password string `yaml:"password"`
+		} `yaml:"gateways"`
+	} `yaml:"sip"`
 }
 
 type creds struct {
@@ -236,6 +310,25 @@ func Load(r io.Reader) (*Directory, error) {
 	}
 	if err := d.checkNumbers(); err != nil {
 		return nil, err
+	}
+	if s := f.SIP; s != nil {
+		d.SIP.Addr, d.SIP.ExternalHost = strings.TrimSpace(s.Addr), strings.TrimSpace(s.ExternalHost)
+		if s.RTPPorts != "" {
+			if d.SIP.RTPPorts, err = ParsePorts(s.RTPPorts); err != nil {
+				return nil, fmt.Errorf("config: sip: rtpPorts: %w", err)
+			}
+		}
+		for i, g := range s.Gateways {
+			gw, err := ParseGateway(g.URI)
+			if err != nil {
+				return nil, fmt.Errorf("config: sip: gateway %d: %w", i+1, err)
+			}
+			gw.Username, gw.Password = g.Username, g.Password
+			if (gw.Username == "") != (gw.Password == "") {
+				return nil, fmt.Errorf("config: sip: gateway %s: give both username and password, or neither", redact.Text(gw.URI))
+			}
+			d.SIP.Gateways = append(d.SIP.Gateways, gw)
+		}
 	}
 	return d, nil
 }

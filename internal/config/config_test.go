@@ -113,3 +113,42 @@ func TestParseSecretsNeverShowsASecret(t *testing.T) {
 		}
 	}
 }
+
+// The sip: section says where SIP listens and which trunks take outbound
+// calls; every mistake in it names the key.
+func TestLoadSIP(t *testing.T) {
+	// The addresses below are only parsed: nothing is dialled.
+	d, err := config.Load(strings.NewReader(good + `
+sip:
+  addr: 0.0.0.0:5060
+  externalHost: 203.0.113.7
+  rtpPorts: 30000-30099
+  gateways:
+    - uri: sip:trunk-a.example.com:5060
+      username: acct
+      password: pw
+    - uri: sip:trunk-b.example.com;transport=tcp
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.SIP
+	if s.Addr != "0.0.0.0:5060" || s.ExternalHost != "203.0.113.7" || s.RTPPorts != [2]int{30000, 30099} || len(s.Gateways) != 2 ||
+		s.Gateways[0] != (config.Gateway{URI: "sip:trunk-a.example.com:5060", Username: "acct", Password: "pw"}) ||
+		s.Gateways[1].URI != "sip:trunk-b.example.com;transport=tcp" {
+		t.Errorf("sip: %+v", s)
+	}
+	for _, c := range []struct{ sip, want string }{
+		{"  rtpPorts: 5000\n", "rtpPorts"},
+		{"  rtpPorts: 30000-20000\n", "FIRST <= LAST"},
+		{"  gateways:\n    - uri: trunk.example.com\n", "want sip:HOST"},
+		{"  gateways:\n    - uri: sip:alice@trunk.example.com\n", "without a user part"},
+		{"  gateways:\n    - uri: sip:trunk.example.com\n      username: u\n", "both username and password"},
+		{"  gatways: []\n", "gatways"},
+	} {
+		_, err := config.Load(strings.NewReader(good + "sip:\n" + c.sip))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("sip:\n%s: err %v, want it to say %q", c.sip, err, c.want)
+		}
+	}
+}

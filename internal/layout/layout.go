@@ -8,7 +8,9 @@
 //   - internal/engine decides what happens to a call. It does no I/O of its
 //     own: no net/http, no database/sql, none of the adapters (internal/api,
 //     internal/delivery, internal/store, internal/phone, internal/server).
-//     They reach it through small interfaces it declares.
+//     They reach it through small interfaces it declares. No SIP, RTP,
+//     codec or speech code either: engine.Line is its media port.
+//   - The SIP stack (sipgo, diago) is imported by internal/phone/sip alone.
 //   - examples/ are apps a user could have written outside this module:
 //     they import the public packages only, never internal/.
 package layout

@@ -63,7 +63,11 @@ func TestEngineIsTheDomain(t *testing.T) {
 	// adapters match with everything below them.
 	stdlib := []string{"net/http", "database/sql"}
 	adapters := []string{module + "/internal/api", module + "/internal/delivery", module + "/internal/store",
-		module + "/internal/phone", module + "/internal/server", module + "/internal/metrics", "github.com/prometheus"}
+		module + "/internal/phone", module + "/internal/server", module + "/internal/metrics", "github.com/prometheus",
+		// No SIP, RTP, codec or speech code either: the media port
+		// (engine.Line) is all the engine knows of real audio.
+		module + "/internal/pcm", module + "/internal/tts", "github.com/emiago", "github.com/pion", "github.com/zaf",
+		"github.com/hajimehoshi"}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, f := range stdlib {
 			if dep == f {
@@ -73,6 +77,30 @@ func TestEngineIsTheDomain(t *testing.T) {
 		for _, f := range adapters {
 			if dep == f || strings.HasPrefix(dep, f+"/") {
 				t.Errorf("internal/engine depends on %s", dep)
+			}
+		}
+	}
+}
+
+// TestSIPStaysBehindItsAdapter: the SIP stack moves fast (diago had ten
+// minor versions in three months), so only internal/phone/sip and the
+// packages below it import it; swapping it touches one directory.
+func TestSIPStaysBehindItsAdapter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list; skipped with -short")
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", module+"/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], module+"/internal/phone/sip") {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, "github.com/emiago/") {
+				t.Errorf("%s imports %s: only internal/phone/sip may", fields[0], imp)
 			}
 		}
 	}

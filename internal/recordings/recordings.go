@@ -14,6 +14,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/audio"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
 )
 
 // Records is where the records of recordings are kept (the SQLite store).
@@ -56,7 +57,7 @@ func (k *Keeper) Save(ctx context.Context, r *engine.Recording, length time.Dura
 
 // SaveAudio writes a recording of real audio, then its record.
 func (k *Keeper) SaveAudio(ctx context.Context, r *engine.Recording, a engine.Audio) error {
-	return k.save(ctx, r, func(w io.Writer) error { return audio.WriteSamples(w, a.Rate, a.Channels...) })
+	return k.save(ctx, r, func(w io.Writer) error { return pcm.WriteWAV(w, a.Rate, a.Channels...) })
 }
 
 func (k *Keeper) save(ctx context.Context, r *engine.Recording, write func(io.Writer) error) error {

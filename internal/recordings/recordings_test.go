@@ -3,7 +3,9 @@ package recordings_test
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/audio"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
 	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
 )
@@ -68,5 +71,51 @@ func TestKeeper(t *testing.T) {
 	}
 	if _, err := k.Get(ctx, "1", r.RecordingID); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("after Delete: %v", err)
+	}
+}
+
+// A recording of a real call keeps the samples captured: each channel
+// comes back as it went in.
+func TestKeeperSavesRealAudio(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	k, err := recordings.New(t.TempDir(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard := pcm.Tone(440, 8000, time.Second, 0.5)
+	played := pcm.Tone(1000, 8000, time.Second, 0.25)
+	r := &engine.Recording{RecordingID: callback.NewRecordingID(), AccountID: "1", CallID: "c-2", Duration: time.Second, Channels: 2}
+	if err := k.SaveAudio(ctx, r, engine.Audio{Rate: 8000, Channels: [][]int16{heard, played}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := k.Media(ctx, "1", r.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := audio.ReadHeader(bufio.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Channels != 2 || h.SampleRate != 8000 || h.Length() != time.Second {
+		t.Errorf("header %+v", h)
+	}
+	if _, err := f.Seek(h.DataOffset, 0); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 8000*4)
+	if _, err := io.ReadFull(f, data); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8000; i += 997 {
+		l, r := int16(binary.LittleEndian.Uint16(data[i*4:])), int16(binary.LittleEndian.Uint16(data[i*4+2:]))
+		if l != heard[i] || r != played[i] {
+			t.Fatalf("sample %d: %d/%d, want %d/%d", i, l, r, heard[i], played[i])
+		}
 	}
 }

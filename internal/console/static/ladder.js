@@ -125,9 +125,16 @@ export function buildLadder(data, opts) {
     h('span', { class: 'visually-hidden' }, `${laneName(lane)}: `), label);
 
     switch (e.kind) {
-      case 'phone':
-        item = arrow(legLane, VH, 'kind-phone', e.summary);
+      case 'phone': {
+        // A real call's SIP messages: "→ INVITE" voicehook sent, "← 180 Ringing" it received.
+        const sip = /^([→←]) (.*)$/.exec(e.summary);
+        if (sip) {
+          item = sip[1] === '→' ? arrow(VH, legLane, 'kind-phone kind-sip', sip[2]) : arrow(legLane, VH, 'kind-phone kind-sip', sip[2]);
+        } else {
+          item = arrow(legLane, VH, 'kind-phone', e.summary);
+        }
         break;
+      }
       case 'state': {
         const bad = /^disconnected:/.test(e.summary) && !/^disconnected: hangup\b/.test(e.summary);
         item = note(VH, `kind-state${/^disconnected/.test(e.summary) ? ' end' : ''}${bad ? ' bad' : ''}`, e.summary);

@@ -9,6 +9,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sip/dtmf"
+	"github.com/voicehook/voicehook/internal/phone/sip/siphdr"
 )
 
 // onInvite takes an INVITE: a new call, or a re-INVITE in a dialog.
@@ -73,11 +75,11 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 
-	fields := make([]tmpField, 0, 16)
+	fields := make([]siphdr.Field, 0, 16)
 	for _, h := range req.Headers() {
-		fields = append(fields, tmpField{Name: h.Name(), Value: h.Value()})
+		fields = append(fields, siphdr.Field{Name: h.Name(), Value: h.Value()})
 	}
-	hdr := tmpReadInbound(fields)
+	hdr := siphdr.ReadInbound(fields)
 	in.SIPCallID = callID
 	in.To = number
 	if from := req.From(); from != nil {
@@ -297,7 +299,7 @@ func (n *Network) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(res)
 		return
 	}
-	key, _, err := tmpParseInfo(ct, req.Body())
+	key, _, err := dtmf.ParseInfo(ct, req.Body())
 	if err != nil {
 		l.signalResponse(true, 400, "Bad Request")
 		respond(tx, req, 400, "Bad Request")

@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
 )
 
 // inboundCall starts a network on host answering +15550001000, has a phone
@@ -77,10 +78,10 @@ func TestInboundPlaysAFile(t *testing.T) {
 	if d := time.Duration(len(heard)) * time.Second / rate; d < 950*time.Millisecond || d > 1050*time.Millisecond {
 		t.Errorf("the phone heard %v of tone, want 1s", d)
 	}
-	if rms := tmpRMS(heard); rms < 5000 {
-		t.Errorf("the tone is too quiet: RMS %.0f", rms)
+	if rms := pcm.RMS(heard); rms < 0.2 {
+		t.Errorf("the tone is too quiet: RMS %.2f of full scale", rms)
 	}
-	if f := tmpFrequency(heard, rate); !within(f, 1000, 0.03) {
+	if f := pcm.Frequency(heard, rate); !within(f, 1000, 0.03) {
 		t.Errorf("the phone heard %.0f Hz, want 1000 Hz", f)
 	}
 	first := tl.all()[0]
@@ -125,7 +126,7 @@ func TestInboundSpeechAndStop(t *testing.T) {
 	if d := time.Duration(len(heard)) * time.Second / rate; d < 2150*time.Millisecond || d > 2250*time.Millisecond {
 		t.Errorf("two repetitions with a 200 ms gap lasted %v, want 2.2s", d)
 	}
-	if f := tmpFrequency(heard[:rate], rate); !within(f, 440, 0.03) {
+	if f := pcm.Frequency(heard[:rate], rate); !within(f, 440, 0.03) {
 		t.Errorf("heard %.0f Hz, want 440", f)
 	}
 
@@ -212,7 +213,7 @@ func TestCaptureHearsThePhone(t *testing.T) {
 	_, p, tl, _ := inboundCall(t, "127.0.0.27", Config{Fetch: httpFetch}, 101)
 	c := tl.Capture(2)
 	tl.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{URL: srv.URL + "/tone.wav"}}})
-	p.say(tmpTone(600, rate, time.Second, 0.5))
+	p.say(pcm.Tone(600, rate, time.Second, 0.5))
 	tl.wait(t, engine.PhonePlayed)
 	time.Sleep(100 * time.Millisecond)
 	a := c.Stop()
@@ -223,13 +224,13 @@ func TestCaptureHearsThePhone(t *testing.T) {
 		t.Errorf("captured %v, want at least 1s", a.Length())
 	}
 	heard := loud(a.Channels[0])
-	if f := tmpFrequency(heard, rate); !within(f, 600, 0.03) {
+	if f := pcm.Frequency(heard, rate); !within(f, 600, 0.03) {
 		t.Errorf("channel 1 has %.0f Hz, want the phone's 600", f)
 	}
 	if d := time.Duration(len(heard)) * time.Second / rate; d < 900*time.Millisecond {
 		t.Errorf("channel 1 has %v of the phone's tone, want 1s", d)
 	}
-	if f := tmpFrequency(loud(a.Channels[1]), rate); !within(f, 1000, 0.03) {
+	if f := pcm.Frequency(loud(a.Channels[1]), rate); !within(f, 1000, 0.03) {
 		t.Errorf("channel 2 has %.0f Hz, want the played 1000", f)
 	}
 	if tl.count(engine.PhoneSpeech) < 1 {

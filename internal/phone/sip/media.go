@@ -12,6 +12,9 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/phone/sip/dtmf"
+	"github.com/voicehook/voicehook/internal/tts"
 )
 
 const (
@@ -71,7 +74,7 @@ func (m *media) stop() {
 // PhoneDigit.
 func (m *media) read() {
 	defer m.wg.Done()
-	dec := tmpNewDecoder()
+	dec := dtmf.NewDecoder()
 	buf := make([]byte, 1500)
 	var p rtp.Packet
 	samples := make([]int16, 0, frame)
@@ -89,10 +92,10 @@ func (m *media) read() {
 				m.l.emit(engine.PhoneEvent{Kind: engine.PhoneDigit, Digit: key})
 			}
 		case p.PayloadType == ptPCMU:
-			samples = tmpDecodeULaw(samples[:0], p.Payload)
+			samples = pcm.DecodeULaw(samples[:0], p.Payload)
 			m.received(samples)
 		case p.PayloadType == ptPCMA:
-			samples = tmpDecodeALaw(samples[:0], p.Payload)
+			samples = pcm.DecodeALaw(samples[:0], p.Payload)
 			m.received(samples)
 		}
 	}
@@ -118,7 +121,7 @@ type sender struct {
 	play     *playing
 	digits   []*digitRun
 	captures []*capture
-	vad      *tmpVAD
+	vad      *pcm.VAD
 	rxLive   bool // rx is being drained (not refilling after running dry)
 	speakFor int  // ticks since the last PhoneSpeech, while speaking
 	heard    [frame]int16
@@ -132,7 +135,7 @@ type sender struct {
 func (m *media) send() {
 	defer m.wg.Done()
 	s := &sender{m: m, seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
-		buf: make([]byte, 1500), vad: tmpNewVAD(rate), payload: make([]byte, 0, frame), speakFor: speechTick}
+		buf: make([]byte, 1500), vad: pcm.NewVAD(rate), payload: make([]byte, 0, frame), speakFor: speechTick}
 	defer s.stopPlay()
 	next := time.Now()
 	t := time.NewTimer(0)
@@ -179,9 +182,9 @@ func (s *sender) tick() {
 		}
 		s.payload = s.payload[:0]
 		if s.m.codec == ptPCMA {
-			s.payload = tmpEncodeALaw(s.payload, s.out[:])
+			s.payload = pcm.EncodeALaw(s.payload, s.out[:])
 		} else {
-			s.payload = tmpEncodeULaw(s.payload, s.out[:])
+			s.payload = pcm.EncodeULaw(s.payload, s.out[:])
 		}
 		s.write(s.m.codec, false, s.ts, s.payload)
 	}
@@ -357,7 +360,7 @@ func (s *sender) fill() {
 
 // prepare turns a prompt into 8 kHz samples.
 func (n *Network) prepare(ctx context.Context, p engine.Prompt) ([]int16, error) {
-	var clip tmpClip
+	var clip pcm.Clip
 	if p.URL != "" {
 		if n.cfg.Fetch == nil {
 			return nil, fmt.Errorf("cannot fetch %s: no HTTP client", p.URL)
@@ -366,7 +369,7 @@ func (n *Network) prepare(ctx context.Context, p engine.Prompt) ([]int16, error)
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", p.URL, err)
 		}
-		clip, err = tmpDecode(rc, maxPrompt)
+		clip, err = pcm.Decode(rc, maxPrompt)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("decode %s: %w", p.URL, err)
@@ -376,13 +379,13 @@ func (n *Network) prepare(ctx context.Context, p engine.Prompt) ([]int16, error)
 			return nil, fmt.Errorf("cannot speak %q: no text-to-speech engine", clipText(p.Text))
 		}
 		var err error
-		clip, err = n.cfg.TTS.Synthesize(ctx, tmpRequest{Text: p.Text, SSML: p.SSML, Voice: p.Voice, Locale: p.Locale, Gender: p.Gender})
+		clip, err = n.cfg.TTS.Synthesize(ctx, tts.Request{Text: p.Text, SSML: p.SSML, Voice: p.Voice, Locale: p.Locale, Gender: p.Gender})
 		if err != nil {
 			return nil, fmt.Errorf("speak %q: %w", clipText(p.Text), err)
 		}
 	}
 	if clip.Rate != rate {
-		clip = tmpResample(clip, rate)
+		clip = pcm.Resample(clip, rate)
 	}
 	return clip.Samples, nil
 }
@@ -398,7 +401,7 @@ func clipText(s string) string {
 type digitRun struct {
 	d       engine.Digits
 	pos     int // next key
-	pkts    []tmpPacket
+	pkts    []dtmf.Packet
 	pi      int    // next packet of the key sounding
 	evTS    uint32 // the event's timestamp
 	wait    int    // ticks of silence left (gap or pause)
@@ -433,7 +436,7 @@ func (s *sender) sendDigit() {
 		case 'W':
 			r.wait = 50
 		default:
-			pkts, err := tmpEncode(k, r.d.Tone)
+			pkts, err := dtmf.Encode(k, r.d.Tone)
 			if err != nil {
 				s.m.l.n.log.Warn("sip: digit not sent", "sip_call_id", s.m.l.sipCallID, "err", err)
 				continue
@@ -455,9 +458,9 @@ func (s *sender) sendDigit() {
 func (s *sender) silence() {
 	s.payload = s.payload[:0]
 	if s.m.codec == ptPCMA {
-		s.payload = tmpEncodeALaw(s.payload, s.out[:])
+		s.payload = pcm.EncodeALaw(s.payload, s.out[:])
 	} else {
-		s.payload = tmpEncodeULaw(s.payload, s.out[:])
+		s.payload = pcm.EncodeULaw(s.payload, s.out[:])
 	}
 	s.write(s.m.codec, false, s.ts, s.payload)
 }
@@ -488,7 +491,7 @@ func (c *capture) add(heard, played []int16) bool {
 		c.heard = append(c.heard, heard...)
 		c.played = append(c.played, played...)
 	} else {
-		c.heard = tmpMix(c.heard, heard, played)
+		c.heard = pcm.Mix(c.heard, heard, played)
 	}
 	return true
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/tts"
 )
 
 // Gateway is a SIP trunk that outbound calls go to.
@@ -54,7 +55,7 @@ type Config struct {
 		InboundCall(ctx context.Context, in engine.Inbound) (*engine.Call, error)
 	}
 	// TTS speaks a prompt's text; nil makes speech prompts fail.
-	TTS tmpSynthesizer
+	TTS tts.Synthesizer
 	// Fetch fetches a PlayAudio file (the guarded HTTP client); nil makes
 	// audio prompts fail.
 	Fetch func(ctx context.Context, url, username, password string) (io.ReadCloser, error)

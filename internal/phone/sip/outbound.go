@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sip/siphdr"
 )
 
 // target is where one INVITE goes.
@@ -102,19 +103,19 @@ func isNumber(s string) bool {
 func (l *line) dial(ctx context.Context, d engine.Dial, targets []target) {
 	for i, t := range targets {
 		outcome, code, reason := l.invite(ctx, d, t)
-		if outcome == tmpAnswered || ctx.Err() != nil || l.hangup.Load() {
+		if outcome == siphdr.Answered || ctx.Err() != nil || l.hangup.Load() {
 			return
 		}
-		if outcome == tmpTryNext && i+1 < len(targets) {
+		if outcome == siphdr.TryNext && i+1 < len(targets) {
 			continue
 		}
 		kind := engine.PhoneFailed
 		switch outcome {
-		case tmpBusy:
+		case siphdr.Busy:
 			kind = engine.PhoneBusy
-		case tmpRejected:
+		case siphdr.Rejected:
 			kind = engine.PhoneRejected
-		case tmpNoAnswer:
+		case siphdr.NoAnswer:
 			kind = engine.PhoneNoAnswer
 		}
 		l.emit(engine.PhoneEvent{Kind: kind, SIPCode: code, Reason: reason})
@@ -125,7 +126,7 @@ func (l *line) dial(ctx context.Context, d engine.Dial, targets []target) {
 
 // invite sends one INVITE and waits for its outcome. On an answer it
 // starts the media and reports PhoneAnswered.
-func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmpOutcome, code int, reason string) {
+func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome siphdr.Outcome, code int, reason string) {
 	n := l.n
 	transport := gatewayTransport(t.uri)
 	ua := n.udpUA
@@ -135,11 +136,11 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmp
 	port := l.rtp.LocalAddr().(*net.UDPAddr).Port
 	req := sip.NewRequest(sip.INVITE, t.uri)
 	req.SetTransport(strings.ToUpper(transport))
-	fromValue, extra := tmpOutboundFields(tmpOutbound{From: d.From, DisplayName: d.DisplayName, Privacy: d.Privacy, UUI: d.UUI, Host: n.host})
+	fromValue, extra := siphdr.OutboundFields(siphdr.Outbound{From: d.From, DisplayName: d.DisplayName, Privacy: d.Privacy, UUI: d.UUI, Host: n.host})
 	from := &sip.FromHeader{Params: sip.NewParams()}
 	name, err := sip.ParseAddressValue(fromValue, &from.Address, &from.Params)
 	if err != nil {
-		return tmpFailed, 0, fmt.Sprintf("bad From %q: %v", fromValue, err)
+		return siphdr.Failed, 0, fmt.Sprintf("bad From %q: %v", fromValue, err)
 	}
 	from.DisplayName = name
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -157,10 +158,10 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmp
 	l.signal("→ INVITE")
 	cs, err := ua.WriteInvite(ctx, req)
 	if err != nil {
-		return tmpFailed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
+		return siphdr.Failed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
 	}
 	defer func() {
-		if outcome != tmpAnswered {
+		if outcome != siphdr.Answered {
 			cs.Close()
 		}
 	}()
@@ -185,17 +186,17 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmp
 			if r := cs.InviteResponse; r != nil && r.StatusCode >= 300 {
 				l.signalResponse(false, r.StatusCode, r.Reason)
 			}
-			return tmpFailed, 0, "cancelled"
+			return siphdr.Failed, 0, "cancelled"
 		}
 		// Answered as we hung up: the end step sends BYE.
 	}
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
-			outcome, reason := tmpFinal(de.Res.StatusCode)
+			outcome, reason := siphdr.Final(de.Res.StatusCode)
 			return outcome, de.Res.StatusCode, reason
 		}
-		return tmpFailed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
+		return siphdr.Failed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
 	}
 	res := cs.InviteResponse
 	answer, sdpErr := parseSDP(res.Body())
@@ -213,7 +214,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmp
 		l.emit(engine.PhoneEvent{Kind: engine.PhoneFailed, SIPCode: 488, Reason: "the answer's SDP: " + sdpErr.Error()})
 		l.hangup.Store(true)
 		l.end()
-		return tmpAnswered, 488, ""
+		return siphdr.Answered, 488, ""
 	}
 	event := answer.event
 	l.startMedia(answer.addr, answer.codecs[0], event)
@@ -227,5 +228,5 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome tmp
 		case <-l.done:
 		}
 	}()
-	return tmpAnswered, 200, ""
+	return siphdr.Answered, 200, ""
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/tts"
 )
 
 // This file holds the test doubles: a SIP phone on sipgo with its own RTP
@@ -273,7 +275,7 @@ func (p *phone) say(samples []int16) {
 	tick := time.NewTicker(ptime)
 	defer tick.Stop()
 	for len(samples) >= frame {
-		p.send(ptPCMU, false, p.ts, tmpEncodeULaw(nil, samples[:frame]))
+		p.send(ptPCMU, false, p.ts, pcm.EncodeULaw(nil, samples[:frame]))
 		p.ts += frame
 		samples = samples[frame:]
 		<-tick.C
@@ -317,9 +319,9 @@ func (p *phone) heard() []int16 {
 	for _, pk := range p.packets() {
 		switch pk.PayloadType {
 		case ptPCMU:
-			s = tmpDecodeULaw(s, pk.Payload)
+			s = pcm.DecodeULaw(s, pk.Payload)
 		case ptPCMA:
-			s = tmpDecodeALaw(s, pk.Payload)
+			s = pcm.DecodeALaw(s, pk.Payload)
 		}
 	}
 	return s
@@ -485,14 +487,14 @@ func startNetwork(t *testing.T, cfg Config) *Network {
 // toneTTS speaks every text as one second of 440 Hz at 16 kHz.
 type toneTTS struct{}
 
-func (toneTTS) Synthesize(ctx context.Context, r tmpRequest) (tmpClip, error) {
-	return tmpClip{Rate: 16000, Samples: tmpTone(440, 16000, time.Second, 0.5)}, nil
+func (toneTTS) Synthesize(ctx context.Context, r tts.Request) (pcm.Clip, error) {
+	return pcm.Clip{Rate: 16000, Samples: pcm.Tone(440, 16000, time.Second, 0.5)}, nil
 }
 
 // wavServer serves /tone.wav: one second of freq Hz, 44.1 kHz stereo.
 func wavServer(t *testing.T, freq float64) *httptest.Server {
 	t.Helper()
-	mono := tmpTone(freq, 44100, time.Second, 0.5)
+	mono := pcm.Tone(freq, 44100, time.Second, 0.5)
 	var data bytes.Buffer
 	for _, s := range mono {
 		binary.Write(&data, binary.LittleEndian, s)
