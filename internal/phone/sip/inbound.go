@@ -215,7 +215,7 @@ func (l *line) answer() {
 		defer l.n.wg.Done()
 		select {
 		case <-ds.Context().Done():
-			l.finish()
+			l.farEndHungUp() // a no-op after our own BYE or after onBye
 		case <-l.done:
 		}
 	}()
@@ -264,20 +264,23 @@ func (n *Network) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	// Report first: ReadBye ends the dialog, which finishes the line.
 	l.signal("← BYE")
+	l.signalResponse(true, 200, "OK")
+	l.emit(engine.PhoneEvent{Kind: engine.PhoneHungUp})
+	l.mu.Lock()
+	srv, cli := l.srv, l.cli
+	l.mu.Unlock()
 	var err error
-	if l.srv != nil {
-		err = l.srv.ReadBye(req, tx)
-	} else if l.cli != nil {
-		err = l.cli.ReadBye(req, tx)
+	if srv != nil {
+		err = srv.ReadBye(req, tx)
+	} else if cli != nil {
+		err = cli.ReadBye(req, tx)
 	}
 	if err != nil {
-		respond(tx, req, 400, "Bad Request")
-		l.signalResponse(true, 400, "Bad Request")
-		return
+		respond(tx, req, 200, "OK")
 	}
-	l.signalResponse(true, 200, "OK")
-	l.farEndHungUp()
+	l.finish()
 }
 
 // onInfo takes a DTMF key sent as SIP INFO.

@@ -224,7 +224,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 		defer n.wg.Done()
 		select {
 		case <-cs.Context().Done():
-			l.finish()
+			l.farEndHungUp() // a no-op after our own BYE or after onBye
 		case <-l.done:
 		}
 	}()

@@ -62,9 +62,12 @@ type phone struct {
 	ts     uint32
 }
 
+// incoming is an INVITE the phone got. sipgo ends its transaction when
+// the handler returns, so the handler waits until done is closed.
 type incoming struct {
-	req *sip.Request
-	tx  sip.ServerTransaction
+	req  *sip.Request
+	tx   sip.ServerTransaction
+	done chan struct{}
 }
 
 func newPhone(t *testing.T, host string) *phone {
@@ -91,7 +94,14 @@ func newPhone(t *testing.T, host string) *phone {
 	}
 	port := conn.LocalAddr().(*net.UDPAddr).Port
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: host, Port: port}}}
-	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.invites <- incoming{req, tx} })
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		in := incoming{req, tx, make(chan struct{})}
+		p.invites <- in
+		select {
+		case <-in.done:
+		case <-time.After(10 * time.Second):
+		}
+	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		if ds := p.server(req); ds != nil {
 			_ = ds.ReadAck(req, tx)
@@ -196,12 +206,24 @@ func (p *phone) call(ctx context.Context, uri string, sdp []byte, headers ...sip
 // the ACK.
 func (p *phone) answerNext(code int, reason string) (*sipgo.DialogServerSession, *sip.Request) {
 	p.t.Helper()
-	var in incoming
+	return p.answer(p.next(), code, reason)
+}
+
+// next returns the next INVITE the phone got.
+func (p *phone) next() incoming {
+	p.t.Helper()
 	select {
-	case in = <-p.invites:
+	case in := <-p.invites:
+		return in
 	case <-time.After(waitFor):
 		p.t.Fatal("no INVITE came")
+		return incoming{}
 	}
+}
+
+// answer answers in as answerNext does.
+func (p *phone) answer(in incoming, code int, reason string) (*sipgo.DialogServerSession, *sip.Request) {
+	p.t.Helper()
 	ds, err := p.dua.ReadInvite(in.req, in.tx)
 	if err != nil {
 		p.t.Fatal(err)
@@ -213,8 +235,15 @@ func (p *phone) answerNext(code int, reason string) (*sipgo.DialogServerSession,
 		p.t.Fatal(err)
 	}
 	if code == 0 {
+		go func() {
+			<-ds.Context().Done()
+			close(in.done)
+		}()
 		return ds, in.req
 	}
+	defer close(in.done)
+	// Ring a little: sipgo may drop a 180 that arrives after the 200.
+	time.Sleep(30 * time.Millisecond)
 	if code != 200 {
 		if err := ds.Respond(code, reason, nil); err != nil {
 			p.t.Fatal(err)
