@@ -19,11 +19,16 @@ import (
 // call it, and returns them with the engine's line once answered.
 func inboundCall(t *testing.T, host string, cfg Config, event int) (*Network, *phone, *testLine, *sipgo.DialogClientSession) {
 	t.Helper()
+	return inboundCallOn(t, host, newPhone(t, host), cfg, event)
+}
+
+// inboundCallOn is inboundCall from phone p.
+func inboundCallOn(t *testing.T, host string, p *phone, cfg Config, event int) (*Network, *phone, *testLine, *sipgo.DialogClientSession) {
+	t.Helper()
 	fe := newFakeEngine("+15550001000")
 	cfg.Addr = host + ":0"
 	cfg.Answers, cfg.Calls = fe.Answers, fe
 	n := startNetwork(t, cfg)
-	p := newPhone(t, host)
 	type result struct {
 		dc    *sipgo.DialogClientSession
 		codes []int

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/voicehook/voicehook/internal/engine"
@@ -242,4 +243,47 @@ func TestDialSIPURI(t *testing.T) {
 	if !slices.Equal(asked, []string{"10.1.2.3", "127.0.0.48"}) {
 		t.Errorf("CheckHost asked for %q", asked)
 	}
+}
+
+func TestTCP(t *testing.T) {
+	p := newPhone(t, "127.0.0.49")
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.49:0", Answers: fe.Answers, Calls: fe,
+		Gateways: []Gateway{{URI: "sip:" + p.addr + ";transport=tcp"}}})
+
+	// Outbound through a TCP gateway, hung up by us.
+	tl := newTestLine()
+	line, err := n.Dial(dial, tl.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, invite := p.answerNext(200, "OK")
+	if tr := invite.Transport(); !strings.EqualFold(tr, "tcp") {
+		t.Errorf("INVITE came over %s", tr)
+	}
+	tl.wait(t, engine.PhoneAnswered)
+	line.Hangup()
+	select {
+	case <-p.byes:
+	case <-time.After(waitFor):
+		t.Fatal("the phone got no BYE over TCP")
+	}
+
+	// Inbound over TCP, hung up by the phone.
+	done := make(chan error, 1)
+	var dc *sipgo.DialogClientSession
+	go func() {
+		c, _, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr()+";transport=tcp", p.offer(101))
+		dc = c
+		done <- err
+	}()
+	in := fe.next(t)
+	in.Answered()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := dc.Bye(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	in.wait(t, engine.PhoneHungUp)
 }

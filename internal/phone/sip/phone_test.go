@@ -43,8 +43,9 @@ type phone struct {
 	t    *testing.T
 	host string
 	addr string
-	ua   *sipgo.UserAgent
-	dua  *sipgo.DialogUA
+	ua     *sipgo.UserAgent
+	dua    *sipgo.DialogUA // UDP
+	tcpDUA *sipgo.DialogUA
 
 	invites chan incoming // INVITEs to answer (outbound tests)
 	byes    chan struct{}
@@ -74,7 +75,7 @@ func newPhone(t *testing.T, host string) *phone {
 	t.Helper()
 	p := &phone{t: t, host: host, invites: make(chan incoming, 8), byes: make(chan struct{}, 8), infos: make(chan *sip.Request, 8),
 		servers: map[string]*sipgo.DialogServerSession{}, clients: map[string]*sipgo.DialogClientSession{}}
-	conn, err := net.ListenPacket("udp", host+":0")
+	conn, ln, err := listen(host + ":0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +95,13 @@ func newPhone(t *testing.T, host string) *phone {
 	}
 	port := conn.LocalAddr().(*net.UDPAddr).Port
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: host, Port: port}}}
+	tcpCli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpContact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: host, Port: port, UriParams: sip.NewParams()}}
+	tcpContact.Address.UriParams.Add("transport", "tcp")
+	p.tcpDUA = &sipgo.DialogUA{Client: tcpCli, ContactHDR: tcpContact}
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		in := incoming{req, tx, make(chan struct{})}
 		p.invites <- in
@@ -119,6 +127,7 @@ func newPhone(t *testing.T, host string) *phone {
 		p.byes <- struct{}{}
 	})
 	go func() { _ = srv.ServeUDP(conn) }()
+	go func() { _ = srv.ServeTCP(ln) }()
 	if err := waitServing(ua, p.addr); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +140,7 @@ func newPhone(t *testing.T, host string) *phone {
 	t.Cleanup(func() {
 		rc.Close()
 		conn.Close()
+		ln.Close()
 		ua.Close()
 	})
 	return p
@@ -175,7 +185,12 @@ func (p *phone) call(ctx context.Context, uri string, sdp []byte, headers ...sip
 		req.AppendHeader(h)
 	}
 	req.SetBody(sdp)
-	dc, err := p.dua.WriteInvite(ctx, req)
+	dua := p.dua
+	if gatewayTransport(u) == "tcp" {
+		req.SetTransport("TCP")
+		dua = p.tcpDUA
+	}
+	dc, err := dua.WriteInvite(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -224,7 +239,11 @@ func (p *phone) next() incoming {
 // answer answers in as answerNext does.
 func (p *phone) answer(in incoming, code int, reason string) (*sipgo.DialogServerSession, *sip.Request) {
 	p.t.Helper()
-	ds, err := p.dua.ReadInvite(in.req, in.tx)
+	dua := p.dua
+	if strings.EqualFold(in.req.Transport(), "tcp") {
+		dua = p.tcpDUA
+	}
+	ds, err := dua.ReadInvite(in.req, in.tx)
 	if err != nil {
 		p.t.Fatal(err)
 	}
