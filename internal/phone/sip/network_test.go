@@ -2,6 +2,7 @@ package sip
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,3 +94,25 @@ func ours() string {
 	return strings.Join(left, "\n\n")
 }
 
+func TestCapturePauseAndMix(t *testing.T) {
+	heard := []int16{100, 200}
+	played := []int16{1, 2}
+	c := &capture{channels: 1}
+	c.add(heard, played)
+	c.Pause()
+	c.add([]int16{9, 9}, []int16{9, 9})
+	c.Resume()
+	c.add(heard, played)
+	a := c.Stop()
+	if a.Rate != 8000 || len(a.Channels) != 1 || !slices.Equal(a.Channels[0], []int16{101, 202, 101, 202}) {
+		t.Errorf("mono capture %+v", a)
+	}
+	if c.add(heard, played) {
+		t.Error("a stopped capture took more audio")
+	}
+	c2 := &capture{channels: 2}
+	c2.add(heard, played)
+	if a := c2.Stop(); len(a.Channels) != 2 || !slices.Equal(a.Channels[0], heard) || !slices.Equal(a.Channels[1], played) {
+		t.Errorf("stereo capture %+v", a)
+	}
+}

@@ -20,6 +20,9 @@ import (
 type target struct {
 	uri                sip.Uri
 	username, password string
+	// guarded: dialled at a SIP URI's own host, so the address of its
+	// media goes through Config.CheckHost too.
+	guarded bool
 }
 
 // Dial places an outbound call: to a gateway for a number, or to the host
@@ -65,7 +68,7 @@ func (n *Network) targets(to string) ([]target, error) {
 				return nil, fmt.Errorf("sip: host %s of %s refused: %w", u.Host, to, err)
 			}
 		}
-		return []target{{uri: u}}, nil
+		return []target{{uri: u, guarded: true}}, nil
 	}
 	if !isNumber(to) {
 		return nil, fmt.Errorf("sip: %q is neither a phone number nor a SIP URI", to)
@@ -215,6 +218,14 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 		l.hangup.Store(true)
 		l.end()
 		return siphdr.Answered, 488, ""
+	}
+	if t.guarded && n.cfg.CheckHost != nil {
+		if err := n.cfg.CheckHost(ctx, answer.addr.Addr().String()); err != nil {
+			l.emit(engine.PhoneEvent{Kind: engine.PhoneFailed, Reason: fmt.Sprintf("media address %s refused: %v", answer.addr.Addr(), err)})
+			l.hangup.Store(true)
+			l.end()
+			return siphdr.Answered, 200, ""
+		}
 	}
 	event := answer.event
 	l.startMedia(answer.addr, answer.codecs[0], event)

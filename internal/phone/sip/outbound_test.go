@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,7 +211,15 @@ func TestDialAnswersADigestChallenge(t *testing.T) {
 func TestDialSIPURI(t *testing.T) {
 	p := newPhone(t, "127.0.0.48")
 	var asked []string
+	var refuseMedia atomic.Bool
+	var checks atomic.Int32
 	n := startNetwork(t, Config{Addr: "127.0.0.48:0", CheckHost: func(ctx context.Context, host string) error {
+		if refuseMedia.Load() {
+			if checks.Add(1) == 1 {
+				return nil // the SIP host
+			}
+			return errors.New("address not allowed") // the media address
+		}
 		asked = append(asked, host)
 		if host == "127.0.0.48" {
 			return nil
@@ -242,6 +251,26 @@ func TestDialSIPURI(t *testing.T) {
 	}
 	if !slices.Equal(asked, []string{"10.1.2.3", "127.0.0.48"}) {
 		t.Errorf("CheckHost asked for %q", asked)
+	}
+
+	// The media address of the answer goes through the guard too: refused,
+	// the call fails and is hung up.
+	refuseMedia.Store(true)
+	tl = newTestLine()
+	if _, err := n.Dial(d, tl.notify); err != nil {
+		t.Fatal(err)
+	}
+	p.answerNext(200, "OK")
+	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "media address 127.0.0.48 refused") {
+		t.Errorf("failed with %q", e.Reason)
+	}
+	select {
+	case <-p.byes:
+	case <-time.After(waitFor):
+		t.Error("the phone got no BYE")
+	}
+	if tl.count(engine.PhoneAnswered) != 0 {
+		t.Error("answered")
 	}
 }
 

@@ -40,9 +40,9 @@ const waitFor = 4 * time.Second
 // phone is a test SIP phone on its own sipgo user agent, at host:port on
 // UDP, with an RTP socket that records every packet it gets.
 type phone struct {
-	t    *testing.T
-	host string
-	addr string
+	t      *testing.T
+	host   string
+	addr   string
 	ua     *sipgo.UserAgent
 	dua    *sipgo.DialogUA // UDP
 	tcpDUA *sipgo.DialogUA

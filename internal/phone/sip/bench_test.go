@@ -1,0 +1,80 @@
+package sip
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// autoAnswer is an engine that answers every inbound call at once.
+type autoAnswer struct{ ended chan struct{} }
+
+func (a autoAnswer) Answers(string) (engine.Inbound, bool) { return engine.Inbound{}, true }
+
+func (a autoAnswer) InboundCall(ctx context.Context, in engine.Inbound) (*engine.Call, error) {
+	var line engine.Line
+	line, err := in.Attach("c-bench", func(e engine.PhoneEvent) {
+		if e.Kind == engine.PhoneHungUp {
+			a.ended <- struct{}{}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	line.Answered()
+	return &engine.Call{}, nil
+}
+
+// BenchmarkCallSetup measures calls set up (INVITE to 200 OK and ACK) and
+// torn down (BYE) per second between two Networks on loopback, one after
+// the other:
+//
+//	go test -run XXX -bench CallSetup ./internal/phone/sip/
+func BenchmarkCallSetup(b *testing.B) {
+	aa := autoAnswer{ended: make(chan struct{}, 1)}
+	callee, err := New(Config{Addr: "127.0.0.61:0", Answers: aa.Answers, Calls: aa})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := callee.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer callee.Close()
+	caller, err := New(Config{Addr: "127.0.0.62:0", Gateways: []Gateway{{URI: "sip:" + callee.Addr()}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := caller.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer caller.Close()
+	answered := make(chan engine.PhoneEvent, 16)
+	start := time.Now()
+	for b.Loop() {
+		line, err := caller.Dial(engine.Dial{From: "+15550002000", To: "+15550001000"}, func(e engine.PhoneEvent) {
+			if e.Kind != engine.PhoneSignal && e.Kind != engine.PhoneRinging {
+				answered <- e
+			}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case e := <-answered:
+			if e.Kind != engine.PhoneAnswered {
+				b.Fatalf("event %d: %s", e.Kind, e.Reason)
+			}
+		case <-time.After(5 * time.Second):
+			b.Fatal("not answered")
+		}
+		line.Hangup()
+		select {
+		case <-aa.ended:
+		case <-time.After(5 * time.Second):
+			b.Fatal("no BYE")
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+}
