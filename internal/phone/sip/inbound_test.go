@@ -315,3 +315,37 @@ func TestUnknownNumberIs404(t *testing.T) {
 		t.Errorf("call to an unknown number ended with %v, want 404", err)
 	}
 }
+
+func TestInboundAnswersTheOfferedCodecOrder(t *testing.T) {
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.32:0", Answers: fe.Answers, Calls: fe, TTS: toneTTS{}})
+	p := newPhone(t, "127.0.0.32")
+	offer := strings.Replace(string(p.offer(101)), "RTP/AVP 0 8 101", "RTP/AVP 8 0 101", 1)
+	done := make(chan error, 1)
+	var dc *sipgo.DialogClientSession
+	go func() {
+		c, _, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr(), []byte(offer))
+		dc = c
+		done <- err
+	}()
+	tl := fe.next(t)
+	tl.Answered()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	answer, err := parseSDP(dc.InviteResponse.Body())
+	if err != nil || !slices.Equal(answer.codecs, []uint8{ptPCMA}) {
+		t.Fatalf("answer codecs %v (%v), want PCMA alone", answer.codecs, err)
+	}
+	tl.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: "hi"}}})
+	tl.wait(t, engine.PhonePlayed)
+	time.Sleep(100 * time.Millisecond)
+	for _, pk := range p.packets() {
+		if pk.PayloadType != ptPCMA {
+			t.Fatalf("a packet of payload type %d, want 8", pk.PayloadType)
+		}
+	}
+	if f := pcm.Frequency(loud(p.heard()), rate); !within(f, 440, 0.03) {
+		t.Errorf("heard %.0f Hz, want 440", f)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/pcm"
 	"github.com/voicehook/voicehook/internal/phone/sip/dtmf"
+	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/tts"
 )
 
@@ -365,14 +367,18 @@ func (n *Network) prepare(ctx context.Context, p engine.Prompt) ([]int16, error)
 		if n.cfg.Fetch == nil {
 			return nil, fmt.Errorf("cannot fetch %s: no HTTP client", p.URL)
 		}
+		url := redact.URL(p.URL)
 		rc, err := n.cfg.Fetch(ctx, p.URL, p.Username, p.Password)
 		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", p.URL, err)
+			if strings.Contains(err.Error(), url) {
+				return nil, err // it names the file already
+			}
+			return nil, fmt.Errorf("fetch %s: %w", url, err)
 		}
 		clip, err = pcm.Decode(rc, maxPrompt)
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", p.URL, err)
+			return nil, fmt.Errorf("audio file %s: %w", url, err)
 		}
 	} else {
 		if n.cfg.TTS == nil {

@@ -187,7 +187,9 @@ func (n *Network) Start(ctx context.Context) error {
 	n.udpConn, n.tcpLn = udp, tcp
 	n.addr = net.JoinHostPort(hostOf(n.cfg.Addr), strconv.Itoa(port))
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voicehook"), sipgo.WithUserAgentHostname(n.host))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voicehook"), sipgo.WithUserAgentHostname(n.host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(n.log)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(n.log)))
 	if err != nil {
 		udp.Close()
 		tcp.Close()
