@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/tts"
 )
 
 // inboundCall starts a network on host answering +15550001000, has a phone
@@ -347,5 +349,26 @@ func TestInboundAnswersTheOfferedCodecOrder(t *testing.T) {
 	}
 	if f := pcm.Frequency(loud(p.heard()), rate); !within(f, 440, 0.03) {
 		t.Errorf("heard %.0f Hz, want 440", f)
+	}
+}
+
+// TestInboundSpeaksWithEspeak: a sentence spoken by espeak-ng is heard by
+// the phone.
+func TestInboundSpeaksWithEspeak(t *testing.T) {
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng is not installed (Debian package espeak-ng)")
+	}
+	_, p, tl, _ := inboundCall(t, "127.0.0.33", Config{TTS: tts.Espeak("")}, 101)
+	tl.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: "Welcome to voicehook.", Voice: "julie"}}})
+	if e := tl.wait(t, engine.PhonePlayed); e.Reason != "" {
+		t.Fatalf("played %+v", e)
+	}
+	time.Sleep(100 * time.Millisecond)
+	heard := loud(p.heard())
+	if d := time.Duration(len(heard)) * time.Second / rate; d < 500*time.Millisecond || d > 4*time.Second {
+		t.Errorf("the phone heard %v of speech", d)
+	}
+	if rms := pcm.RMS(heard); rms < 0.02 {
+		t.Errorf("speech RMS %.3f: too quiet", rms)
 	}
 }
