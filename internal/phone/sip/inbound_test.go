@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,5 +371,63 @@ func TestInboundSpeaksWithEspeak(t *testing.T) {
 	}
 	if rms := pcm.RMS(heard); rms < 0.02 {
 		t.Errorf("speech RMS %.3f: too quiet", rms)
+	}
+}
+
+// freqTTS speaks a text that is a number as one second of that many Hz.
+type freqTTS struct{}
+
+func (freqTTS) Synthesize(ctx context.Context, r tts.Request) (pcm.Clip, error) {
+	f, err := strconv.Atoi(r.Text)
+	if err != nil {
+		return pcm.Clip{}, err
+	}
+	return pcm.Clip{Rate: rate, Samples: pcm.Tone(float64(f), rate, time.Second, 0.5)}, nil
+}
+
+// TestConcurrentCallsKeepTheirAudio: four calls at once each hear their
+// own prompt.
+func TestConcurrentCallsKeepTheirAudio(t *testing.T) {
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.34:0", Answers: fe.Answers, Calls: fe, TTS: freqTTS{}})
+	freqs := []int{400, 700, 1100, 1700}
+	phones := make([]*phone, len(freqs))
+	errs := make(chan error, len(freqs))
+	for i := range freqs {
+		phones[i] = newPhone(t, "127.0.0.34")
+		go func() {
+			_, _, err := phones[i].call(t.Context(), "sip:+15550001000@"+n.Addr(), phones[i].offer(101),
+				sip.NewHeader("X-Tone", strconv.Itoa(freqs[i])))
+			errs <- err
+		}()
+	}
+	var lines []*testLine
+	for range freqs {
+		tl := fe.next(t)
+		tl.Answered()
+		lines = append(lines, tl)
+	}
+	for range freqs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tl := range lines {
+		tl.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: tl.in.SIPHeaders["x-tone"]}}})
+	}
+	for _, tl := range lines {
+		if e := tl.wait(t, engine.PhonePlayed); e.Reason != "" {
+			t.Fatalf("played %+v", e)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i, p := range phones {
+		heard := loud(p.heard())
+		if f := pcm.Frequency(heard, rate); !within(f, float64(freqs[i]), 0.03) {
+			t.Errorf("phone %d heard %.0f Hz, want %d", i, f, freqs[i])
+		}
+		if d := time.Duration(len(heard)) * time.Second / rate; d < 950*time.Millisecond || d > 1050*time.Millisecond {
+			t.Errorf("phone %d heard %v, want 1s", i, d)
+		}
 	}
 }
