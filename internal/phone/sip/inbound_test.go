@@ -264,8 +264,8 @@ func TestPhoneHangsUp(t *testing.T) {
 
 func TestCallerCancels(t *testing.T) {
 	fe := newFakeEngine("+15550001000")
-	n := startNetwork(t, Config{Addr: "127.0.0.29:0", Answers: fe.Answers, Calls: fe})
 	p := newPhone(t, "127.0.0.29")
+	n := startNetwork(t, Config{Addr: "127.0.0.29:0", Answers: fe.Answers, Calls: fe})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
@@ -287,8 +287,8 @@ func TestCallerCancels(t *testing.T) {
 
 func TestHangupBeforeAnswerDeclines(t *testing.T) {
 	fe := newFakeEngine("+15550001000")
-	n := startNetwork(t, Config{Addr: "127.0.0.30:0", Answers: fe.Answers, Calls: fe})
 	p := newPhone(t, "127.0.0.30")
+	n := startNetwork(t, Config{Addr: "127.0.0.30:0", Answers: fe.Answers, Calls: fe})
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr(), p.offer(101))
@@ -310,8 +310,8 @@ func TestHangupBeforeAnswerDeclines(t *testing.T) {
 
 func TestUnknownNumberIs404(t *testing.T) {
 	fe := newFakeEngine("+15550001000")
-	n := startNetwork(t, Config{Addr: "127.0.0.31:0", Answers: fe.Answers, Calls: fe})
 	p := newPhone(t, "127.0.0.31")
+	n := startNetwork(t, Config{Addr: "127.0.0.31:0", Answers: fe.Answers, Calls: fe})
 	_, _, err := p.call(t.Context(), "sip:+15559999999@"+n.Addr(), p.offer(101))
 	var de *sipgo.ErrDialogResponse
 	if !errors.As(err, &de) || de.Res.StatusCode != 404 {
@@ -321,8 +321,8 @@ func TestUnknownNumberIs404(t *testing.T) {
 
 func TestInboundAnswersTheOfferedCodecOrder(t *testing.T) {
 	fe := newFakeEngine("+15550001000")
-	n := startNetwork(t, Config{Addr: "127.0.0.32:0", Answers: fe.Answers, Calls: fe, TTS: toneTTS{}})
 	p := newPhone(t, "127.0.0.32")
+	n := startNetwork(t, Config{Addr: "127.0.0.32:0", Answers: fe.Answers, Calls: fe, TTS: toneTTS{}})
 	offer := strings.Replace(string(p.offer(101)), "RTP/AVP 0 8 101", "RTP/AVP 8 0 101", 1)
 	done := make(chan error, 1)
 	var dc *sipgo.DialogClientSession
@@ -389,12 +389,14 @@ func (freqTTS) Synthesize(ctx context.Context, r tts.Request) (pcm.Clip, error) 
 // own prompt.
 func TestConcurrentCallsKeepTheirAudio(t *testing.T) {
 	fe := newFakeEngine("+15550001000")
-	n := startNetwork(t, Config{Addr: "127.0.0.34:0", Answers: fe.Answers, Calls: fe, TTS: freqTTS{}})
 	freqs := []int{400, 700, 1100, 1700}
 	phones := make([]*phone, len(freqs))
-	errs := make(chan error, len(freqs))
 	for i := range freqs {
 		phones[i] = newPhone(t, "127.0.0.34")
+	}
+	n := startNetwork(t, Config{Addr: "127.0.0.34:0", Answers: fe.Answers, Calls: fe, TTS: freqTTS{}})
+	errs := make(chan error, len(freqs))
+	for i := range freqs {
 		go func() {
 			_, _, err := phones[i].call(t.Context(), "sip:+15550001000@"+n.Addr(), phones[i].offer(101),
 				sip.NewHeader("X-Tone", strconv.Itoa(freqs[i])))

@@ -91,9 +91,10 @@ type Network struct {
 	// lines are every line not yet finished.
 	lines map[*line]struct{}
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeDone chan struct{} // closed when Close has finished
 }
 
 // gateway is a parsed Gateway.
@@ -118,7 +119,7 @@ func New(cfg Config) (*Network, error) {
 	if lo < 1024 || hi > 65535 || hi < lo+1 {
 		return nil, fmt.Errorf("sip: RTP ports %d-%d: want a range of at least two ports within 1024-65535", lo, hi)
 	}
-	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}}
+	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}, closeDone: make(chan struct{})}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -311,14 +312,21 @@ func (n *Network) Addr() string {
 }
 
 // Close ends every call (BYE, CANCEL, or 603 for a call not answered),
-// waits up to five seconds for them to end, and stops listening.
+// waits up to five seconds for them to end, and stops listening. A second
+// Close waits for the first.
 func (n *Network) Close() error {
 	n.mu.Lock()
-	if !n.started || n.closed {
+	if !n.started {
 		n.mu.Unlock()
 		return nil
 	}
+	if n.closed {
+		n.mu.Unlock()
+		<-n.closeDone // another Close is at work: wait for it
+		return nil
+	}
 	n.closed = true
+	defer close(n.closeDone)
 	lines := make([]*line, 0, len(n.lines))
 	for l := range n.lines {
 		lines = append(lines, l)

@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"context"
+	"net"
 	"runtime"
 	"slices"
 	"strings"
@@ -114,5 +116,28 @@ func TestCapturePauseAndMix(t *testing.T) {
 	c2.add(heard, played)
 	if a := c2.Stop(); len(a.Channels) != 2 || !slices.Equal(a.Channels[0], heard) || !slices.Equal(a.Channels[1], played) {
 		t.Errorf("stereo capture %+v", a)
+	}
+}
+
+func TestCancellingStartsContextCloses(t *testing.T) {
+	n, err := New(Config{Addr: "127.0.0.51:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addr := n.Addr()
+	if c, err := net.Dial("tcp", addr); err != nil {
+		t.Fatalf("not listening on %s: %v", addr, err)
+	} else {
+		c.Close()
+	}
+	cancel()
+	n.Close() // waits for the Close the cancellation started
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("still listening on %s", addr)
 	}
 }

@@ -525,7 +525,9 @@ func startNetwork(t *testing.T, cfg Config) *Network {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Start(t.Context()); err != nil {
+	// Closed by the cleanup rather than by the test's context, so that
+	// phones made before it are still there to answer its BYEs.
+	if err := n.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
