@@ -48,5 +48,32 @@
 // 40 ms playout buffer; channel 1 of a capture is what was heard in each
 // tick (silence where no packet came), channel 2 what was sent, so the two
 // stay aligned. RTP is sent to the address of the far end's SDP and taken
-// from any source.
+// from any source. Digits go as RFC 4733 events at the payload type the
+// SDP negotiated (the offer's, when the far end offered), in place of
+// audio while they sound; the far end's events are read with package dtmf's
+// tolerant decoder, and SIP INFO (application/dtmf-relay, application/dtmf)
+// is answered 200. Prompts are decoded and resampled to 8 kHz mono by
+// package pcm, spoken by Config.TTS.
+//
+// # Signalling
+//
+// UDP and TCP on the same port (requests on UDP leave from the listening
+// socket). An INVITE to a number Config.Answers answers gets 100 and 180;
+// the call's Answered sends 200 with the SDP answer (PCMU or PCMA, in the
+// offer's order of preference). A Hangup before that sends 603. Outbound
+// INVITEs offer PCMU, PCMA and telephone-event/8000 at 101; a 401 or 407 is
+// answered once with the gateway's credentials. A `to` that is a SIP URI is
+// dialled at its host, and the media address of its answer, only once
+// Config.CheckHost allowed them (the check runs inside Dial, three seconds
+// at most). Every message of a dialog is reported as a PhoneSignal.
+//
+// Not supported: an INVITE without SDP (answered 488), hold or codec
+// changes in a re-INVITE (answered 200 with the SDP the call has), SRTP,
+// latching RTP to the address packets come from (behind NAT set
+// ExternalHost), digits to a far end whose SDP has no telephone-event (they
+// are dropped, with a warning in the log).
+//
+// BenchmarkCallSetup measures calls set up and torn down one after another
+// between two Networks on loopback (about 2 000 a second on a 2-core
+// machine; go test -run XXX -bench CallSetup ./internal/phone/sip/).
 package sip
