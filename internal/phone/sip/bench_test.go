@@ -78,3 +78,66 @@ func BenchmarkCallSetup(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }
+
+// BenchmarkConcurrentPlayback holds 200 calls at once between two Networks
+// on loopback, each playing a prompt to the other side for two seconds,
+// and reports the share of RTP packets sent more than 5 ms late:
+//
+//	go test -run XXX -bench ConcurrentPlayback -benchtime 1x ./internal/phone/sip/
+func BenchmarkConcurrentPlayback(b *testing.B) {
+	const calls = 200
+	aa := autoAnswer{ended: make(chan struct{}, calls)}
+	callee, err := New(Config{Addr: "127.0.0.63:0", Answers: aa.Answers, Calls: aa})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := callee.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer callee.Close()
+	caller, err := New(Config{Addr: "127.0.0.64:0", Gateways: []Gateway{{URI: "sip:" + callee.Addr()}}, TTS: freqTTS{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := caller.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer caller.Close()
+	for b.Loop() {
+		events := make(chan engine.PhoneEvent, 4*calls)
+		var lines []engine.Line
+		for range calls {
+			line, err := caller.Dial(engine.Dial{From: "+15550002000", To: "+15550001000"}, func(e engine.PhoneEvent) {
+				if e.Kind != engine.PhoneSignal && e.Kind != engine.PhoneRinging {
+					events <- e
+				}
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lines = append(lines, line)
+		}
+		for range calls {
+			if e := <-events; e.Kind != engine.PhoneAnswered {
+				b.Fatalf("event %d: %s", e.Kind, e.Reason)
+			}
+		}
+		sent0, late0 := caller.rtpSent.Load(), caller.rtpLate.Load()
+		for _, l := range lines {
+			l.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: "440"}}, Repeat: 2})
+		}
+		for range calls {
+			if e := <-events; e.Kind != engine.PhonePlayed || e.Reason != "" {
+				b.Fatalf("event %d: %s", e.Kind, e.Reason)
+			}
+		}
+		sent, late := caller.rtpSent.Load()-sent0, caller.rtpLate.Load()-late0
+		b.ReportMetric(100*float64(late)/float64(sent), "late%")
+		for _, l := range lines {
+			l.Hangup()
+		}
+		for range calls {
+			<-aa.ended
+		}
+	}
+}

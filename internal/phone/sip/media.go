@@ -30,6 +30,8 @@ const (
 	rxMax   = rate
 	rxKeep  = 3 * frame
 	rxStart = 2 * frame
+	// lateBy is how late a packet must leave to count as late.
+	lateBy = 5 * time.Millisecond
 	// maxPrompt caps one prompt's length.
 	maxPrompt = 15 * time.Minute
 )
@@ -151,6 +153,10 @@ func (m *media) send() {
 		now := time.Now()
 		for sent := 0; !next.After(now) && sent < 5; sent++ {
 			s.tick()
+			m.l.n.rtpSent.Add(1)
+			if now.Sub(next) > lateBy {
+				m.l.n.rtpLate.Add(1)
+			}
 			next = next.Add(ptime)
 		}
 		if !next.After(now) {

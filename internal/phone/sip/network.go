@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -95,6 +96,10 @@ type Network struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeDone chan struct{} // closed when Close has finished
+
+	// rtpSent counts the RTP packets sent by every call, rtpLate those
+	// that left more than lateBy after their time.
+	rtpSent, rtpLate atomic.Int64
 }
 
 // gateway is a parsed Gateway.
