@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -81,7 +82,9 @@ func BenchmarkCallSetup(b *testing.B) {
 
 // BenchmarkConcurrentPlayback holds 200 calls at once between two Networks
 // on loopback, each playing a prompt to the other side for two seconds,
-// and reports the share of RTP packets sent more than 5 ms late:
+// and reports the share of RTP packets sent more than 5 ms late, and the
+// memory (heap and goroutine stacks) each live line, one end of a call,
+// holds:
 //
 //	go test -run XXX -bench ConcurrentPlayback -benchtime 1x ./internal/phone/sip/
 func BenchmarkConcurrentPlayback(b *testing.B) {
@@ -106,6 +109,9 @@ func BenchmarkConcurrentPlayback(b *testing.B) {
 	for b.Loop() {
 		events := make(chan engine.PhoneEvent, 4*calls)
 		var lines []engine.Line
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
 		for range calls {
 			line, err := caller.Dial(engine.Dial{From: "+15550002000", To: "+15550001000"}, func(e engine.PhoneEvent) {
 				if e.Kind != engine.PhoneSignal && e.Kind != engine.PhoneRinging {
@@ -122,6 +128,11 @@ func BenchmarkConcurrentPlayback(b *testing.B) {
 				b.Fatalf("event %d: %s", e.Kind, e.Reason)
 			}
 		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		// Both ends of each call are in this process: two lines a call.
+		used := float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)
+		b.ReportMetric(used/calls/2, "B/line")
 		sent0, late0 := caller.rtpSent.Load(), caller.rtpLate.Load()
 		for _, l := range lines {
 			l.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: "440"}}, Repeat: 2})
