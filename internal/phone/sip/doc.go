@@ -8,11 +8,13 @@
 // dialogs, digest authentication, CANCEL). SDP and RTP are this package's:
 // a small SDP offer/answer (PCMU, PCMA, telephone-event at the offer's
 // payload type) and an RTP stream on github.com/pion/rtp (v1.10.6, MIT:
-// packet encoding only). github.com/emiago/diago is not used: its media
-// layer hides the packets and assumes telephone-event is 101, drops RFC 4733
-// events whose first packet has duration 0, and answers SIP INFO DTMF with
-// 406, which are the parts this package must get right. Nothing outside this
-// package imports sipgo.
+// packet encoding only). github.com/emiago/diago (v0.42.1, MPL-2.0) is not
+// used by the network: its media layer hides the packets and assumes
+// telephone-event is 101, drops RFC 4733 events whose first packet has
+// duration 0, and answers SIP INFO DTMF with 406, which are the parts this
+// package must get right. The tests use diago as a phone, an
+// implementation of SDP, RTP and DTMF independent of this package's.
+// Nothing outside this package imports sipgo or diago.
 //
 // # Goroutines and buffers
 //
