@@ -127,10 +127,12 @@ type sender struct {
 	captures []*capture
 	vad      *pcm.VAD
 	rxLive   bool // rx is being drained (not refilling after running dry)
-	speakFor int  // ticks since the last PhoneSpeech, while speaking
-	heard    [frame]int16
-	out      [frame]int16
-	payload  []byte
+	// sinceSpeech counts ticks since the last PhoneSpeech: one goes out
+	// when the far end speaks and 500 ms have passed.
+	sinceSpeech int
+	heard       [frame]int16
+	out         [frame]int16
+	payload     []byte
 }
 
 // send paces one packet every 20 ms, from an absolute schedule so that
@@ -139,7 +141,7 @@ type sender struct {
 func (m *media) send() {
 	defer m.wg.Done()
 	s := &sender{m: m, seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
-		buf: make([]byte, 1500), vad: pcm.NewVAD(rate), payload: make([]byte, 0, frame), speakFor: speechTick}
+		buf: make([]byte, 1500), vad: pcm.NewVAD(rate), payload: make([]byte, 0, frame), sinceSpeech: speechTick}
 	defer s.stopPlay()
 	next := time.Now()
 	t := time.NewTimer(0)
@@ -246,13 +248,9 @@ func (s *sender) take() {
 // listen runs voice activity detection on what was heard, and reports
 // PhoneSpeech every 500 ms while the far end speaks.
 func (s *sender) listen() {
-	if !s.vad.Feed(s.heard[:]) {
-		s.speakFor = speechTick
-		return
-	}
-	s.speakFor++
-	if s.speakFor >= speechTick {
-		s.speakFor = 0
+	s.sinceSpeech++
+	if s.vad.Feed(s.heard[:]) && s.sinceSpeech >= speechTick {
+		s.sinceSpeech = 0
 		s.m.l.emit(engine.PhoneEvent{Kind: engine.PhoneSpeech})
 	}
 }
