@@ -184,37 +184,42 @@ func (n *Network) Start(ctx context.Context) error {
 	if n.started {
 		return errors.New("sip: network already started")
 	}
-	n.started = true
 	udp, tcp, err := listen(n.cfg.Addr)
 	if err != nil {
 		return err
 	}
+	var ua *sipgo.UserAgent
+	ok := false
+	defer func() {
+		if !ok {
+			udp.Close()
+			tcp.Close()
+			if ua != nil {
+				ua.Close()
+			}
+		}
+	}()
 	port := udp.LocalAddr().(*net.UDPAddr).Port
 	n.udpConn, n.tcpLn = udp, tcp
 	n.addr = net.JoinHostPort(hostOf(n.cfg.Addr), strconv.Itoa(port))
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voicehook"), sipgo.WithUserAgentHostname(n.host),
+	ua, err = sipgo.NewUA(sipgo.WithUserAgent("voicehook"), sipgo.WithUserAgentHostname(n.host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(n.log)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(n.log)))
 	if err != nil {
-		udp.Close()
-		tcp.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(n.log))
 	if err != nil {
-		ua.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
 	udpCli, err := sipgo.NewClient(ua, sipgo.WithClientLogger(n.log), sipgo.WithClientHostname(n.host),
 		sipgo.WithClientConnectionAddr(udp.LocalAddr().String()))
 	if err != nil {
-		ua.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
 	tcpCli, err := sipgo.NewClient(ua, sipgo.WithClientLogger(n.log), sipgo.WithClientHostname(n.host))
 	if err != nil {
-		ua.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
 	contact := func(transport string) sip.ContactHeader {
@@ -245,18 +250,18 @@ func (n *Network) Start(ctx context.Context) error {
 			n.log.Debug("respond to OPTIONS", "err", err)
 		}
 	})
-	n.wg.Add(3)
+	n.wg.Add(2)
 	go func() { defer n.wg.Done(); _ = srv.ServeUDP(udp) }()
 	go func() { defer n.wg.Done(); _ = srv.ServeTCP(tcp) }()
 	// Requests go out on the UDP listener, which sipgo's transport knows
 	// once ServeUDP has begun: wait for that.
 	if err := waitServing(ua, udp.LocalAddr().String()); err != nil {
 		n.cancel()
-		udp.Close()
-		tcp.Close()
-		ua.Close()
 		return err
 	}
+	ok = true
+	n.started = true
+	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		select {

@@ -141,3 +141,21 @@ func TestCancellingStartsContextCloses(t *testing.T) {
 		t.Errorf("still listening on %s", addr)
 	}
 }
+
+func TestStartOnABusyAddressFails(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.52:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	n, err := New(Config{Addr: busy.LocalAddr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(t.Context()); err == nil {
+		t.Fatal("Start on a busy port succeeded")
+	}
+	if err := n.Close(); err != nil {
+		t.Error(err)
+	}
+}
