@@ -142,14 +142,12 @@ func TestInboundSpeechAndStop(t *testing.T) {
 	tl.Play(engine.Playback{ID: 2, Prompts: []engine.Prompt{{Text: "again"}}})
 	time.Sleep(300 * time.Millisecond)
 	tl.StopPlaying()
-	stopped := time.Now()
 	time.Sleep(1200 * time.Millisecond)
 	for _, e := range tl.all() {
 		if e.Kind == engine.PhonePlayed && e.PlayID == 2 {
 			t.Error("PhonePlayed after StopPlaying")
 		}
 	}
-	_ = stopped
 	all := p.heard()
 	tail := all[len(all)-800*rate/1000:] // the last 800 ms
 	if loud(tail) != nil {

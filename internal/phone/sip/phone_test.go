@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -624,5 +623,3 @@ func digestFields(v string) map[string]string {
 	}
 	return m
 }
-
-var _ = strconv.Itoa
