@@ -31,6 +31,8 @@ type serveFlags struct {
 	adminAddr                                     string
 	sim                                           bool
 	webhookSecret                                 string // comma-separated
+	sipAddr, sipGateway, rtpPorts, sipExternal    string
+	ttsCommand                                    string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -85,6 +87,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		"the simulator: simulated phones and /sim/v1; --sim=false turns it off for a server that carries real calls only (env VOICEHOOK_SIM=false)")
 	fs.StringVar(&f.webhookSecret, "webhook-secret", env("VOICEHOOK_WEBHOOK_SECRET", ""),
 		"sign the dev application's webhooks (Standard Webhooks): whsec_ and base64; two, comma-separated, while rotating (env VOICEHOOK_WEBHOOK_SECRET)")
+	fs.StringVar(&f.sipAddr, "sip-addr", env("VOICEHOOK_SIP_ADDR", ""),
+		"carry real calls: listen for SIP on HOST:PORT, UDP and TCP, e.g. 127.0.0.1:5060 (env VOICEHOOK_SIP_ADDR; default off)")
+	fs.StringVar(&f.sipGateway, "sip-gateway", env("VOICEHOOK_SIP_GATEWAY", ""),
+		"send calls to numbers that are not simulated phones to this SIP trunk, sip:HOST:PORT; several, comma-separated, are tried in order on a 503 (env VOICEHOOK_SIP_GATEWAY)")
+	fs.StringVar(&f.rtpPorts, "rtp-ports", env("VOICEHOOK_RTP_PORTS", ""),
+		"RTP port range of real calls, FIRST-LAST (env VOICEHOOK_RTP_PORTS; default 20000-20999)")
+	fs.StringVar(&f.sipExternal, "sip-external-host", env("VOICEHOOK_SIP_EXTERNAL_HOST", ""),
+		"the address a SIP peer reaches voicehook at, put in Contact and SDP, when behind NAT (env VOICEHOOK_SIP_EXTERNAL_HOST)")
+	fs.StringVar(&f.ttsCommand, "tts-command", env("VOICEHOOK_TTS_COMMAND", ""),
+		"text-to-speech program for real calls instead of espeak-ng: it reads SSML on stdin and writes a WAV to stdout (env VOICEHOOK_TTS_COMMAND)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
 		hideSecretDefaults(fs)
@@ -152,7 +164,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 			return 1
 		}
 	}
-	srv, err := server.Start(ctx, server.Config{Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
+	sipCfg, err := sipConfig(f, accounts)
+	if err != nil {
+		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
+		return 2
+	}
+	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand),Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,
@@ -179,6 +196,41 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 1
 	}
 	return 0
+}
+
+// sipConfig is the config file's sip: section with the flags over it.
+func sipConfig(f serveFlags, accounts *config.Directory) (config.SIP, error) {
+	var s config.SIP
+	if accounts != nil {
+		s = accounts.SIP
+	}
+	if f.sipAddr != "" {
+		s.Addr = f.sipAddr
+	}
+	if f.sipExternal != "" {
+		s.ExternalHost = f.sipExternal
+	}
+	if f.rtpPorts != "" {
+		ports, err := config.ParsePorts(f.rtpPorts)
+		if err != nil {
+			return s, fmt.Errorf("--rtp-ports: %w", err)
+		}
+		s.RTPPorts = ports
+	}
+	if f.sipGateway != "" {
+		s.Gateways = nil
+		for _, uri := range strings.Split(f.sipGateway, ",") {
+			g, err := config.ParseGateway(uri)
+			if err != nil {
+				return s, fmt.Errorf("--sip-gateway: %w", err)
+			}
+			s.Gateways = append(s.Gateways, g)
+		}
+	}
+	if s.Addr == "" && len(s.Gateways) > 0 {
+		return s, errors.New("--sip-gateway needs SIP on: give --sip-addr too (the address voicehook's SIP listens on)")
+	}
+	return s, nil
 }
 
 // secrets splits a comma-separated list of webhook secrets.
@@ -213,6 +265,29 @@ func printBanner(w io.Writer, srv *server.Server) {
 	}
 	if u := srv.AdminURL(); u != "" {
 		fmt.Fprintf(w, "  metrics    %s/metrics   profiles %s/debug/pprof/\n", u, u)
+	}
+	if addr := srv.SIPAddr(); addr != "" {
+		ports := cfg.SIP.RTPPorts
+		if ports == [2]int{} {
+			ports = [2]int{20000, 20999}
+		}
+		fmt.Fprintf(w, "  SIP        %s (UDP and TCP), RTP ports %d-%d\n", addr, ports[0], ports[1])
+		if len(cfg.SIP.Gateways) == 0 {
+			fmt.Fprintf(w, "  gateway    none: calls to numbers are simulated; a `to` that is a SIP URI is dialled\n")
+		}
+		for i, g := range cfg.SIP.Gateways {
+			what := "calls to numbers that are not simulated phones go here"
+			if i > 0 {
+				what = "tried next on a 503"
+			}
+			fmt.Fprintf(w, "  gateway    %s: %s\n", g.URI, what)
+		}
+		if _, app, ok := cfg.Accounts.Answering(config.DevNumbersFrom); ok && app.InitiateURL != "" {
+			fmt.Fprintf(w, "  softphone  dial sip:%s@%s to call the dev application, e.g. baresip -e '/dial sip:%s@%s'\n",
+				config.DevNumbersFrom, addr, config.DevNumbersFrom, addr)
+		} else {
+			fmt.Fprintf(w, "  softphone  dial sip:NUMBER@%s, NUMBER one an application answers (with --initiate-url, +15550001000)\n", addr)
+		}
 	}
 	for _, a := range cfg.Accounts.Accounts {
 		fmt.Fprintf(w, "  account    %s\n", a.ID)

@@ -207,7 +207,9 @@ func (a *actor) do(act action) {
 		}
 	case actHangupLine:
 		if a.line != nil {
-			a.line.Hangup()
+			if msg := a.line.Hangup(); msg != "" {
+				a.record(HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: "phone", Summary: msg})
+			}
 		}
 	case actListening:
 		if a.line != nil {

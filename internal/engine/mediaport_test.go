@@ -37,7 +37,10 @@ func (l *audioLine) note(format string, args ...any) {
 	l.calls = append(l.calls, fmt.Sprintf(format, args...))
 }
 
-func (l *audioLine) Hangup()    { l.note("hangup") }
+func (l *audioLine) Hangup() string {
+	l.note("hangup")
+	return "→ BYE"
+}
 func (l *audioLine) Listening() { l.note("listening") }
 func (l *audioLine) Answered()  { l.note("answered") }
 func (l *audioLine) Recording() { l.note("recording") }

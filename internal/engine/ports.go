@@ -372,8 +372,9 @@ type Network interface {
 // that carries audio (SIP) plays, records and detects for real.
 type Line interface {
 	// Hangup ends the call from our side; no event follows. An inbound
-	// call not answered yet is declined.
-	Hangup()
+	// call not answered yet is declined. It returns the signalling message
+	// that ends the call ("→ BYE"), for the history, or "".
+	Hangup() string
 	// Listening tells the far end the call now waits for digits (a Gather
 	// started): a scripted phone may press keys then.
 	Listening()

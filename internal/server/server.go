@@ -34,6 +34,7 @@ import (
 	"github.com/voicehook/voicehook/internal/media"
 	"github.com/voicehook/voicehook/internal/metrics"
 	"github.com/voicehook/voicehook/internal/phone/sim"
+	sipnet "github.com/voicehook/voicehook/internal/phone/sip"
 	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
@@ -106,6 +107,17 @@ type Config struct {
 	// loopback address they are open, beyond it they need an account's
 	// Basic credentials. Port 0 picks one.
 	AdminAddr string
+
+	// SIP, when SIP.Addr is set, carries real calls over SIP: inbound
+	// INVITEs to the applications' numbers, and outbound calls to SIP URIs
+	// and, through SIP.Gateways, to numbers that are not simulated phones.
+	// Default off.
+	SIP config.SIP
+	// TTSCommand is the text-to-speech program of real calls, with its
+	// arguments: it reads SSML on stdin, VOICEHOOK_TTS_VOICE, _LOCALE and
+	// _GENDER in its environment, and writes a WAV to stdout. Default:
+	// espeak-ng.
+	TTSCommand []string
 
 	// DisableSim turns the simulator off, for a server that carries real
 	// calls only: no /sim/v1, no simulated phones, Phones and Calls
@@ -304,6 +316,7 @@ type Server struct {
 	client  *http.Client // built by Open (no Config.Client): Close closes its idle connections
 	engine  *engine.Engine
 	net     *sim.Network
+	sip     *sipnet.Network // nil with SIP off
 	dir     *config.Directory
 	served  chan error
 	handler http.Handler
@@ -349,6 +362,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			adminLn.Close()
 		}
 		return nil, err
+	}
+	if s.sip != nil {
+		if err := s.sip.Start(ctx); err != nil {
+			ln.Close()
+			if adminLn != nil {
+				adminLn.Close()
+			}
+			s.engine.Shutdown(ctx)
+			s.sip.Close()
+			s.closeStore()
+			return nil, &ListenError{Flag: "sip-addr", Addr: cfg.SIP.Addr, Err: err}
+		}
 	}
 	if adminLn != nil {
 		s.startAdmin(adminLn)
@@ -412,6 +437,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if !cfg.DisableSim {
 		s.net = sim.New(engine.RealClock{}, cfg.Phones)
 		network = s.net
+	}
+	if sipOn(cfg.SIP) {
+		if s.sip, err = s.newSIP(client); err != nil {
+			s.closeStore()
+			return nil, fmt.Errorf("SIP: %w", err)
+		}
+		network = router{sim: s.net, sip: s.sip, gateway: len(cfg.SIP.Gateways) > 0}
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: network, Media: media.New(media.Config{Client: client}), Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
@@ -643,6 +675,12 @@ func (s *Server) Close(ctx context.Context) error {
 		errAdmin := s.closeAdmin(ctx)
 		s.console.Load().Close()
 		errEngine := s.engine.Shutdown(ctx)
+		var errSIP error
+		if s.sip != nil {
+			// After the engine: its calls stay live for the next start to
+			// end; the SIP peers get their BYE or CANCEL now.
+			errSIP = s.sip.Close()
+		}
 		errSender := s.sender.Close(ctx)
 		if s.client != nil {
 			s.client.CloseIdleConnections()
@@ -653,7 +691,7 @@ func (s *Server) Close(ctx context.Context) error {
 				errServe = nil
 			}
 		}
-		s.closeErr = errors.Join(errHTTP, errEngine, errSender, errStore, errServe, errAdmin)
+		s.closeErr = errors.Join(errHTTP, errEngine, errSIP, errSender, errStore, errServe, errAdmin)
 	})
 	return s.closeErr
 }

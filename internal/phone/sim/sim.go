@@ -521,8 +521,12 @@ func (l *line) end() bool {
 	return true
 }
 
-// Hangup ends the call from the engine's side.
-func (l *line) Hangup() { l.end() }
+// Hangup ends the call from the engine's side; a simulated line sends no
+// message.
+func (l *line) Hangup() string {
+	l.end()
+	return ""
+}
 
 // Answered starts a caller's script once the engine answers its call.
 func (l *line) Answered() {

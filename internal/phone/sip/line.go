@@ -218,17 +218,29 @@ func (l *line) startMedia(remote netip.AddrPort, codec uint8, event int) {
 }
 
 // Hangup ends the call from our side: CANCEL while an outbound call rings,
-// 603 Decline while an inbound one rings, BYE once answered.
-func (l *line) Hangup() {
+// 603 Decline while an inbound one rings, BYE once answered. It returns
+// that message for the call's history: no event reaches the engine after
+// Hangup.
+func (l *line) Hangup() string {
 	if l.hangup.Swap(true) {
-		return
+		return ""
 	}
 	l.mu.Lock()
+	var msg string
+	switch {
+	case l.state == stateRinging && l.srv != nil:
+		msg = "→ 603 Decline"
+	case l.state == stateRinging:
+		msg = "→ CANCEL"
+	case l.state == stateAnswered:
+		msg = "→ BYE"
+	}
 	if c := l.dialCx; c != nil && l.state == stateRinging {
 		c() // WaitAnswer sends CANCEL
 	}
 	l.mu.Unlock()
 	l.do(l.end)
+	return msg
 }
 
 // end is the Hangup step.
@@ -241,20 +253,17 @@ func (l *line) end() {
 	switch {
 	case state == stateEnded:
 	case state == stateRinging && srv != nil:
-		l.signalResponse(true, 603, "Decline")
 		if err := srv.Respond(603, "Decline", nil); err != nil {
 			l.n.log.Debug("sip: decline", "sip_call_id", l.sipCallID, "err", err)
 		}
 		l.settle()
 	case state == stateAnswered && srv != nil:
-		l.signal("→ BYE")
 		if err := srv.Bye(ctx); err != nil {
 			l.n.log.Debug("sip: bye", "sip_call_id", l.sipCallID, "err", err)
 		} else {
 			l.signalResponse(false, 200, "OK")
 		}
 	case state == stateAnswered && cli != nil:
-		l.signal("→ BYE")
 		if err := cli.Bye(ctx); err != nil {
 			l.n.log.Debug("sip: bye", "sip_call_id", l.sipCallID, "err", err)
 		} else {

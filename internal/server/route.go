@@ -1,0 +1,62 @@
+package server
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/phone/sim"
+)
+
+// router is the engine's phone network when SIP is on: it sends each call
+// to the simulated phones or to SIP.
+//
+//   - A `to` that is a SIP URI goes to SIP, dialled at its own host.
+//   - With a SIP gateway, the magic numbers and the numbers scripted with
+//     --phones or PUT /sim/v1/phones stay simulated; every other number
+//     goes to the gateway.
+//   - Without one, every number is simulated, as with SIP off.
+//
+// Inbound SIP calls bring their own line (engine.Inbound.Attach); the
+// callers of /sim/v1/inbound are simulated.
+type router struct {
+	sim     *sim.Network   // nil with --sim=false
+	sip     engine.Network // nil with SIP off
+	gateway bool           // sip has a gateway for numbers
+}
+
+var (
+	errSIPOff       = errors.New("no route: this `to` is a SIP URI, and SIP is off (start voicehook with --sip-addr)")
+	errNoGatewaySim = errors.New("no route: the simulator is off (--sim=false) and no SIP gateway is configured (--sip-gateway)")
+)
+
+// Dial places a call on the network its `to` belongs to.
+func (r router) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
+	if isSIPURI(d.To) {
+		if r.sip == nil {
+			return nil, errSIPOff
+		}
+		return r.sip.Dial(d, notify)
+	}
+	if r.sim != nil {
+		if _, scripted := r.sim.Script(d.AccountID, d.To); scripted || !r.gateway || r.sip == nil {
+			return r.sim.Dial(d, notify)
+		}
+	}
+	if r.sip != nil && r.gateway {
+		return r.sip.Dial(d, notify)
+	}
+	return nil, errNoGatewaySim
+}
+
+// Incoming connects the simulated caller of /sim/v1/inbound.
+func (r router) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
+	if r.sim == nil {
+		return nil, errNoGatewaySim
+	}
+	return r.sim.Incoming(d, notify)
+}
+
+func isSIPURI(to string) bool {
+	return len(to) > 4 && strings.EqualFold(to[:4], "sip:")
+}

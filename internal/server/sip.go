@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+
+	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/egress"
+	"github.com/voicehook/voicehook/internal/engine"
+	sipnet "github.com/voicehook/voicehook/internal/phone/sip"
+	"github.com/voicehook/voicehook/internal/redact"
+	"github.com/voicehook/voicehook/internal/tts"
+)
+
+// Real calls: with Config.SIP.Addr set, the server carries calls over SIP
+// (package internal/phone/sip). Inbound INVITEs to a number an
+// application answers become inbound calls; outbound calls go where the
+// router (route.go) sends them. Speech comes from espeak-ng, or from the
+// program of Config.TTSCommand; PlayAudio files are fetched with the
+// server's guarded client; a `to` that is a SIP URI passes the same guard
+// as webhooks.
+
+// ttsCacheSamples bounds the speech kept for reuse: about ten minutes of
+// espeak-ng's 22 050 Hz output, some 26 MB.
+const ttsCacheSamples = 22050 * 600
+
+// newSIP builds the SIP network; Start makes it listen.
+func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
+	cfg := s.cfg
+	var synth tts.Synthesizer = tts.Espeak("")
+	if len(cfg.TTSCommand) > 0 {
+		synth = &tts.Command{Path: cfg.TTSCommand[0], Args: cfg.TTSCommand[1:]}
+	}
+	var gateways []sipnet.Gateway
+	for _, g := range cfg.SIP.Gateways {
+		gateways = append(gateways, sipnet.Gateway{URI: g.URI, Username: g.Username, Password: g.Password})
+	}
+	var guard *egress.Guard
+	if cfg.WebhookGuard == GuardOn {
+		guard = egress.NewGuard(cfg.WebhookAllow)
+	}
+	return sipnet.New(sipnet.Config{
+		Addr: cfg.SIP.Addr, ExternalHost: cfg.SIP.ExternalHost, RTPPorts: cfg.SIP.RTPPorts, Gateways: gateways,
+		Answers: func(number string) (engine.Inbound, bool) {
+			in, err := s.answerer(number)
+			return in, err == nil
+		},
+		Calls:     engineCalls{s},
+		TTS:       tts.NewCache(synth, ttsCacheSamples),
+		Fetch:     func(ctx context.Context, url, user, pass string) (io.ReadCloser, error) { return fetch(ctx, client, url, user, pass) },
+		CheckHost: func(ctx context.Context, host string) error { return checkHost(ctx, guard, host) },
+		Log:       cfg.Logger.With("net", "sip"),
+	})
+}
+
+// engineCalls starts inbound SIP calls on the server's engine, which is
+// built after the SIP network.
+type engineCalls struct{ s *Server }
+
+func (c engineCalls) InboundCall(ctx context.Context, in engine.Inbound) (*engine.Call, error) {
+	return c.s.engine.InboundCall(ctx, in)
+}
+
+// fetch GETs a PlayAudio file for a real call.
+func fetch(ctx context.Context, client *http.Client, url, user, pass string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("audio file %s: %v", redact.URL(url), err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %v", redact.URL(url), redact.Text(err.Error()))
+	}
+	if resp.StatusCode/100 != 2 {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", redact.URL(url), resp.Status)
+	}
+	return resp.Body, nil
+}
+
+// checkHost applies the address guard to the host of a SIP URI dialled:
+// every address it resolves to must pass.
+func checkHost(ctx context.Context, guard *egress.Guard, host string) error {
+	if guard == nil {
+		return nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return fmt.Errorf("SIP host %s: %v", host, err)
+	}
+	for _, a := range addrs {
+		if err := guard.Check(netip.AddrPortFrom(a.Unmap(), 5060)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SIPAddr is where SIP listens, "" with SIP off.
+func (s *Server) SIPAddr() string {
+	if s.sip == nil {
+		return ""
+	}
+	return s.sip.Addr()
+}
+
+// sipOn reports whether the configuration turns SIP on.
+func sipOn(c config.SIP) bool { return c.Addr != "" }
