@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 2
 	}
-	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand),Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
+	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand), Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,

@@ -49,9 +49,11 @@ func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
 			in, err := s.answerer(number)
 			return in, err == nil
 		},
-		Calls:     engineCalls{s},
-		TTS:       tts.NewCache(synth, ttsCacheSamples),
-		Fetch:     func(ctx context.Context, url, user, pass string) (io.ReadCloser, error) { return fetch(ctx, client, url, user, pass) },
+		Calls: engineCalls{s},
+		TTS:   tts.NewCache(synth, ttsCacheSamples),
+		Fetch: func(ctx context.Context, url, user, pass string) (io.ReadCloser, error) {
+			return fetch(ctx, client, url, user, pass)
+		},
 		CheckHost: func(ctx context.Context, host string) error { return checkHost(ctx, guard, host) },
 		Log:       cfg.Logger.With("net", "sip"),
 	})

@@ -99,7 +99,7 @@ func TestSIPpOutboundOutcomes(t *testing.T) {
 			n := 70 + 2*i
 			phone := "127.0.0." + strconv.Itoa(n+1)
 			a := newApp(t, map[string]string{"/answer": `<Response><PlayAudio>` + toneURL + `</PlayAudio><Hangup/></Response>`})
-					srv := startVoicehook(t, "127.0.0."+strconv.Itoa(n)+":5060", a, "sip:"+phone+":5060")
+			srv := startVoicehook(t, "127.0.0."+strconv.Itoa(n)+":5060", a, "sip:"+phone+":5060")
 			wait := startSipp(t, c.scenario, map[string]string{"CODE": c.code, "REASON": c.reason}, 20*time.Second,
 				"-i", phone, "-p", "5060", "-mp", strconv.Itoa(6300+100*i))
 			time.Sleep(300 * time.Millisecond) // SIPp binds its port
