@@ -178,7 +178,7 @@ func (a *actor) do(act action) {
 	case actDial:
 		c := &a.st.call
 		line, err := a.e.cfg.Network.Dial(Dial{CallID: c.CallID, AccountID: c.AccountID, From: c.From, To: c.To,
-			DisplayName: c.DisplayName, Privacy: c.Privacy != nil && *c.Privacy, UUI: c.UUI},
+			DisplayName: c.DisplayName, Privacy: c.Privacy != nil && *c.Privacy, UUI: c.UUI, Detect: c.MachineDetection},
 			func(pe PhoneEvent) { a.post(evPhone{pe}) })
 		if err != nil {
 			a.log.Warn("dial failed", "err", err)
@@ -425,6 +425,16 @@ func describePhone(pe PhoneEvent) string {
 		return fmt.Sprintf("no answer (%d)", pe.SIPCode)
 	case PhoneSignal:
 		return pe.Message
+	case PhoneGreeting:
+		g := pe.Greeting
+		if g.Length == 0 {
+			return fmt.Sprintf("greeting: silence for %v", g.Delay.Round(time.Millisecond))
+		}
+		beep := ""
+		if g.Beep {
+			beep = ", then a beep"
+		}
+		return fmt.Sprintf("greeting: %v of speech after %v%s", g.Length.Round(time.Millisecond), g.Delay.Round(time.Millisecond), beep)
 	case PhonePlayed:
 		if pe.Reason == "" {
 			return "" // a playback ended: the verb's history says enough

@@ -158,6 +158,9 @@ type callState struct {
 	amd   int // the timer of async machine detection, 0 if none
 	// detected is the result of machine detection once known.
 	detected *callback.MachineDetectionResult
+	// listening is set while a line hears the greeting for machine
+	// detection (PhoneAnswered with GreetingFollows).
+	listening bool
 	webhook  int // the pending webhook, 0 if none
 	// sent is the type of the last synchronous webhook sent.
 	sent callback.EventType
@@ -240,6 +243,7 @@ func next(s *callState, ev event, now time.Time) []action {
 	case evTimer:
 		if ev.id != 0 && ev.id == s.amd {
 			s.amd = 0
+			s.greetingLost()
 			return s.detectedAsync(now)
 		}
 		if s.rec != nil && ev.id != 0 && ev.id == s.rec.silence {
@@ -330,6 +334,21 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		s.call.AnswerTime = now
 		s.call.LastUpdate = now
 		acts = append(acts, actSave{}, history(s, now, "state", "answered", nil))
+		if md := s.call.MachineDetection; md != nil && pe.GreetingFollows {
+			// The line hears the greeting first: the result waits for it
+			// (PhoneGreeting), the answer too in sync mode.
+			s.listening = true
+			if md.Sync {
+				s.timer = s.nextID()
+				s.wait = waitDetect
+				// The line reports within detectionTimeout; should it not,
+				// the result is a timeout.
+				return append(acts, actTimer{s.timer, md.DetectionTimeout + greetingGrace}, history(s, now, "verb", "machine detection (sync): listening", nil))
+			}
+			s.amd = s.nextID()
+			acts = append(acts, actTimer{s.amd, md.DetectionTimeout + greetingGrace}, history(s, now, "verb", "machine detection (async): listening", nil))
+			return append(acts, s.sendAnswer(now)...)
+		}
 		if md := s.call.MachineDetection; md != nil {
 			value, after := detect(*md, pe.Greeting)
 			s.detected = &callback.MachineDetectionResult{Value: value, Duration: callback.Duration(after)}
@@ -343,6 +362,8 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 			acts = append(acts, actTimer{s.amd, after}, history(s, now, "verb", "machine detection (async)", nil))
 		}
 		return append(acts, s.sendAnswer(now)...)
+	case PhoneGreeting:
+		return s.greeting(pe.Greeting, now)
 	case PhoneBusy:
 		return s.end(now, callback.CauseBusy, "Callee is busy", orCode(pe.SIPCode, 486), true)
 	case PhoneRejected:
@@ -418,6 +439,7 @@ func (s *callState) timerFired(now time.Time) []action {
 	case waitRecord:
 		return s.finishRecord(now, true)
 	case waitDetect:
+		s.greetingLost()
 		acts := []action{history(s, now, "state", "machine detection: "+string(s.detected.Value), nil)}
 		return append(acts, s.sendAnswer(now)...)
 	case waitRing:
@@ -632,4 +654,43 @@ func history(s *callState, now time.Time, kind, summary string, detail []byte) a
 
 func errNotModifiable(id string) error {
 	return &Error{Code: EConflict, Msg: fmt.Sprintf("Call %s cannot be modified in its current state", id)}
+}
+
+// greetingGrace is how long past detectionTimeout the engine waits for a
+// line's greeting before it takes the result as a timeout.
+const greetingGrace = 2 * time.Second
+
+// greeting takes the far end's greeting, heard on the line: the detector
+// decides, and its result is known as long after the answer as detect
+// says, or now if that time has passed.
+func (s *callState) greeting(g Greeting, now time.Time) []action {
+	md := s.call.MachineDetection
+	if md == nil || !s.listening {
+		return nil
+	}
+	s.listening = false
+	value, after := detect(*md, g)
+	s.detected = &callback.MachineDetectionResult{Value: value, Duration: callback.Duration(after)}
+	wait := max(after-now.Sub(s.call.AnswerTime), 0)
+	switch {
+	case md.Sync && s.wait == waitDetect:
+		acts := s.cancelTimer()
+		s.timer = s.nextID()
+		return append(acts, actTimer{s.timer, wait})
+	case !md.Sync && s.amd != 0:
+		acts := []action{actCancelTimer{s.amd}}
+		s.amd = s.nextID()
+		return append(acts, actTimer{s.amd, wait})
+	}
+	return nil
+}
+
+// greetingLost gives the result of a detection whose greeting never came:
+// a timeout.
+func (s *callState) greetingLost() {
+	if s.listening {
+		s.listening = false
+		md := s.call.MachineDetection
+		s.detected = &callback.MachineDetectionResult{Value: callback.DetectionTimeout, Duration: callback.Duration(md.DetectionTimeout)}
+	}
 }

@@ -287,3 +287,95 @@ func TestAudioLineSendsDigitsWithTheirTiming(t *testing.T) {
 		}
 	})
 }
+
+// audioNet places calls on audioLines, answered at once by the far end.
+type audioNet struct {
+	line *audioLine
+	dial engine.Dial
+}
+
+func (n *audioNet) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
+	n.dial = d
+	n.line.mu.Lock()
+	n.line.notify = notify
+	n.line.mu.Unlock()
+	go notify(engine.PhoneEvent{Kind: engine.PhoneAnswered, GreetingFollows: d.Detect != nil})
+	return n.line, nil
+}
+
+func (n *audioNet) Incoming(engine.Dial, func(engine.PhoneEvent)) (engine.Line, error) {
+	return nil, fmt.Errorf("no inbound calls here")
+}
+
+// Machine detection on a line that carries audio: the line hears the
+// greeting and reports it; the engine's detector decides, and the result
+// is known as long after the answer as it would be for a simulated phone
+// saying the same.
+func TestAudioLineMachineDetection(t *testing.T) {
+	cases := []struct {
+		name     string
+		sync     bool
+		greeting *engine.Greeting // nil: the line never reports one
+		reportAt time.Duration
+		want     string
+	}{
+		// A person says hello for a second after half a second; 1 s of
+		// quiet (speechEndThreshold) later the line knows it: 2.5 s.
+		{name: "async person", greeting: &engine.Greeting{Delay: 500 * time.Millisecond, Length: time.Second}, reportAt: 2500 * time.Millisecond,
+			want: "answer@0s\nmachineDetectionComplete@2.5s human\n"},
+		// A machine talks on: at speechThreshold (3 s) it is one. The
+		// line reported a little early: the result still comes at 3 s.
+		{name: "sync machine", sync: true, greeting: &engine.Greeting{Delay: 0, Length: 3 * time.Second}, reportAt: 2 * time.Second,
+			want: "answer@3s answering-machine\n"},
+		{name: "sync, the line never reports", sync: true, want: "answer@12s timeout\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				line := &audioLine{}
+				net := &audioNet{line: line}
+				h := newHarnessWith(t, nil, replies(map[string]string{
+					"https://app.test/answer": `<Response><Pause duration="30"/></Response>`,
+				}), func(cfg *engine.Config) { cfg.Network = net })
+				defer h.close()
+				id := h.call("+15553330400", func(call *engine.Call) {
+					md := engine.DefaultMachineDetection()
+					md.Sync = c.sync
+					md.SpeechEndThreshold, md.SpeechThreshold, md.DetectionTimeout = time.Second, 3*time.Second, 10*time.Second
+					md.Callback = engine.Target{URL: "https://app.test/amd"}
+					call.MachineDetection = &md
+				})
+				synctest.Wait()
+				if net.dial.Detect == nil || net.dial.Detect.SpeechThreshold != 3*time.Second {
+					t.Fatalf("the line was not asked to listen: %+v", net.dial.Detect)
+				}
+				if c.greeting != nil {
+					time.Sleep(c.reportAt)
+					line.far(engine.PhoneEvent{Kind: engine.PhoneGreeting, Greeting: *c.greeting})
+				}
+				time.Sleep(20 * time.Second)
+				synctest.Wait()
+				var b strings.Builder
+				for _, d := range h.app.events() {
+					switch ev := d.event.(type) {
+					case *callback.Answer:
+						fmt.Fprintf(&b, "answer@%gs", d.at.Seconds())
+						if r := ev.MachineDetectionResult; r != nil {
+							fmt.Fprintf(&b, " %s", r.Value)
+						}
+						b.WriteString("\n")
+					case *callback.MachineDetectionComplete:
+						fmt.Fprintf(&b, "machineDetectionComplete@%gs %s\n", d.at.Seconds(), ev.MachineDetectionResult.Value)
+					}
+				}
+				if got := b.String(); got != c.want {
+					t.Errorf("webhooks:\n%s\nwant:\n%s", got, c.want)
+				}
+				if err := h.eng.UpdateCall(context.Background(), "9900000", id, engine.Update{Complete: true}); err != nil {
+					t.Log(err)
+				}
+				h.settle(time.Hour)
+			})
+		})
+	}
+}

@@ -304,6 +304,7 @@ const (
 	PhonePlayed                             // a Playback finished playing, or could not be played
 	PhoneNoAnswer                           // the far end did not answer (SIP 408, 480)
 	PhoneSignal                             // a signalling message went to or came from the far end, for the history
+	PhoneGreeting                           // what the far end said on answering, now known (Dial.Detect)
 )
 
 // PhoneEvent is a report from the phone network about one call.
@@ -315,9 +316,13 @@ type PhoneEvent struct {
 	// others with a SIPCode), or why a Playback could not be played
 	// (PhonePlayed), for the disconnect's errorMessage.
 	Reason string
-	// Greeting is what the far end says on answering (PhoneAnswered), for
-	// machine detection.
-	Greeting Greeting
+	// Greeting is what the far end says on answering, for machine
+	// detection: a simulated phone knows it at once (PhoneAnswered); a line
+	// that carries audio hears it first, and reports it with PhoneGreeting
+	// once it has heard enough, within Dial.Detect's detectionTimeout
+	// (GreetingFollows tells so on PhoneAnswered).
+	Greeting        Greeting
+	GreetingFollows bool
 	// For PhoneSpeech: what the far end says, and for how long. A line
 	// that carries real audio knows neither: it reports speech with no
 	// text and no length, again and again while the far end speaks (at
@@ -351,6 +356,10 @@ type Dial struct {
 	DisplayName string
 	Privacy     bool
 	UUI         string
+	// Detect, when set, asks a line that carries audio to listen to the
+	// far end's greeting and report it (PhoneGreeting): createCall asked
+	// for machine detection.
+	Detect *MachineDetection
 }
 
 // Network places calls and carries calls that come in. Events about a
