@@ -30,6 +30,12 @@ type baresip struct {
 // saying a tone of freq Hz, with the commands given (e.g. "/dial sip:…"),
 // for at most d.
 func startBaresip(t *testing.T, ip, number string, freq float64, d time.Duration, commands ...string) *baresip {
+	return startBaresipSaying(t, ip, number, pcm.Tone(freq, 8000, d+10*time.Second, 0.4), d, commands...)
+}
+
+// startBaresipSaying runs baresip saying say (8 kHz samples), then
+// silence, for at most d.
+func startBaresipSaying(t *testing.T, ip, number string, say []int16, d time.Duration, commands ...string) *baresip {
 	t.Helper()
 	bin := require(t, "baresip", "baresip-core")
 	b := &baresip{dir: t.TempDir(), ip: ip, keys: 5555}
@@ -39,7 +45,10 @@ func startBaresip(t *testing.T, ip, number string, freq float64, d time.Duration
 		t.Fatal(err)
 	}
 	// Longer than the call: baresip hangs up when its source ends.
-	if err := pcm.WriteWAV(f, 8000, pcm.Tone(freq, 8000, d+10*time.Second, 0.4)); err != nil {
+	if n := 8000 * int((d + 10*time.Second).Seconds()); len(say) < n {
+		say = append(say, make([]int16, n-len(say))...)
+	}
+	if err := pcm.WriteWAV(f, 8000, say); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

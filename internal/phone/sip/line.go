@@ -54,6 +54,9 @@ type line struct {
 	media  *media
 	sdp    []byte // our SDP, for a re-INVITE
 	dialCx context.CancelFunc
+	// detect is createCall's machine detection (engine.Dial.Detect), set
+	// by Dial: the media sender hears the greeting for it.
+	detect *engine.MachineDetection
 
 	finishOnce sync.Once
 	done       chan struct{} // closed by finish

@@ -126,6 +126,7 @@ type sender struct {
 	digits   []*digitRun
 	captures []*capture
 	vad      *pcm.VAD
+	greet    *greeter // hears the greeting for machine detection, until it is known
 	rxLive   bool // rx is being drained (not refilling after running dry)
 	// sinceSpeech counts ticks since the last PhoneSpeech: one goes out
 	// when the far end speaks and 500 ms have passed.
@@ -142,6 +143,9 @@ func (m *media) send() {
 	defer m.wg.Done()
 	s := &sender{m: m, seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 		buf: make([]byte, 1500), vad: pcm.NewVAD(rate), payload: make([]byte, 0, frame), sinceSpeech: speechTick}
+	if md := m.l.detect; md != nil {
+		s.greet = &greeter{md: *md}
+	}
 	defer s.stopPlay()
 	next := time.Now()
 	t := time.NewTimer(0)
@@ -247,11 +251,19 @@ func (s *sender) take() {
 
 // listen runs voice activity detection on what was heard, and reports
 // PhoneSpeech every 500 ms while the far end speaks.
+// While machine detection listens (greet), it hears the greeting too.
 func (s *sender) listen() {
 	s.sinceSpeech++
-	if s.vad.Feed(s.heard[:]) && s.sinceSpeech >= speechTick {
+	speaking := s.vad.Feed(s.heard[:])
+	if speaking && s.sinceSpeech >= speechTick {
 		s.sinceSpeech = 0
 		s.m.l.emit(engine.PhoneEvent{Kind: engine.PhoneSpeech})
+	}
+	if s.greet != nil {
+		if g, ok := s.greet.feed(speaking, pureTone(s.heard[:])); ok {
+			s.greet = nil
+			s.m.l.emit(engine.PhoneEvent{Kind: engine.PhoneGreeting, Greeting: g})
+		}
 	}
 }
 

@@ -39,6 +39,7 @@ func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Li
 	}
 	l := newLine(n, true, uuid.NewString())
 	l.rtp = conn
+	l.detect = d.Detect
 	ctx, cancel := context.WithCancel(n.ctx)
 	l.dialCx = cancel
 	if !n.track(l) {
@@ -229,7 +230,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	}
 	event := answer.event
 	l.startMedia(answer.addr, answer.codecs[0], event)
-	l.emit(engine.PhoneEvent{Kind: engine.PhoneAnswered})
+	l.emit(engine.PhoneEvent{Kind: engine.PhoneAnswered, GreetingFollows: l.detect != nil})
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
