@@ -161,7 +161,7 @@ type callState struct {
 	// listening is set while a line hears the greeting for machine
 	// detection (PhoneAnswered with GreetingFollows).
 	listening bool
-	webhook  int // the pending webhook, 0 if none
+	webhook   int // the pending webhook, 0 if none
 	// sent is the type of the last synchronous webhook sent.
 	sent callback.EventType
 	// sipCallID is the Call-ID of the call's SIP dialog, once known.

@@ -127,7 +127,7 @@ type sender struct {
 	captures []*capture
 	vad      *pcm.VAD
 	greet    *greeter // hears the greeting for machine detection, until it is known
-	rxLive   bool // rx is being drained (not refilling after running dry)
+	rxLive   bool     // rx is being drained (not refilling after running dry)
 	// sinceSpeech counts ticks since the last PhoneSpeech: one goes out
 	// when the far end speaks and 500 ms have passed.
 	sinceSpeech int
