@@ -66,7 +66,7 @@ type app struct {
 	ch  chan callback.Event
 }
 
-func newApp(t *testing.T, bxml map[string]string) *app {
+func newApp(t testing.TB, bxml map[string]string) *app {
 	a := &app{bx: bxml, ch: make(chan callback.Event, 64)}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/tone.wav" {
