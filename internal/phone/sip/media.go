@@ -36,9 +36,10 @@ const (
 	maxPrompt = 15 * time.Minute
 )
 
-// media is an answered call's RTP stream. Its sender goroutine owns the
-// playback, the digits being sent and the captures; its reader goroutine
-// owns the DTMF decoder. They share only rx (under rxMu).
+// media is an answered call's RTP stream. Its sender, ticked by the
+// network's pacer under the sender's mutex, owns the playback, the digits
+// being sent and the captures; its reader goroutine owns the DTMF decoder.
+// They share only rx (under rxMu).
 type media struct {
 	l      *line
 	conn   *net.UDPConn
@@ -49,6 +50,7 @@ type media struct {
 	rxMu sync.Mutex
 	rx   []int16 // the far end's decoded samples, waiting for a tick
 
+	snd  *sender
 	quit chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
@@ -60,15 +62,22 @@ func newMedia(l *line, conn *net.UDPConn, remote netip.AddrPort, codec uint8, ev
 }
 
 func (m *media) start() {
-	m.wg.Add(2)
-	go m.send()
+	m.snd = newSender(m)
+	m.l.n.pacer.add(m.snd)
+	m.wg.Add(1)
 	go m.read()
 }
 
-// stop ends both goroutines and closes the socket.
+// stop takes the sender off the pacer, ends the reader and closes the
+// socket.
 func (m *media) stop() {
 	m.once.Do(func() {
 		close(m.quit)
+		m.l.n.pacer.remove(m.snd)
+		m.snd.mu.Lock()
+		m.snd.stopped = true
+		m.snd.stopPlay()
+		m.snd.mu.Unlock()
 		m.conn.Close()
 		m.wg.Wait()
 	})
@@ -114,8 +123,11 @@ func (m *media) received(s []int16) {
 	m.rxMu.Unlock()
 }
 
-// sender is the state of the send goroutine.
+// sender is the state of a call's sending; mu guards all of it.
 type sender struct {
+	mu       sync.Mutex
+	stopped  bool
+	shard    *shard // set by pacer.add
 	m        *media
 	seq      uint16
 	ts       uint32
@@ -136,42 +148,14 @@ type sender struct {
 	payload     []byte
 }
 
-// send paces one packet every 20 ms, from an absolute schedule so that
-// late wake-ups do not add up: a late goroutine catches up by up to five
-// packets, and skips the rest (advancing the RTP timestamp).
-func (m *media) send() {
-	defer m.wg.Done()
+// newSender is the state of a call's sending, ticked by the pacer.
+func newSender(m *media) *sender {
 	s := &sender{m: m, seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 		buf: make([]byte, 1500), vad: pcm.NewVAD(rate), payload: make([]byte, 0, frame), sinceSpeech: speechTick}
 	if md := m.l.detect; md != nil {
 		s.greet = &greeter{md: *md}
 	}
-	defer s.stopPlay()
-	next := time.Now()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.quit:
-			return
-		case <-t.C:
-		}
-		now := time.Now()
-		for sent := 0; !next.After(now) && sent < 5; sent++ {
-			s.tick()
-			m.l.n.rtpSent.Add(1)
-			if now.Sub(next) > lateBy {
-				m.l.n.rtpLate.Add(1)
-			}
-			next = next.Add(ptime)
-		}
-		if !next.After(now) {
-			skip := now.Sub(next)/ptime + 1
-			s.ts += uint32(skip) * frame
-			next = next.Add(skip * ptime)
-		}
-		t.Reset(time.Until(next))
-	}
+	return s
 }
 
 // tick sends one packet and takes one frame of what the far end sent.

@@ -100,6 +100,8 @@ type Network struct {
 	// rtpSent counts the RTP packets sent by every call, rtpLate those
 	// that left more than lateBy after their time.
 	rtpSent, rtpLate atomic.Int64
+	// pacer sends every call's RTP.
+	pacer *pacer
 }
 
 // gateway is a parsed Gateway.
@@ -125,6 +127,7 @@ func New(cfg Config) (*Network, error) {
 		return nil, fmt.Errorf("sip: RTP ports %d-%d: want a range of at least two ports within 1024-65535", lo, hi)
 	}
 	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}, closeDone: make(chan struct{})}
+	n.pacer = newPacer(&n.rtpSent, &n.rtpLate)
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -261,6 +264,7 @@ func (n *Network) Start(ctx context.Context) error {
 	}
 	ok = true
 	n.started = true
+	n.pacer.run(n.ctx, &n.wg)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
