@@ -20,14 +20,17 @@
 //
 // A Network owns two listener goroutines (UDP, TCP, run by sipgo's
 // transport layer, which also runs one goroutine per request it hands to
-// the handlers here). Every line (one call) owns:
+// the handlers here), and the pacer's goroutines, one per CPU, which send
+// the RTP of every answered call on one 20 ms clock (pacer.go). Every line
+// (one call) owns:
 //   - an op goroutine that runs its signalling steps in order: dial (INVITE,
 //     wait, CANCEL), answer (200 OK, wait for ACK), hang up (603, BYE). Line
 //     methods queue steps and return.
 //   - an event goroutine that hands PhoneEvents to the engine's notify in
 //     order; every other goroutine only appends to its queue, so no network
 //     goroutine ever waits on the engine.
-//   - once answered, a media sender and a media reader (see media). The
+//   - once answered, a media sender, ticked by a pacer goroutine under the
+//     sender's own mutex, and a media reader goroutine (see media). The
 //     sender owns the playback, the digits being sent and the captures: the
 //     Line methods only append commands to the line's command queue, which
 //     the sender takes every 20 ms tick. The reader owns the RFC 4733
@@ -76,11 +79,8 @@
 // are dropped, with a warning in the log).
 //
 // BenchmarkCallSetup measures calls set up and torn down one after another
-// between two Networks on loopback (about 2 000 a second on a 2-core
-// machine; go test -run XXX -bench CallSetup ./internal/phone/sip/).
-// BenchmarkConcurrentPlayback holds 200 calls playing at once and reports
-// the share of RTP packets sent more than 5 ms late (0.2 to 0.7% there,
-// with both ends in one process) and the memory of a live line (about
-// 40 kB, heap and stacks): go test -run XXX -bench ConcurrentPlayback
-// -benchtime 1x ./internal/phone/sip/.
+// between two Networks on loopback; BenchmarkConcurrentPlayback holds 200
+// calls playing at once and reports the share of RTP packets sent more than
+// 5 ms late and the memory of a live line. The README gives their figures
+// and commands.
 package sip
