@@ -21,8 +21,10 @@ const (
 
 // Bounds on what DecodeWAV accepts.
 const (
-	minRate     = 1000
-	maxRate     = 384000
+	minRate = 1000
+	maxRate = 384000
+	// maxPrealloc bounds the samples allocated before they are read.
+	maxPrealloc = 1 << 20
 	maxChannels = 32
 	maxFmtSize  = 1 << 10 // a fmt chunk is 16 to 40 bytes; anything larger is hostile
 	// Data sizes from here up are streaming placeholders, not lengths.
@@ -192,7 +194,10 @@ func readData(r io.Reader, f wavFormat, size uint32, max time.Duration) (Clip, e
 	}
 	clip := Clip{Rate: f.rate}
 	if !toEOF {
-		clip.Samples = make([]int16, 0, remaining/int64(frame))
+		// The header's size is a claim: room for a million samples at
+		// most is made up front, the rest as the bytes arrive, so a
+		// 44-byte file cannot make us allocate what it declares.
+		clip.Samples = make([]int16, 0, min(remaining/int64(frame), maxPrealloc))
 	}
 	buf := make([]byte, frame*1024)
 	for toEOF || remaining > 0 {

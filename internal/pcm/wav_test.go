@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -380,4 +381,33 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded %v, more than the max of %v", clip.Duration(), max)
 		}
 	})
+}
+
+// A 44-byte WAV that claims 690 MB of 8-bit samples at 384 kHz allocates
+// what arrives, not what it claims, and fails as truncated.
+func TestDecodeWAVDoesNotTrustTheDeclaredSize(t *testing.T) {
+	hdr := make([]byte, 44)
+	copy(hdr, "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], 36+345_600_000)
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], 1)
+	binary.LittleEndian.PutUint16(hdr[22:], 1)
+	binary.LittleEndian.PutUint32(hdr[24:], 384000)
+	binary.LittleEndian.PutUint32(hdr[28:], 384000)
+	binary.LittleEndian.PutUint16(hdr[32:], 1)
+	binary.LittleEndian.PutUint16(hdr[34:], 8)
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], 345_600_000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := pcm.DecodeWAV(bytes.NewReader(hdr), 15*time.Minute)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a WAV file without its samples decoded")
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 16<<20 {
+		t.Errorf("decoding a 44-byte file allocated %d MB", grown>>20)
+	}
 }
