@@ -218,17 +218,37 @@ func sipConfig(f serveFlags, accounts *config.Directory) (config.SIP, error) {
 		s.RTPPorts = ports
 	}
 	if f.sipGateway != "" {
+		// The flag's gateways replace the file's; one the file also
+		// lists keeps the file's credentials.
+		fromFile := s.Gateways
 		s.Gateways = nil
 		for _, uri := range strings.Split(f.sipGateway, ",") {
 			g, err := config.ParseGateway(uri)
 			if err != nil {
 				return s, fmt.Errorf("--sip-gateway: %w", err)
 			}
+			for _, fg := range fromFile {
+				if strings.EqualFold(fg.URI, g.URI) {
+					g.Username, g.Password = fg.Username, fg.Password
+				}
+			}
 			s.Gateways = append(s.Gateways, g)
 		}
 	}
-	if s.Addr == "" && len(s.Gateways) > 0 {
-		return s, errors.New("--sip-gateway needs SIP on: give --sip-addr too (the address voicehook's SIP listens on)")
+	if s.Addr == "" {
+		var set []string
+		if len(s.Gateways) > 0 {
+			set = append(set, "gateways (--sip-gateway or the config file's sip: gateways)")
+		}
+		if s.RTPPorts != [2]int{} {
+			set = append(set, "RTP ports (--rtp-ports or sip: rtpPorts)")
+		}
+		if s.ExternalHost != "" {
+			set = append(set, "an external host (--sip-external-host or sip: externalHost)")
+		}
+		if len(set) > 0 {
+			return s, fmt.Errorf("SIP is off, yet %s are set: turn SIP on with --sip-addr (or sip: addr in the config file)", strings.Join(set, ", "))
+		}
 	}
 	return s, nil
 }
