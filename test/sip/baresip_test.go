@@ -150,7 +150,7 @@ func TestBaresipCallsInHearsSpeechAndPressesKeys(t *testing.T) {
 	srv := startVoicehook(t, "127.0.0.101:5060", a)
 	phone := startBaresip(t, "127.0.0.102", "+15557770000", 300, 25*time.Second, "/dial sip:+15550001000@"+srv.SIPAddr())
 	a.wait(t, callback.EventInitiate, 10*time.Second)
-	time.Sleep(5 * time.Second) // the welcome plays: about 3 s of speech
+	waitGathers(t, srv, onlyCall(t, srv), 1) // the welcome has played
 	phone.press(t, "12")
 	g := a.wait(t, callback.EventGather, 10*time.Second).(*callback.Gather)
 	if g.Digits != "12" {

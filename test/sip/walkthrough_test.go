@@ -106,8 +106,9 @@ func TestWalkThroughSoftphoneCallsTheIVR(t *testing.T) {
 	srv := startVoicehookWith(t, "127.0.0.111:5070", "http://"+appAddr+"/initiate", "http://"+appAddr+"/status")
 	phone := startBaresip(t, "127.0.0.112", "+15557770000", 300, 40*time.Second, "/dial sip:+15550001000@"+srv.SIPAddr())
 	id := onlyCall(t, srv)
-	for range 3 {
-		time.Sleep(2500 * time.Millisecond) // into the menu's prompt: the key cuts it short
+	for n := range 3 {
+		waitGathers(t, srv, id, n+1)
+		time.Sleep(500 * time.Millisecond) // into the menu's prompt: the key cuts it short
 		phone.press(t, "7")
 	}
 	h := waitEnded(t, srv, id, 20*time.Second)
@@ -162,6 +163,28 @@ func TestWalkThroughCreateCallRingsTheSoftphone(t *testing.T) {
 	heard := phone.heard(t)
 	if heard.Duration() < time.Second {
 		t.Fatalf("the phone heard %v", heard.Duration())
+	}
+}
+
+// waitGathers waits until the call has started n Gathers: a key pressed
+// then reaches one, however slowly the machine ran the verbs before.
+func waitGathers(t *testing.T, srv *server.Server, id string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		started := 0
+		for _, e := range callHistory(t, srv, id).Entries {
+			if e.Kind == "verb" && strings.HasPrefix(e.Summary, "Gather ") {
+				started++
+			}
+		}
+		if started >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call started %d Gathers in 20 s, want %d", started, n)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
