@@ -11,6 +11,17 @@
 // calls that were live when the engine stopped are ended, with cause error,
 // when it starts again, after the webhooks still queued are sent.
 //
+// The media port is engine.Line: a call's actor tells its line what to
+// play (Playback), which digits to send and what to capture, and hears back
+// through PhoneEvents. The actor alone calls a line's methods; a line owns
+// its own goroutines and buffers (a SIP line its RTP, a simulated line its
+// phone's timers), and a Capture's samples pass to the actor when it stops,
+// which hands them to the Recorder. A line that carries audio reports when
+// a playback ended (PhonePlayed), the far end's speech and its greeting;
+// for one that carries none the actor times playbacks by their reckoned
+// length and the recording is made from the phone's script, so simulated
+// calls make no audio unless a recording asks for it.
+//
 // An Engine is safe for concurrent use. Its goroutines are owned by it and
 // end in Shutdown.
 package engine
