@@ -53,7 +53,10 @@
 // 40 ms playout buffer; channel 1 of a capture is what was heard in each
 // tick (silence where no packet came), channel 2 what was sent, so the two
 // stay aligned. RTP is sent to the address of the far end's SDP and taken
-// from any source. Digits go as RFC 4733 events at the payload type the
+// only from the far end: that address, or the first source (address and
+// port) that sends to the call's port; packets from any other source are
+// dropped. An SDP whose connection address is unspecified (0.0.0.0, ::) or
+// multicast is refused (488 for an offer; a failed call for an answer). Digits go as RFC 4733 events at the payload type the
 // SDP negotiated (the offer's, when the far end offered), in place of
 // audio while they sound; the far end's events are read with package dtmf's
 // tolerant decoder, and SIP INFO (application/dtmf-relay, application/dtmf)
@@ -74,7 +77,7 @@
 //
 // Not supported: an INVITE without SDP (answered 488), hold or codec
 // changes in a re-INVITE (answered 200 with the SDP the call has), SRTP,
-// latching RTP to the address packets come from (behind NAT set
+// sending RTP to the address packets come from (behind NAT set
 // ExternalHost), digits to a far end whose SDP has no telephone-event (they
 // are dropped, with a warning in the log).
 //
