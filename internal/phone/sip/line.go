@@ -298,7 +298,9 @@ func (l *line) SendDigits(d engine.Digits) {
 
 // Capture starts recording what the line hears and plays.
 func (l *line) Capture(channels int) engine.Capture {
-	c := &capture{channels: channels}
+	c := &capture{channels: channels, full: func() {
+		l.n.log.Warn("sip: capture reached its limit: what follows is not recorded", "sip_call_id", l.sipCallID, "limit", maxCapture)
+	}}
 	l.cmds.push(cmd{capture: c})
 	return c
 }

@@ -34,6 +34,10 @@ const (
 	lateBy = 5 * time.Millisecond
 	// maxPrompt caps one prompt's length.
 	maxPrompt = 15 * time.Minute
+	// maxCapture caps the audio one capture keeps: two hours (115 MB a
+	// channel at 8 kHz). A capture that reaches it keeps what it has and
+	// takes no more, with a warning in the log.
+	maxCapture = 2 * time.Hour
 )
 
 // media is an answered call's RTP stream. Its sender, ticked by the
@@ -495,11 +499,16 @@ func (s *sender) silence() {
 // It owns its samples until Stop hands them over.
 type capture struct {
 	channels int
-	mu       sync.Mutex
-	paused   bool
-	stopped  bool
-	heard    []int16 // channel 1, or the mix with one channel
-	played   []int16 // channel 2
+	// limit is the samples a channel keeps; 0 means maxCapture.
+	limit int
+	// full is called once, when the capture reaches its limit.
+	full    func()
+	mu      sync.Mutex
+	paused  bool
+	stopped bool
+	filled  bool
+	heard   []int16 // channel 1, or the mix with one channel
+	played  []int16 // channel 2
 }
 
 // add appends one frame; false once the capture is stopped.
@@ -509,7 +518,18 @@ func (c *capture) add(heard, played []int16) bool {
 	if c.stopped {
 		return false
 	}
-	if c.paused {
+	if c.paused || c.filled {
+		return true
+	}
+	limit := c.limit
+	if limit == 0 {
+		limit = int(maxCapture / time.Second * rate)
+	}
+	if len(c.heard)+len(heard) > limit {
+		c.filled = true
+		if c.full != nil {
+			c.full()
+		}
 		return true
 	}
 	if c.channels == 2 {

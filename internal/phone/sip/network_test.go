@@ -119,6 +119,29 @@ func TestCapturePauseAndMix(t *testing.T) {
 	}
 }
 
+func TestCaptureStopsAtItsLimit(t *testing.T) {
+	if got := int(maxCapture / time.Second * rate); got != 2*3600*8000 {
+		t.Fatalf("maxCapture keeps %d samples, want two hours", got)
+	}
+	warned := 0
+	for _, channels := range []int{1, 2} {
+		c := &capture{channels: channels, limit: 3 * frame, full: func() { warned++ }}
+		f := make([]int16, frame)
+		for range 10 {
+			c.add(f, f)
+		}
+		a := c.Stop()
+		for i, ch := range a.Channels {
+			if len(ch) != 3*frame {
+				t.Errorf("%d channels: channel %d kept %d samples, want %d", channels, i+1, len(ch), 3*frame)
+			}
+		}
+	}
+	if warned != 2 {
+		t.Errorf("warned %d times, want once a capture", warned)
+	}
+}
+
 func TestCancellingStartsContextCloses(t *testing.T) {
 	n, err := New(Config{Addr: "127.0.0.51:0"})
 	if err != nil {
