@@ -69,12 +69,11 @@ type line struct {
 
 func (l *line) settle() { l.settleOnce.Do(func() { close(l.settled) }) }
 
+// newLine is a line not yet running: Network.track starts its op
+// goroutine, unless the network is closed.
 func newLine(n *Network, outbound bool, sipCallID string) *line {
-	l := &line{n: n, outbound: outbound, sipCallID: sipCallID,
+	return &line{n: n, outbound: outbound, sipCallID: sipCallID,
 		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{}), settled: make(chan struct{})}
-	l.n.wg.Add(1)
-	go l.runOps()
-	return l
 }
 
 // runOps runs the signalling steps in order until the line finishes.
@@ -105,6 +104,12 @@ func (l *line) start(notify func(engine.PhoneEvent)) {
 	l.evMu.Lock()
 	l.notify = notify
 	l.evMu.Unlock()
+	// Join n.wg under n.mu, and not once Close has begun to wait.
+	l.n.mu.Lock()
+	defer l.n.mu.Unlock()
+	if l.n.closed {
+		return
+	}
 	l.n.wg.Add(1)
 	go l.deliver()
 }

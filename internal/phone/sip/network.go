@@ -373,7 +373,9 @@ func (n *Network) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engin
 	return nil, errors.New("sip: an inbound SIP call connects through Inbound.Attach, not Incoming")
 }
 
-// track adds a live line; false when the network is closed.
+// track adds a live line and starts its op goroutine; false when the
+// network is closed. The goroutine joins n.wg under n.mu, so it is never
+// added once Close has begun to wait.
 func (n *Network) track(l *line) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -381,6 +383,8 @@ func (n *Network) track(l *line) bool {
 		return false
 	}
 	n.lines[l] = struct{}{}
+	n.wg.Add(1)
+	go l.runOps()
 	return true
 }
 

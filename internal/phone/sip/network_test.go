@@ -6,8 +6,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
 
 	"github.com/voicehook/voicehook/internal/engine"
 )
@@ -180,5 +183,54 @@ func TestStartOnABusyAddressFails(t *testing.T) {
 	}
 	if err := n.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestCallsRacingCloseAreRefused(t *testing.T) {
+	p := newPhone(t, "127.0.0.76")
+	fe := newFakeEngine("+15550001000")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the phone declines what is dialled, the engine takes what calls in
+		for {
+			select {
+			case in := <-p.invites:
+				respond(in.tx, in.req, 486, "Busy Here")
+				close(in.done)
+			case <-fe.lines:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for range 3 {
+		n := startNetwork(t, Config{Addr: "127.0.0.76:0", Answers: fe.Answers, Calls: fe,
+			Gateways: []Gateway{{URI: "sip:" + p.addr}}})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				line, err := n.Dial(dial, func(engine.PhoneEvent) {})
+				if err != nil && err.Error() != "sip: network closed" {
+					t.Errorf("Dial racing Close: %v", err)
+				}
+				if line != nil {
+					line.Hangup()
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				// No CANCEL wait: the network may be gone.
+				ctx, cancel := context.WithTimeoutCause(t.Context(), time.Second, sipgo.WaitAnswerForceCancelErr)
+				defer cancel()
+				_, _, _ = p.call(ctx, "sip:+15550001000@"+n.Addr(), p.offer(101))
+			}()
+		}
+		n.Close()
+		if _, err := n.Dial(dial, func(engine.PhoneEvent) {}); err == nil || err.Error() != "sip: network closed" {
+			t.Errorf("Dial after Close: %v, want sip: network closed", err)
+		}
+		wg.Wait()
 	}
 }
