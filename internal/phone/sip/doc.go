@@ -71,9 +71,12 @@
 // offer's order of preference). A Hangup before that sends 603. Outbound
 // INVITEs offer PCMU, PCMA and telephone-event/8000 at 101; a 401 or 407 is
 // answered once with the gateway's credentials. A `to` that is a SIP URI is
-// dialled at its host, and the media address of its answer, only once
-// Config.CheckHost allowed them (the check runs inside Dial, three seconds
-// at most). Every message of a dialog is reported as a PhoneSignal.
+// dialled only once Config.CheckHost allowed its host: the line's op
+// goroutine resolves the host once (three seconds at most), asks about
+// every address, and sends the INVITE to the checked address, so a DNS
+// answer that changes later cannot redirect it; a refusal ends the call
+// with PhoneFailed. The Contact host and the media address of its answer
+// are checked the same way (a refused Contact gets no ACK or BYE). Every message of a dialog is reported as a PhoneSignal.
 //
 // Not supported: an INVITE without SDP (answered 488), hold or codec
 // changes in a re-INVITE (answered 200 with the SDP the call has), SRTP,

@@ -60,8 +60,10 @@ type Config struct {
 	// Fetch fetches a PlayAudio file (the guarded HTTP client); nil makes
 	// audio prompts fail.
 	Fetch func(ctx context.Context, url, username, password string) (io.ReadCloser, error)
-	// CheckHost is the address guard, asked before a `to` that is a SIP
-	// URI is dialled at its own host; nil allows every host.
+	// CheckHost is the address guard, asked about every IP address (as a
+	// string) of the host of a `to` that is a SIP URI, and of its
+	// answer's Contact and media, before they are sent to; nil allows
+	// every host.
 	CheckHost func(ctx context.Context, host string) error
 	// Log receives the network's logs; nil discards them.
 	Log *slog.Logger
