@@ -68,7 +68,10 @@
 // UDP and TCP on the same port (requests on UDP leave from the listening
 // socket). An INVITE to a number Config.Answers answers gets 100 and 180;
 // the call's Answered sends 200 with the SDP answer (PCMU or PCMA, in the
-// offer's order of preference). A Hangup before that sends 603. Outbound
+// offer's order of preference); an answer whose ACK has not come after
+// 32 s (64*T1) failed: the call is hung up with BYE and reported hung up.
+// A BYE before the 200 gets its 200 and the INVITE 487 Request
+// Terminated. A Hangup before that sends 603. Outbound
 // INVITEs offer PCMU, PCMA and telephone-event/8000 at 101; a 401 or 407 is
 // answered once with the gateway's credentials. A `to` that is a SIP URI is
 // dialled only once Config.CheckHost allowed its host: the line's op

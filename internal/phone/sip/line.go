@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/voicehook/voicehook/internal/engine"
 )
@@ -36,6 +37,7 @@ type line struct {
 	notify   func(engine.PhoneEvent)
 	hungUp   atomic.Bool // PhoneHungUp reported
 	hangup   atomic.Bool // Hangup called: only PhoneSignal follows
+	acked    atomic.Bool // inbound: the ACK of our 200 came
 
 	// ops are the line's signalling steps (dial, answer, hang up), run in
 	// order by its op goroutine.
@@ -45,15 +47,16 @@ type line struct {
 	// sender on its next tick.
 	cmds cmdQueue
 
-	mu     sync.Mutex
-	state  int
-	srv    *sipgo.DialogServerSession // inbound
-	cli    *sipgo.DialogClientSession // outbound
-	offer  session                    // inbound: the caller's offer
-	rtp    *net.UDPConn
-	media  *media
-	sdp    []byte // our SDP, for a re-INVITE
-	dialCx context.CancelFunc
+	mu       sync.Mutex
+	state    int
+	srv      *sipgo.DialogServerSession // inbound
+	inviteTx sip.ServerTransaction      // inbound: the INVITE's transaction
+	cli      *sipgo.DialogClientSession // outbound
+	offer    session                    // inbound: the caller's offer
+	rtp      *net.UDPConn
+	media    *media
+	sdp      []byte // our SDP, for a re-INVITE
+	dialCx   context.CancelFunc
 	// detect is createCall's machine detection (engine.Dial.Detect), set
 	// by Dial: the media sender hears the greeting for it.
 	detect *engine.MachineDetection

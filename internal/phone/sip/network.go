@@ -104,6 +104,9 @@ type Network struct {
 	rtpSent, rtpLate atomic.Int64
 	// pacer sends every call's RTP.
 	pacer *pacer
+	// ackWait is how long an answered inbound call waits for the ACK of
+	// its 200 before it hangs up (64*T1, as RFC 3261 section 13.3.1.4).
+	ackWait time.Duration
 }
 
 // gateway is a parsed Gateway.
@@ -130,6 +133,7 @@ func New(cfg Config) (*Network, error) {
 	}
 	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}, closeDone: make(chan struct{})}
 	n.pacer = newPacer(&n.rtpSent, &n.rtpLate)
+	n.ackWait = 64 * sip.T1
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
