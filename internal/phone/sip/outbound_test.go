@@ -399,3 +399,35 @@ func TestTCP(t *testing.T) {
 	}
 	in.wait(t, engine.PhoneHungUp)
 }
+
+func TestDialDoesNotWaitForTheHostCheck(t *testing.T) {
+	release := make(chan struct{})
+	n := startNetwork(t, Config{Addr: "127.0.0.81:0", CheckHost: func(ctx context.Context, host string) error {
+		select {
+		case <-release:
+			return errors.New("address not allowed")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}})
+	d := dial
+	d.To = "sip:bob@127.0.0.81:5999"
+	tl := newTestLine()
+	returned := make(chan error, 1)
+	go func() {
+		_, err := n.Dial(d, tl.notify)
+		returned <- err
+	}()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Dial waited for the host check")
+	}
+	close(release)
+	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "127.0.0.81:5999") {
+		t.Errorf("failed with %q", e.Reason)
+	}
+}
