@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"net"
 	"runtime"
 	"slices"
@@ -232,5 +233,35 @@ func TestCallsRacingCloseAreRefused(t *testing.T) {
 			t.Errorf("Dial after Close: %v, want sip: network closed", err)
 		}
 		wg.Wait()
+	}
+}
+
+func TestDialSpinningThroughClose(t *testing.T) {
+	// Under the race detector: a line must not join the network's
+	// WaitGroup while Close waits on it. Every call fails at once (its
+	// host is refused), so Close has nothing to wait for but goroutines.
+	d := dial
+	d.To = "sip:bob@127.0.0.82:9"
+	for range 10 {
+		n := startNetwork(t, Config{Addr: "127.0.0.82:0", CheckHost: func(context.Context, string) error {
+			return errors.New("refused")
+		}})
+		closed := make(chan struct{})
+		go func() { n.Close(); close(closed) }()
+		// Dial on until Close has returned.
+		deadline := time.After(waitFor)
+		for done := false; !done; {
+			_, err := n.Dial(d, func(engine.PhoneEvent) {})
+			if err != nil && err.Error() != "sip: network closed" {
+				t.Fatalf("Dial: %v", err)
+			}
+			select {
+			case <-closed:
+				done = true
+			case <-deadline:
+				t.Fatal("Close did not end")
+			default:
+			}
+		}
 	}
 }
