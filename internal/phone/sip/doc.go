@@ -53,7 +53,10 @@
 // 40 ms playout buffer; channel 1 of a capture is what was heard in each
 // tick (silence where no packet came), channel 2 what was sent, so the two
 // stay aligned. RTP is sent to the address of the far end's SDP and taken
-// from any source. Digits go as RFC 4733 events at the payload type the
+// only from the far end: that address, or the first source (address and
+// port) that sends to the call's port; packets from any other source are
+// dropped. An SDP whose connection address is unspecified (0.0.0.0, ::) or
+// multicast is refused (488 for an offer; a failed call for an answer). Digits go as RFC 4733 events at the payload type the
 // SDP negotiated (the offer's, when the far end offered), in place of
 // audio while they sound; the far end's events are read with package dtmf's
 // tolerant decoder, and SIP INFO (application/dtmf-relay, application/dtmf)
@@ -65,16 +68,22 @@
 // UDP and TCP on the same port (requests on UDP leave from the listening
 // socket). An INVITE to a number Config.Answers answers gets 100 and 180;
 // the call's Answered sends 200 with the SDP answer (PCMU or PCMA, in the
-// offer's order of preference). A Hangup before that sends 603. Outbound
+// offer's order of preference); an answer whose ACK has not come after
+// 32 s (64*T1) failed: the call is hung up with BYE and reported hung up.
+// A BYE before the 200 gets its 200 and the INVITE 487 Request
+// Terminated. A Hangup before that sends 603. Outbound
 // INVITEs offer PCMU, PCMA and telephone-event/8000 at 101; a 401 or 407 is
 // answered once with the gateway's credentials. A `to` that is a SIP URI is
-// dialled at its host, and the media address of its answer, only once
-// Config.CheckHost allowed them (the check runs inside Dial, three seconds
-// at most). Every message of a dialog is reported as a PhoneSignal.
+// dialled only once Config.CheckHost allowed its host: the line's op
+// goroutine resolves the host once (three seconds at most), asks about
+// every address, and sends the INVITE to the checked address, so a DNS
+// answer that changes later cannot redirect it; a refusal ends the call
+// with PhoneFailed. The Contact host and the media address of its answer
+// are checked the same way (a refused Contact gets no ACK or BYE). Every message of a dialog is reported as a PhoneSignal.
 //
 // Not supported: an INVITE without SDP (answered 488), hold or codec
 // changes in a re-INVITE (answered 200 with the SDP the call has), SRTP,
-// latching RTP to the address packets come from (behind NAT set
+// sending RTP to the address packets come from (behind NAT set
 // ExternalHost), digits to a far end whose SDP has no telephone-event (they
 // are dropped, with a warning in the log).
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -56,7 +57,7 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		callID = h.Value()
 	}
 	l := newLine(n, false, callID)
-	l.srv, l.offer = ds, offer
+	l.srv, l.offer, l.inviteTx = ds, offer, tx
 	if !n.track(l) {
 		respond(tx, req, 503, "Service Unavailable")
 		l.finish()
@@ -200,13 +201,36 @@ func (l *line) answer() {
 	l.mu.Unlock()
 	l.startMedia(offer.addr, codec, offer.event)
 	l.signalResponse(true, 200, "OK")
-	err = ds.RespondSDP(sdp)
-	l.settle()
-	if err != nil {
-		l.n.log.Debug("sip: answer", "sip_call_id", l.sipCallID, "err", err)
-		if ds.Context().Err() != nil {
-			l.farEndHungUp() // cancelled while we answered
+	// sipgo retransmits the 200 until the ACK comes or its transaction
+	// ends; without an ACK after ackWait, ending the transaction makes
+	// RespondSDP return at its next retransmission.
+	tx := l.inviteTx
+	timer := time.AfterFunc(l.n.ackWait, func() {
+		if !l.acked.Load() && tx != nil {
+			tx.Terminate()
 		}
+	})
+	err = ds.RespondSDP(sdp)
+	timer.Stop()
+	l.settle()
+	if !l.acked.Load() {
+		if err != nil {
+			l.n.log.Debug("sip: answer", "sip_call_id", l.sipCallID, "err", err)
+		}
+		if ds.Context().Err() != nil {
+			l.farEndHungUp() // cancelled or hung up while we answered
+			return
+		}
+		// The answer failed: the caller never confirmed it.
+		l.n.log.Warn("sip: no ACK for the 200 OK: hanging up", "sip_call_id", l.sipCallID)
+		l.emit(engine.PhoneEvent{Kind: engine.PhoneHungUp})
+		l.signal("→ BYE")
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(l.n.ctx), 10*time.Second)
+		if err := ds.Bye(ctx); err != nil {
+			l.n.log.Debug("sip: bye", "sip_call_id", l.sipCallID, "err", err)
+		}
+		cancel()
+		l.finish()
 		return
 	}
 	l.signal("← ACK")
@@ -254,7 +278,9 @@ func (n *Network) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if l == nil || l.srv == nil {
 		return
 	}
-	_ = l.srv.ReadAck(req, tx)
+	if l.srv.ReadAck(req, tx) == nil {
+		l.acked.Store(true)
+	}
 }
 
 // onBye is the far end hanging up.
@@ -270,7 +296,19 @@ func (n *Network) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	l.emit(engine.PhoneEvent{Kind: engine.PhoneHungUp})
 	l.mu.Lock()
 	srv, cli := l.srv, l.cli
+	ringing := l.state == stateRinging
+	if ringing {
+		l.state = stateEnded // no answer goes out now
+	}
 	l.mu.Unlock()
+	if ringing && srv != nil {
+		// A BYE before our 200 ends the INVITE: 487.
+		l.signalResponse(true, 487, "Request Terminated")
+		if err := srv.Respond(487, "Request Terminated", nil); err != nil {
+			l.n.log.Debug("sip: 487", "sip_call_id", l.sipCallID, "err", err)
+		}
+		l.settle()
+	}
 	var err error
 	if srv != nil {
 		err = srv.ReadBye(req, tx)

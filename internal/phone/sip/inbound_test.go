@@ -431,3 +431,120 @@ func TestConcurrentCallsKeepTheirAudio(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswerWithoutACKHangsUp(t *testing.T) {
+	p := newPhone(t, "127.0.0.79")
+	fe := newFakeEngine("+15550001000")
+	n, err := New(Config{Addr: "127.0.0.79:0", Answers: fe.Answers, Calls: fe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ackWait = 300 * time.Millisecond
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+
+	// The phone takes the 200 but never sends the ACK.
+	var u sip.Uri
+	if err := sip.ParseUri("sip:+15550001000@"+n.Addr(), &u); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.INVITE, u)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "15551234567", Host: p.host}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(p.offer(101))
+	dc, err := p.dua.WriteInvite(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan error, 1)
+	go func() { answered <- dc.WaitAnswer(t.Context(), sipgo.AnswerOptions{}) }()
+	tl := fe.next(t)
+	tl.Answered()
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.clients[dc.ID] = dc
+	p.mu.Unlock()
+
+	tl.wait(t, engine.PhoneHungUp)
+	select {
+	case <-p.byes:
+	case <-time.After(waitFor):
+		t.Error("the phone got no BYE")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if c := tl.count(engine.PhoneHungUp); c != 1 {
+		t.Errorf("PhoneHungUp %d times, want once", c)
+	}
+	if slices.Contains(tl.signals(), "← ACK") {
+		t.Errorf("signals %q report an ACK that never came", tl.signals())
+	}
+}
+
+func TestByeBeforeAnswerIs487(t *testing.T) {
+	p := newPhone(t, "127.0.0.80")
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.80:0", Answers: fe.Answers, Calls: fe})
+	var u sip.Uri
+	if err := sip.ParseUri("sip:+15550001000@"+n.Addr(), &u); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.INVITE, u)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "15551234567", Host: p.host}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(p.offer(101))
+	dc, err := p.dua.WriteInvite(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringing := make(chan *sip.Response, 1)
+	ended := make(chan error, 1)
+	go func() {
+		ended <- dc.WaitAnswer(t.Context(), sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+			if r.StatusCode == 180 {
+				select {
+				case ringing <- r:
+				default:
+				}
+			}
+			return nil
+		}})
+	}()
+	tl := fe.next(t)
+	var r180 *sip.Response
+	select {
+	case r180 = <-ringing:
+	case <-time.After(waitFor):
+		t.Fatal("no 180")
+	}
+	// A BYE in the early dialog, before any 200.
+	bye := sip.NewRequest(sip.BYE, u)
+	bye.AppendHeader(sip.HeaderClone(dc.InviteRequest.From()))
+	bye.AppendHeader(sip.HeaderClone(r180.To()))
+	bye.AppendHeader(sip.HeaderClone(dc.InviteRequest.CallID()))
+	bye.AppendHeader(&sip.CSeqHeader{SeqNo: dc.InviteRequest.CSeq().SeqNo + 1, MethodName: sip.BYE})
+	res, err := p.dua.Client.Do(t.Context(), bye)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		t.Errorf("BYE answered %d", res.StatusCode)
+	}
+	select {
+	case err := <-ended:
+		var de *sipgo.ErrDialogResponse
+		if !errors.As(err, &de) || de.Res.StatusCode != 487 {
+			t.Errorf("the INVITE ended with %v, want 487", err)
+		}
+	case <-time.After(waitFor):
+		t.Error("the INVITE got no final response")
+	}
+	tl.wait(t, engine.PhoneHungUp)
+}

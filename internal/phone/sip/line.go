@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/voicehook/voicehook/internal/engine"
 )
@@ -36,6 +37,7 @@ type line struct {
 	notify   func(engine.PhoneEvent)
 	hungUp   atomic.Bool // PhoneHungUp reported
 	hangup   atomic.Bool // Hangup called: only PhoneSignal follows
+	acked    atomic.Bool // inbound: the ACK of our 200 came
 
 	// ops are the line's signalling steps (dial, answer, hang up), run in
 	// order by its op goroutine.
@@ -45,15 +47,16 @@ type line struct {
 	// sender on its next tick.
 	cmds cmdQueue
 
-	mu     sync.Mutex
-	state  int
-	srv    *sipgo.DialogServerSession // inbound
-	cli    *sipgo.DialogClientSession // outbound
-	offer  session                    // inbound: the caller's offer
-	rtp    *net.UDPConn
-	media  *media
-	sdp    []byte // our SDP, for a re-INVITE
-	dialCx context.CancelFunc
+	mu       sync.Mutex
+	state    int
+	srv      *sipgo.DialogServerSession // inbound
+	inviteTx sip.ServerTransaction      // inbound: the INVITE's transaction
+	cli      *sipgo.DialogClientSession // outbound
+	offer    session                    // inbound: the caller's offer
+	rtp      *net.UDPConn
+	media    *media
+	sdp      []byte // our SDP, for a re-INVITE
+	dialCx   context.CancelFunc
 	// detect is createCall's machine detection (engine.Dial.Detect), set
 	// by Dial: the media sender hears the greeting for it.
 	detect *engine.MachineDetection
@@ -69,12 +72,11 @@ type line struct {
 
 func (l *line) settle() { l.settleOnce.Do(func() { close(l.settled) }) }
 
+// newLine is a line not yet running: Network.track starts its op
+// goroutine, unless the network is closed.
 func newLine(n *Network, outbound bool, sipCallID string) *line {
-	l := &line{n: n, outbound: outbound, sipCallID: sipCallID,
+	return &line{n: n, outbound: outbound, sipCallID: sipCallID,
 		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{}), settled: make(chan struct{})}
-	l.n.wg.Add(1)
-	go l.runOps()
-	return l
 }
 
 // runOps runs the signalling steps in order until the line finishes.
@@ -105,6 +107,12 @@ func (l *line) start(notify func(engine.PhoneEvent)) {
 	l.evMu.Lock()
 	l.notify = notify
 	l.evMu.Unlock()
+	// Join n.wg under n.mu, and not once Close has begun to wait.
+	l.n.mu.Lock()
+	defer l.n.mu.Unlock()
+	if l.n.closed {
+		return
+	}
 	l.n.wg.Add(1)
 	go l.deliver()
 }
@@ -298,7 +306,9 @@ func (l *line) SendDigits(d engine.Digits) {
 
 // Capture starts recording what the line hears and plays.
 func (l *line) Capture(channels int) engine.Capture {
-	c := &capture{channels: channels}
+	c := &capture{channels: channels, full: func() {
+		l.n.log.Warn("sip: capture reached its limit: what follows is not recorded", "sip_call_id", l.sipCallID, "limit", maxCapture)
+	}}
 	l.cmds.push(cmd{capture: c})
 	return c
 }

@@ -34,6 +34,10 @@ const (
 	lateBy = 5 * time.Millisecond
 	// maxPrompt caps one prompt's length.
 	maxPrompt = 15 * time.Minute
+	// maxCapture caps the audio one capture keeps: two hours (115 MB a
+	// channel at 8 kHz). A capture that reaches it keeps what it has and
+	// takes no more, with a warning in the log.
+	maxCapture = 2 * time.Hour
 )
 
 // media is an answered call's RTP stream. Its sender, ticked by the
@@ -44,8 +48,10 @@ type media struct {
 	l      *line
 	conn   *net.UDPConn
 	remote *net.UDPAddr
-	codec  uint8
-	event  int // telephone-event payload type, -1 when none was negotiated
+	// sdp is the far end's SDP address: packets from it are always taken.
+	sdp   netip.AddrPort
+	codec uint8
+	event int // telephone-event payload type, -1 when none was negotiated
 
 	rxMu sync.Mutex
 	rx   []int16 // the far end's decoded samples, waiting for a tick
@@ -57,7 +63,7 @@ type media struct {
 }
 
 func newMedia(l *line, conn *net.UDPConn, remote netip.AddrPort, codec uint8, event int) *media {
-	return &media{l: l, conn: conn, remote: net.UDPAddrFromAddrPort(remote), codec: codec, event: event,
+	return &media{l: l, conn: conn, remote: net.UDPAddrFromAddrPort(remote), sdp: unmap(remote), codec: codec, event: event,
 		quit: make(chan struct{})}
 }
 
@@ -84,17 +90,29 @@ func (m *media) stop() {
 }
 
 // read takes the far end's packets: audio into rx, telephone-events into
-// PhoneDigit.
+// PhoneDigit. It takes them only from the far end: the address of its SDP,
+// or the first source that sent a packet (a peer bound to a wildcard
+// address sends from another address than its SDP names); packets from
+// anywhere else are dropped, so nobody who reaches the port can inject
+// digits.
 func (m *media) read() {
 	defer m.wg.Done()
 	dec := dtmf.NewDecoder()
 	buf := make([]byte, 1500)
 	var p rtp.Packet
+	var latched netip.AddrPort
 	samples := make([]int16, 0, frame)
 	for {
-		nr, _, err := m.conn.ReadFromUDPAddrPort(buf)
+		nr, src, err := m.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
+		}
+		src = unmap(src)
+		if !latched.IsValid() {
+			latched = src
+		}
+		if src != m.sdp && src != latched {
+			continue
 		}
 		if p.Unmarshal(buf[:nr]) != nil {
 			continue
@@ -112,6 +130,11 @@ func (m *media) read() {
 			m.received(samples)
 		}
 	}
+}
+
+// unmap turns an IPv4-mapped IPv6 address into IPv4.
+func unmap(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
 func (m *media) received(s []int16) {
@@ -476,11 +499,16 @@ func (s *sender) silence() {
 // It owns its samples until Stop hands them over.
 type capture struct {
 	channels int
-	mu       sync.Mutex
-	paused   bool
-	stopped  bool
-	heard    []int16 // channel 1, or the mix with one channel
-	played   []int16 // channel 2
+	// limit is the samples a channel keeps; 0 means maxCapture.
+	limit int
+	// full is called once, when the capture reaches its limit.
+	full    func()
+	mu      sync.Mutex
+	paused  bool
+	stopped bool
+	filled  bool
+	heard   []int16 // channel 1, or the mix with one channel
+	played  []int16 // channel 2
 }
 
 // add appends one frame; false once the capture is stopped.
@@ -490,7 +518,18 @@ func (c *capture) add(heard, played []int16) bool {
 	if c.stopped {
 		return false
 	}
-	if c.paused {
+	if c.paused || c.filled {
+		return true
+	}
+	limit := c.limit
+	if limit == 0 {
+		limit = int(maxCapture / time.Second * rate)
+	}
+	if len(c.heard)+len(heard) > limit {
+		c.filled = true
+		if c.full != nil {
+			c.full()
+		}
 		return true
 	}
 	if c.channels == 2 {

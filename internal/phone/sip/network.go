@@ -60,8 +60,10 @@ type Config struct {
 	// Fetch fetches a PlayAudio file (the guarded HTTP client); nil makes
 	// audio prompts fail.
 	Fetch func(ctx context.Context, url, username, password string) (io.ReadCloser, error)
-	// CheckHost is the address guard, asked before a `to` that is a SIP
-	// URI is dialled at its own host; nil allows every host.
+	// CheckHost is the address guard, asked about every IP address (as a
+	// string) of the host of a `to` that is a SIP URI, and of its
+	// answer's Contact and media, before they are sent to; nil allows
+	// every host.
 	CheckHost func(ctx context.Context, host string) error
 	// Log receives the network's logs; nil discards them.
 	Log *slog.Logger
@@ -102,6 +104,9 @@ type Network struct {
 	rtpSent, rtpLate atomic.Int64
 	// pacer sends every call's RTP.
 	pacer *pacer
+	// ackWait is how long an answered inbound call waits for the ACK of
+	// its 200 before it hangs up (64*T1, as RFC 3261 section 13.3.1.4).
+	ackWait time.Duration
 }
 
 // gateway is a parsed Gateway.
@@ -128,6 +133,7 @@ func New(cfg Config) (*Network, error) {
 	}
 	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}, closeDone: make(chan struct{})}
 	n.pacer = newPacer(&n.rtpSent, &n.rtpLate)
+	n.ackWait = 64 * sip.T1
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -373,7 +379,9 @@ func (n *Network) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engin
 	return nil, errors.New("sip: an inbound SIP call connects through Inbound.Attach, not Incoming")
 }
 
-// track adds a live line; false when the network is closed.
+// track adds a live line and starts its op goroutine; false when the
+// network is closed. The goroutine joins n.wg under n.mu, so it is never
+// added once Close has begun to wait.
 func (n *Network) track(l *line) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -381,6 +389,8 @@ func (n *Network) track(l *line) bool {
 		return false
 	}
 	n.lines[l] = struct{}{}
+	n.wg.Add(1)
+	go l.runOps()
 	return true
 }
 

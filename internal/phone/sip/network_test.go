@@ -2,12 +2,16 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"net"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
 
 	"github.com/voicehook/voicehook/internal/engine"
 )
@@ -119,6 +123,29 @@ func TestCapturePauseAndMix(t *testing.T) {
 	}
 }
 
+func TestCaptureStopsAtItsLimit(t *testing.T) {
+	if got := int(maxCapture / time.Second * rate); got != 2*3600*8000 {
+		t.Fatalf("maxCapture keeps %d samples, want two hours", got)
+	}
+	warned := 0
+	for _, channels := range []int{1, 2} {
+		c := &capture{channels: channels, limit: 3 * frame, full: func() { warned++ }}
+		f := make([]int16, frame)
+		for range 10 {
+			c.add(f, f)
+		}
+		a := c.Stop()
+		for i, ch := range a.Channels {
+			if len(ch) != 3*frame {
+				t.Errorf("%d channels: channel %d kept %d samples, want %d", channels, i+1, len(ch), 3*frame)
+			}
+		}
+	}
+	if warned != 2 {
+		t.Errorf("warned %d times, want once a capture", warned)
+	}
+}
+
 func TestCancellingStartsContextCloses(t *testing.T) {
 	n, err := New(Config{Addr: "127.0.0.51:0"})
 	if err != nil {
@@ -157,5 +184,84 @@ func TestStartOnABusyAddressFails(t *testing.T) {
 	}
 	if err := n.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestCallsRacingCloseAreRefused(t *testing.T) {
+	p := newPhone(t, "127.0.0.76")
+	fe := newFakeEngine("+15550001000")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the phone declines what is dialled, the engine takes what calls in
+		for {
+			select {
+			case in := <-p.invites:
+				respond(in.tx, in.req, 486, "Busy Here")
+				close(in.done)
+			case <-fe.lines:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for range 3 {
+		n := startNetwork(t, Config{Addr: "127.0.0.76:0", Answers: fe.Answers, Calls: fe,
+			Gateways: []Gateway{{URI: "sip:" + p.addr}}})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				line, err := n.Dial(dial, func(engine.PhoneEvent) {})
+				if err != nil && err.Error() != "sip: network closed" {
+					t.Errorf("Dial racing Close: %v", err)
+				}
+				if line != nil {
+					line.Hangup()
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				// No CANCEL wait: the network may be gone.
+				ctx, cancel := context.WithTimeoutCause(t.Context(), time.Second, sipgo.WaitAnswerForceCancelErr)
+				defer cancel()
+				_, _, _ = p.call(ctx, "sip:+15550001000@"+n.Addr(), p.offer(101))
+			}()
+		}
+		n.Close()
+		if _, err := n.Dial(dial, func(engine.PhoneEvent) {}); err == nil || err.Error() != "sip: network closed" {
+			t.Errorf("Dial after Close: %v, want sip: network closed", err)
+		}
+		wg.Wait()
+	}
+}
+
+func TestDialSpinningThroughClose(t *testing.T) {
+	// Under the race detector: a line must not join the network's
+	// WaitGroup while Close waits on it. Every call fails at once (its
+	// host is refused), so Close has nothing to wait for but goroutines.
+	d := dial
+	d.To = "sip:bob@127.0.0.82:9"
+	for range 10 {
+		n := startNetwork(t, Config{Addr: "127.0.0.82:0", CheckHost: func(context.Context, string) error {
+			return errors.New("refused")
+		}})
+		closed := make(chan struct{})
+		go func() { n.Close(); close(closed) }()
+		// Dial on until Close has returned.
+		deadline := time.After(waitFor)
+		for done := false; !done; {
+			_, err := n.Dial(d, func(engine.PhoneEvent) {})
+			if err != nil && err.Error() != "sip: network closed" {
+				t.Fatalf("Dial: %v", err)
+			}
+			select {
+			case <-closed:
+				done = true
+			case <-deadline:
+				t.Fatal("Close did not end")
+			default:
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -20,14 +21,59 @@ import (
 type target struct {
 	uri                sip.Uri
 	username, password string
-	// guarded: dialled at a SIP URI's own host, so the address of its
-	// media goes through Config.CheckHost too.
+	// guarded: dialled at a SIP URI's own host, so the host, the Contact
+	// of its answer and the address of its media go through
+	// Config.CheckHost.
 	guarded bool
+	// dest is the checked ip:port the INVITE goes to ("" lets sipgo
+	// resolve the URI's host).
+	dest string
+}
+
+// checkTimeout bounds resolving a host and asking Config.CheckHost.
+const checkTimeout = 3 * time.Second
+
+// checkHost resolves host once (an IP address stands for itself) and asks
+// Config.CheckHost about every address it resolves to; it returns the
+// first address, or the one refused with the refusal. Sending to the
+// returned address, not to the name, keeps a DNS answer that changes
+// after the check (rebinding) from redirecting the call.
+func (n *Network) checkHost(ctx context.Context, host string) (netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	var ips []netip.Addr
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		ips = []netip.Addr{ip}
+	} else {
+		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return netip.Addr{}, fmt.Errorf("resolve: %w", err)
+		}
+		if len(ips) == 0 {
+			return netip.Addr{}, errors.New("resolve: no address")
+		}
+	}
+	for _, ip := range ips {
+		ip = ip.Unmap()
+		if err := n.cfg.CheckHost(ctx, ip.String()); err != nil {
+			return ip, err
+		}
+	}
+	return ips[0].Unmap(), nil
+}
+
+// sipPort is the port of u, 5060 when it names none.
+func sipPort(u sip.Uri) uint16 {
+	if u.Port > 0 && u.Port <= 65535 {
+		return uint16(u.Port)
+	}
+	return 5060
 }
 
 // Dial places an outbound call: to a gateway for a number, or to the host
-// of a `to` that is a SIP URI once Config.CheckHost allowed it. The INVITE
-// goes out in the background; what happens arrives through notify.
+// of a `to` that is a SIP URI once Config.CheckHost allowed it. The check
+// and the INVITE happen in the background (a refused host ends the call
+// with PhoneFailed); what happens arrives through notify.
 func (n *Network) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line, error) {
 	targets, err := n.targets(d.To)
 	if err != nil {
@@ -60,14 +106,6 @@ func (n *Network) targets(to string) ([]target, error) {
 		}
 		if t := gatewayTransport(u); t != "udp" && t != "tcp" {
 			return nil, fmt.Errorf("sip: %q: transport %q: want udp or tcp", to, t)
-		}
-		if n.cfg.CheckHost != nil {
-			ctx, cancel := context.WithTimeout(n.ctx, 3*time.Second)
-			err := n.cfg.CheckHost(ctx, u.Host)
-			cancel()
-			if err != nil {
-				return nil, fmt.Errorf("sip: host %s of %s refused: %w", u.Host, to, err)
-			}
 		}
 		return []target{{uri: u, guarded: true}}, nil
 	}
@@ -106,6 +144,22 @@ func isNumber(s string) bool {
 // with something other than 503.
 func (l *line) dial(ctx context.Context, d engine.Dial, targets []target) {
 	for i, t := range targets {
+		if t.guarded && l.n.cfg.CheckHost != nil {
+			ip, err := l.n.checkHost(ctx, t.uri.Host)
+			if ctx.Err() != nil || l.hangup.Load() {
+				return
+			}
+			if err != nil {
+				where := t.uri.Host
+				if ip.IsValid() {
+					where = fmt.Sprintf("%s (%s)", t.uri.Host, netip.AddrPortFrom(ip, sipPort(t.uri)))
+				}
+				l.emit(engine.PhoneEvent{Kind: engine.PhoneFailed, Reason: fmt.Sprintf("host %s refused: %v", where, err)})
+				l.finish()
+				return
+			}
+			t.dest = netip.AddrPortFrom(ip, sipPort(t.uri)).String()
+		}
 		outcome, code, reason := l.invite(ctx, d, t)
 		if outcome == siphdr.Answered || ctx.Err() != nil || l.hangup.Load() {
 			return
@@ -140,6 +194,9 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	port := l.rtp.LocalAddr().(*net.UDPAddr).Port
 	req := sip.NewRequest(sip.INVITE, t.uri)
 	req.SetTransport(strings.ToUpper(transport))
+	if t.dest != "" {
+		req.SetDestination(t.dest)
+	}
 	fromValue, extra := siphdr.OutboundFields(siphdr.Outbound{From: d.From, DisplayName: d.DisplayName, Privacy: d.Privacy, UUI: d.UUI, Host: n.host})
 	from := &sip.FromHeader{Params: sip.NewParams()}
 	name, err := sip.ParseAddressValue(fromValue, &from.Address, &from.Params)
@@ -203,6 +260,19 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 		return siphdr.Failed, 0, fmt.Sprintf("INVITE to %s: %v", t.uri.HostPort(), err)
 	}
 	res := cs.InviteResponse
+	if t.guarded && n.cfg.CheckHost != nil {
+		// The ACK and BYE go to the answer's Contact: it is guarded too,
+		// and when refused nothing more is sent.
+		if c := res.Contact(); c != nil {
+			if ip, err := n.checkHost(ctx, c.Address.Host); err != nil {
+				where := c.Address.Host
+				if ip.IsValid() && ip.String() != where {
+					where = fmt.Sprintf("%s (%s)", where, ip)
+				}
+				return siphdr.Failed, 0, fmt.Sprintf("the answer's Contact host %s refused: %v", where, err)
+			}
+		}
+	}
 	answer, sdpErr := parseSDP(res.Body())
 	l.signal("→ ACK")
 	if err := cs.Ack(context.WithoutCancel(ctx)); err != nil {

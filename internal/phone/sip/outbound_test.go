@@ -3,8 +3,10 @@ package sip
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,17 +212,17 @@ func TestDialAnswersADigestChallenge(t *testing.T) {
 
 func TestDialSIPURI(t *testing.T) {
 	p := newPhone(t, "127.0.0.48")
+	var mu sync.Mutex
 	var asked []string
-	var refuseMedia atomic.Bool
+	refuseFrom := atomic.Int32{} // the check from which on hosts are refused, 0 for none
 	var checks atomic.Int32
 	n := startNetwork(t, Config{Addr: "127.0.0.48:0", CheckHost: func(ctx context.Context, host string) error {
-		if refuseMedia.Load() {
-			if checks.Add(1) == 1 {
-				return nil // the SIP host
-			}
-			return errors.New("address not allowed") // the media address
-		}
+		mu.Lock()
 		asked = append(asked, host)
+		mu.Unlock()
+		if k := refuseFrom.Load(); k > 0 && checks.Add(1) >= k {
+			return errors.New("address not allowed")
+		}
 		if host == "127.0.0.48" {
 			return nil
 		}
@@ -230,15 +232,20 @@ func TestDialSIPURI(t *testing.T) {
 	if _, err := n.Dial(dial, func(engine.PhoneEvent) {}); err == nil || !strings.Contains(err.Error(), "gateway") {
 		t.Errorf("Dial of a number without a gateway: %v", err)
 	}
-	// A host the guard refuses. The address is only parsed, never dialled.
+	// A host the guard refuses: Dial returns at once, the call fails.
+	// The address is only parsed, never dialled.
 	d := dial
-	d.To = "sip:bob@10.1.2.3:5060"
-	if _, err := n.Dial(d, func(engine.PhoneEvent) {}); err == nil || !strings.Contains(err.Error(), "address not allowed") {
-		t.Errorf("Dial of a refused host: %v", err)
+	d.To = "sip:bob@10.1.2.3:5070"
+	tl := newTestLine()
+	if _, err := n.Dial(d, tl.notify); err != nil {
+		t.Fatal(err)
+	}
+	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "10.1.2.3:5070") || !strings.Contains(e.Reason, "address not allowed") {
+		t.Errorf("Dial of a refused host failed with %q", e.Reason)
 	}
 	// A host the guard allows: dialled at its own address.
 	d.To = "sip:bob@" + p.addr
-	tl := newTestLine()
+	tl = newTestLine()
 	if _, err := n.Dial(d, tl.notify); err != nil {
 		t.Fatal(err)
 	}
@@ -249,13 +256,16 @@ func TestDialSIPURI(t *testing.T) {
 	if e := tl.wait(t, engine.PhoneBusy); e.SIPCode != 486 {
 		t.Errorf("busy with %d", e.SIPCode)
 	}
+	mu.Lock()
 	if !slices.Equal(asked, []string{"10.1.2.3", "127.0.0.48"}) {
 		t.Errorf("CheckHost asked for %q", asked)
 	}
+	mu.Unlock()
 
 	// The media address of the answer goes through the guard too: refused,
-	// the call fails and is hung up.
-	refuseMedia.Store(true)
+	// the call fails and is hung up. Checks: the host, the Contact, the
+	// media.
+	refuseFrom.Store(3)
 	tl = newTestLine()
 	if _, err := n.Dial(d, tl.notify); err != nil {
 		t.Fatal(err)
@@ -271,6 +281,79 @@ func TestDialSIPURI(t *testing.T) {
 	}
 	if tl.count(engine.PhoneAnswered) != 0 {
 		t.Error("answered")
+	}
+}
+
+func TestDialSIPURIResolvesTheHostOnce(t *testing.T) {
+	p := newPhone(t, "127.0.0.1")
+	var mu sync.Mutex
+	var asked []string
+	n := startNetwork(t, Config{Addr: "127.0.0.1:0", CheckHost: func(ctx context.Context, host string) error {
+		mu.Lock()
+		asked = append(asked, host)
+		mu.Unlock()
+		return nil
+	}})
+	// localhost is resolved once, each address checked, and the INVITE
+	// sent to the checked address, with the name kept in the Request-URI.
+	_, port, _ := strings.Cut(p.addr, ":")
+	d := dial
+	d.To = "sip:bob@localhost:" + port
+	tl := newTestLine()
+	if _, err := n.Dial(d, tl.notify); err != nil {
+		t.Fatal(err)
+	}
+	_, invite := p.answerNext(486, "Busy Here")
+	tl.wait(t, engine.PhoneBusy)
+	if invite.Recipient.Host != "localhost" {
+		t.Errorf("Request-URI %s, want the host localhost", invite.Recipient.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) == 0 {
+		t.Fatal("CheckHost was not asked")
+	}
+	for _, h := range asked {
+		if _, err := netip.ParseAddr(h); err != nil {
+			t.Errorf("CheckHost asked about %q, want an address", h)
+		}
+	}
+}
+
+func TestDialRefusedContactGetsNothing(t *testing.T) {
+	p := newPhone(t, "127.0.0.78")
+	var checks atomic.Int32
+	n := startNetwork(t, Config{Addr: "127.0.0.78:0", CheckHost: func(ctx context.Context, host string) error {
+		if checks.Add(1) == 2 { // the answer's Contact
+			return errors.New("address not allowed")
+		}
+		return nil
+	}})
+	d := dial
+	d.To = "sip:bob@" + p.addr
+	tl := newTestLine()
+	if _, err := n.Dial(d, tl.notify); err != nil {
+		t.Fatal(err)
+	}
+	in := p.next()
+	defer close(in.done)
+	res := sip.NewSDPResponseFromRequest(in.req, p.offer(101))
+	res.AppendHeader(sip.HeaderClone(&p.dua.ContactHDR))
+	if err := in.tx.Respond(res); err != nil {
+		t.Fatal(err)
+	}
+	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "Contact host 127.0.0.78 refused: address not allowed") {
+		t.Errorf("failed with %q", e.Reason)
+	}
+	if tl.count(engine.PhoneAnswered) != 0 {
+		t.Error("answered")
+	}
+	select {
+	case <-p.byes:
+		t.Error("the refused Contact got a BYE")
+	case <-p.acks:
+		t.Error("the refused Contact got an ACK")
+	case <-time.After(300 * time.Millisecond):
 	}
 }
 
@@ -315,4 +398,36 @@ func TestTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.wait(t, engine.PhoneHungUp)
+}
+
+func TestDialDoesNotWaitForTheHostCheck(t *testing.T) {
+	release := make(chan struct{})
+	n := startNetwork(t, Config{Addr: "127.0.0.81:0", CheckHost: func(ctx context.Context, host string) error {
+		select {
+		case <-release:
+			return errors.New("address not allowed")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}})
+	d := dial
+	d.To = "sip:bob@127.0.0.81:5999"
+	tl := newTestLine()
+	returned := make(chan error, 1)
+	go func() {
+		_, err := n.Dial(d, tl.notify)
+		returned <- err
+	}()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Dial waited for the host check")
+	}
+	close(release)
+	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "127.0.0.81:5999") {
+		t.Errorf("failed with %q", e.Reason)
+	}
 }

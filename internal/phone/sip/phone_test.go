@@ -48,6 +48,7 @@ type phone struct {
 
 	invites chan incoming // INVITEs to answer (outbound tests)
 	byes    chan struct{}
+	acks    chan struct{} // ACKs of 2xx, counted whether or not a dialog took them
 	infos   chan *sip.Request
 
 	mu      sync.Mutex
@@ -72,7 +73,7 @@ type incoming struct {
 
 func newPhone(t *testing.T, host string) *phone {
 	t.Helper()
-	p := &phone{t: t, host: host, invites: make(chan incoming, 8), byes: make(chan struct{}, 8), infos: make(chan *sip.Request, 8),
+	p := &phone{t: t, host: host, invites: make(chan incoming, 8), byes: make(chan struct{}, 8), acks: make(chan struct{}, 8), infos: make(chan *sip.Request, 8),
 		servers: map[string]*sipgo.DialogServerSession{}, clients: map[string]*sipgo.DialogClientSession{}}
 	conn, ln, err := listen(host + ":0")
 	if err != nil {
@@ -110,6 +111,10 @@ func newPhone(t *testing.T, host string) *phone {
 		}
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case p.acks <- struct{}{}:
+		default:
+		}
 		if ds := p.server(req); ds != nil {
 			_ = ds.ReadAck(req, tx)
 		}

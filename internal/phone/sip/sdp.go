@@ -104,6 +104,9 @@ func parseSDP(body []byte) (session, error) {
 	if !addr.IsValid() {
 		return s, errors.New("sdp: no connection address")
 	}
+	if addr.IsUnspecified() || addr.IsMulticast() {
+		return s, fmt.Errorf("sdp: connection address %s is not a unicast address", addr)
+	}
 	s.addr = netip.AddrPortFrom(addr.Unmap(), uint16(port))
 	for _, f := range formats {
 		pt, err := strconv.Atoi(f)

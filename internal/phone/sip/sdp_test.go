@@ -26,6 +26,10 @@ func TestParseSDP(t *testing.T) {
 		"v=0\r\nm=audio 4000 RTP/AVP 0\r\n",
 		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 99999 RTP/AVP 0\r\n",
 		strings.Repeat("a", maxSDP+1),
+		"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP6 ::\r\nm=audio 4000 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 224.2.1.1/127\r\nm=audio 4000 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP6 ff0e::1\r\nm=audio 4000 RTP/AVP 0\r\n",
 	} {
 		if _, err := parseSDP([]byte(bad)); err == nil {
 			t.Errorf("parseSDP(%.60q) accepted it", bad)
