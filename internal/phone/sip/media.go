@@ -201,13 +201,7 @@ func (s *sender) tick() {
 		if s.play != nil {
 			s.fill()
 		}
-		s.payload = s.payload[:0]
-		if s.m.codec == ptPCMA {
-			s.payload = pcm.EncodeALaw(s.payload, s.out[:])
-		} else {
-			s.payload = pcm.EncodeULaw(s.payload, s.out[:])
-		}
-		s.write(s.m.codec, false, s.ts, s.payload)
+		s.sendAudio()
 	}
 	s.ts += frame
 
@@ -454,7 +448,7 @@ func (s *sender) sendDigit() {
 		if r.pos >= len(r.d.Keys) {
 			s.digits = s.digits[1:]
 			s.m.l.emit(engine.PhoneEvent{Kind: engine.PhoneHeard, Digits: r.d.Tones()})
-			s.silence()
+			s.sendAudio()
 			return
 		}
 		k := r.d.Keys[r.pos]
@@ -481,10 +475,12 @@ func (s *sender) sendDigit() {
 		return
 	}
 	r.wait--
-	s.silence()
+	s.sendAudio()
 }
 
-func (s *sender) silence() {
+// sendAudio sends the frame out holds, in the call's codec: silence
+// unless a playback filled it.
+func (s *sender) sendAudio() {
 	s.payload = s.payload[:0]
 	if s.m.codec == ptPCMA {
 		s.payload = pcm.EncodeALaw(s.payload, s.out[:])
