@@ -213,6 +213,12 @@ func (l *line) answer() {
 	err = ds.RespondSDP(sdp)
 	timer.Stop()
 	l.settle()
+	// RespondSDP returns as the ACK is read, a moment before onAck marks
+	// it: give onAck that moment.
+	select {
+	case <-l.ackCh:
+	case <-time.After(ackSettle):
+	}
 	if !l.acked.Load() {
 		if err != nil {
 			l.n.log.Debug("sip: answer", "sip_call_id", l.sipCallID, "err", err)
@@ -272,6 +278,10 @@ func (n *Network) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(res)
 }
 
+// ackSettle is how long an answer waits, once sipgo's RespondSDP returned,
+// for onAck to mark the ACK that made it return.
+const ackSettle = 500 * time.Millisecond
+
 // onAck confirms an answered inbound dialog.
 func (n *Network) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	l := n.lookup(req)
@@ -280,6 +290,7 @@ func (n *Network) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if l.srv.ReadAck(req, tx) == nil {
 		l.acked.Store(true)
+		l.ackOnce.Do(func() { close(l.ackCh) })
 	}
 }
 

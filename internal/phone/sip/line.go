@@ -37,7 +37,9 @@ type line struct {
 	notify   func(engine.PhoneEvent)
 	hungUp   atomic.Bool // PhoneHungUp reported
 	hangup   atomic.Bool // Hangup called: only PhoneSignal follows
-	acked    atomic.Bool // inbound: the ACK of our 200 came
+	acked    atomic.Bool   // inbound: the ACK of our 200 came
+	ackCh    chan struct{} // closed when acked is set
+	ackOnce  sync.Once
 
 	// ops are the line's signalling steps (dial, answer, hang up), run in
 	// order by its op goroutine.
@@ -76,7 +78,8 @@ func (l *line) settle() { l.settleOnce.Do(func() { close(l.settled) }) }
 // goroutine, unless the network is closed.
 func newLine(n *Network, outbound bool, sipCallID string) *line {
 	return &line{n: n, outbound: outbound, sipCallID: sipCallID,
-		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{}), settled: make(chan struct{})}
+		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{}), settled: make(chan struct{}),
+		ackCh: make(chan struct{})}
 }
 
 // runOps runs the signalling steps in order until the line finishes.
