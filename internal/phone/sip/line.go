@@ -35,8 +35,8 @@ type line struct {
 	evClosed bool
 	evWake   chan struct{}
 	notify   func(engine.PhoneEvent)
-	hungUp   atomic.Bool // PhoneHungUp reported
-	hangup   atomic.Bool // Hangup called: only PhoneSignal follows
+	hungUp   atomic.Bool   // PhoneHungUp reported
+	hangup   atomic.Bool   // Hangup called: only PhoneSignal follows
 	acked    atomic.Bool   // inbound: the ACK of our 200 came
 	ackCh    chan struct{} // closed when acked is set
 	ackOnce  sync.Once
