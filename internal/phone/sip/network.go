@@ -137,6 +137,10 @@ func New(cfg Config) (*Network, error) {
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
+	// sipgo writes some warnings (a transport's reference count going
+	// negative on close) to a package-wide logger, Go's default unless
+	// set: the first network's log takes them, at debug level.
+	setSipgoLogger.Do(func() { sip.SetDefaultLogger(slog.New(debugOnly{n.log.Handler()})) })
 	for i, g := range cfg.Gateways {
 		var u sip.Uri
 		if err := sip.ParseUri(g.URI, &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "") {
@@ -468,3 +472,22 @@ func (p *portPool) listen() (*net.UDPConn, error) {
 	}
 	return nil, fmt.Errorf("sip: no free RTP port in %d-%d", p.lo, p.hi)
 }
+
+// setSipgoLogger sets sipgo's package-wide logger once.
+var setSipgoLogger sync.Once
+
+// debugOnly writes every record at debug level: sipgo's package-wide
+// warnings are about its own bookkeeping, not about calls.
+type debugOnly struct{ slog.Handler }
+
+func (h debugOnly) Enabled(ctx context.Context, _ slog.Level) bool {
+	return h.Handler.Enabled(ctx, slog.LevelDebug)
+}
+
+func (h debugOnly) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = slog.LevelDebug
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h debugOnly) WithAttrs(as []slog.Attr) slog.Handler { return debugOnly{h.Handler.WithAttrs(as)} }
+func (h debugOnly) WithGroup(g string) slog.Handler       { return debugOnly{h.Handler.WithGroup(g)} }
