@@ -330,7 +330,11 @@ func printBanner(w io.Writer, srv *server.Server) {
 			"configured, calls placed end at once with cause error.\n\n")
 		return
 	}
-	fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
+	if srv.SIPAddr() != "" && len(cfg.SIP.Gateways) > 0 {
+		fmt.Fprintf(w, "\nSimulated phones (any other number goes to the SIP gateway):\n")
+	} else {
+		fmt.Fprintf(w, "\nSimulated phones (any other number rings 1 s, answers and stays):\n")
+	}
 	for _, n := range srv.Network().Numbers() {
 		fmt.Fprintf(w, "  %-14s %s\n", n[0], n[1])
 	}

@@ -26,6 +26,7 @@ func TestServeSIPBanner(t *testing.T) {
 		"SIP        " + sipAddr + " (UDP and TCP), RTP ports 24000-24099",
 		"gateway    sip:127.0.0.142:5060: calls to numbers that are not simulated phones go here",
 		"softphone  dial sip:+15550001000@" + sipAddr,
+		"Simulated phones (any other number goes to the SIP gateway):",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the banner lacks %q:\n%s", want, stdout.String())
