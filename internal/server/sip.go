@@ -11,6 +11,7 @@ import (
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
 	sipnet "github.com/voicehook/voicehook/internal/phone/sip"
 	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/tts"
@@ -24,9 +25,21 @@ import (
 // server's guarded client; a `to` that is a SIP URI passes the same guard
 // as webhooks.
 
-// ttsCacheSamples bounds the speech kept for reuse: about ten minutes of
-// espeak-ng's 22 050 Hz output, some 26 MB.
-const ttsCacheSamples = 22050 * 600
+// ttsCacheSamples bounds the speech kept for reuse: ten minutes at the
+// calls' 8 kHz, some 10 MB.
+const ttsCacheSamples = 8000 * 600
+
+// at8k resamples speech to the calls' rate before the cache keeps it, so
+// that a prompt said on many calls is resampled once.
+type at8k struct{ next tts.Synthesizer }
+
+func (s at8k) Synthesize(ctx context.Context, r tts.Request) (pcm.Clip, error) {
+	clip, err := s.next.Synthesize(ctx, r)
+	if err != nil || clip.Rate == 8000 {
+		return clip, err
+	}
+	return pcm.Resample(clip, 8000), nil
+}
 
 // newSIP builds the SIP network; Start makes it listen.
 func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
@@ -50,7 +63,7 @@ func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
 			return in, err == nil
 		},
 		Calls: engineCalls{s},
-		TTS:   tts.NewCache(synth, ttsCacheSamples),
+		TTS:   tts.NewCache(at8k{synth}, ttsCacheSamples),
 		Fetch: func(ctx context.Context, url, user, pass string) (io.ReadCloser, error) {
 			return fetch(ctx, client, url, user, pass)
 		},
