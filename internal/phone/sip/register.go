@@ -94,11 +94,12 @@ func (r *registrar) live(number string) []binding {
 	return r.prune(name)
 }
 
-// prune drops name's expired bindings and returns the rest; r.mu is held.
+// prune drops name's expired bindings and returns a copy of the rest;
+// r.mu is held. A slice stored in r.bindings is never changed in place.
 func (r *registrar) prune(name string) []binding {
 	now := r.now()
 	bs := r.bindings[name]
-	kept := bs[:0]
+	kept := make([]binding, 0, len(bs))
 	for _, b := range bs {
 		if b.expires.After(now) {
 			kept = append(kept, b)
