@@ -313,3 +313,17 @@ func TestDialForkBusyWins(t *testing.T) {
 		t.Errorf("rejected reported too: %s", tl.describe())
 	}
 }
+
+// A softphone that calls an application's number calls as its user's
+// number, whether its From names the user or the number.
+func TestSoftphoneCallsAsItsNumber(t *testing.T) {
+	for i, from := range []string{"alice", alice.Number} {
+		host := "127.0.0.16" + strconv.Itoa(7+i)
+		p := newPhone(t, host)
+		p.fromUser = from
+		_, _, tl, _ := inboundCallOn(t, host, p, Config{Users: []User{alice}}, 101)
+		if tl.in.From != alice.Number {
+			t.Errorf("From %s: the call is from %q, want %s", from, tl.in.From, alice.Number)
+		}
+	}
+}
