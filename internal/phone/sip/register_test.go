@@ -327,3 +327,42 @@ func TestSoftphoneCallsAsItsNumber(t *testing.T) {
 		}
 	}
 }
+
+// Hanging up while every binding rings cancels each INVITE.
+func TestDialForkHangupCancelsEveryBinding(t *testing.T) {
+	a := newPhone(t, "127.0.0.169")
+	b := newPhone(t, "127.0.0.170")
+	n := startNetwork(t, Config{Addr: "127.0.0.169:0", Users: []User{alice}})
+	for _, p := range []*phone{a, b} {
+		if res := p.register(n.Addr(), "alice", "s3cret", 600); res.StatusCode != 200 {
+			t.Fatalf("register: %d", res.StatusCode)
+		}
+	}
+	tl := newTestLine()
+	d := dial
+	d.To = alice.Number
+	line, err := n.Dial(d, tl.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringA, _ := a.answer(a.next(), 0, "")
+	ringB, _ := b.answer(b.next(), 0, "")
+	tl.wait(t, engine.PhoneRinging)
+	line.Hangup()
+	for i, ds := range []*sipgo.DialogServerSession{ringA, ringB} {
+		select {
+		case <-ds.Context().Done():
+		case <-time.After(waitFor):
+			t.Fatalf("phone %d saw no CANCEL", i+1)
+		}
+		if err := context.Cause(ds.Context()); !errors.Is(err, sip.ErrTransactionCanceled) {
+			t.Errorf("phone %d's INVITE ended with %v, want a CANCEL", i+1, err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, e := range tl.all() {
+		if e.Kind != engine.PhoneSignal && e.Kind != engine.PhoneRinging {
+			t.Errorf("event %d after Hangup", e.Kind)
+		}
+	}
+}
