@@ -366,3 +366,27 @@ func TestDialForkHangupCancelsEveryBinding(t *testing.T) {
 		}
 	}
 }
+
+// parseDigest reads what a softphone sends and never panics on what a
+// hostile one does.
+func FuzzParseDigest(f *testing.F) {
+	f.Add(`Digest username="alice", realm="voicehook", nonce="1.ab", uri="sip:127.0.0.1", response="0f", qop=auth, nc=00000001, cnonce="x"`)
+	f.Add(`Digest username="a\"b`)
+	f.Add(`Digest =,=,"`)
+	f.Fuzz(func(t *testing.T, v string) {
+		fields, ok := parseDigest(v)
+		if ok && len(fields) > 32 {
+			t.Errorf("%d fields", len(fields))
+		}
+	})
+}
+
+func TestParseDigest(t *testing.T) {
+	f, ok := parseDigest(`Digest username="alice", realm="voicehook", nonce="1.ab", uri="sip:127.0.0.1:5060", response="0F", algorithm=MD5, qop=auth, nc=00000001, cnonce="a,b"`)
+	if !ok || f["username"] != "alice" || f["uri"] != "sip:127.0.0.1:5060" || f["qop"] != "auth" || f["nc"] != "00000001" || f["cnonce"] != "a,b" || f["algorithm"] != "MD5" {
+		t.Errorf("fields %q", f)
+	}
+	if _, ok := parseDigest(`Basic YWxpY2U6czNjcmV0`); ok {
+		t.Error("Basic taken for Digest")
+	}
+}
