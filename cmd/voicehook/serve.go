@@ -308,6 +308,13 @@ func printBanner(w io.Writer, srv *server.Server) {
 		} else {
 			fmt.Fprintf(w, "  softphone  dial sip:NUMBER@%s, NUMBER one an application answers (with --initiate-url, +15550001000)\n", addr)
 		}
+		for _, u := range cfg.SIP.Users {
+			password := u.Password
+			if password != server.DefaultSIPPassword {
+				password = "****"
+			}
+			fmt.Fprintf(w, "  softphone  register as %s / %s at sip:%s (number %s)\n", u.Username, password, addr, u.Number)
+		}
 	}
 	for _, a := range cfg.Accounts.Accounts {
 		fmt.Fprintf(w, "  account    %s\n", a.ID)

@@ -26,6 +26,7 @@ func TestServeSIPBanner(t *testing.T) {
 		"SIP        " + sipAddr + " (UDP and TCP), RTP ports 24000-24099",
 		"gateway    sip:127.0.0.142:5060: calls to numbers that are not simulated phones go here",
 		"softphone  dial sip:+15550001000@" + sipAddr,
+		"softphone  register as dev / dev at sip:" + sipAddr + " (number +15557770000)",
 		"Simulated phones (any other number goes to the SIP gateway):",
 	} {
 		if !strings.Contains(stdout.String(), want) {
@@ -106,5 +107,33 @@ sip:
 	if s.Addr != "127.0.0.148:5070" || len(s.Gateways) != 2 || s.Gateways[0].Username != "" ||
 		s.Gateways[1].Username != "trunk" || s.Gateways[1].Password != "s3cret" {
 		t.Errorf("%+v", s)
+	}
+}
+
+// The banner names each softphone user, its password masked unless it is
+// the dev one.
+func TestServeSIPBannerUsers(t *testing.T) {
+	path := t.TempDir() + "/v.yaml"
+	if err := os.WriteFile(path, []byte(`accounts:
+  - {id: "1000001", username: alice, password: wonderland}
+sip:
+  users:
+    - {username: bob, password: builder, number: "+15557770002"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	var sipAddr string
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--config", path, "--sip-addr", "127.0.0.175:0", "--rtp-ports", "24100-24199"},
+		&stdout, &stderr, func(s *server.Server) { sipAddr = s.SIPAddr(); cancel() })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if want := "softphone  register as bob / **** at sip:" + sipAddr + " (number +15557770002)"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("the banner lacks %q:\n%s", want, stdout.String())
+	}
+	if strings.Contains(stdout.String(), "builder") || strings.Contains(stdout.String(), "register as dev") {
+		t.Errorf("the banner shows the password or the dev user:\n%s", stdout.String())
 	}
 }

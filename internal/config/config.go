@@ -31,6 +31,10 @@
 //	    - uri: sip:trunk.example.com:5060
 //	      username: u                  # digest authentication, if the trunk asks
 //	      password: p
+//	  users:                           # softphones that REGISTER (digest authentication)
+//	    - username: alice              # required, unique
+//	      password: s3cret             # required
+//	      number: "+15557770001"       # required, E.164, unique: calls to it ring the softphone
 //
 // A Directory is safe for concurrent use; it does not change once built.
 package config
@@ -72,6 +76,15 @@ type SIP struct {
 	RTPPorts [2]int
 	// Gateways take outbound calls: the first, then the next on a 503.
 	Gateways []Gateway
+	// Users are the softphones that may REGISTER; a call to a user's
+	// Number rings the softphone while it is registered.
+	Users []User
+}
+
+// User is a softphone account: it registers with Username and Password
+// (digest authentication) and is called at Number (E.164).
+type User struct {
+	Username, Password, Number string
 }
 
 // Gateway is a SIP trunk that takes outbound calls.
@@ -237,6 +250,11 @@ type file struct {
 			Username string `yaml:"username"`
 			Password string `yaml:"password"`
 		} `yaml:"gateways"`
+		Users []struct {
+			Username string `yaml:"username"`
+			Password string `yaml:"password"`
+			Number   string `yaml:"number"`
+		} `yaml:"users"`
 	} `yaml:"sip"`
 }
 
@@ -328,6 +346,27 @@ func Load(r io.Reader) (*Directory, error) {
 				return nil, fmt.Errorf("config: sip: gateway %s: give both username and password, or neither", redact.Text(gw.URI))
 			}
 			d.SIP.Gateways = append(d.SIP.Gateways, gw)
+		}
+		seenName, seenNumber := map[string]bool{}, map[string]bool{}
+		for i, fu := range s.Users {
+			u := User{Username: strings.TrimSpace(fu.Username), Password: fu.Password, Number: strings.TrimSpace(fu.Number)}
+			switch {
+			case u.Username == "":
+				return nil, fmt.Errorf("config: sip: user %d: username is required", i+1)
+			case u.Password == "":
+				return nil, fmt.Errorf("config: sip: user %s: password is required", u.Username)
+			case u.Number == "":
+				return nil, fmt.Errorf("config: sip: user %s: number is required", u.Username)
+			case seenName[u.Username]:
+				return nil, fmt.Errorf("config: sip: user %s is declared twice", u.Username)
+			case seenNumber[u.Number]:
+				return nil, fmt.Errorf("config: sip: user %s: number %s is another user's", u.Username, u.Number)
+			}
+			if err := callback.ValidateE164(u.Number); err != nil {
+				return nil, fmt.Errorf("config: sip: user %s: number: %w", u.Username, err)
+			}
+			seenName[u.Username], seenNumber[u.Number] = true, true
+			d.SIP.Users = append(d.SIP.Users, u)
 		}
 	}
 	return d, nil

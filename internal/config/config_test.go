@@ -152,3 +152,42 @@ sip:
 		}
 	}
 }
+
+// The sip: users are the softphones that register: each needs a username,
+// a password and an E.164 number, and no two share a username or number.
+func TestLoadSIPUsers(t *testing.T) {
+	d, err := config.Load(strings.NewReader(good + `
+sip:
+  users:
+    - username: alice
+      password: s3cret
+      number: "+15557770001"
+    - username: bob
+      password: hunter2
+      number: "+15557770002"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []config.User{{"alice", "s3cret", "+15557770001"}, {"bob", "hunter2", "+15557770002"}}
+	if len(d.SIP.Users) != 2 || d.SIP.Users[0] != want[0] || d.SIP.Users[1] != want[1] {
+		t.Errorf("users: %+v, want %+v", d.SIP.Users, want)
+	}
+	user := func(name, pass, number string) string {
+		return "    - {username: " + name + ", password: " + pass + ", number: \"" + number + "\"}\n"
+	}
+	for _, c := range []struct{ users, want string }{
+		{user("", "p", "+15557770001"), "user 1: username is required"},
+		{user("alice", "", "+15557770001"), "user alice: password is required"},
+		{"    - {username: alice, password: p}\n", "user alice: number is required"},
+		{user("alice", "p", "5557770001"), "user alice: number"},
+		{user("alice", "p", "+15557770001") + user("alice", "q", "+15557770002"), "user alice is declared twice"},
+		{user("alice", "p", "+15557770001") + user("bob", "q", "+15557770001"), "user bob: number +15557770001 is another user's"},
+		{"    - {username: alice, password: p, number: \"+15557770001\", extension: 12}\n", "extension"},
+	} {
+		_, err := config.Load(strings.NewReader(good + "sip:\n  users:\n" + c.users))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("users:\n%s: err %v, want it to say %q", c.users, err, c.want)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 // to the simulated phones or to SIP.
 //
 //   - A `to` that is a SIP URI goes to SIP, dialled at its own host.
+//   - A number a softphone registered for (sip: users) goes to SIP,
+//     which rings the softphone.
 //   - With a SIP gateway, the magic numbers and the numbers scripted with
 //     --phones or PUT /sim/v1/phones stay simulated; every other number
 //     goes to the gateway.
@@ -25,6 +27,12 @@ type router struct {
 	gateway bool           // sip has a gateway for numbers
 }
 
+// registrar is the SIP network's side that knows the softphones
+// registered (sipnet.Network.Registered).
+type registrar interface {
+	Registered(number string) bool
+}
+
 var (
 	errSIPOff       = errors.New("no route: this `to` is a SIP URI, and SIP is off (start voicehook with --sip-addr)")
 	errNoGatewaySim = errors.New("no route: the simulator is off (--sim=false) and no SIP gateway is configured (--sip-gateway)")
@@ -36,6 +44,9 @@ func (r router) Dial(d engine.Dial, notify func(engine.PhoneEvent)) (engine.Line
 		if r.sip == nil {
 			return nil, errSIPOff
 		}
+		return r.sip.Dial(d, notify)
+	}
+	if reg, ok := r.sip.(registrar); ok && reg.Registered(d.To) {
 		return r.sip.Dial(d, notify)
 	}
 	if r.sim != nil {

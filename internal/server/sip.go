@@ -25,6 +25,37 @@ import (
 // server's guarded client; a `to` that is a SIP URI passes the same guard
 // as webhooks.
 
+// The softphone user of the dev account: without a config file, and with
+// SIP on, a softphone registers as dev / dev and is called at
+// +15557770000. A config file's sip: users replace it.
+const (
+	DefaultSIPUsername = "dev"
+	DefaultSIPPassword = "dev"
+	DefaultSIPNumber   = "+15557770000"
+)
+
+// sipUsers are the softphone users: the config's, or, with SIP on
+// loopback, the dev user when the directory is the dev account's. A user
+// with the password dev is refused when SIP listens beyond loopback.
+func sipUsers(cfg Config) ([]config.User, error) {
+	host, _, err := net.SplitHostPort(cfg.SIP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", cfg.SIP.Addr, err)
+	}
+	users := cfg.SIP.Users
+	if len(users) == 0 && isLoopback(host) && cfg.Accounts != nil && len(cfg.Accounts.Accounts) == 1 && cfg.Accounts.Accounts[0].AnyApplication {
+		users = []config.User{{Username: DefaultSIPUsername, Password: DefaultSIPPassword, Number: DefaultSIPNumber}}
+	}
+	if !isLoopback(host) {
+		for _, u := range users {
+			if u.Password == DefaultSIPPassword {
+				return nil, fmt.Errorf("refusing to listen for SIP on %s with the softphone user %s's password dev: give sip: users their own passwords in a config file, or listen on 127.0.0.1", cfg.SIP.Addr, u.Username)
+			}
+		}
+	}
+	return users, nil
+}
+
 // ttsCacheSamples bounds the speech kept for reuse: ten minutes at the
 // calls' 8 kHz, some 10 MB.
 const ttsCacheSamples = 8000 * 600
@@ -52,12 +83,21 @@ func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
 	for _, g := range cfg.SIP.Gateways {
 		gateways = append(gateways, sipnet.Gateway{URI: g.URI, Username: g.Username, Password: g.Password})
 	}
+	users, err := sipUsers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.SIP.Users = users // the banner shows them
+	var phones []sipnet.User
+	for _, u := range users {
+		phones = append(phones, sipnet.User{Username: u.Username, Password: u.Password, Number: u.Number})
+	}
 	var guard *egress.Guard
 	if cfg.WebhookGuard == GuardOn {
 		guard = egress.NewGuard(cfg.WebhookAllow)
 	}
 	return sipnet.New(sipnet.Config{
-		Addr: cfg.SIP.Addr, ExternalHost: cfg.SIP.ExternalHost, RTPPorts: cfg.SIP.RTPPorts, Gateways: gateways,
+		Addr: cfg.SIP.Addr, ExternalHost: cfg.SIP.ExternalHost, RTPPorts: cfg.SIP.RTPPorts, Gateways: gateways, Users: phones,
 		Answers: func(number string) (engine.Inbound, bool) {
 			in, err := s.answerer(number)
 			return in, err == nil

@@ -20,11 +20,13 @@
 //
 // A Network owns two listener goroutines (UDP, TCP, run by sipgo's
 // transport layer, which also runs one goroutine per request it hands to
-// the handlers here), and the pacer's goroutines, one per CPU, which send
+// the handlers here), a goroutine that drops expired registrations every
+// minute, and the pacer's goroutines, one per CPU, which send
 // the RTP of every answered call on one 20 ms clock (pacer.go). Every line
 // (one call) owns:
 //   - an op goroutine that runs its signalling steps in order: dial (INVITE,
-//     wait, CANCEL), answer (200 OK, wait for ACK), hang up (603, BYE). Line
+//     wait, CANCEL; to a registered number, one goroutine per binding
+//     that the dial step waits for), answer (200 OK, wait for ACK), hang up (603, BYE). Line
 //     methods queue steps and return.
 //   - an event goroutine that hands PhoneEvents to the engine's notify in
 //     order; every other goroutine only appends to its queue, so no network
@@ -80,6 +82,25 @@
 // answer that changes later cannot redirect it; a refusal ends the call
 // with PhoneFailed. The Contact host and the media address of its answer
 // are checked the same way (a refused Contact gets no ACK or BYE). Every message of a dialog is reported as a PhoneSignal.
+//
+// # Softphones
+//
+// Config.Users may REGISTER: digest authentication (RFC 2617 MD5, realm
+// "voicehook", qop=auth or none; the nonce is the time signed with a key
+// of the network's, good for five minutes, so a 401 keeps no state), a
+// 401 with a challenge otherwise. A binding lasts the Contact's expires,
+// else the Expires header's, else 3600 s; less than 60 is answered 423,
+// more than 7200 is cut to 7200; expires=0 removes the binding, and
+// Contact: * with Expires: 0 every binding; ten bindings at most. The 200
+// lists the bindings left. Bindings lapse on time, dropped when looked up
+// and by the minute's sweep; they are kept in memory only. A Dial to a
+// registered user's number (before any gateway) sends an INVITE to every
+// binding at once: the first 2xx wins and the others are cancelled (one
+// that answers too late gets ACK and BYE); when none answers, a 486 makes
+// the call busy, else the first final response decides. Bindings are not
+// guarded by Config.CheckHost: a registered softphone is trusted like a
+// gateway. An INVITE whose From user is a user's username calls as that
+// user's number.
 //
 // Not supported: an INVITE without SDP (answered 488), hold or codec
 // changes in a re-INVITE (answered 200 with the SDP the call has), SRTP,

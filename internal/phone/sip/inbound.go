@@ -85,6 +85,9 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	in.To = number
 	if from := req.From(); from != nil {
 		in.From = callerNumber(from.Address.User)
+		if u, ok := n.reg.users[from.Address.User]; ok {
+			in.From = u.Number // a softphone calls as its user's number
+		}
 	}
 	in.SIPHeaders = hdr.SIPHeaders
 	in.Diversion = hdr.Diversion

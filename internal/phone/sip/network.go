@@ -65,6 +65,10 @@ type Config struct {
 	// answer's Contact and media, before they are sent to; nil allows
 	// every host.
 	CheckHost func(ctx context.Context, host string) error
+	// Users are the softphones that may REGISTER (digest authentication,
+	// realm "voicehook"); a Dial to a registered user's Number rings every
+	// contact it registered.
+	Users []User
 	// Log receives the network's logs; nil discards them.
 	Log *slog.Logger
 }
@@ -79,6 +83,7 @@ type Network struct {
 	host     string // the host in Contact and SDP
 	gateways []gateway
 	ports    *portPool
+	reg      *registrar
 
 	mu      sync.Mutex
 	addr    string
@@ -150,6 +155,9 @@ func New(cfg Config) (*Network, error) {
 			return nil, fmt.Errorf("sip: gateway %d: transport %q: want udp or tcp", i+1, t)
 		}
 		n.gateways = append(n.gateways, gateway{uri: u, username: g.Username, password: g.Password})
+	}
+	if n.reg, err = newRegistrar(cfg.Users); err != nil {
+		return nil, err
 	}
 	n.bindHost = host
 	if a, err := netip.ParseAddr(host); err == nil && a.IsUnspecified() {
@@ -252,13 +260,14 @@ func (n *Network) Start(ctx context.Context) error {
 	srv.OnAck(n.onAck)
 	srv.OnBye(n.onBye)
 	srv.OnInfo(n.onInfo)
+	srv.OnRegister(n.onRegister)
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		// A CANCEL that matched a pending INVITE never reaches here.
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	})
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, INFO, OPTIONS"))
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, INFO, OPTIONS, REGISTER"))
 		if err := tx.Respond(res); err != nil {
 			n.log.Debug("respond to OPTIONS", "err", err)
 		}
@@ -275,7 +284,8 @@ func (n *Network) Start(ctx context.Context) error {
 	ok = true
 	n.started = true
 	n.pacer.run(n.ctx, &n.wg)
-	n.wg.Add(1)
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.sweepBindings(n.ctx) }()
 	go func() {
 		defer n.wg.Done()
 		select {

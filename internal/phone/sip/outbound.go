@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -28,6 +30,39 @@ type target struct {
 	// dest is the checked ip:port the INVITE goes to ("" lets sipgo
 	// resolve the URI's host).
 	dest string
+	// contact: a registered softphone's binding, rung together with the
+	// user's other bindings; toUser is the user's number, put in To.
+	contact bool
+	toUser  string
+	// fork is shared by the INVITEs rung at once, index is this one's.
+	fork  *fork
+	index int
+}
+
+// fork is the state the INVITEs to every binding of a user share: the
+// first 2xx claims the call and cancels the others.
+type fork struct {
+	rang    atomic.Bool
+	mu      sync.Mutex
+	won     int // the index that answered, -1 before
+	cancels []context.CancelFunc
+}
+
+// claim makes index the answer, unless another answered first, and
+// cancels the other INVITEs.
+func (f *fork) claim(index int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.won >= 0 {
+		return f.won == index
+	}
+	f.won = index
+	for i, c := range f.cancels {
+		if i != index {
+			c()
+		}
+	}
+	return true
 }
 
 // checkTimeout bounds resolving a host and asking Config.CheckHost.
@@ -112,6 +147,9 @@ func (n *Network) targets(to string) ([]target, error) {
 	if !isNumber(to) {
 		return nil, fmt.Errorf("sip: %q is neither a phone number nor a SIP URI", to)
 	}
+	if ts := n.contactTargets(to); len(ts) > 0 {
+		return ts, nil
+	}
 	if len(n.gateways) == 0 {
 		return nil, fmt.Errorf("sip: no SIP gateway configured to call %s", to)
 	}
@@ -143,6 +181,10 @@ func isNumber(s string) bool {
 // dial is the Dial step: INVITE each target until one answers or fails
 // with something other than 503.
 func (l *line) dial(ctx context.Context, d engine.Dial, targets []target) {
+	if len(targets) > 0 && targets[0].contact {
+		l.fork(ctx, d, targets)
+		return
+	}
 	for i, t := range targets {
 		if t.guarded && l.n.cfg.CheckHost != nil {
 			ip, err := l.n.checkHost(ctx, t.uri.Host)
@@ -167,19 +209,80 @@ func (l *line) dial(ctx context.Context, d engine.Dial, targets []target) {
 		if outcome == siphdr.TryNext && i+1 < len(targets) {
 			continue
 		}
-		kind := engine.PhoneFailed
-		switch outcome {
-		case siphdr.Busy:
-			kind = engine.PhoneBusy
-		case siphdr.Rejected:
-			kind = engine.PhoneRejected
-		case siphdr.NoAnswer:
-			kind = engine.PhoneNoAnswer
-		}
-		l.emit(engine.PhoneEvent{Kind: kind, SIPCode: code, Reason: reason})
-		l.finish()
+		l.fail(outcome, code, reason)
 		return
 	}
+}
+
+// fail reports a call that was not answered and ends the line.
+func (l *line) fail(outcome siphdr.Outcome, code int, reason string) {
+	kind := engine.PhoneFailed
+	switch outcome {
+	case siphdr.Busy:
+		kind = engine.PhoneBusy
+	case siphdr.Rejected:
+		kind = engine.PhoneRejected
+	case siphdr.NoAnswer:
+		kind = engine.PhoneNoAnswer
+	}
+	l.emit(engine.PhoneEvent{Kind: kind, SIPCode: code, Reason: reason})
+	l.finish()
+}
+
+// fork is the Dial step of a registered number: INVITE every binding at
+// once; the first 2xx wins and the others are cancelled. When none
+// answers, the outcome is busy if one was busy, else the first final
+// response that came.
+func (l *line) fork(ctx context.Context, d engine.Dial, targets []target) {
+	f := &fork{won: -1, cancels: make([]context.CancelFunc, len(targets))}
+	ctxs := make([]context.Context, len(targets))
+	for i := range targets {
+		ctxs[i], f.cancels[i] = context.WithCancel(ctx)
+		targets[i].fork, targets[i].index = f, i
+	}
+	type result struct {
+		outcome siphdr.Outcome
+		code    int
+		reason  string
+	}
+	results := make(chan result, len(targets))
+	for i, t := range targets {
+		go func() {
+			o, c, r := l.invite(ctxs[i], d, t)
+			results <- result{o, c, r}
+		}()
+	}
+	var all []result
+	for range targets {
+		all = append(all, <-results)
+	}
+	f.mu.Lock()
+	won := f.won
+	for i, c := range f.cancels {
+		if i != won {
+			c()
+		}
+	}
+	f.mu.Unlock()
+	if won >= 0 || ctx.Err() != nil || l.hangup.Load() {
+		return
+	}
+	best := all[0]
+	for _, r := range all {
+		if r.outcome == siphdr.Busy {
+			best = r
+			break
+		}
+	}
+	if best.outcome != siphdr.Busy {
+		for _, r := range all {
+			if r.code > 0 {
+				best = r
+				break
+			}
+		}
+	}
+	l.fail(best.outcome, best.code, best.reason)
 }
 
 // invite sends one INVITE and waits for its outcome. On an answer it
@@ -207,6 +310,9 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host, Port: t.uri.Port}}
+	if t.toUser != "" {
+		to.Address = sip.Uri{Scheme: "sip", User: t.toUser, Host: n.host}
+	}
 	req.AppendHeader(to)
 	callID := sip.CallIDHeader(l.sipCallID)
 	req.AppendHeader(&callID)
@@ -227,13 +333,20 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 		}
 	}()
 	rang := false
+	firstRing := func() bool {
+		if t.fork != nil {
+			return t.fork.rang.CompareAndSwap(false, true)
+		}
+		first := !rang
+		rang = true
+		return first
+	}
 	err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
 		Username: t.username, Password: t.password,
 		OnResponse: func(res *sip.Response) error {
 			l.signalResponse(false, res.StatusCode, res.Reason)
 			switch {
-			case (res.StatusCode == 180 || res.StatusCode == 183) && !rang:
-				rang = true
+			case (res.StatusCode == 180 || res.StatusCode == 183) && firstRing():
 				l.emit(engine.PhoneEvent{Kind: engine.PhoneRinging})
 			case (res.StatusCode == 401 || res.StatusCode == 407) && t.password != "":
 				l.signal("→ INVITE")
@@ -241,6 +354,21 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 			return nil
 		},
 	})
+	if err == nil && t.fork != nil && !t.fork.claim(t.index) {
+		// Another binding answered first: this one is acknowledged and
+		// hung up at once.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		l.signal("→ ACK")
+		if err := cs.Ack(bctx); err != nil {
+			n.log.Debug("sip: ack", "sip_call_id", l.sipCallID, "err", err)
+		}
+		l.signal("→ BYE")
+		if err := cs.Bye(bctx); err != nil {
+			n.log.Debug("sip: bye", "sip_call_id", l.sipCallID, "err", err)
+		}
+		return siphdr.Failed, 0, "answered elsewhere"
+	}
 	if ctx.Err() != nil || l.hangup.Load() {
 		if err != nil {
 			l.signal("→ CANCEL")

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/binary"
@@ -45,6 +46,9 @@ type phone struct {
 	ua     *sipgo.UserAgent
 	dua    *sipgo.DialogUA // UDP
 	tcpDUA *sipgo.DialogUA
+
+	// fromUser is the From user of the phone's calls; "" is 15551234567.
+	fromUser string
 
 	invites chan incoming // INVITEs to answer (outbound tests)
 	byes    chan struct{}
@@ -181,7 +185,7 @@ func (p *phone) call(ctx context.Context, uri string, sdp []byte, headers ...sip
 		p.t.Fatal(err)
 	}
 	req := sip.NewRequest(sip.INVITE, u)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "15551234567", Host: p.host}, Params: sip.NewParams()}
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: cmp.Or(p.fromUser, "15551234567"), Host: p.host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	req.AppendHeader(from)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
