@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +24,29 @@ type baresip struct {
 	dir, ip string
 	keys    int // the cons port
 	cmd     *exec.Cmd
-	out     strings.Builder
+	out     lockedBuffer
 }
+
+// lockedBuffer keeps a process's output, safe to read while it writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// output is what baresip printed so far.
+func (b *baresip) output() string { return b.out.String() }
 
 // startBaresip runs baresip on ip as the phone of number (its SIP user),
 // saying a tone of freq Hz, with the commands given (e.g. "/dial sip:…"),
@@ -36,6 +58,17 @@ func startBaresip(t *testing.T, ip, number string, freq float64, d time.Duration
 // startBaresipSaying runs baresip saying say (8 kHz samples), then
 // silence, for at most d.
 func startBaresipSaying(t *testing.T, ip, number string, say []int16, d time.Duration, commands ...string) *baresip {
+	t.Helper()
+	acct, err := os.ReadFile(filepath.Join("softphone", "accounts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	account := strings.NewReplacer("+15557770000", number, "127.0.0.1", ip).Replace(string(acct))
+	return startBaresipAccount(t, ip, account, say, d, commands...)
+}
+
+// startBaresipAccount runs baresip with the account line given.
+func startBaresipAccount(t *testing.T, ip, account string, say []int16, d time.Duration, commands ...string) *baresip {
 	t.Helper()
 	bin := require(t, "baresip", "baresip-core")
 	b := &baresip{dir: t.TempDir(), ip: ip, keys: 5555}
@@ -72,11 +105,6 @@ func startBaresipSaying(t *testing.T, ip, number string, say []int16, d time.Dur
 	if err := os.WriteFile(filepath.Join(b.dir, "config"), []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	acct, err := os.ReadFile(filepath.Join("softphone", "accounts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	account := strings.NewReplacer("+15557770000", number, "127.0.0.1", ip).Replace(string(acct))
 	if err := os.WriteFile(filepath.Join(b.dir, "accounts"), []byte(account), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +128,19 @@ func startBaresipSaying(t *testing.T, ip, number string, say []int16, d time.Dur
 		}
 	})
 	return b
+}
+
+// dial has baresip call uri, as typing /dial in its console does.
+func (b *baresip) dial(t *testing.T, uri string) {
+	t.Helper()
+	conn, err := net.Dial("udp", net.JoinHostPort(b.ip, strconv.Itoa(b.keys)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("/dial " + uri + "\n")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // press sends keys to baresip's console: each becomes an RFC 4733 digit.

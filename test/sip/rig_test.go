@@ -118,6 +118,19 @@ func (a *app) wait(t *testing.T, typ callback.EventType, d time.Duration) callba
 	}
 }
 
+// count is how many events of the type the app got.
+func (a *app) count(typ callback.EventType) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, ev := range a.got {
+		if ev.Type() == typ {
+			n++
+		}
+	}
+	return n
+}
+
 func (a *app) types() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
