@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -254,23 +255,72 @@ func (l *line) answer() {
 	}()
 }
 
-// onReInvite answers a re-INVITE with the SDP the call already has (hold
-// and codec changes are not supported).
+// onReInvite answers a re-INVITE from the far end of an inbound or an
+// outbound call. With SDP, it is an offer: hold (sendonly, inactive, or an
+// unspecified connection address), resume (sendrecv), or a new codec or
+// address, applied to the media; the answer mirrors its direction, with
+// the next o= version. Without SDP, the answer is the SDP the call has,
+// and the ACK's SDP, if any, changes nothing.
 func (n *Network) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l := n.lookup(req)
 	if l == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	body := req.Body()
+	if len(body) == 0 {
+		l.signal("← INVITE")
+		l.mu.Lock()
+		sdp := l.sdp
+		l.mu.Unlock()
+		if sdp == nil {
+			l.signalResponse(true, 491, "Request Pending")
+			respond(tx, req, 491, "Request Pending")
+			return
+		}
+		n.respondSDP(l, req, tx, sdp)
+		return
+	}
+	offer, err := parseSDPHold(body, true)
+	if err == nil && offer.addr.IsValid() && l.guarded && n.cfg.CheckHost != nil {
+		ctx, cancel := context.WithTimeout(n.ctx, checkTimeout)
+		if cerr := n.cfg.CheckHost(ctx, offer.addr.Addr().String()); cerr != nil {
+			err = fmt.Errorf("media address %s refused: %w", offer.addr.Addr(), cerr)
+		}
+		cancel()
+	}
+	if offer.held() {
+		l.signal("← INVITE (hold)")
+	} else {
+		l.signal("← INVITE")
+	}
+	if err != nil {
+		l.signalResponse(true, 488, "Not Acceptable Here")
+		res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
+		res.AppendHeader(sip.NewHeader("Warning", `399 voicehook "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
+		_ = tx.Respond(res)
+		return
+	}
 	l.mu.Lock()
-	sdp := l.sdp
-	l.mu.Unlock()
-	l.signal("← INVITE")
-	if sdp == nil {
+	m, old, conn := l.media, l.sdp, l.rtp
+	if m == nil || old == nil || conn == nil || l.state != stateAnswered {
+		l.mu.Unlock()
 		l.signalResponse(true, 491, "Request Pending")
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
+	id, version := sdpOrigin(old)
+	codec := offer.codecs[0]
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	sdp := writeSDPVersion(n.host, port, []uint8{codec}, offer.event, id, version+1, answerDir(offer.dir))
+	l.sdp = sdp
+	l.mu.Unlock()
+	m.update(offer, codec)
+	n.respondSDP(l, req, tx, sdp)
+}
+
+// respondSDP answers an in-dialog INVITE 200 with sdp.
+func (n *Network) respondSDP(l *line, req *sip.Request, tx sip.ServerTransaction, sdp []byte) {
 	res := sip.NewSDPResponseFromRequest(req, sdp)
 	ua := n.udpUA
 	if strings.EqualFold(req.Transport(), "tcp") {

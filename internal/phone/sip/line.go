@@ -58,6 +58,9 @@ type line struct {
 	rtp      *net.UDPConn
 	media    *media
 	sdp      []byte // our SDP, for a re-INVITE
+	// guarded: an outbound call to a SIP URI's own host, whose media
+	// address Config.CheckHost must allow, in a re-INVITE too.
+	guarded bool
 	dialCx   context.CancelFunc
 	// detect is createCall's machine detection (engine.Dial.Detect), set
 	// by Dial: the media sender hears the greeting for it.
@@ -212,6 +215,35 @@ func (l *line) finish() {
 		close(l.done)
 		l.settle()
 	})
+}
+
+// endFor ends an answered call from our side for reason (the far end's
+// silence): PhoneHungUp with the reason, then BYE.
+func (l *line) endFor(reason string) {
+	l.mu.Lock()
+	state, srv, cli := l.state, l.srv, l.cli
+	l.mu.Unlock()
+	if state != stateAnswered || l.hangup.Load() {
+		return
+	}
+	l.n.log.Warn("sip: ending the call", "sip_call_id", l.sipCallID, "reason", reason)
+	l.emit(engine.PhoneEvent{Kind: engine.PhoneHungUp, Reason: reason})
+	l.hangup.Store(true) // the engine's Hangup that follows sends nothing
+	l.signal("→ BYE")
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.n.ctx), 10*time.Second)
+	defer cancel()
+	var err error
+	if srv != nil {
+		err = srv.Bye(ctx)
+	} else if cli != nil {
+		err = cli.Bye(ctx)
+	}
+	if err != nil {
+		l.n.log.Debug("sip: bye", "sip_call_id", l.sipCallID, "err", err)
+	} else {
+		l.signalResponse(false, 200, "OK")
+	}
+	l.finish()
 }
 
 // farEndHungUp reports the far end's BYE or CANCEL and ends the line.

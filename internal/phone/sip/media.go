@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -45,16 +46,22 @@ const (
 // being sent and the captures; its reader goroutine owns the DTMF decoder.
 // They share only rx (under rxMu).
 type media struct {
-	l      *line
-	conn   *net.UDPConn
+	l    *line
+	conn *net.UDPConn
+	// remote and codec are where and how the sender sends; a re-INVITE
+	// changes them under the sender's mutex.
 	remote *net.UDPAddr
-	// sdp is the far end's SDP address: packets from it are always taken.
-	sdp   netip.AddrPort
-	codec uint8
-	event int // telephone-event payload type, -1 when none was negotiated
+	codec  uint8
+	event  int // telephone-event payload type, -1 when none was negotiated
 
 	rxMu sync.Mutex
 	rx   []int16 // the far end's decoded samples, waiting for a tick
+	// sdp is the far end's SDP address: packets from it are always taken.
+	// Under rxMu: a re-INVITE may change it.
+	sdp netip.AddrPort
+
+	// lastRx is when the far end's last packet came (Unix nanoseconds).
+	lastRx atomic.Int64
 
 	snd  *sender
 	quit chan struct{}
@@ -68,6 +75,7 @@ func newMedia(l *line, conn *net.UDPConn, remote netip.AddrPort, codec uint8, ev
 }
 
 func (m *media) start() {
+	m.lastRx.Store(time.Now().UnixNano())
 	m.snd = newSender(m)
 	m.l.n.pacer.add(m.snd)
 	m.wg.Add(1)
@@ -111,12 +119,16 @@ func (m *media) read() {
 		if !latched.IsValid() {
 			latched = src
 		}
-		if src != m.sdp && src != latched {
+		m.rxMu.Lock()
+		sdp := m.sdp
+		m.rxMu.Unlock()
+		if src != sdp && src != latched {
 			continue
 		}
 		if p.Unmarshal(buf[:nr]) != nil {
 			continue
 		}
+		m.lastRx.Store(time.Now().UnixNano())
 		switch {
 		case m.event >= 0 && int(p.PayloadType) == m.event:
 			if key, ok := dec.Packet(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload); ok {
@@ -163,6 +175,15 @@ type sender struct {
 	vad      *pcm.VAD
 	greet    *greeter // hears the greeting for machine detection, until it is known
 	rxLive   bool     // rx is being drained (not refilling after running dry)
+	// held is set while the far end holds the call: the clock runs, the
+	// playback and digits go on, but no packet is sent and the far end's
+	// silence does not end the call.
+	held bool
+	// quiet is set while the far end's SDP says it sends nothing
+	// (anything but sendrecv): its silence does not end the call.
+	quiet bool
+	// silent is set once the far end's silence ended the call.
+	silent bool
 	// sinceSpeech counts ticks since the last PhoneSpeech: one goes out
 	// when the far end speaks and 500 ms have passed.
 	sinceSpeech int
@@ -204,6 +225,7 @@ func (s *sender) tick() {
 		s.sendAudio()
 	}
 	s.ts += frame
+	s.checkSilence()
 
 	s.take()
 	s.listen()
@@ -216,7 +238,50 @@ func (s *sender) tick() {
 	}
 }
 
+// checkSilence ends the call once the far end has sent nothing for
+// Config.RTPTimeout while not on hold.
+func (s *sender) checkSilence() {
+	l := s.m.l
+	limit := l.n.cfg.RTPTimeout
+	if limit <= 0 || s.held || s.quiet || s.silent {
+		return
+	}
+	if time.Since(time.Unix(0, s.m.lastRx.Load())) < limit {
+		return
+	}
+	s.silent = true
+	reason := "no audio from the far end for " + limit.String()
+	if limit%time.Second == 0 {
+		reason = fmt.Sprintf("no audio from the far end for %ds", int(limit/time.Second))
+	}
+	l.do(func() { l.endFor(reason) })
+}
+
+// update applies a re-INVITE's SDP: hold or resume, and the codec and
+// address to send to.
+func (m *media) update(sess session, codec uint8) {
+	s := m.snd
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := sess.held()
+	quiet := sess.dir != "sendrecv"
+	if s.quiet && !quiet {
+		m.lastRx.Store(time.Now().UnixNano()) // the silence timer starts again
+	}
+	s.held, s.quiet = held, quiet
+	m.codec = codec
+	if sess.addr.IsValid() {
+		m.remote = net.UDPAddrFromAddrPort(sess.addr)
+		m.rxMu.Lock()
+		m.sdp = unmap(sess.addr)
+		m.rxMu.Unlock()
+	}
+}
+
 func (s *sender) write(pt uint8, marker bool, ts uint32, payload []byte) {
+	if s.held {
+		return
+	}
 	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, Marker: marker,
 		SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}, Payload: payload}
 	s.seq++

@@ -69,6 +69,10 @@ type Config struct {
 	// realm "voicehook"); a Dial to a registered user's Number rings every
 	// contact it registered.
 	Users []User
+	// RTPTimeout ends an answered call that has received no RTP for this
+	// long while not on hold (BYE, then PhoneHungUp with a Reason); 0 means
+	// 60 s, a negative value never ends a call for silence.
+	RTPTimeout time.Duration
 	// Log receives the network's logs; nil discards them.
 	Log *slog.Logger
 }
@@ -139,6 +143,9 @@ func New(cfg Config) (*Network, error) {
 	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}, closeDone: make(chan struct{})}
 	n.pacer = newPacer(&n.rtpSent, &n.rtpLate)
 	n.ackWait = 64 * sip.T1
+	if n.cfg.RTPTimeout == 0 {
+		n.cfg.RTPTimeout = 60 * time.Second
+	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

@@ -408,6 +408,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	}
 	l.mu.Lock()
 	l.cli = cs
+	l.guarded = t.guarded
 	l.state = stateAnswered
 	l.mu.Unlock()
 	n.register(cs.ID, l)

@@ -25,6 +25,28 @@ type session struct {
 	codecs []uint8
 	// event is the telephone-event payload type, or -1.
 	event int
+	// dir is the stream's direction as its sender says it: sendrecv,
+	// sendonly, recvonly or inactive. An old-style hold (an unspecified
+	// connection address, in a re-INVITE) reads as sendonly, or inactive
+	// when the SDP said recvonly or inactive.
+	dir string
+}
+
+// held reports whether s puts the call on hold: its sender will not take
+// our audio.
+func (s session) held() bool { return s.dir == "sendonly" || s.dir == "inactive" }
+
+// answerDir is the direction our answer takes to an offer saying dir.
+func answerDir(dir string) string {
+	switch dir {
+	case "sendonly":
+		return "recvonly"
+	case "recvonly":
+		return "sendonly"
+	case "inactive":
+		return "inactive"
+	}
+	return "sendrecv"
 }
 
 // maxSDP caps a body voicehook parses.
@@ -34,7 +56,15 @@ const maxSDP = 16 << 10
 // and telephone-event/8000, and fails when none of the G.711 codecs is in
 // the offer.
 func parseSDP(body []byte) (session, error) {
-	s := session{event: -1}
+	return parseSDPHold(body, false)
+}
+
+// parseSDPHold is parseSDP; with hold, for a re-INVITE, an unspecified
+// connection address is taken as an old-style hold (the address stays
+// unset) rather than refused.
+func parseSDPHold(body []byte, hold bool) (session, error) {
+	s := session{event: -1, dir: "sendrecv"}
+	sessionDir, mediaDir := "", ""
 	if len(body) == 0 {
 		return s, errors.New("sdp: empty body")
 	}
@@ -83,6 +113,15 @@ func parseSDP(body []byte) (session, error) {
 				sessionAddr = a
 			}
 		case 'a':
+			switch val {
+			case "sendrecv", "sendonly", "recvonly", "inactive":
+				if inAudio {
+					mediaDir = val
+				} else if !sawAudio {
+					sessionDir = val
+				}
+				continue
+			}
 			if !inAudio {
 				continue
 			}
@@ -104,10 +143,24 @@ func parseSDP(body []byte) (session, error) {
 	if !addr.IsValid() {
 		return s, errors.New("sdp: no connection address")
 	}
-	if addr.IsUnspecified() || addr.IsMulticast() {
-		return s, fmt.Errorf("sdp: connection address %s is not a unicast address", addr)
+	switch {
+	case mediaDir != "":
+		s.dir = mediaDir
+	case sessionDir != "":
+		s.dir = sessionDir
 	}
-	s.addr = netip.AddrPortFrom(addr.Unmap(), uint16(port))
+	switch {
+	case hold && addr.IsUnspecified():
+		if s.dir == "sendrecv" {
+			s.dir = "sendonly"
+		} else if s.dir == "recvonly" {
+			s.dir = "inactive"
+		}
+	case addr.IsUnspecified() || addr.IsMulticast():
+		return s, fmt.Errorf("sdp: connection address %s is not a unicast address", addr)
+	default:
+		s.addr = netip.AddrPortFrom(addr.Unmap(), uint16(port))
+	}
 	for _, f := range formats {
 		pt, err := strconv.Atoi(f)
 		if err != nil || pt < 0 || pt > 127 {
@@ -133,13 +186,19 @@ func parseSDP(body []byte) (session, error) {
 // ptEvent) or an answer (one codec, telephone-event at the offer's type
 // when it had one).
 func writeSDP(host string, port int, codecs []uint8, event int) []byte {
+	now := time.Now().Unix()
+	return writeSDPVersion(host, port, codecs, event, now, now, "sendrecv")
+}
+
+// writeSDPVersion is writeSDP with the o= session id and version, and the
+// stream's direction.
+func writeSDPVersion(host string, port int, codecs []uint8, event int, id, version int64, dir string) []byte {
 	ipv := "IP4"
 	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
 		ipv = "IP6"
 	}
-	id := strconv.FormatInt(time.Now().Unix(), 10)
 	var b strings.Builder
-	fmt.Fprintf(&b, "v=0\r\no=voicehook %s %s IN %s %s\r\ns=voicehook\r\nc=IN %s %s\r\nt=0 0\r\n", id, id, ipv, host, ipv, host)
+	fmt.Fprintf(&b, "v=0\r\no=voicehook %d %d IN %s %s\r\ns=voicehook\r\nc=IN %s %s\r\nt=0 0\r\n", id, version, ipv, host, ipv, host)
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP", port)
 	for _, c := range codecs {
 		fmt.Fprintf(&b, " %d", c)
@@ -158,6 +217,23 @@ func writeSDP(host string, port int, codecs []uint8, event int) []byte {
 	if event >= 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", event, event)
 	}
-	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	b.WriteString("a=ptime:20\r\na=" + dir + "\r\n")
 	return []byte(b.String())
+}
+
+// sdpOrigin reads the session id and version of our own SDP's o= line.
+func sdpOrigin(b []byte) (id, version int64) {
+	for line := range strings.SplitSeq(string(b), "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "o=")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) >= 3 {
+			id, _ = strconv.ParseInt(f[1], 10, 64)
+			version, _ = strconv.ParseInt(f[2], 10, 64)
+		}
+		return id, version
+	}
+	return 0, 0
 }
