@@ -61,7 +61,7 @@ type line struct {
 	// guarded: an outbound call to a SIP URI's own host, whose media
 	// address Config.CheckHost must allow, in a re-INVITE too.
 	guarded bool
-	dialCx   context.CancelFunc
+	dialCx  context.CancelFunc
 	// detect is createCall's machine detection (engine.Dial.Detect), set
 	// by Dial: the media sender hears the greeting for it.
 	detect *engine.MachineDetection
