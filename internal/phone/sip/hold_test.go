@@ -1,0 +1,227 @@
+package sip
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// reinvite sends a re-INVITE in dc with sdp (none when nil), ACKs its 2xx
+// and returns the response.
+func reinvite(t *testing.T, dc *sipgo.DialogClientSession, sdp []byte) *sip.Response {
+	t.Helper()
+	req := sip.NewRequest(sip.INVITE, dc.InviteResponse.Contact().Address)
+	if sdp != nil {
+		req.SetBody(sdp)
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	res, err := dc.Do(ctx, req)
+	if err != nil {
+		t.Fatalf("re-INVITE: %v", err)
+	}
+	if res.IsSuccess() {
+		if err := dc.WriteRequest(sip.NewRequest(sip.ACK, req.Recipient)); err != nil {
+			t.Fatalf("ACK: %v", err)
+		}
+	}
+	return res
+}
+
+// withDir is the phone's offer with its direction attribute replaced.
+func withDir(offer []byte, dir string) []byte {
+	return []byte(strings.Replace(string(offer), "a=sendrecv", "a="+dir, 1))
+}
+
+// flowing reports whether the phone gets RTP during the next 200 ms.
+func flowing(p *phone) bool {
+	before := len(p.packets())
+	time.Sleep(200 * time.Millisecond)
+	return len(p.packets()) > before
+}
+
+// originVersion is the version of an SDP's o= line.
+func originVersion(t *testing.T, sdp []byte) int64 {
+	t.Helper()
+	_, v := sdpOrigin(sdp)
+	if v == 0 {
+		t.Fatalf("no o= version in %q", sdp)
+	}
+	return v
+}
+
+func TestReInviteHoldAndResume(t *testing.T) {
+	_, p, tl, dc := inboundCall(t, "127.0.0.180", Config{}, 101)
+	if !flowing(p) {
+		t.Fatal("no RTP before the hold")
+	}
+	res := reinvite(t, dc, withDir(p.offer(101), "sendonly"))
+	if res.StatusCode != 200 {
+		t.Fatalf("hold answered %d, want 200", res.StatusCode)
+	}
+	if !strings.Contains(string(res.Body()), "a=recvonly") {
+		t.Errorf("the answer to a=sendonly does not say a=recvonly:\n%s", res.Body())
+	}
+	v1 := originVersion(t, res.Body())
+	time.Sleep(60 * time.Millisecond) // packets already in flight
+	if flowing(p) {
+		t.Error("RTP still flows while held")
+	}
+	if !slices.Contains(tl.signals(), "← INVITE (hold)") {
+		t.Errorf("signals %q lack the hold", tl.signals())
+	}
+
+	res = reinvite(t, dc, p.offer(101))
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=sendrecv") {
+		t.Fatalf("resume answered %d:\n%s", res.StatusCode, res.Body())
+	}
+	if v2 := originVersion(t, res.Body()); v2 <= v1 {
+		t.Errorf("o= version %d after %d, want it to grow", v2, v1)
+	}
+	if !flowing(p) {
+		t.Error("no RTP after the resume")
+	}
+	// The clock kept running while held: the timestamps jump by the hold.
+	pk := p.packets()
+	var gap uint32
+	for i := 1; i < len(pk); i++ {
+		gap = max(gap, pk[i].Timestamp-pk[i-1].Timestamp)
+	}
+	if gap < 10*frame {
+		t.Errorf("largest timestamp step %d, want the hold's length (at least %d)", gap, 10*frame)
+	}
+}
+
+func TestReInviteHoldByUnspecifiedAddress(t *testing.T) {
+	const host = "127.0.0.181"
+	_, p, _, dc := inboundCall(t, host, Config{}, 101)
+	if !flowing(p) {
+		t.Fatal("no RTP before the hold")
+	}
+	offer := strings.Replace(string(p.offer(101)), "c=IN IP4 "+host, "c=IN IP4 0.0.0.0", 1)
+	res := reinvite(t, dc, []byte(offer))
+	if res.StatusCode != 200 {
+		t.Fatalf("hold answered %d, want 200", res.StatusCode)
+	}
+	if !strings.Contains(string(res.Body()), "a=recvonly") {
+		t.Errorf("the answer to c=0.0.0.0 does not say a=recvonly:\n%s", res.Body())
+	}
+	time.Sleep(60 * time.Millisecond)
+	if flowing(p) {
+		t.Error("RTP still flows while held")
+	}
+	res = reinvite(t, dc, p.offer(101))
+	if res.StatusCode != 200 || !flowing(p) {
+		t.Errorf("resume answered %d; RTP flowing: %v", res.StatusCode, flowing(p))
+	}
+}
+
+func TestReInviteInactiveAndBadSDP(t *testing.T) {
+	_, p, _, dc := inboundCall(t, "127.0.0.182", Config{}, 101)
+	res := reinvite(t, dc, withDir(p.offer(101), "inactive"))
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=inactive") {
+		t.Fatalf("inactive answered %d:\n%s", res.StatusCode, res.Body())
+	}
+	time.Sleep(60 * time.Millisecond)
+	if flowing(p) {
+		t.Error("RTP flows while inactive")
+	}
+	bad := strings.Replace(string(p.offer(101)), "RTP/AVP 0 8", "RTP/AVP 18", 1)
+	if res := reinvite(t, dc, []byte(bad)); res.StatusCode != 488 {
+		t.Errorf("a re-INVITE without G.711 answered %d, want 488", res.StatusCode)
+	}
+	// Without SDP: our current SDP, and the call goes on.
+	res = reinvite(t, dc, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "m=audio") {
+		t.Errorf("a re-INVITE without SDP answered %d:\n%s", res.StatusCode, res.Body())
+	}
+}
+
+func TestReInviteChangesCodecAndAddress(t *testing.T) {
+	const host = "127.0.0.183"
+	_, p, _, dc := inboundCall(t, host, Config{}, 101)
+	if !flowing(p) {
+		t.Fatal("no RTP before the change")
+	}
+	if pk := p.packets(); pk[len(pk)-1].PayloadType != ptPCMU {
+		t.Fatalf("payload type %d before the change, want PCMU", pk[len(pk)-1].PayloadType)
+	}
+	moved, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(host)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	offer := strings.Replace(string(p.offer(101)), "RTP/AVP 0 8", "RTP/AVP 8 0", 1)
+	offer = strings.Replace(offer, "m=audio "+strconv.Itoa(p.rtpPort()), "m=audio "+strconv.Itoa(moved.LocalAddr().(*net.UDPAddr).Port), 1)
+	res := reinvite(t, dc, []byte(offer))
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "RTP/AVP 8 ") {
+		t.Fatalf("codec change answered %d:\n%s", res.StatusCode, res.Body())
+	}
+	buf := make([]byte, 1500)
+	_ = moved.SetReadDeadline(time.Now().Add(time.Second))
+	n, err := moved.Read(buf)
+	if err != nil {
+		t.Fatalf("no RTP at the new address: %v", err)
+	}
+	var pk rtp.Packet
+	if err := pk.Unmarshal(buf[:n]); err != nil {
+		t.Fatal(err)
+	}
+	if pk.PayloadType != ptPCMA {
+		t.Errorf("payload type %d at the new address, want PCMA (8)", pk.PayloadType)
+	}
+}
+
+func TestRTPTimeoutEndsTheCall(t *testing.T) {
+	_, p, tl, _ := inboundCall(t, "127.0.0.184", Config{RTPTimeout: 400 * time.Millisecond}, 101)
+	start := time.Now()
+	e := tl.wait(t, engine.PhoneHungUp)
+	if want := "no audio from the far end for 400ms"; e.Reason != want {
+		t.Errorf("reason %q, want %q", e.Reason, want)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("hung up after %v, want about 400ms", d)
+	}
+	select {
+	case <-p.byes:
+	case <-time.After(waitFor):
+		t.Fatal("no BYE")
+	}
+	if !slices.Contains(tl.signals(), "→ BYE") {
+		t.Errorf("signals %q lack the BYE", tl.signals())
+	}
+}
+
+func TestRTPTimeoutKeptOffByAudioAndHold(t *testing.T) {
+	_, p, tl, dc := inboundCall(t, "127.0.0.185", Config{RTPTimeout: 500 * time.Millisecond}, 101)
+	p.say(make([]int16, 40*frame)) // 800 ms of audio keep the call
+	if tl.count(engine.PhoneHungUp) != 0 {
+		t.Fatal("hung up while the far end sent audio")
+	}
+	if res := reinvite(t, dc, withDir(p.offer(101), "sendonly")); res.StatusCode != 200 {
+		t.Fatalf("hold answered %d", res.StatusCode)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if tl.count(engine.PhoneHungUp) != 0 {
+		t.Fatal("hung up for silence while held")
+	}
+	if res := reinvite(t, dc, p.offer(101)); res.StatusCode != 200 {
+		t.Fatalf("resume answered %d", res.StatusCode)
+	}
+	start := time.Now()
+	e := tl.wait(t, engine.PhoneHungUp)
+	if d := time.Since(start); d < 300*time.Millisecond || e.Reason == "" {
+		t.Errorf("hung up %v after the resume (reason %q), want the timeout to start again", d, e.Reason)
+	}
+}
