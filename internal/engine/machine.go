@@ -383,7 +383,8 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 			// The far end gave up before answering: it declined.
 			return s.end(now, callback.CauseRejected, "Call was rejected by the callee", 0, true)
 		}
-		return s.end(now, callback.CauseHangup, "", 0, true)
+		// A line that ends the call itself (the far end's silence) says why.
+		return s.end(now, callback.CauseHangup, pe.Reason, 0, true)
 	case PhoneDigit:
 		relay := s.relayDigit(pe.Digit)
 		if acts, taken := s.recordDigit(pe.Digit, now); taken {

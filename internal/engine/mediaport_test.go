@@ -216,6 +216,29 @@ func TestAudioLinePromptThatCannotPlay(t *testing.T) {
 	})
 }
 
+func TestAudioLineHungUpWithAReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, nil, replies(map[string]string{
+			"https://app.test/initiate": `<Response><Pause duration="30"/></Response>`,
+		}))
+		defer h.close()
+		line := &audioLine{}
+		h.audioInbound(line)
+		synctest.Wait()
+		line.far(engine.PhoneEvent{Kind: engine.PhoneHungUp, Reason: "no audio from the far end for 60s"})
+		h.settle(time.Hour)
+		var disc *callback.Disconnect
+		for _, d := range h.app.events() {
+			if ev, ok := d.event.(*callback.Disconnect); ok {
+				disc = ev
+			}
+		}
+		if disc == nil || disc.Cause != callback.CauseHangup || disc.ErrorMessage == nil || *disc.ErrorMessage != "no audio from the far end for 60s" {
+			t.Errorf("disconnect %+v", disc)
+		}
+	})
+}
+
 func TestAudioLineRecordsWhatItCaptures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &memRecorder{}
