@@ -102,8 +102,24 @@
 // gateway. An INVITE whose From user is a user's username calls as that
 // user's number.
 //
-// Not supported: an INVITE without SDP (answered 488), hold or codec
-// changes in a re-INVITE (answered 200 with the SDP the call has), SRTP,
+// # Re-INVITE and hold
+//
+// A re-INVITE from the far end of an inbound or an outbound call is an
+// offer: a=sendonly, a=inactive or an unspecified connection address
+// (c=0.0.0.0, the old style) holds the call, a=sendrecv resumes it. The
+// 200 mirrors its direction (sendonly → recvonly, inactive → inactive)
+// with the next o= version; while held the sender's clock and playback run
+// but no RTP leaves. A new codec (PCMU, PCMA) or a new address or port is
+// applied to the sender at once (a guarded outbound call asks
+// Config.CheckHost about the new address; refused: 488). A re-INVITE
+// without SDP gets the SDP the call has; SDP in its ACK is ignored.
+// An answered call that hears no RTP for Config.RTPTimeout (60 s) while
+// the far end's SDP says sendrecv ends: BYE, and PhoneHungUp whose Reason
+// says why.
+//
+// Not supported: an INVITE without SDP (answered 488), a call on hold
+// from its first INVITE, a changed telephone-event payload type in a
+// re-INVITE, session timers (RFC 4028), SRTP,
 // sending RTP to the address packets come from (behind NAT set
 // ExternalHost), digits to a far end whose SDP has no telephone-event (they
 // are dropped, with a warning in the log).
