@@ -225,3 +225,45 @@ func TestRTPTimeoutKeptOffByAudioAndHold(t *testing.T) {
 		t.Errorf("hung up %v after the resume (reason %q), want the timeout to start again", d, e.Reason)
 	}
 }
+
+func TestReInviteHoldOnAnOutboundCall(t *testing.T) {
+	p := newPhone(t, "127.0.0.186")
+	n := startNetwork(t, Config{Addr: "127.0.0.186:0", Gateways: []Gateway{{URI: "sip:" + p.addr}}})
+	tl := newTestLine()
+	line, err := n.Dial(dial, tl.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.Line = line
+	ds, invite := p.answerNext(200, "OK")
+	tl.wait(t, engine.PhoneAnswered)
+	if !flowing(p) {
+		t.Fatal("no RTP before the hold")
+	}
+	send := func(sdp []byte) *sip.Response {
+		req := sip.NewRequest(sip.INVITE, invite.Contact().Address)
+		req.SetBody(sdp)
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		res, err := ds.Do(ctx, req)
+		if err != nil {
+			t.Fatalf("re-INVITE: %v", err)
+		}
+		if err := ds.WriteRequest(sip.NewRequest(sip.ACK, req.Recipient)); err != nil {
+			t.Fatalf("ACK: %v", err)
+		}
+		return res
+	}
+	res := send(withDir(p.offer(101), "sendonly"))
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=recvonly") {
+		t.Fatalf("hold answered %d:\n%s", res.StatusCode, res.Body())
+	}
+	time.Sleep(60 * time.Millisecond)
+	if flowing(p) {
+		t.Error("RTP still flows while held")
+	}
+	if res := send(p.offer(101)); res.StatusCode != 200 || !flowing(p) {
+		t.Errorf("resume answered %d, or no RTP after it", res.StatusCode)
+	}
+}

@@ -409,6 +409,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	l.mu.Lock()
 	l.cli = cs
 	l.guarded = t.guarded
+	l.sdp = cs.InviteRequest.Body() // our offer: a re-INVITE's answer follows its o= version
 	l.state = stateAnswered
 	l.mu.Unlock()
 	n.register(cs.ID, l)
