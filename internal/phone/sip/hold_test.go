@@ -267,3 +267,97 @@ func TestReInviteHoldOnAnOutboundCall(t *testing.T) {
 		t.Errorf("resume answered %d, or no RTP after it", res.StatusCode)
 	}
 }
+
+// timedCall is inboundCall on host with a Session-Expires header, the
+// network accepting intervals down to one second.
+func timedCall(t *testing.T, host, sessionExpires string) (*phone, *testLine, *sipgo.DialogClientSession) {
+	t.Helper()
+	p := newPhone(t, host)
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: host + ":0", Answers: fe.Answers, Calls: fe})
+	n.minSE.Store(int64(time.Second))
+	done := make(chan *sipgo.DialogClientSession, 1)
+	go func() {
+		dc, _, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr(), p.offer(101),
+			sip.NewHeader("Session-Expires", sessionExpires), sip.NewHeader("Supported", "timer"))
+		if err != nil {
+			t.Errorf("call: %v", err)
+		}
+		done <- dc
+	}()
+	tl := fe.next(t)
+	tl.Answered()
+	var dc *sipgo.DialogClientSession
+	select {
+	case dc = <-done:
+	case <-time.After(waitFor):
+		t.Fatal("the call was not answered")
+	}
+	if dc == nil {
+		t.FailNow()
+	}
+	return p, tl, dc
+}
+
+func TestSessionTimerFarEndRefreshes(t *testing.T) {
+	p, tl, dc := timedCall(t, "127.0.0.187", "1;refresher=uac")
+	if h := dc.InviteResponse.GetHeader("Session-Expires"); h == nil || h.Value() != "1;refresher=uac" {
+		t.Errorf("200 Session-Expires %v, want 1;refresher=uac", h)
+	}
+	if h := dc.InviteResponse.GetHeader("Supported"); h == nil || !strings.Contains(h.Value(), "timer") {
+		t.Errorf("200 Supported %v, want timer", h)
+	}
+	start := time.Now()
+	for range 2 {
+		time.Sleep(600 * time.Millisecond)
+		if res := reinvite(t, dc, p.offer(101)); res.StatusCode != 200 || res.GetHeader("Session-Expires") == nil {
+			t.Fatalf("refresh answered %d without Session-Expires", res.StatusCode)
+		}
+	}
+	if tl.count(engine.PhoneHungUp) != 0 {
+		t.Fatalf("hung up %v in though refreshed", time.Since(start))
+	}
+	e := tl.wait(t, engine.PhoneHungUp)
+	if e.Reason != "session timer expired" {
+		t.Errorf("reason %q, want session timer expired", e.Reason)
+	}
+	select {
+	case <-p.byes:
+	case <-time.After(waitFor):
+		t.Fatal("no BYE")
+	}
+}
+
+func TestSessionTimerWeRefresh(t *testing.T) {
+	p, tl, dc := timedCall(t, "127.0.0.188", "2;refresher=uas")
+	if h := dc.InviteResponse.GetHeader("Session-Expires"); h == nil || h.Value() != "2;refresher=uas" {
+		t.Errorf("200 Session-Expires %v, want 2;refresher=uas", h)
+	}
+	start := time.Now()
+	in := p.next()
+	if d := time.Since(start); d < 700*time.Millisecond || d > 1500*time.Millisecond {
+		t.Errorf("refresh after %v, want about 1s (half the interval)", d)
+	}
+	if h := in.req.GetHeader("Session-Expires"); h == nil || !strings.HasPrefix(h.Value(), "2;") {
+		t.Errorf("refresh Session-Expires %v", h)
+	}
+	if !strings.Contains(string(in.req.Body()), "m=audio") {
+		t.Errorf("refresh without our SDP:\n%s", in.req.Body())
+	}
+	_ = in.tx.Respond(sip.NewSDPResponseFromRequest(in.req, p.offer(101)))
+	close(in.done)
+	time.Sleep(300 * time.Millisecond)
+	if tl.count(engine.PhoneHungUp) != 0 || !slices.Contains(tl.signals(), "→ INVITE (session refresh)") {
+		t.Errorf("after the refresh: %s", tl.describe())
+	}
+}
+
+func TestSessionTimerTooShortGets422(t *testing.T) {
+	p := newPhone(t, "127.0.0.189")
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.189:0", Answers: fe.Answers, Calls: fe})
+	_, codes, err := p.call(t.Context(), "sip:+15550001000@"+n.Addr(), p.offer(101), sip.NewHeader("Session-Expires", "30"))
+	if err == nil || !slices.Contains(codes, 422) && !strings.Contains(err.Error(), "422") {
+		t.Errorf("Session-Expires 30: codes %v, err %v; want 422", codes, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +45,19 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(res)
 		return
 	}
+	var se *sessionTimer
+	if h := sessionExpiresHeader(req); h != nil {
+		if interval, ref, ok := parseSessionExpires(h.Value()); ok {
+			if least := time.Duration(n.minSE.Load()); interval < least {
+				res := sip.NewResponseFromRequest(req, 422, "Session Interval Too Small", nil)
+				res.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(least/time.Second))))
+				_ = tx.Respond(res)
+				return
+			}
+			// The caller refreshes unless it asked us to.
+			se = &sessionTimer{interval: interval, ours: ref == "uas"}
+		}
+	}
 	ua := n.udpUA
 	if strings.EqualFold(req.Transport(), "tcp") {
 		ua = n.tcpUA
@@ -58,7 +72,7 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		callID = h.Value()
 	}
 	l := newLine(n, false, callID)
-	l.srv, l.offer, l.inviteTx = ds, offer, tx
+	l.srv, l.offer, l.inviteTx, l.se = ds, offer, tx, se
 	if !n.track(l) {
 		respond(tx, req, 503, "Service Unavailable")
 		l.finish()
@@ -214,7 +228,15 @@ func (l *line) answer() {
 			tx.Terminate()
 		}
 	})
-	err = ds.RespondSDP(sdp)
+	hdrs := []sip.Header{sip.NewHeader("Content-Type", "application/sdp")}
+	if se := l.se; se != nil {
+		ref := "uac"
+		if se.ours {
+			ref = "uas"
+		}
+		hdrs = append(hdrs, se.header(ref), sip.NewHeader("Supported", "timer"))
+	}
+	err = ds.Respond(200, "OK", sdp, hdrs...)
 	timer.Stop()
 	l.settle()
 	// RespondSDP returns as the ACK is read, a moment before onAck marks
@@ -244,6 +266,7 @@ func (l *line) answer() {
 		return
 	}
 	l.signal("← ACK")
+	l.startSession()
 	l.n.wg.Add(1)
 	go func() {
 		defer l.n.wg.Done()
@@ -322,6 +345,19 @@ func (n *Network) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 // respondSDP answers an in-dialog INVITE 200 with sdp.
 func (n *Network) respondSDP(l *line, req *sip.Request, tx sip.ServerTransaction, sdp []byte) {
 	res := sip.NewSDPResponseFromRequest(req, sdp)
+	l.mu.Lock()
+	se := l.se
+	l.mu.Unlock()
+	if se != nil {
+		// A re-INVITE refreshes the session (RFC 4028).
+		ref := "uas"
+		if !se.ours {
+			ref = "uac"
+		}
+		res.AppendHeader(se.header(ref))
+		res.AppendHeader(sip.NewHeader("Supported", "timer"))
+		l.sessionRefreshed()
+	}
 	ua := n.udpUA
 	if strings.EqualFold(req.Transport(), "tcp") {
 		ua = n.tcpUA

@@ -61,7 +61,9 @@ type line struct {
 	// guarded: an outbound call to a SIP URI's own host, whose media
 	// address Config.CheckHost must allow, in a re-INVITE too.
 	guarded bool
-	dialCx  context.CancelFunc
+	// se is the call's session timer, nil when none was asked for.
+	se     *sessionTimer
+	dialCx context.CancelFunc
 	// detect is createCall's machine detection (engine.Dial.Detect), set
 	// by Dial: the media sender hears the greeting for it.
 	detect *engine.MachineDetection
@@ -194,6 +196,9 @@ func (l *line) finish() {
 		l.mu.Lock()
 		l.state = stateEnded
 		m, conn := l.media, l.rtp
+		if l.se != nil && l.se.t != nil {
+			l.se.t.Stop()
+		}
 		cancel := l.dialCx
 		l.mu.Unlock()
 		if cancel != nil {

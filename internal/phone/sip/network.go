@@ -116,6 +116,9 @@ type Network struct {
 	// ackWait is how long an answered inbound call waits for the ACK of
 	// its 200 before it hangs up (64*T1, as RFC 3261 section 13.3.1.4).
 	ackWait time.Duration
+	// minSE is the shortest session interval an INVITE may ask for
+	// (minSE, shortened by tests).
+	minSE atomic.Int64
 }
 
 // gateway is a parsed Gateway.
@@ -143,6 +146,7 @@ func New(cfg Config) (*Network, error) {
 	n := &Network{cfg: cfg, log: cfg.Log, dialogs: map[string]*line{}, lines: map[*line]struct{}{}, closeDone: make(chan struct{})}
 	n.pacer = newPacer(&n.rtpSent, &n.rtpLate)
 	n.ackWait = 64 * sip.T1
+	n.minSE.Store(int64(minSE))
 	if n.cfg.RTPTimeout == 0 {
 		n.cfg.RTPTimeout = 60 * time.Second
 	}

@@ -410,6 +410,12 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	l.cli = cs
 	l.guarded = t.guarded
 	l.sdp = cs.InviteRequest.Body() // our offer: a re-INVITE's answer follows its o= version
+	if h := sessionExpiresHeader(res); h != nil {
+		if interval, ref, ok := parseSessionExpires(h.Value()); ok {
+			// The answer names the refresher; we (the UAC) when it does not.
+			l.se = &sessionTimer{interval: interval, ours: ref != "uas"}
+		}
+	}
 	l.state = stateAnswered
 	l.mu.Unlock()
 	n.register(cs.ID, l)
@@ -431,6 +437,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	event := answer.event
 	l.startMedia(answer.addr, answer.codecs[0], event)
 	l.emit(engine.PhoneEvent{Kind: engine.PhoneAnswered, GreetingFollows: l.detect != nil})
+	l.startSession()
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
