@@ -117,9 +117,19 @@
 // the far end's SDP says sendrecv ends: BYE, and PhoneHungUp whose Reason
 // says why.
 //
+// Session timers (RFC 4028), minimal: an INVITE's Session-Expires (90 s at
+// least, else 422 with Min-SE) is echoed in the 200 with Supported: timer,
+// the refresher being the caller unless it named us; an outbound call's
+// 2xx with Session-Expires makes us the refresher unless it names the far
+// end. The refresher sends a re-INVITE with the call's SDP at half the
+// interval (one that fails is not retried before the next); a far end
+// that should refresh and sends no re-INVITE within the interval gets a
+// BYE, and the engine PhoneHungUp with the reason "session timer expired".
+// UPDATE is not used or taken.
+//
 // Not supported: an INVITE without SDP (answered 488), a call on hold
 // from its first INVITE, a changed telephone-event payload type in a
-// re-INVITE, session timers (RFC 4028), SRTP,
+// re-INVITE, SRTP,
 // sending RTP to the address packets come from (behind NAT set
 // ExternalHost), digits to a far end whose SDP has no telephone-event (they
 // are dropped, with a warning in the log).
