@@ -313,8 +313,10 @@ type PhoneEvent struct {
 	Digit   byte // for PhoneDigit
 	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneNoAnswer, PhoneFailed
 	// Reason says why a call could not be placed (PhoneFailed, and the
-	// others with a SIPCode), or why a Playback could not be played
-	// (PhonePlayed), for the disconnect's errorMessage.
+	// others with a SIPCode), why a Playback could not be played
+	// (PhonePlayed), or why the line hung up on its own (PhoneHungUp: no
+	// audio came for too long, a session timer expired), for the
+	// disconnect's errorMessage.
 	Reason string
 	// Greeting is what the far end says on answering, for machine
 	// detection: a simulated phone knows it at once (PhoneAnswered); a line
