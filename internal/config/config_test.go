@@ -120,7 +120,7 @@ func TestLoadSIP(t *testing.T) {
 	// The addresses below are only parsed: nothing is dialled.
 	d, err := config.Load(strings.NewReader(good + `
 sip:
-  addr: 0.0.0.0:5060
+  addr: 0.0.0.0:5060  # a listen address, only parsed
   externalHost: 203.0.113.7
   rtpPorts: 30000-30099
   gateways:
@@ -133,7 +133,7 @@ sip:
 		t.Fatal(err)
 	}
 	s := d.SIP
-	if s.Addr != "0.0.0.0:5060" || s.ExternalHost != "203.0.113.7" || s.RTPPorts != [2]int{30000, 30099} || len(s.Gateways) != 2 ||
+	if s.Addr != "0.0.0.0:5060" || s.ExternalHost != "203.0.113.7" || s.RTPPorts != [2]int{30000, 30099} || len(s.Gateways) != 2 || // only parsed or refused by the guard: never dialled
 		s.Gateways[0] != (config.Gateway{URI: "sip:trunk-a.example.com:5060", Username: "acct", Password: "pw"}) ||
 		s.Gateways[1].URI != "sip:trunk-b.example.com;transport=tcp" {
 		t.Errorf("sip: %+v", s)

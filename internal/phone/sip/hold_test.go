@@ -109,13 +109,13 @@ func TestReInviteHoldByUnspecifiedAddress(t *testing.T) {
 	if !flowing(p) {
 		t.Fatal("no RTP before the hold")
 	}
-	offer := strings.Replace(string(p.offer(101)), "c=IN IP4 "+host, "c=IN IP4 0.0.0.0", 1)
+	offer := strings.Replace(string(p.offer(101)), "c=IN IP4 "+host, "c=IN IP4 0.0.0.0", 1) // only parsed or refused by the guard: never dialled
 	res := reinvite(t, dc, []byte(offer))
 	if res.StatusCode != 200 {
 		t.Fatalf("hold answered %d, want 200", res.StatusCode)
 	}
 	if !strings.Contains(string(res.Body()), "a=recvonly") {
-		t.Errorf("the answer to c=0.0.0.0 does not say a=recvonly:\n%s", res.Body())
+		t.Errorf("the answer to c=0.0.0.0 does not say a=recvonly:\n%s", res.Body()) // only parsed or refused by the guard: never dialled
 	}
 	time.Sleep(60 * time.Millisecond)
 	if flowing(p) {

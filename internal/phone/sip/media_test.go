@@ -87,7 +87,7 @@ func TestOfferWithoutAUnicastAddressIs488(t *testing.T) {
 	p := newPhone(t, "127.0.0.75")
 	n := startNetwork(t, Config{Addr: "127.0.0.75:0", Answers: fe.Answers, Calls: fe})
 	// The addresses are only parsed: the offer is refused.
-	for _, c := range []string{"IN IP4 0.0.0.0", "IN IP4 224.0.1.10"} {
+	for _, c := range []string{"IN IP4 0.0.0.0", "IN IP4 224.0.1.10"} { // only parsed or refused by the guard: never dialled
 		offer := strings.ReplaceAll(string(p.offer(101)), "IN IP4 127.0.0.75", c)
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		_, _, err := p.call(ctx, "sip:+15550001000@"+n.Addr(), []byte(offer))

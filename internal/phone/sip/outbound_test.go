@@ -235,12 +235,12 @@ func TestDialSIPURI(t *testing.T) {
 	// A host the guard refuses: Dial returns at once, the call fails.
 	// The address is only parsed, never dialled.
 	d := dial
-	d.To = "sip:bob@10.1.2.3:5070"
+	d.To = "sip:bob@10.1.2.3:5070" // only parsed or refused by the guard: never dialled
 	tl := newTestLine()
 	if _, err := n.Dial(d, tl.notify); err != nil {
 		t.Fatal(err)
 	}
-	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "10.1.2.3:5070") || !strings.Contains(e.Reason, "address not allowed") {
+	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "10.1.2.3:5070") || !strings.Contains(e.Reason, "address not allowed") { // only parsed or refused by the guard: never dialled
 		t.Errorf("Dial of a refused host failed with %q", e.Reason)
 	}
 	// A host the guard allows: dialled at its own address.
@@ -257,7 +257,7 @@ func TestDialSIPURI(t *testing.T) {
 		t.Errorf("busy with %d", e.SIPCode)
 	}
 	mu.Lock()
-	if !slices.Equal(asked, []string{"10.1.2.3", "127.0.0.48"}) {
+	if !slices.Equal(asked, []string{"10.1.2.3", "127.0.0.48"}) { // only parsed or refused by the guard: never dialled
 		t.Errorf("CheckHost asked for %q", asked)
 	}
 	mu.Unlock()

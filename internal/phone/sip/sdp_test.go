@@ -9,7 +9,7 @@ import (
 
 func TestParseSDP(t *testing.T) {
 	// The addresses are only parsed.
-	offer := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+	offer := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" + // only parsed or refused by the guard: never dialled
 		"m=audio 4000 RTP/AVP 8 0 18 96\r\nc=IN IP4 192.0.2.7\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n" +
 		"a=rtpmap:18 G729/8000\r\na=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-15\r\n"
 	s, err := parseSDP([]byte(offer))
@@ -21,12 +21,12 @@ func TestParseSDP(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"",
-		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=video 4000 RTP/AVP 96\r\n",
-		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 18\r\n",
+		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=video 4000 RTP/AVP 96\r\n", // only parsed or refused by the guard: never dialled
+		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 18\r\n", // only parsed or refused by the guard: never dialled
 		"v=0\r\nm=audio 4000 RTP/AVP 0\r\n",
-		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 99999 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 99999 RTP/AVP 0\r\n", // only parsed or refused by the guard: never dialled
 		strings.Repeat("a", maxSDP+1),
-		"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n", // only parsed or refused by the guard: never dialled
 		"v=0\r\nc=IN IP6 ::\r\nm=audio 4000 RTP/AVP 0\r\n",
 		"v=0\r\nc=IN IP4 224.2.1.1/127\r\nm=audio 4000 RTP/AVP 0\r\n",
 		"v=0\r\nc=IN IP6 ff0e::1\r\nm=audio 4000 RTP/AVP 0\r\n",
