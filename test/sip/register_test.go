@@ -18,8 +18,8 @@ func TestBaresipRegisters(t *testing.T) {
 		"/answer":   `<Response><Pause duration="1"/><Hangup/></Response>`,
 	})
 	require(t, "espeak-ng", "espeak-ng")
-	srv := startVoicehook(t, "127.0.0.165:5060", a)
-	phone := startBaresipRegistered(t, "127.0.0.166", "sip:dev@"+srv.SIPAddr(), "dev", 20*time.Second)
+	srv := startVoicehook(t, "127.0.0.197:5060", a)
+	phone := startBaresipRegistered(t, "127.0.0.198", "sip:dev@"+srv.SIPAddr(), "dev", 20*time.Second)
 	waitRegistered(t, phone)
 
 	id := placeCall(t, srv, a, "+15557770000", nil)

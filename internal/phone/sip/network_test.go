@@ -60,9 +60,7 @@ func TestCloseEndsEveryCall(t *testing.T) {
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-p.byes:
-	case <-time.After(waitFor):
+	if !p.gotBye() {
 		t.Error("the inbound call got no BYE")
 	}
 	select {

@@ -78,9 +78,7 @@ func TestDialHangupAfterAnswer(t *testing.T) {
 	p.answerNext(200, "OK")
 	tl.wait(t, engine.PhoneAnswered)
 	line.Hangup()
-	select {
-	case <-p.byes:
-	case <-time.After(waitFor):
+	if !p.gotBye() {
 		t.Fatal("the phone got no BYE")
 	}
 }
@@ -274,9 +272,7 @@ func TestDialSIPURI(t *testing.T) {
 	if e := tl.wait(t, engine.PhoneFailed); !strings.Contains(e.Reason, "media address 127.0.0.48 refused") {
 		t.Errorf("failed with %q", e.Reason)
 	}
-	select {
-	case <-p.byes:
-	case <-time.After(waitFor):
+	if !p.gotBye() {
 		t.Error("the phone got no BYE")
 	}
 	if tl.count(engine.PhoneAnswered) != 0 {
@@ -375,9 +371,7 @@ func TestTCP(t *testing.T) {
 	}
 	tl.wait(t, engine.PhoneAnswered)
 	line.Hangup()
-	select {
-	case <-p.byes:
-	case <-time.After(waitFor):
+	if !p.gotBye() {
 		t.Fatal("the phone got no BYE over TCP")
 	}
 

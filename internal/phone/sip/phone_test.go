@@ -634,3 +634,13 @@ func digestFields(v string) map[string]string {
 	}
 	return m
 }
+
+// gotBye reports whether a BYE reaches the phone within waitFor.
+func (p *phone) gotBye() bool {
+	select {
+	case <-p.byes:
+		return true
+	case <-time.After(waitFor):
+		return false
+	}
+}
