@@ -91,21 +91,11 @@ func (f *Fetcher) AudioLength(ctx context.Context, url, username, password strin
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := f.get(ctx, url, username, password)
 	if err != nil {
-		return 0, fmt.Errorf("audio %s: %w", url, err)
-	}
-	if username != "" {
-		req.SetBasicAuth(username, password)
-	}
-	resp, err := f.cfg.Client.Do(req)
-	if err != nil {
-		return 0, fetchError(url, err)
+		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, fmt.Errorf("audio %s: GET returned %d %s", url, resp.StatusCode, http.StatusText(resp.StatusCode))
-	}
 	body := bufio.NewReaderSize(io.LimitReader(resp.Body, f.cfg.MaxBytes), 64<<10)
 	var length time.Duration
 	switch format(resp.Header.Get("Content-Type"), url) {
@@ -125,6 +115,41 @@ func (f *Fetcher) AudioLength(ctx context.Context, url, username, password strin
 		f.mu.Unlock()
 	}
 	return length, nil
+}
+
+// Open fetches the file at url, with Basic credentials when username is
+// set, for a call that plays it: the caller reads at most MaxBytes of it
+// and closes it. The caller's ctx bounds the whole download. Its errors
+// are AudioLength's.
+func (f *Fetcher) Open(ctx context.Context, url, username, password string) (io.ReadCloser, error) {
+	resp, err := f.get(ctx, url, username, password)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(resp.Body, f.cfg.MaxBytes), resp.Body}, nil
+}
+
+// get GETs url and returns a 2xx response, or an error naming the file.
+func (f *Fetcher) get(ctx context.Context, url, username, password string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("audio %s: %w", url, err)
+	}
+	if username != "" {
+		req.SetBasicAuth(username, password)
+	}
+	resp, err := f.cfg.Client.Do(req)
+	if err != nil {
+		return nil, fetchError(url, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		resp.Body.Close()
+		return nil, fmt.Errorf("audio %s: GET returned %d %s", url, resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	return resp, nil
 }
 
 // fetchError says why a GET failed. A refusal of the guard names the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -178,5 +179,32 @@ func TestCache(t *testing.T) {
 	}
 	if got := count("/plain.wav", 2); got != 2 {
 		t.Errorf("no cache headers: %d fetches, want 2", got)
+	}
+}
+
+// Open hands a real call the file's bytes, no more than MaxBytes of them,
+// and fails as AudioLength does, naming the file.
+func TestOpen(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); r.URL.Path == "/private.wav" && (u != "app" || p != "pw") {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, "0123456789")
+	}))
+	defer srv.Close()
+	f := media.New(media.Config{Client: srv.Client(), MaxBytes: 4})
+	rc, err := f.Open(context.Background(), srv.URL+"/private.wav", "app", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != "0123" {
+		t.Errorf("read %q, want the first 4 bytes", got)
+	}
+	if _, err := f.Open(context.Background(), srv.URL+"/private.wav", "", ""); err == nil ||
+		!strings.Contains(err.Error(), "/private.wav: GET returned 401") {
+		t.Errorf("without credentials: %v", err)
 	}
 }

@@ -3,17 +3,15 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/netip"
 
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/media"
 	"github.com/voicehook/voicehook/internal/pcm"
 	sipnet "github.com/voicehook/voicehook/internal/phone/sip"
-	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/tts"
 )
 
@@ -73,7 +71,7 @@ func (s at8k) Synthesize(ctx context.Context, r tts.Request) (pcm.Clip, error) {
 }
 
 // newSIP builds the SIP network; Start makes it listen.
-func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
+func (s *Server) newSIP(fetcher *media.Fetcher) (*sipnet.Network, error) {
 	cfg := s.cfg
 	var synth tts.Synthesizer = tts.Espeak("")
 	if len(cfg.TTSCommand) > 0 {
@@ -102,11 +100,9 @@ func (s *Server) newSIP(client *http.Client) (*sipnet.Network, error) {
 			in, err := s.answerer(number)
 			return in, err == nil
 		},
-		Calls: engineCalls{s},
-		TTS:   tts.NewCache(at8k{synth}, ttsCacheSamples),
-		Fetch: func(ctx context.Context, url, user, pass string) (io.ReadCloser, error) {
-			return fetch(ctx, client, url, user, pass)
-		},
+		Calls:     engineCalls{s},
+		TTS:       tts.NewCache(at8k{synth}, ttsCacheSamples),
+		Fetch:     fetcher.Open,
 		CheckHost: func(ctx context.Context, host string) error { return checkHost(ctx, guard, host) },
 		Log:       cfg.Logger.With("net", "sip"),
 	})
@@ -118,26 +114,6 @@ type engineCalls struct{ s *Server }
 
 func (c engineCalls) InboundCall(ctx context.Context, in engine.Inbound) (*engine.Call, error) {
 	return c.s.engine.InboundCall(ctx, in)
-}
-
-// fetch GETs a PlayAudio file for a real call.
-func fetch(ctx context.Context, client *http.Client, url, user, pass string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("audio file %s: %v", redact.URL(url), err)
-	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", redact.URL(url), redact.Text(err.Error()))
-	}
-	if resp.StatusCode/100 != 2 {
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", redact.URL(url), resp.Status)
-	}
-	return resp.Body, nil
 }
 
 // checkHost applies the address guard to the host of a SIP URI dialled:
