@@ -2,8 +2,8 @@ package server
 
 import (
 	"errors"
-	"strings"
 
+	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 )
@@ -68,6 +68,4 @@ func (r router) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engine.
 	return r.sim.Incoming(d, notify)
 }
 
-func isSIPURI(to string) bool {
-	return len(to) > 4 && strings.EqualFold(to[:4], "sip:")
-}
+func isSIPURI(to string) bool { return callback.ValidateSIPURI(to) == nil }
