@@ -538,3 +538,67 @@ func (noMetrics) CallEnded(callback.Direction, callback.Cause) {}
 func (noMetrics) VerbRan(string)                               {}
 func (noMetrics) InvalidBXML(callback.EventType)               {}
 func (noMetrics) WebhookAttempt(callback.EventType, Attempt)   {}
+
+// Mixer joins the audio of calls: the two calls of a bridge (<Bridge>, or
+// the legs of a <Transfer> or <Forward> once bridged) and the members of a
+// conference. A network that carries audio implements it. Without one
+// (Config.Mixer nil), calls in a bridge or a conference hear nothing of
+// each other, as with simulated phones alone.
+type Mixer interface {
+	// Room opens an empty room. notify gets the room's PhonePlayed events
+	// (Room.Play), from any goroutine, in order.
+	Room(notify func(PhoneEvent)) Room
+}
+
+// Room is where the audio of calls meets: each member hears the mix of the
+// members it may hear (never itself) and what the room plays. Lines of
+// different codecs meet as linear audio, so a PCMU call hears a PCMA one.
+// Its methods are safe for concurrent use and never block on the network:
+// the actors of the members and the conference's actor all call them.
+type Room interface {
+	// Join puts a call's line in the room, heard and hearing as m says. A
+	// line that carries no audio (a simulated phone) joins as a member
+	// heard only through Say, which hears nothing. Joining again changes
+	// only m.
+	Join(line Line, m Member)
+	// Set changes how a member hears and is heard (a conference member
+	// muted, held, made a coach).
+	Set(m Member)
+	// Leave takes a call out of the room; leaving twice is harmless. A
+	// line that hangs up leaves by itself.
+	Leave(callID string)
+	// Say plays p as what member callID says: a simulated phone's speech,
+	// synthesized, that the others hear as its voice. Nothing happens
+	// unless a member carries audio.
+	Say(callID string, p Playback)
+	// Audible reports whether a member carries audio: only then does the
+	// room play and record.
+	Audible() bool
+	// Play plays p to every member not on hold, and reports PhonePlayed
+	// with p.ID when it has played, or could not be played (Reason set),
+	// unless StopPlaying cut it short. It returns false, and plays
+	// nothing, when no member carries audio: the caller then times p by
+	// its Length.
+	Play(p Playback) bool
+	// StopPlaying cuts short what Play started; no PhonePlayed follows.
+	StopPlaying()
+	// Capture records the room as a listener who hears everyone would:
+	// every member not muted or held, and what the room plays, mixed in
+	// one channel. nil when no member carries audio.
+	Capture() Capture
+	// Close ends the room: its members leave it, its playback stops, and
+	// no event follows.
+	Close()
+}
+
+// Member is a call in a room.
+type Member struct {
+	CallID string
+	// Mute: the others do not hear it. Hold: it neither hears nor is
+	// heard.
+	Mute, Hold bool
+	// Coach, when not empty, are the only members who hear this one: a
+	// coach whispers to the calls it coaches, who hear it and are heard
+	// by it; it hears everyone.
+	Coach []string
+}
