@@ -33,6 +33,9 @@ type actor struct {
 	// captures are the line's captures of audio in progress, by name
 	// (captureRecord, captureCall).
 	captures map[string]Capture
+	// room is the room of the bridge the call is in, confRoom its
+	// conference's (Config.Mixer); nil when none.
+	room, confRoom Room
 	// attach connects an inbound call's caller (Inbound.Attach).
 	attach func(callID string, notify func(PhoneEvent)) (Line, error)
 	out    *outbox // the call's asynchronous webhooks, in order
@@ -92,6 +95,7 @@ func (a *actor) handle(ev event) {
 		for _, act := range next(&a.st, ev, a.e.cfg.Clock.Now()) {
 			a.do(act)
 		}
+		a.leaveRooms(false)
 		ev = nil
 		if len(a.pending) > 0 {
 			ev, a.pending = a.pending[0], a.pending[1:]
@@ -310,11 +314,44 @@ func (a *actor) do(act action) {
 			}
 			a.do(actNotify{*w})
 		}
+	case actOpenRoom:
+		ev := event(act.ev)
+		if a.e.cfg.Mixer != nil && a.line != nil {
+			if a.room != nil {
+				a.room.Leave(a.st.call.CallID)
+			}
+			a.room = a.e.cfg.Mixer.Room(nil)
+			a.room.Join(a.line, Member{CallID: a.st.call.CallID})
+			ev = act.ev.withRoom(a.room)
+		}
+		a.e.postTo(a.st.call.CallID, act.to, ev)
+	case actJoinRoom:
+		if act.room == nil || a.line == nil {
+			return
+		}
+		m := act.member
+		m.CallID = a.st.call.CallID
+		if act.conf {
+			if a.confRoom != nil && a.confRoom != act.room {
+				a.confRoom.Leave(m.CallID)
+			}
+			a.confRoom = act.room
+		} else {
+			if a.room != nil && a.room != act.room {
+				a.room.Leave(m.CallID)
+			}
+			a.room = act.room
+		}
+		act.room.Join(a.line, m)
+	case actSay:
+		if a.room != nil {
+			a.room.Say(a.st.call.CallID, Playback{Prompts: []Prompt{{Text: act.text}}, What: act.text, Length: act.length})
+		}
 	case actJoinConference:
 		id := a.e.joinConference(&a.st.call, act.verb)
 		a.pending = append(a.pending, evConfRouted{id})
 	case actConfSpeech:
-		a.e.confSpeech(act.id, act.text, act.length)
+		a.e.confSpeech(act.id, a.st.call.CallID, act.text, act.length)
 	case actLeaveConference:
 		a.e.leaveConference(act.id, a.st.call.CallID)
 	case actTimer:
@@ -340,6 +377,7 @@ func (a *actor) do(act action) {
 	case actReply:
 		act.to <- act.err
 	case actDone:
+		a.leaveRooms(true)
 		for name, c := range a.captures {
 			c.Stop() // a capture not saved (the recording was not kept)
 			delete(a.captures, name)
@@ -352,6 +390,21 @@ func (a *actor) do(act action) {
 		delete(a.e.live, a.st.call.CallID)
 		a.e.mu.Unlock()
 		a.e.release(a.out)
+	}
+}
+
+// leaveRooms takes the call out of the rooms it no longer belongs in: a
+// bridge's once it is not bridged, a conference's once it is not in one;
+// with all set, out of both.
+func (a *actor) leaveRooms(all bool) {
+	id := a.st.call.CallID
+	if a.room != nil && (all || a.st.bridgedWith() == "") {
+		a.room.Leave(id)
+		a.room = nil
+	}
+	if a.confRoom != nil && (all || a.st.conf == nil) {
+		a.confRoom.Leave(id)
+		a.confRoom = nil
 	}
 }
 

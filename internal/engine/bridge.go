@@ -25,7 +25,9 @@ type (
 		from string
 		verb *bxml.Bridge
 	}
-	evBridgeAccepted struct{}
+	// evBridgeAccepted: the target joined; room is where their audio
+	// meets (nil without a Mixer).
+	evBridgeAccepted struct{ room Room }
 	evBridgeFailed   struct {
 		cause callback.Cause
 		msg   string
@@ -79,13 +81,13 @@ func (s *callState) bridgeEvent(ev event, now time.Time) []action {
 		acts := s.stopVerb(now)
 		s.bridge = &bridgeState{peer: ev.from, verb: ev.verb, joined: true}
 		s.wait = waitBridge
-		return append(acts, actPost{ev.from, evBridgeAccepted{}}, history(s, now, "state", "bridged with "+ev.from, nil))
+		return append(acts, actOpenRoom{ev.from, evBridgeAccepted{}}, history(s, now, "state", "bridged with "+ev.from, nil))
 	case evBridgeAccepted:
 		if s.bridge == nil || !s.bridge.originator {
 			return nil
 		}
 		s.bridge.joined = true
-		return []action{history(s, now, "state", "bridged with "+s.bridge.peer, nil)}
+		return []action{actJoinRoom{room: ev.room}, history(s, now, "state", "bridged with "+s.bridge.peer, nil)}
 	case evBridgeFailed:
 		if s.bridge == nil || !s.bridge.originator {
 			return nil
@@ -198,3 +200,44 @@ func (s *callState) leaveBridge() []action {
 	s.bridge = nil
 	return []action{actPost{b.peer, evBridgePeerLeft{}}}
 }
+
+// The audio of bridged calls meets in a room (Config.Mixer): the call that
+// completes a bridge — the target of a <Bridge>, the winning B-leg of a
+// <Transfer> — opens it, joins it, and hands it to the other call with the
+// news that they are bridged; that call joins it on the news. Each call
+// leaves the room once it is no longer bridged (the actor checks after
+// every event), and a line that hangs up leaves by itself.
+type (
+	// actOpenRoom opens a room, joins the call's line to it, and posts ev,
+	// carrying the room, to the other call.
+	actOpenRoom struct {
+		to string
+		ev roomEvent
+	}
+	// actJoinRoom joins the call's line to a room: a bridge's, or with
+	// member set (conf) its conference's.
+	actJoinRoom struct {
+		room   Room
+		conf   bool
+		member Member
+	}
+	// actSay speaks a simulated phone's words into its bridge's room, so
+	// that a real call bridged with it hears them.
+	actSay struct {
+		text   string
+		length time.Duration
+	}
+)
+
+func (actOpenRoom) isAction() {}
+func (actJoinRoom) isAction() {}
+func (actSay) isAction()      {}
+
+// roomEvent is news of a bridge that carries its room.
+type roomEvent interface {
+	event
+	withRoom(Room) event
+}
+
+func (e evBridgeAccepted) withRoom(r Room) event { e.room = r; return e }
+func (e evLegBridged) withRoom(r Room) event     { e.room = r; return e }

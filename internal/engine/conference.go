@@ -90,8 +90,14 @@ type MemberUpdate struct {
 type (
 	// evConfRouted tells a call which conference its <Conference> joins.
 	evConfRouted struct{ id string }
-	// evConfJoined: the conference took the call.
-	evConfJoined struct{ id string }
+	// evConfJoined: the conference took the call; room is where the
+	// members' audio meets (nil without a Mixer), member how the call is
+	// in it.
+	evConfJoined struct {
+		id     string
+		room   Room
+		member Member
+	}
 	// evConfRefused: the conference could not take the call.
 	evConfRefused struct {
 		id  string
@@ -151,7 +157,8 @@ func (s *callState) confEvent(ev event, now time.Time) []action {
 		if c == nil || c.id != ev.id {
 			return nil
 		}
-		return []action{history(s, now, "state", fmt.Sprintf("in conference %s (%s)", c.name, c.id), nil)}
+		return []action{actJoinRoom{room: ev.room, conf: true, member: ev.member},
+			history(s, now, "state", fmt.Sprintf("in conference %s (%s)", c.name, c.id), nil)}
 	case evConfRefused:
 		if c == nil || c.id != ev.id {
 			return nil
@@ -193,15 +200,20 @@ type (
 		reply Reply
 		err   error
 	}
-	cPlayed   struct{ id int }
-	cMeasured struct {
+	cPlayed struct {
 		id     int
-		length time.Duration
-		err    error
+		reason string // why the room could not play it
+	}
+	cMeasured struct {
+		id      int
+		prompts []Prompt
+		length  time.Duration
+		err     error
 	}
 	cExpired struct{}
 	// cSpeech is a member speaking.
 	cSpeech struct {
+		callID string
 		text   string
 		length time.Duration
 	}
@@ -258,6 +270,10 @@ type conference struct {
 	started  bool // the creating call has joined
 	rec      *confRecording
 	ended    bool
+	// room is where the members' audio meets (Config.Mixer), nil without
+	// one; roomPlays is set while the room plays the verb playing.
+	room      Room
+	roomPlays bool
 
 	mu   sync.Mutex
 	snap Conference // what readers see
@@ -400,7 +416,11 @@ func (c *conference) handle(ev confEvent) {
 		c.replied(ev.event, ev.reply, ev.err)
 		c.sendNext()
 	case cPlayed:
+		if ev.reason != "" {
+			c.log.Warn("conference audio could not be played", "err", ev.reason)
+		}
 		if ev.id == c.playing {
+			c.roomPlays = false
 			c.playing = 0
 			c.playNext()
 		}
@@ -415,9 +435,13 @@ func (c *conference) handle(ev confEvent) {
 			return
 		}
 		c.rec.add(c.e.cfg.Clock.Now(), ev.length, "")
-		c.wait(ev.id, ev.length)
+		c.play(ev.id, Playback{ID: ev.id, Prompts: ev.prompts, What: "(an audio file)", Length: ev.length})
 	case cSpeech:
 		c.rec.add(now, ev.length, ev.text)
+		if c.room != nil && ev.text != "" {
+			// A simulated member speaks: members with real audio hear it.
+			c.room.Say(ev.callID, Playback{Prompts: []Prompt{{Text: ev.text}}, What: ev.text, Length: ev.length})
+		}
 	case cExpired:
 		if !c.ended {
 			c.log.Info("conference reached its lifetime", "lifetime", ConferenceLifetime)
@@ -499,10 +523,22 @@ func (c *conference) join(j cJoin, now time.Time) {
 	c.st.Members = append(c.st.Members, m)
 	c.st.Joined = append(c.st.Joined, j.callID)
 	c.log.Info("member joined", "call_id", j.callID, "members", len(c.st.Members))
-	c.e.tell(j.callID, evConfJoined{c.st.ID})
+	if c.room == nil && c.e.cfg.Mixer != nil {
+		c.room = c.e.cfg.Mixer.Room(func(pe PhoneEvent) {
+			if pe.Kind == PhonePlayed {
+				c.post(cPlayed{pe.PlayID, pe.Reason})
+			}
+		})
+	}
+	c.e.tell(j.callID, evConfJoined{c.st.ID, c.room, m.roomMember()})
 	join := &callback.ConferenceMemberJoin{Conference: c.fields(), From: j.from, To: j.to, CallID: j.callID, Tag: c.st.Tag}
 	join.EventTime = callback.TimeOf(now)
 	c.queue(join, c.target)
+}
+
+// roomMember is how the member is in the conference's room.
+func (m ConferenceMember) roomMember() Member {
+	return Member{CallID: m.CallID, Mute: m.Mute, Hold: m.Hold, Coach: slices.Clone(m.CallIDsToCoach)}
 }
 
 // coachable returns the ids the member may coach: a conference has one
@@ -531,6 +567,9 @@ func splitIDs(s string) []string {
 func (c *conference) remove(i int, now time.Time) {
 	m := c.st.Members[i]
 	c.st.Members = slices.Delete(c.st.Members, i, i+1)
+	if c.room != nil {
+		c.room.Leave(m.CallID)
+	}
 	c.log.Info("member left", "call_id", m.CallID, "members", len(c.st.Members))
 	exit := &callback.ConferenceMemberExit{Conference: c.fields(), From: m.from, To: m.to, CallID: m.CallID, Tag: c.st.Tag}
 	exit.EventTime = callback.TimeOf(now)
@@ -575,6 +614,9 @@ func (c *conference) complete(now time.Time) {
 	c.ended = true
 	c.st.CompletedTime = now
 	c.stopPlaying()
+	if c.room != nil {
+		c.room.Close()
+	}
 	c.verbs = nil
 	c.log.Info("conference completed")
 }
@@ -665,6 +707,10 @@ func (c *conference) enqueue(verbs []bxml.Verb) {
 }
 
 func (c *conference) stopPlaying() {
+	if c.roomPlays {
+		c.room.StopPlaying()
+		c.roomPlays = false
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
@@ -693,7 +739,7 @@ func (c *conference) playNext() {
 			c.stopRecording(now)
 		case *bxml.SpeakSentence:
 			c.rec.add(now, speechLength(v), "")
-			c.wait(id, speechLength(v))
+			c.play(id, Playback{ID: id, Prompts: []Prompt{speechPrompt(v)}, What: v.Text, Length: speechLength(v)})
 		case *bxml.PlayAudio:
 			if err := checkAudioName(v.URL); err != nil {
 				c.log.Warn("conference audio skipped", "err", err)
@@ -701,7 +747,7 @@ func (c *conference) playNext() {
 			}
 			if c.e.cfg.Media == nil {
 				c.rec.add(now, defaultAudioLength, "")
-				c.wait(id, defaultAudioLength)
+				c.play(id, Playback{ID: id, Prompts: audioPrompts([]*bxml.PlayAudio{v}), What: "(an audio file)", Length: defaultAudioLength})
 				continue
 			}
 			c.playing = id
@@ -710,7 +756,7 @@ func (c *conference) playNext() {
 			go func() {
 				defer c.e.wg.Done()
 				d, err := media.AudioLength(ctx, v.URL, v.Username, v.Password)
-				c.post(cMeasured{id, d, err})
+				c.post(cMeasured{id, audioPrompts([]*bxml.PlayAudio{v}), d, err})
 			}()
 		default:
 			c.log.Warn("conference verb not supported by this voicehook version: skipped", "verb", v.VerbName())
@@ -718,11 +764,22 @@ func (c *conference) playNext() {
 	}
 }
 
+// play plays verb id to the members: in the room, when a member carries
+// audio (the room reports when it has played), else timed by its Length.
+func (c *conference) play(id int, p Playback) {
+	if c.room != nil && c.room.Play(p) {
+		c.playing, c.roomPlays = id, true
+		c.log.Info("conference plays", "for", p.Length)
+		return
+	}
+	c.wait(id, p.Length)
+}
+
 // wait lets verb id play for d.
 func (c *conference) wait(id int, d time.Duration) {
 	c.playing = id
 	c.log.Info("conference plays", "for", d)
-	c.timer = c.e.cfg.Clock.AfterFunc(d, func() { c.post(cPlayed{id}) })
+	c.timer = c.e.cfg.Clock.AfterFunc(d, func() { c.post(cPlayed{id: id}) })
 }
 
 func (c *conference) updateMember(callID string, u MemberUpdate) error {
@@ -744,6 +801,9 @@ func (c *conference) updateMember(callID string, u MemberUpdate) error {
 			}
 		}
 		m.CallIDsToCoach = slices.Clone(u.CallIDsToCoach)
+	}
+	if c.room != nil {
+		c.room.Set(m.roomMember())
 	}
 	return nil
 }
@@ -851,6 +911,9 @@ type confRecording struct {
 	skipped time.Duration
 	sound   []audio.Segment
 	said    []string
+	// capture records the room's real mix, when a member carries audio;
+	// the segments then go unused.
+	capture Capture
 }
 
 // add records d of sound from now (nothing while paused or not
@@ -866,6 +929,13 @@ func (r *confRecording) add(now time.Time, d time.Duration, text string) {
 }
 
 func (r *confRecording) pause(pause bool, now time.Time) {
+	if r != nil && r.capture != nil {
+		if pause {
+			r.capture.Pause()
+		} else {
+			r.capture.Resume()
+		}
+	}
 	switch {
 	case r == nil:
 	case pause && r.paused.IsZero():
@@ -886,6 +956,9 @@ func (c *conference) startRecording(v *bxml.StartRecording, now time.Time) {
 		c.log.Warn(`conference StartRecording skipped: fileFormat="mp3" is not supported by voicehook, record wav`)
 	default:
 		c.rec = &confRecording{verb: v, start: now}
+		if c.room != nil && c.room.Audible() {
+			c.rec.capture = c.room.Capture()
+		}
 	}
 }
 
@@ -901,7 +974,13 @@ func (c *conference) stopRecording(now time.Time) {
 	rec := &Recording{RecordingID: callback.NewRecordingID(), AccountID: c.st.AccountID, ConferenceID: c.st.ID,
 		ConferenceName: c.st.Name, StartTime: r.start, EndTime: r.start.Add(length), Duration: length, Channels: 1,
 		FileFormat: callback.WAV, Status: callback.RecordingStatusComplete, Name: r.verb.RecordingName, Speech: r.said}
-	if err := c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound}); err != nil {
+	var err error
+	if r.capture != nil {
+		err = c.e.cfg.Recorder.SaveAudio(c.e.ctx, rec, r.capture.Stop())
+	} else {
+		err = c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound})
+	}
+	if err != nil {
 		c.log.Error("save a conference recording", "recording_id", rec.RecordingID, "err", err)
 		rec.Status = callback.RecordingStatusError
 	}
@@ -921,11 +1000,11 @@ func (c *conference) stopRecording(now time.Time) {
 }
 
 // confSpeech hands a member's speech to its conference.
-func (e *Engine) confSpeech(id, text string, length time.Duration) {
+func (e *Engine) confSpeech(id, callID, text string, length time.Duration) {
 	e.mu.Lock()
 	c := e.confs[id]
 	e.mu.Unlock()
 	if c != nil {
-		c.post(cSpeech{text, length})
+		c.post(cSpeech{callID, text, length})
 	}
 }

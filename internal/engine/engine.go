@@ -50,6 +50,9 @@ type Config struct {
 	Media Media
 	// Recorder keeps recordings; nil makes <Record> an application error.
 	Recorder Recorder
+	// Mixer joins the audio of bridged calls and of conference members;
+	// nil leaves them hearing nothing of each other (simulated phones).
+	Mixer Mixer
 	// RetryWebhooks retries asynchronous webhooks that fail, with
 	// exponential backoff, for up to a day, for apps that want every one;
 	// an address the outbound guard refuses (Attempt.Outcome "refused")

@@ -396,7 +396,12 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		if c := s.conf; c != nil && c.id != "" && pe.Length > 0 {
 			return []action{actConfSpeech{c.id, pe.Text, pe.Length}}
 		}
-		return s.heard(pe.Text, pe.Length, now)
+		acts := s.heard(pe.Text, pe.Length, now)
+		if pe.Text != "" && s.bridgedWith() != "" {
+			// A simulated phone speaks to the call it is bridged with.
+			acts = append(acts, actSay{pe.Text, pe.Length})
+		}
+		return acts
 	}
 	return nil
 }

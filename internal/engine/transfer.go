@@ -19,7 +19,10 @@ type (
 	// evLegAnswered: a B-leg answered; may it have the call?
 	evLegAnswered struct{ leg string }
 	// evLegBridged: the winning B-leg ran its BXML and is now bridged.
-	evLegBridged struct{ leg string }
+	evLegBridged struct {
+		leg  string
+		room Room // where the legs' audio meets (nil without a Mixer)
+	}
 	// evLegEnded: a B-leg ended.
 	evLegEnded struct {
 		leg      string
@@ -199,7 +202,7 @@ func (s *callState) transferEvent(ev event, now time.Time) []action {
 	case evLegBridged:
 		if t != nil && t.winner != nil && t.winner.id == ev.leg {
 			t.bridged = true
-			return []action{history(s, now, "state", "bridged with "+t.winner.to, nil)}
+			return []action{actJoinRoom{room: ev.room}, history(s, now, "state", "bridged with "+t.winner.to, nil)}
 		}
 	case evLegEnded:
 		if t == nil {
@@ -302,7 +305,7 @@ func (s *callState) bridgeLeg(now time.Time) []action {
 	s.leg.bridged = true
 	s.wait = waitBridged
 	s.doc, s.pc = nil, 0
-	return []action{actPost{s.leg.parent, evLegBridged{s.call.CallID}}, history(s, now, "state", "bridged with the caller", nil)}
+	return []action{actOpenRoom{s.leg.parent, evLegBridged{leg: s.call.CallID}}, history(s, now, "state", "bridged with the caller", nil)}
 }
 
 // transferFields are the B-leg extras of its events: parentCallId,
