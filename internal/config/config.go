@@ -35,6 +35,7 @@
 //	    - username: alice              # required, unique
 //	      password: s3cret             # required
 //	      number: "+15557770001"       # required, E.164, unique: calls to it ring the softphone
+//	      gateway: true                # may call numbers no application answers, through the gateways
 //
 // A Directory is safe for concurrent use; it does not change once built.
 package config
@@ -85,6 +86,9 @@ type SIP struct {
 // (digest authentication) and is called at Number (E.164).
 type User struct {
 	Username, Password, Number string
+	// Gateway lets the softphone call numbers no application answers,
+	// through the gateways (authenticating its INVITE).
+	Gateway bool
 }
 
 // Gateway is a SIP trunk that takes outbound calls.
@@ -254,6 +258,7 @@ type file struct {
 			Username string `yaml:"username"`
 			Password string `yaml:"password"`
 			Number   string `yaml:"number"`
+			Gateway  bool   `yaml:"gateway"`
 		} `yaml:"users"`
 	} `yaml:"sip"`
 }
@@ -349,7 +354,7 @@ func Load(r io.Reader) (*Directory, error) {
 		}
 		seenName, seenNumber := map[string]bool{}, map[string]bool{}
 		for i, fu := range s.Users {
-			u := User{Username: strings.TrimSpace(fu.Username), Password: fu.Password, Number: strings.TrimSpace(fu.Number)}
+			u := User{Username: strings.TrimSpace(fu.Username), Password: fu.Password, Number: strings.TrimSpace(fu.Number), Gateway: fu.Gateway}
 			switch {
 			case u.Username == "":
 				return nil, fmt.Errorf("config: sip: user %d: username is required", i+1)

@@ -165,11 +165,12 @@ sip:
     - username: bob
       password: hunter2
       number: "+15557770002"
+      gateway: true
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []config.User{{"alice", "s3cret", "+15557770001"}, {"bob", "hunter2", "+15557770002"}}
+	want := []config.User{{"alice", "s3cret", "+15557770001", false}, {"bob", "hunter2", "+15557770002", true}}
 	if len(d.SIP.Users) != 2 || d.SIP.Users[0] != want[0] || d.SIP.Users[1] != want[1] {
 		t.Errorf("users: %+v, want %+v", d.SIP.Users, want)
 	}

@@ -314,6 +314,8 @@ func (a *actor) do(act action) {
 			}
 			a.do(actNotify{*w})
 		}
+	case actRaise:
+		a.pending = append(a.pending, act.ev)
 	case actOpenRoom:
 		ev := event(act.ev)
 		if a.e.cfg.Mixer != nil && a.line != nil {

@@ -229,6 +229,10 @@ type Inbound struct {
 	// Network: a SIP network that took the INVITE hands the engine its
 	// line this way. It is called once, from the call's actor.
 	Attach func(callID string, notify func(PhoneEvent)) (Line, error)
+	// BXML, when set, is the call's first document, run as if the
+	// application had returned it: no initiate webhook is sent (a
+	// softphone calling out through the gateway forwards with it).
+	BXML []byte
 }
 
 // InboundCall takes a call coming in: the caller's line rings, the

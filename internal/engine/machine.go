@@ -100,6 +100,8 @@ type (
 	}
 	// actDone ends the actor.
 	actDone struct{}
+	// actRaise handles ev next, before the inbox's next event.
+	actRaise struct{ ev event }
 	// actMeasure measures audio files; the total comes back as evMeasured.
 	actMeasure struct {
 		id    int
@@ -122,6 +124,7 @@ func (actCancelTimer) isAction() {}
 func (actSave) isAction()        {}
 func (actHistory) isAction()     {}
 func (actReply) isAction()       {}
+func (actRaise) isAction()       {}
 func (actDone) isAction()        {}
 func (actMeasure) isAction()     {}
 func (actVerbRan) isAction()     {}
@@ -237,6 +240,14 @@ func next(s *callState, ev event, now time.Time) []action {
 			UUI: in.UUI, SIPHeaders: in.SIPHeaders, SIPCallID: in.SIPCallID}
 		init.EventTime = callback.TimeOf(now)
 		acts := []action{actSave{}, actIncoming{}, history(s, now, "state", "initiated: "+s.call.From+" calls "+s.call.To, nil)}
+		if len(in.BXML) > 0 {
+			// A document of voicehook's own: it runs as the initiate
+			// event's reply, and no application is asked.
+			s.webhook = s.nextID()
+			s.sent = callback.EventInitiate
+			s.wait = waitWebhook
+			return append(acts, actRaise{evReply{id: s.webhook, reply: Reply{Body: in.BXML}}})
+		}
 		return append(acts, s.send(init, in.Initiate, now)...)
 	case evPhone:
 		return s.phone(ev.PhoneEvent, now)

@@ -2,10 +2,12 @@ package server
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sim"
+	sipnet "github.com/voicehook/voicehook/internal/phone/sip"
 )
 
 // router is the engine's phone network when SIP is on: it sends each call
@@ -69,3 +71,18 @@ func (r router) Incoming(d engine.Dial, notify func(engine.PhoneEvent)) (engine.
 }
 
 func isSIPURI(to string) bool { return callback.ValidateSIPURI(to) == nil }
+
+// outgoing is the call of a softphone calling a number no application
+// answers, through the gateways (sipnet.User.Gateway): voicehook forwards
+// it, as an inbound call of the config's first account whose BXML is a
+// <Forward> to the number from the user's own. The engine then does what
+// a Forward does: the number rings through the gateway, the softphone is
+// answered when it answers, their audio is joined, and the console shows
+// both legs. No application is asked and no webhook is sent.
+func (s *Server) outgoing(user sipnet.User, number string) (engine.Inbound, bool) {
+	if len(s.dir.Accounts) == 0 || callback.ValidateE164(number) != nil {
+		return engine.Inbound{}, false
+	}
+	doc := fmt.Sprintf(`<Response><Forward to="%s" from="%s"/></Response>`, number, user.Number)
+	return engine.Inbound{AccountID: s.dir.Accounts[0].ID, From: user.Number, To: number, BXML: []byte(doc)}, true
+}

@@ -88,7 +88,7 @@ func (s *Server) newSIP(fetcher *media.Fetcher) (*sipnet.Network, error) {
 	s.cfg.SIP.Users = users // the banner shows them
 	var phones []sipnet.User
 	for _, u := range users {
-		phones = append(phones, sipnet.User{Username: u.Username, Password: u.Password, Number: u.Number})
+		phones = append(phones, sipnet.User{Username: u.Username, Password: u.Password, Number: u.Number, Gateway: u.Gateway})
 	}
 	var guard *egress.Guard
 	if cfg.WebhookGuard == GuardOn {
@@ -100,6 +100,7 @@ func (s *Server) newSIP(fetcher *media.Fetcher) (*sipnet.Network, error) {
 			in, err := s.answerer(number)
 			return in, err == nil
 		},
+		Outgoing:  s.outgoing,
 		Calls:     engineCalls{s},
 		TTS:       tts.NewCache(at8k{synth}, ttsCacheSamples),
 		Fetch:     fetcher.Open,

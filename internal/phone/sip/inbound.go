@@ -34,6 +34,16 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if n.cfg.Answers != nil && number != "" {
 		in, ok = n.cfg.Answers(number)
 	}
+	var caller *User // the softphone's user calling out through the gateways
+	if !ok && number != "" {
+		var done bool
+		if caller, done = n.outgoing(req, tx, number); done {
+			return
+		}
+		if caller != nil {
+			in, ok = n.cfg.Outgoing(*caller, callerNumber(number))
+		}
+	}
 	if !ok || n.cfg.Calls == nil {
 		respond(tx, req, 404, "Not Found")
 		return
@@ -103,6 +113,10 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		if u, ok := n.reg.users[from.Address.User]; ok {
 			in.From = u.Number // a softphone calls as its user's number
 		}
+	}
+	if caller != nil {
+		in.From = caller.Number // the user it authenticated as
+		in.To = callerNumber(number)
 	}
 	in.SIPHeaders = hdr.SIPHeaders
 	in.Diversion = hdr.Diversion
@@ -449,4 +463,33 @@ func (n *Network) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	l.signalResponse(true, 200, "OK")
 	respond(tx, req, 200, "OK")
 	l.emit(engine.PhoneEvent{Kind: engine.PhoneDigit, Digit: key})
+}
+
+// outgoing decides whether an INVITE to a number no application answers is
+// a softphone's call out: to another softphone's user (any user may), or
+// through the gateways (a user allowed to, User.Gateway). Config.Outgoing
+// must be set. Such an INVITE must carry the user's digest credentials
+// (a call through the trunk costs money): without them it gets a 401
+// challenge, and done is true. caller is nil when the INVITE is not one.
+func (n *Network) outgoing(req *sip.Request, tx sip.ServerTransaction, number string) (caller *User, done bool) {
+	from := req.From()
+	if from == nil || n.cfg.Outgoing == nil {
+		return nil, false
+	}
+	u, known := n.reg.users[from.Address.User]
+	if !known {
+		if name, ok := n.reg.numbers[callerNumber(from.Address.User)]; ok {
+			u, known = n.reg.users[name], true
+		}
+	}
+	_, softphone := n.reg.numbers[callerNumber(number)]
+	if !known || !(softphone || u.Gateway && len(n.gateways) > 0) {
+		return nil, false
+	}
+	got, ok, stale := n.reg.authenticate(req)
+	if !ok || got.Username != u.Username {
+		n.challenge(req, tx, stale)
+		return nil, true
+	}
+	return &got, false
 }

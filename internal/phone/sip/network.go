@@ -50,6 +50,11 @@ type Config struct {
 	// application's fields filled. false answers the INVITE 404. nil
 	// answers every INVITE 404.
 	Answers func(number string) (engine.Inbound, bool)
+	// Outgoing builds the call of a softphone whose user may use the
+	// gateways (User.Gateway) calling a number no application answers:
+	// an Inbound with its own BXML (a <Forward> to the number). nil, or
+	// false, answers such an INVITE 404 as for any other number.
+	Outgoing func(user User, number string) (engine.Inbound, bool)
 	// Calls starts an inbound call (engine.Engine.InboundCall in
 	// production).
 	Calls interface {

@@ -24,6 +24,9 @@ type User struct {
 	// Number is the number (E.164 or digits) a Dial rings the softphone at
 	// while it has live bindings.
 	Number string
+	// Gateway lets the softphone call numbers no application answers:
+	// its INVITE, authenticated, becomes a call Config.Outgoing builds.
+	Gateway bool
 }
 
 // Registration limits, in seconds (RFC 3261 section 10.3).
@@ -159,13 +162,7 @@ func (n *Network) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	r := n.reg
 	user, ok, stale := r.authenticate(req)
 	if !ok {
-		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
-		chal := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, realm, r.nonce())
-		if stale {
-			chal += ", stale=true"
-		}
-		res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal))
-		n.reply(tx, res)
+		n.challenge(req, tx, stale)
 		return
 	}
 	if to := req.To(); to == nil || (to.Address.User != user.Username && to.Address.User != user.Number) {
@@ -338,6 +335,18 @@ func (r *registrar) authenticate(req *sip.Request) (u User, ok, stale bool) {
 		return User{}, false, true
 	}
 	return u, true, false
+}
+
+// challenge answers a request without good credentials 401, with a fresh
+// nonce (stale when the credentials were right but the nonce old).
+func (n *Network) challenge(req *sip.Request, tx sip.ServerTransaction, stale bool) {
+	res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+	chal := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, realm, n.reg.nonce())
+	if stale {
+		chal += ", stale=true"
+	}
+	res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal))
+	n.reply(tx, res)
 }
 
 // parseDigest reads the fields of a Digest Authorization value; false
