@@ -211,7 +211,14 @@ func (a *actor) do(act action) {
 		}
 	case actHangupLine:
 		if a.line != nil {
-			if msg := a.line.Hangup(); msg != "" {
+			c := &a.st.call
+			var msg string
+			if d, ok := a.line.(Decliner); ok && c.Direction == callback.Inbound && c.AnswerTime.IsZero() {
+				msg = d.Decline(c.DisconnectCause)
+			} else {
+				msg = a.line.Hangup()
+			}
+			if msg != "" {
 				a.record(HistoryEntry{CallID: a.st.call.CallID, Time: a.e.cfg.Clock.Now(), Kind: "phone", Summary: msg})
 			}
 		}

@@ -417,6 +417,14 @@ type Line interface {
 	Capture(channels int) Capture
 }
 
+// Decliner is a Line that can tell the caller of an inbound call, not
+// yet answered, why it is declined: a SIP line answers a busy 486 rather
+// than 603 (a softphone's call forwarded to a busy number). The engine
+// calls Decline instead of Hangup then.
+type Decliner interface {
+	Decline(cause callback.Cause) string
+}
+
 // Playback is what a line plays at once: its prompts in order, Repeat
 // times (at least once), with Gap of silence between repetitions.
 type Playback struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sip/dtmf"
 	"github.com/voicehook/voicehook/internal/phone/sip/siphdr"
@@ -492,4 +493,22 @@ func (n *Network) outgoing(req *sip.Request, tx sip.ServerTransaction, number st
 		return nil, true
 	}
 	return &got, false
+}
+
+// Decline declines an inbound call not yet answered, as Hangup does, with
+// the answer that tells the caller why: 486 Busy Here when the call it was
+// forwarded to was busy, 480 Temporarily Unavailable when nobody answered,
+// 603 Decline otherwise (engine.Decliner).
+func (l *line) Decline(cause callback.Cause) string {
+	code, reason := 603, "Decline"
+	switch cause {
+	case callback.CauseBusy:
+		code, reason = 486, "Busy Here"
+	case callback.CauseTimeout:
+		code, reason = 480, "Temporarily Unavailable"
+	}
+	l.mu.Lock()
+	l.decline.code, l.decline.reason = code, reason
+	l.mu.Unlock()
+	return l.Hangup()
 }

@@ -61,6 +61,12 @@ type line struct {
 	// guarded: an outbound call to a SIP URI's own host, whose media
 	// address Config.CheckHost must allow, in a re-INVITE too.
 	guarded bool
+	// decline is the answer that declines an inbound call not yet
+	// answered: 603 Decline, unless Decline says why.
+	decline struct {
+		code   int
+		reason string
+	}
 	// se is the call's session timer, nil when none was asked for.
 	se     *sessionTimer
 	dialCx context.CancelFunc
@@ -82,9 +88,11 @@ func (l *line) settle() { l.settleOnce.Do(func() { close(l.settled) }) }
 // newLine is a line not yet running: Network.track starts its op
 // goroutine, unless the network is closed.
 func newLine(n *Network, outbound bool, sipCallID string) *line {
-	return &line{n: n, outbound: outbound, sipCallID: sipCallID,
+	l := &line{n: n, outbound: outbound, sipCallID: sipCallID,
 		evWake: make(chan struct{}, 1), ops: make(chan func(), 8), done: make(chan struct{}), settled: make(chan struct{}),
 		ackCh: make(chan struct{})}
+	l.decline.code, l.decline.reason = 603, "Decline"
+	return l
 }
 
 // runOps runs the signalling steps in order until the line finishes.
@@ -280,7 +288,7 @@ func (l *line) Hangup() string {
 	var msg string
 	switch {
 	case l.state == stateRinging && l.srv != nil:
-		msg = "→ 603 Decline"
+		msg = fmt.Sprintf("→ %d %s", l.decline.code, l.decline.reason)
 	case l.state == stateRinging:
 		msg = "→ CANCEL"
 	case l.state == stateAnswered:
@@ -304,7 +312,10 @@ func (l *line) end() {
 	switch {
 	case state == stateEnded:
 	case state == stateRinging && srv != nil:
-		if err := srv.Respond(603, "Decline", nil); err != nil {
+		l.mu.Lock()
+		d := l.decline
+		l.mu.Unlock()
+		if err := srv.Respond(d.code, d.reason, nil); err != nil {
 			l.n.log.Debug("sip: decline", "sip_call_id", l.sipCallID, "err", err)
 		}
 		l.settle()
