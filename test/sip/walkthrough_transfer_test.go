@@ -1,6 +1,7 @@
 package sip_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,35 +10,73 @@ import (
 
 	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/readme"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
 // The README's "Transfer a softphone to another softphone", as written:
-// the IVR runs with --sales +15557770001; softphone 2 registers as agent
-// (test/sip/softphone/agent) and softphone 1 as dev
-// (test/sip/softphone/dev), which dials +15550001000 and presses 1; the
-// agent rings, answers, and the two talk. Each phone says a tone, 440 Hz
-// for the caller and 1000 Hz for the agent, and each must hear the
-// other's.
+// its commands are read from the README and run, with voicehook and the
+// IVR on this test's addresses. The IVR runs with --sales +15557770001;
+// softphone 2 registers as agent (test/sip/softphone/agent), then
+// softphone 1 as dev (test/sip/softphone/dev), which dials +15550001000
+// and presses 1; the agent rings and answers, and the two talk. Each
+// phone says a tone, 440 Hz for the caller and 1000 Hz for the agent, and
+// each must hear the other's.
 func TestWalkThroughSoftphoneTransferredToSoftphone(t *testing.T) {
 	require(t, "espeak-ng", "espeak-ng")
 	require(t, "baresip", "baresip-core")
-	appAddr := startIVR(t, "--sales", server.DefaultSIPAgentNumber)
-	srv := startVoicehookConfig(t, server.Config{SIP: config.SIP{Addr: "127.0.0.241:5070", RTPPorts: [2]int{32000, 32099}},
-		InitiateURL: "http://" + appAddr + "/initiate", StatusURL: "http://" + appAddr + "/status"})
-
 	const callerHz, agentHz = 440, 1000
-	agent := startSoftphone(t, "agent", "127.0.0.243", srv.SIPAddr(), agentHz, 40*time.Second)
-	waitRegistered(t, agent)
-	caller := startSoftphone(t, "dev", "127.0.0.242", srv.SIPAddr(), callerHz, 40*time.Second, "/dial +15550001000")
-	waitRegistered(t, caller)
+	var (
+		srv           *server.Server
+		caller, agent *baresip
+		phoneIP       = 242 // 127.0.0.242, .243
+	)
+	for _, words := range readmeCommands(t, "Transfer a softphone to another softphone") {
+		cmd := strings.Join(words, " ")
+		switch {
+		case strings.HasPrefix(cmd, "go run ./cmd/voicehook serve "):
+			if want := "go run ./cmd/voicehook serve --sip-addr 127.0.0.1:5070 --initiate-url http://127.0.0.1:3000/initiate --status-url http://127.0.0.1:3000/status"; cmd != want {
+				t.Fatalf("the README runs %q; this test runs %q", cmd, want)
+			}
+		case strings.HasPrefix(cmd, "go run ./examples/ivr"):
+			appAddr := startIVR(t, words[3:]...)
+			srv = startVoicehookConfig(t, server.Config{SIP: config.SIP{Addr: "127.0.0.241:5070", RTPPorts: [2]int{32000, 32099}},
+				InitiateURL: "http://" + appAddr + "/initiate", StatusURL: "http://" + appAddr + "/status"})
+		case len(words) >= 3 && words[0] == "baresip" && words[1] == "-f" && strings.HasPrefix(words[2], "test/sip/softphone/"):
+			var commands []string
+			for i := 3; i+1 < len(words) && words[i] == "-e"; i += 2 {
+				commands = append(commands, words[i+1])
+			}
+			if srv == nil || 3+2*len(commands) != len(words) {
+				t.Fatalf("the README runs %q, which this test does not know", cmd)
+			}
+			freq := agentHz
+			if len(commands) > 0 {
+				freq = callerHz // the phone that dials is the caller
+			}
+			phone := startSoftphone(t, strings.TrimPrefix(words[2], "test/sip/softphone/"), fmt.Sprintf("127.0.0.%d", phoneIP),
+				srv.SIPAddr(), float64(freq), 40*time.Second, commands...)
+			phoneIP++
+			waitRegistered(t, phone)
+			if freq == callerHz {
+				caller = phone
+			} else {
+				agent = phone
+			}
+		default:
+			t.Fatalf("the README runs %q, which this test does not know", cmd)
+		}
+	}
+	if caller == nil || agent == nil {
+		t.Fatal("the README does not start a softphone that dials and one that answers")
+	}
 
 	id := onlyCall(t, srv)
 	waitGathers(t, srv, id, 1)
 	time.Sleep(500 * time.Millisecond) // into the menu's prompt: the key cuts it short
 	caller.press(t, "1")
 	waitOutput(t, agent, "Call established", 15*time.Second)
-	time.Sleep(4 * time.Second) // they talk
+	time.Sleep(5 * time.Second) // they talk
 	for _, p := range []*baresip{caller, agent} {
 		p.cmd.Process.Signal(os.Interrupt)
 		p.cmd.Wait()
@@ -59,6 +98,38 @@ func TestWalkThroughSoftphoneTransferredToSoftphone(t *testing.T) {
 			t.Errorf("%s heard its own %.0f Hz tone back for %v", c.who, c.own, got)
 		}
 	}
+}
+
+// readmeCommands returns the commands of the first sh block of the
+// README's section under heading, each as its words.
+func readmeCommands(t *testing.T, heading string) [][]string {
+	t.Helper()
+	path, err := readme.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(text), "\n### "+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	_, block, ok := strings.Cut(section, "```sh\n")
+	block, _, closed := strings.Cut(block, "\n```")
+	if !ok || !closed {
+		t.Fatalf("README.md's %q has no sh block", heading)
+	}
+	cmds, err := readme.Commands(block)
+	if err != nil {
+		t.Fatalf("README.md's %q: %v", heading, err)
+	}
+	var out [][]string
+	for _, c := range cmds {
+		out = append(out, c.Words)
+	}
+	return out
 }
 
 // startSoftphone runs the README's softphone test/sip/softphone/<name> on
