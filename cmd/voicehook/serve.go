@@ -310,7 +310,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 		}
 		for _, u := range cfg.SIP.Users {
 			password := u.Password
-			if password != server.DefaultSIPPassword {
+			if !server.IsDefaultSIPPassword(password) {
 				password = "****"
 			}
 			fmt.Fprintf(w, "  softphone  register as %s / %s at sip:%s (number %s)\n", u.Username, password, addr, u.Number)

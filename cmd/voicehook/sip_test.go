@@ -27,6 +27,7 @@ func TestServeSIPBanner(t *testing.T) {
 		"gateway    sip:127.0.0.142:5060: calls to numbers that are not simulated phones go here",
 		"softphone  dial sip:+15550001000@" + sipAddr,
 		"softphone  register as dev / dev at sip:" + sipAddr + " (number +15557770000)",
+		"softphone  register as agent / agent at sip:" + sipAddr + " (number +15557770001)",
 		"Simulated phones (any other number goes to the SIP gateway):",
 	} {
 		if !strings.Contains(stdout.String(), want) {
@@ -111,7 +112,7 @@ sip:
 }
 
 // The banner names each softphone user, its password masked unless it is
-// the dev one.
+// a dev account user's (dev, agent).
 func TestServeSIPBannerUsers(t *testing.T) {
 	path := t.TempDir() + "/v.yaml"
 	if err := os.WriteFile(path, []byte(`accounts:
@@ -133,7 +134,7 @@ sip:
 	if want := "softphone  register as bob / **** at sip:" + sipAddr + " (number +15557770002)"; !strings.Contains(stdout.String(), want) {
 		t.Errorf("the banner lacks %q:\n%s", want, stdout.String())
 	}
-	if strings.Contains(stdout.String(), "builder") || strings.Contains(stdout.String(), "register as dev") {
-		t.Errorf("the banner shows the password or the dev user:\n%s", stdout.String())
+	if strings.Contains(stdout.String(), "builder") || strings.Contains(stdout.String(), "register as dev") || strings.Contains(stdout.String(), "register as agent") {
+		t.Errorf("the banner shows the password or the dev account's users:\n%s", stdout.String())
 	}
 }

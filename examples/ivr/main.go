@@ -10,11 +10,18 @@
 //	go run ./examples/ivr
 //
 // It listens on 127.0.0.1:3000; -addr, or PORT in the environment, changes
-// that. It logs every webhook it gets.
+// that. 1 transfers to the simulated agent +15550000200; -sales, or SALES
+// in the environment, names another number, such as the dev account's
+// second softphone user:
+//
+//	go run ./examples/ivr --sales +15557770001
+//
+// It logs every webhook it gets.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
 	"net/http"
@@ -28,16 +35,17 @@ import (
 )
 
 const (
-	// sales is the number 1 transfers to: voicehook's simulated agent,
-	// which answers after a second and hangs up five seconds later.
-	sales  = "+15550000200"
-	prompt = "For sales press 1, to leave a message press 2."
-	tries  = 3
+	// defaultSales is the number 1 transfers to unless told otherwise:
+	// voicehook's simulated agent, which answers after a second and hangs
+	// up five seconds later.
+	defaultSales = "+15550000200"
+	prompt       = "For sales press 1, to leave a message press 2."
+	tries        = 3
 )
 
 // app serves the menu's webhooks, at any path: the event type says what
-// happened. The Gather's tag counts the tries.
-func app(log *slog.Logger) http.Handler {
+// happened. The Gather's tag counts the tries; 1 transfers to sales.
+func app(log *slog.Logger, sales string) http.Handler {
 	h := webhook.New(webhook.WithLogger(log))
 	ask := func(try int, before ...bxml.Verb) *bxml.Response {
 		tag := strconv.Itoa(try)
@@ -76,21 +84,43 @@ func app(log *slog.Logger) http.Handler {
 }
 
 func main() {
-	addr := flag.String("addr", defaultAddr(), "address to listen on")
-	flag.Parse()
+	set, err := parse(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag package has said why
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	log.Info("IVR listening", "url", "http://"+*addr)
-	srv := &http.Server{Addr: *addr, Handler: app(log), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("IVR listening", "url", "http://"+set.addr, "sales", set.sales)
+	srv := &http.Server{Addr: set.addr, Handler: app(log, set.sales), ReadHeaderTimeout: 10 * time.Second}
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("IVR stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-// defaultAddr is 127.0.0.1:3000, or 127.0.0.1:$PORT.
-func defaultAddr() string {
-	if p := os.Getenv("PORT"); p != "" {
-		return "127.0.0.1:" + p
+// settings are the IVR's flags, each defaulting to its environment
+// variable, then to a constant.
+type settings struct {
+	addr  string // -addr, PORT: where it listens
+	sales string // -sales, SALES: the number 1 transfers to
+}
+
+// parse reads the flags in args, with the environment of getenv.
+func parse(args []string, getenv func(string) string) (settings, error) {
+	var set settings
+	fs := flag.NewFlagSet("ivr", flag.ContinueOnError)
+	addr := "127.0.0.1:3000"
+	if p := getenv("PORT"); p != "" {
+		addr = "127.0.0.1:" + p
 	}
-	return "127.0.0.1:3000"
+	sales := defaultSales
+	if n := getenv("SALES"); n != "" {
+		sales = n
+	}
+	fs.StringVar(&set.addr, "addr", addr, "address to listen on (PORT in the environment: 127.0.0.1:$PORT)")
+	fs.StringVar(&set.sales, "sales", sales, "the number 1 transfers to (SALES in the environment)")
+	err := fs.Parse(args)
+	return set, err
 }

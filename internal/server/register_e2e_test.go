@@ -144,12 +144,13 @@ func TestCallToARegisteredSoftphone(t *testing.T) {
 	}
 }
 
-// The dev softphone user comes only with the dev account, and its
-// password refuses SIP beyond loopback.
+// The dev and agent softphone users come only with the dev account, and
+// their passwords refuse SIP beyond loopback.
 func TestSoftphoneUsers(t *testing.T) {
 	srv := startServerWith(t, server.Config{SIP: config.SIP{Addr: "127.0.0.173:0", RTPPorts: [2]int{25100, 25199}}})
-	if u := srv.Config().SIP.Users; len(u) != 1 || u[0] != (config.User{Username: "dev", Password: "dev", Number: "+15557770000"}) {
-		t.Errorf("dev account's softphone users %+v, want dev/dev at +15557770000", u)
+	if u := srv.Config().SIP.Users; len(u) != 2 || u[0] != (config.User{Username: "dev", Password: "dev", Number: "+15557770000"}) ||
+		u[1] != (config.User{Username: "agent", Password: "agent", Number: "+15557770001"}) {
+		t.Errorf("dev account's softphone users %+v, want dev/dev at +15557770000 and agent/agent at +15557770001", u)
 	}
 
 	dir, err := config.Load(strings.NewReader(`
@@ -179,5 +180,10 @@ sip:
 	_, err = server.Start(context.Background(), weak)
 	if err == nil || !strings.Contains(err.Error(), "refusing to listen for SIP on 0.0.0.0:0 with the softphone user carol's password dev") { // only parsed or refused by the guard: never dialled
 		t.Errorf("SIP beyond loopback with a user's password dev: err %v", err)
+	}
+	weak.SIP.Users = []config.User{{Username: "dave", Password: "agent", Number: "+15557770004"}}
+	_, err = server.Start(context.Background(), weak)
+	if err == nil || !strings.Contains(err.Error(), "with the softphone user dave's password agent") {
+		t.Errorf("SIP beyond loopback with a user's password agent: err %v", err)
 	}
 }

@@ -23,18 +23,32 @@ import (
 // server's guarded client; a `to` that is a SIP URI passes the same guard
 // as webhooks.
 
-// The softphone user of the dev account: without a config file, and with
-// SIP on, a softphone registers as dev / dev and is called at
-// +15557770000. A config file's sip: users replace it.
+// The softphone users of the dev account: without a config file, and
+// with SIP on loopback, a softphone registers as dev / dev and is called
+// at +15557770000, and a second one, to take the calls the first is
+// transferred to, as agent / agent at +15557770001. A config file's sip:
+// users replace them.
 const (
 	DefaultSIPUsername = "dev"
 	DefaultSIPPassword = "dev"
 	DefaultSIPNumber   = "+15557770000"
+
+	DefaultSIPAgentUsername = "agent"
+	DefaultSIPAgentPassword = "agent"
+	DefaultSIPAgentNumber   = "+15557770001"
 )
 
+// IsDefaultSIPPassword reports whether password is one of the dev
+// account's softphone users': known to all, so the banner shows it, and
+// SIP beyond loopback refuses it.
+func IsDefaultSIPPassword(password string) bool {
+	return password == DefaultSIPPassword || password == DefaultSIPAgentPassword
+}
+
 // sipUsers are the softphone users: the config's, or, with SIP on
-// loopback, the dev user when the directory is the dev account's. A user
-// with the password dev is refused when SIP listens beyond loopback.
+// loopback, the dev and agent users when the directory is the dev
+// account's. A user with a default password (dev, agent) is refused when
+// SIP listens beyond loopback.
 func sipUsers(cfg Config) ([]config.User, error) {
 	host, _, err := net.SplitHostPort(cfg.SIP.Addr)
 	if err != nil {
@@ -42,12 +56,15 @@ func sipUsers(cfg Config) ([]config.User, error) {
 	}
 	users := cfg.SIP.Users
 	if len(users) == 0 && isLoopback(host) && cfg.Accounts != nil && len(cfg.Accounts.Accounts) == 1 && cfg.Accounts.Accounts[0].AnyApplication {
-		users = []config.User{{Username: DefaultSIPUsername, Password: DefaultSIPPassword, Number: DefaultSIPNumber}}
+		users = []config.User{
+			{Username: DefaultSIPUsername, Password: DefaultSIPPassword, Number: DefaultSIPNumber},
+			{Username: DefaultSIPAgentUsername, Password: DefaultSIPAgentPassword, Number: DefaultSIPAgentNumber},
+		}
 	}
 	if !isLoopback(host) {
 		for _, u := range users {
-			if u.Password == DefaultSIPPassword {
-				return nil, fmt.Errorf("refusing to listen for SIP on %s with the softphone user %s's password dev: give sip: users their own passwords in a config file, or listen on 127.0.0.1", cfg.SIP.Addr, u.Username)
+			if IsDefaultSIPPassword(u.Password) {
+				return nil, fmt.Errorf("refusing to listen for SIP on %s with the softphone user %s's password %s: give sip: users their own passwords in a config file, or listen on 127.0.0.1", cfg.SIP.Addr, u.Username, u.Password)
 			}
 		}
 	}

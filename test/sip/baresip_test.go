@@ -67,8 +67,16 @@ func startBaresipSaying(t *testing.T, ip, number string, say []int16, d time.Dur
 	return startBaresipAccount(t, ip, account, say, d, commands...)
 }
 
-// startBaresipAccount runs baresip with the account line given.
+// startBaresipAccount runs the softphone of test/sip/softphone with the
+// account line given.
 func startBaresipAccount(t *testing.T, ip, account string, say []int16, d time.Duration, commands ...string) *baresip {
+	t.Helper()
+	return startBaresipFrom(t, "softphone", ip, account, say, d, commands...)
+}
+
+// startBaresipFrom runs baresip with the config of dir (one of
+// test/sip/softphone's) on ip, and the account line given.
+func startBaresipFrom(t *testing.T, dir, ip, account string, say []int16, d time.Duration, commands ...string) *baresip {
 	t.Helper()
 	bin := require(t, "baresip", "baresip-core")
 	b := &baresip{dir: t.TempDir(), ip: ip, keys: 5555}
@@ -85,11 +93,11 @@ func startBaresipAccount(t *testing.T, ip, account string, say []int16, d time.D
 		t.Fatal(err)
 	}
 	f.Close()
-	// The README's softphone (test/sip/softphone), on its own address,
+	// The README's softphone (test/sip/softphone…), on its own address,
 	// with files for a sound card: its source, sndfile's dumps of what it
 	// heard, and keys over UDP (cons). net_interface keeps its SDP, and so
 	// all RTP, on loopback.
-	tmpl, err := os.ReadFile(filepath.Join("softphone", "config"))
+	tmpl, err := os.ReadFile(filepath.Join(dir, "config"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,11 +156,18 @@ func startVoicehook(t *testing.T, sipAddr string, a *app, gateways ...string) *s
 // application's URLs given.
 func startVoicehookWith(t *testing.T, sipAddr, initiate, status string, gateways ...string) *server.Server {
 	t.Helper()
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: ":memory:", SIP: config.SIP{Addr: sipAddr, RTPPorts: rtpPorts(sipAddr)},
-		InitiateURL: initiate, StatusURL: status}
+	cfg := server.Config{SIP: config.SIP{Addr: sipAddr, RTPPorts: rtpPorts(sipAddr)}, InitiateURL: initiate, StatusURL: status}
 	for _, g := range gateways {
 		cfg.SIP.Gateways = append(cfg.SIP.Gateways, config.Gateway{URI: g})
 	}
+	return startVoicehookConfig(t, cfg)
+}
+
+// startVoicehookConfig runs voicehook with cfg, its API on a free port of
+// 127.0.0.1 and its database in memory.
+func startVoicehookConfig(t *testing.T, cfg server.Config) *server.Server {
+	t.Helper()
+	cfg.Addr, cfg.DB = "127.0.0.1:0", ":memory:"
 	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -77,32 +77,7 @@ func waitEnded(t *testing.T, srv *server.Server, id string, d time.Duration) his
 func TestWalkThroughSoftphoneCallsTheIVR(t *testing.T) {
 	require(t, "espeak-ng", "espeak-ng")
 	require(t, "baresip", "baresip-core")
-	ivr := filepath.Join(t.TempDir(), "ivr")
-	if out, err := exec.Command("go", "build", "-o", ivr, "../../examples/ivr").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/ivr: %v\n%s", err, out)
-	}
-	// The app listens on a free port of 127.0.0.1.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	appAddr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	app := exec.CommandContext(ctx, ivr, "-addr", appAddr)
-	var appLog strings.Builder
-	app.Stderr = &appLog
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		app.Wait()
-		if t.Failed() {
-			t.Logf("the IVR's log:\n%s", appLog.String())
-		}
-	})
-	waitListening(t, appAddr)
+	appAddr := startIVR(t)
 	srv := startVoicehookWith(t, "127.0.0.111:5070", "http://"+appAddr+"/initiate", "http://"+appAddr+"/status")
 	phone := startBaresip(t, "127.0.0.112", "+15557770000", 300, 40*time.Second, "/dial sip:+15550001000@"+srv.SIPAddr())
 	id := onlyCall(t, srv)
@@ -143,6 +118,39 @@ func TestWalkThroughSoftphoneCallsTheIVR(t *testing.T) {
 	if heard := phone.heard(t); heard.Duration() < 5*time.Second {
 		t.Errorf("the phone heard %v of the menu", heard.Duration())
 	}
+}
+
+// startIVR builds and runs examples/ivr with the flags given, on a free
+// port of 127.0.0.1, and returns its address.
+func startIVR(t *testing.T, flags ...string) string {
+	t.Helper()
+	ivr := filepath.Join(t.TempDir(), "ivr")
+	if out, err := exec.Command("go", "build", "-o", ivr, "../../examples/ivr").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/ivr: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	app := exec.CommandContext(ctx, ivr, append([]string{"-addr", addr}, flags...)...)
+	var appLog lockedBuffer
+	app.Stderr = &appLog
+	if err := app.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		app.Wait()
+		if t.Failed() {
+			t.Logf("the IVR's log:\n%s", appLog.String())
+		}
+	})
+	waitListening(t, addr)
+	return addr
 }
 
 // createCall rings the softphone behind the gateway; it answers, hears the

@@ -1,0 +1,174 @@
+package sip_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/readme"
+	"github.com/voicehook/voicehook/internal/server"
+)
+
+// The README's "Transfer a softphone to another softphone", as written:
+// its commands are read from the README and run, with voicehook and the
+// IVR on this test's addresses. The IVR runs with --sales +15557770001;
+// softphone 2 registers as agent (test/sip/softphone/agent), then
+// softphone 1 as dev (test/sip/softphone/dev), which dials +15550001000
+// and presses 1; the agent rings and answers, and the two talk. Each
+// phone says a tone, 440 Hz for the caller and 1000 Hz for the agent, and
+// each must hear the other's.
+func TestWalkThroughSoftphoneTransferredToSoftphone(t *testing.T) {
+	require(t, "espeak-ng", "espeak-ng")
+	require(t, "baresip", "baresip-core")
+	const callerHz, agentHz = 440, 1000
+	var (
+		srv           *server.Server
+		caller, agent *baresip
+		phoneIP       = 242 // 127.0.0.242, .243
+	)
+	for _, words := range readmeCommands(t, "Transfer a softphone to another softphone") {
+		cmd := strings.Join(words, " ")
+		switch {
+		case strings.HasPrefix(cmd, "go run ./cmd/voicehook serve "):
+			if want := "go run ./cmd/voicehook serve --sip-addr 127.0.0.1:5070 --initiate-url http://127.0.0.1:3000/initiate --status-url http://127.0.0.1:3000/status"; cmd != want {
+				t.Fatalf("the README runs %q; this test runs %q", cmd, want)
+			}
+		case strings.HasPrefix(cmd, "go run ./examples/ivr"):
+			appAddr := startIVR(t, words[3:]...)
+			srv = startVoicehookConfig(t, server.Config{SIP: config.SIP{Addr: "127.0.0.241:5070", RTPPorts: [2]int{32000, 32099}},
+				InitiateURL: "http://" + appAddr + "/initiate", StatusURL: "http://" + appAddr + "/status"})
+		case len(words) >= 3 && words[0] == "baresip" && words[1] == "-f" && strings.HasPrefix(words[2], "test/sip/softphone/"):
+			var commands []string
+			for i := 3; i+1 < len(words) && words[i] == "-e"; i += 2 {
+				commands = append(commands, words[i+1])
+			}
+			if srv == nil || 3+2*len(commands) != len(words) {
+				t.Fatalf("the README runs %q, which this test does not know", cmd)
+			}
+			freq := agentHz
+			if len(commands) > 0 {
+				freq = callerHz // the phone that dials is the caller
+			}
+			phone := startSoftphone(t, strings.TrimPrefix(words[2], "test/sip/softphone/"), fmt.Sprintf("127.0.0.%d", phoneIP),
+				srv.SIPAddr(), float64(freq), 40*time.Second, commands...)
+			phoneIP++
+			waitRegistered(t, phone)
+			if freq == callerHz {
+				caller = phone
+			} else {
+				agent = phone
+			}
+		default:
+			t.Fatalf("the README runs %q, which this test does not know", cmd)
+		}
+	}
+	if caller == nil || agent == nil {
+		t.Fatal("the README does not start a softphone that dials and one that answers")
+	}
+
+	id := onlyCall(t, srv)
+	waitGathers(t, srv, id, 1)
+	time.Sleep(500 * time.Millisecond) // into the menu's prompt: the key cuts it short
+	caller.press(t, "1")
+	waitOutput(t, agent, "Call established", 15*time.Second)
+	time.Sleep(5 * time.Second) // they talk
+	for _, p := range []*baresip{caller, agent} {
+		p.cmd.Process.Signal(os.Interrupt)
+		p.cmd.Wait()
+	}
+
+	for _, c := range []struct {
+		who        string
+		phone      *baresip
+		hears, own float64
+	}{
+		{"the caller (dev)", caller, agentHz, callerHz},
+		{"the agent", agent, callerHz, agentHz},
+	} {
+		heard := c.phone.heard(t)
+		if got := toneFor(heard, c.hears); got < 2*time.Second {
+			t.Errorf("%s heard the other's %.0f Hz tone for %v of %v, want 2 s or more", c.who, c.hears, got, heard.Duration())
+		}
+		if got := toneFor(heard, c.own); got >= time.Second {
+			t.Errorf("%s heard its own %.0f Hz tone back for %v", c.who, c.own, got)
+		}
+	}
+}
+
+// readmeCommands returns the commands of the first sh block of the
+// README's section under heading, each as its words.
+func readmeCommands(t *testing.T, heading string) [][]string {
+	t.Helper()
+	path, err := readme.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(text), "\n### "+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	_, block, ok := strings.Cut(section, "```sh\n")
+	block, _, closed := strings.Cut(block, "\n```")
+	if !ok || !closed {
+		t.Fatalf("README.md's %q has no sh block", heading)
+	}
+	cmds, err := readme.Commands(block)
+	if err != nil {
+		t.Fatalf("README.md's %q: %v", heading, err)
+	}
+	var out [][]string
+	for _, c := range cmds {
+		out = append(out, c.Words)
+	}
+	return out
+}
+
+// startSoftphone runs the README's softphone test/sip/softphone/<name> on
+// ip, registering with voicehook at sipAddr (for the README's
+// 127.0.0.1:5070), saying a tone of freq Hz, for at most d.
+func startSoftphone(t *testing.T, name, ip, sipAddr string, freq float64, d time.Duration, commands ...string) *baresip {
+	t.Helper()
+	dir := filepath.Join("softphone", name)
+	acct, err := os.ReadFile(filepath.Join(dir, "accounts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	account := strings.ReplaceAll(string(acct), "127.0.0.1:5070", sipAddr)
+	return startBaresipFrom(t, dir, ip, account, pcm.Tone(freq, 8000, d+10*time.Second, 0.4), d, commands...)
+}
+
+// waitOutput waits until baresip has printed s.
+func waitOutput(t *testing.T, b *baresip, s string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(b.output(), s) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("baresip did not print %q in %v", s, d)
+}
+
+// toneFor is how long clip holds a tone of freq Hz, by quarter seconds
+// that are not silent and have most of their energy at freq.
+func toneFor(clip pcm.Clip, freq float64) time.Duration {
+	n := clip.Rate / 4
+	var quarters int
+	for i := 0; i+n <= len(clip.Samples); i += n {
+		w := clip.Samples[i : i+n]
+		if pcm.RMS(w) > 0.02 && pcm.Power(w, clip.Rate, freq) > 0.5 {
+			quarters++
+		}
+	}
+	return time.Duration(quarters) * time.Second / 4
+}
