@@ -190,9 +190,9 @@ type sender struct {
 	heard       [frame]int16
 	out         [frame]int16
 	// link joins the call to a room: heard goes in, the mix comes out.
-	link *link
-	mix  [frame]int16
-	payload     []byte
+	link    *link
+	mix     [frame]int16
+	payload []byte
 }
 
 // newSender is the state of a call's sending, ticked by the pacer.
