@@ -602,6 +602,7 @@ type capture struct {
 	mu      sync.Mutex
 	paused  bool
 	stopped bool
+	began   time.Time // when the first frame came (for benchmarks)
 	filled  bool
 	heard   []int16 // channel 1, or the mix with one channel
 	played  []int16 // channel 2
@@ -613,6 +614,9 @@ func (c *capture) add(heard, played []int16) bool {
 	defer c.mu.Unlock()
 	if c.stopped {
 		return false
+	}
+	if c.began.IsZero() {
+		c.began = time.Now()
 	}
 	if c.paused || c.filled {
 		return true

@@ -182,8 +182,8 @@ func cloneMember(m engine.Member) engine.Member {
 	return m
 }
 
-// Join puts a call in the room: a SIP line of this network whose media
-// runs as an audio member, any other line as a silent one.
+// Join puts a call in the room: a SIP line of this network that has not
+// ended as an audio member, any other line as a silent one.
 func (r *room) Join(ln engine.Line, m engine.Member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -195,15 +195,13 @@ func (r *room) Join(ln engine.Line, m engine.Member) {
 		return
 	}
 	mb := &member{m: cloneMember(m)}
+	// A line of ours whose media has not started yet (the ACK of its 200
+	// still on its way) is an audio member too: its sender takes the link
+	// with its first tick.
 	if l, ok := ln.(*line); ok && l.n == r.n {
-		l.mu.Lock()
-		live := l.media != nil && l.state == stateAnswered
-		l.mu.Unlock()
-		if live {
-			mb.lk = &link{l: l}
-			if mb.lk.ended() {
-				mb.lk = nil
-			}
+		mb.lk = &link{l: l}
+		if mb.lk.ended() {
+			mb.lk = nil
 		}
 	}
 	r.members = append(r.members, mb)
