@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -158,8 +159,13 @@ func BenchmarkConcurrentPlayback(b *testing.B) {
 }
 
 // lineTaker is an engine that answers every inbound call at once and
-// hands over its line.
-type lineTaker struct{ lines chan engine.Line }
+// hands over its line, with the caller's number.
+type lineTaker struct{ lines chan takenLine }
+
+type takenLine struct {
+	from string
+	line engine.Line
+}
 
 func (lt lineTaker) Answers(string) (engine.Inbound, bool) { return engine.Inbound{}, true }
 
@@ -169,7 +175,7 @@ func (lt lineTaker) InboundCall(ctx context.Context, in engine.Inbound) (*engine
 		return nil, err
 	}
 	line.Answered()
-	lt.lines <- line
+	lt.lines <- takenLine{in.From, line}
 	return &engine.Call{}, nil
 }
 
@@ -186,7 +192,7 @@ type benchCalls struct {
 
 func newBenchCalls(b *testing.B, farHost, nearHost string, calls int) *benchCalls {
 	b.Helper()
-	lt := lineTaker{lines: make(chan engine.Line, calls)}
+	lt := lineTaker{lines: make(chan takenLine, calls)}
 	near, err := New(Config{Addr: nearHost + ":0", Answers: lt.Answers, Calls: lt})
 	if err != nil {
 		b.Fatal(err)
@@ -204,11 +210,14 @@ func newBenchCalls(b *testing.B, farHost, nearHost string, calls int) *benchCall
 	}
 	b.Cleanup(func() { far.Close() })
 	bc := &benchCalls{far: far, near: near, farEvents: make(chan engine.PhoneEvent, 4*calls)}
-	// Dial in batches, so that call setup is not what is measured.
+	// Dial in batches, so that call setup is not what is measured. Each
+	// call's From tells which near line is which far line's.
+	bc.nearLines = make([]engine.Line, calls)
 	for done := 0; done < calls; {
 		batch := min(50, calls-done)
-		for range batch {
-			line, err := far.Dial(engine.Dial{From: "+15550002000", To: "+15550001000"}, func(e engine.PhoneEvent) {
+		for k := range batch {
+			from := fmt.Sprintf("+1555%07d", done+k)
+			line, err := far.Dial(engine.Dial{From: from, To: "+15550001000"}, func(e engine.PhoneEvent) {
 				if e.Kind != engine.PhoneSignal && e.Kind != engine.PhoneRinging && e.Kind != engine.PhoneSpeech {
 					bc.farEvents <- e
 				}
@@ -227,7 +236,12 @@ func newBenchCalls(b *testing.B, farHost, nearHost string, calls int) *benchCall
 			case <-time.After(10 * time.Second):
 				b.Fatal("not answered")
 			}
-			bc.nearLines = append(bc.nearLines, <-lt.lines)
+			tl := <-lt.lines
+			k, err := strconv.Atoi(strings.TrimPrefix(tl.from, "+1555"))
+			if err != nil || k < 0 || k >= calls || bc.nearLines[k] != nil {
+				b.Fatalf("a call from %q", tl.from)
+			}
+			bc.nearLines[k] = tl.line
 		}
 		done += batch
 	}
