@@ -412,3 +412,28 @@ func TestRoomMemberHangsUpAndClose(t *testing.T) {
 		t.Errorf("the closed room reported %s", events.describe())
 	}
 }
+
+// TestRoomTakesALineBeforeItsMedia: an outbound call joined while it
+// rings is heard, and hears, once answered.
+func TestRoomTakesALineBeforeItsMedia(t *testing.T) {
+	out := &roomCall{id: "out", p: newPhone(t, "127.0.0.215"), pt: ptPCMU}
+	n, cs := roomCalls(t, "127.0.0.215", Config{Gateways: []Gateway{{URI: "sip:" + out.p.addr}}}, ptPCMU)
+	a := cs[0]
+	out.tl = newTestLine()
+	line, err := n.Dial(engine.Dial{CallID: "c-out", From: "+15550002000", To: "+15551112222"}, out.tl.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.tl.Line = line
+	r := n.Room(func(engine.PhoneEvent) {})
+	defer r.Close()
+	r.Join(a.tl.Line, engine.Member{CallID: a.id})
+	r.Join(line, engine.Member{CallID: out.id})
+	out.p.answerNext(200, "OK")
+	out.tl.wait(t, engine.PhoneAnswered)
+	a.talk(t, 440)
+	out.talk(t, 1000)
+	waitHearing(t, "joined while ringing",
+		expect{c: a, want: []float64{1000}, not: []float64{440}},
+		expect{c: out, want: []float64{440}, not: []float64{1000}})
+}
