@@ -370,6 +370,7 @@ type cmd struct {
 	stop    bool
 	digits  *engine.Digits
 	capture *capture
+	link    *link // joins a room
 }
 
 // cmdQueue is the Line methods' mailbox to the media sender. push never

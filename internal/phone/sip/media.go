@@ -189,7 +189,10 @@ type sender struct {
 	sinceSpeech int
 	heard       [frame]int16
 	out         [frame]int16
-	payload     []byte
+	// link joins the call to a room: heard goes in, the mix comes out.
+	link    *link
+	mix     [frame]int16
+	payload []byte
 }
 
 // newSender is the state of a call's sending, ticked by the pacer.
@@ -211,7 +214,12 @@ func (s *sender) tick() {
 	clear(s.cmds)
 
 	clear(s.out[:])
+	// In a room, what the call hears of it goes on top of its playback.
+	mixed := s.link != nil && s.pullMix()
 	if len(s.digits) > 0 && s.m.event >= 0 {
+		if mixed {
+			addFrame(s.out[:], s.mix[:])
+		}
 		s.sendDigit()
 	} else {
 		if len(s.digits) > 0 {
@@ -222,12 +230,18 @@ func (s *sender) tick() {
 		if s.play != nil {
 			s.fill()
 		}
+		if mixed {
+			addFrame(s.out[:], s.mix[:])
+		}
 		s.sendAudio()
 	}
 	s.ts += frame
 	s.checkSilence()
 
 	s.take()
+	if s.link != nil {
+		s.link.putHeard(s.heard[:])
+	}
 	s.listen()
 	for i := 0; i < len(s.captures); {
 		if !s.captures[i].add(s.heard[:], s.out[:]) {
@@ -344,6 +358,8 @@ func (s *sender) apply(c cmd) {
 		s.digits = append(s.digits, &digitRun{d: *c.digits})
 	case c.capture != nil:
 		s.captures = append(s.captures, c.capture)
+	case c.link != nil:
+		s.link = c.link
 	}
 }
 
@@ -369,25 +385,30 @@ type prepared struct {
 }
 
 func (s *sender) startPlay(p engine.Playback) {
-	l := s.m.l
-	ctx, cancel := context.WithCancel(l.n.ctx)
+	s.play = s.m.l.n.startPlaying(p)
+}
+
+// startPlaying begins p: one goroutine prepares its prompts, in order,
+// while fill gives silence. A line's sender and a room both play this way.
+func (n *Network) startPlaying(p engine.Playback) *playing {
+	ctx, cancel := context.WithCancel(n.ctx)
 	pl := &playing{p: p, clips: make([][]int16, len(p.Prompts)), ready: make([]bool, len(p.Prompts)),
 		results: make(chan prepared, len(p.Prompts)), cancel: cancel}
 	if pl.p.Repeat < 1 {
 		pl.p.Repeat = 1
 	}
-	s.play = pl
-	l.n.wg.Add(1)
+	n.wg.Add(1)
 	go func() {
-		defer l.n.wg.Done()
+		defer n.wg.Done()
 		for i, pr := range p.Prompts {
-			samples, err := l.n.prepare(ctx, pr)
+			samples, err := n.prepare(ctx, pr)
 			pl.results <- prepared{i, samples, err}
 			if err != nil || ctx.Err() != nil {
 				return
 			}
 		}
 	}()
+	return pl
 }
 
 func (s *sender) stopPlay() {
@@ -397,10 +418,27 @@ func (s *sender) stopPlay() {
 	}
 }
 
-// fill puts the next frame of the playback into out.
+// fill puts the next frame of the playback into out, and reports
+// PhonePlayed when it ends.
 func (s *sender) fill() {
 	pl := s.play
-	out := s.out[:]
+	done, err := pl.fill(s.out[:])
+	if !done {
+		return
+	}
+	s.stopPlay()
+	e := engine.PhoneEvent{Kind: engine.PhonePlayed, PlayID: pl.p.ID}
+	if err != nil {
+		e.Reason = err.Error()
+	}
+	s.m.l.emit(e)
+}
+
+// fill copies the next frame of the playback into out (silence, left as
+// it is, while a prompt is being prepared). done is set once the playback
+// has ended, err when a prompt could not be prepared; the caller then
+// drops pl and calls its cancel.
+func (pl *playing) fill(out []int16) (done bool, err error) {
 	for len(out) > 0 {
 		if pl.gap > 0 {
 			k := min(pl.gap, len(out))
@@ -411,9 +449,7 @@ func (s *sender) fill() {
 		if pl.idx == len(pl.p.Prompts) {
 			pl.rep++
 			if pl.rep >= pl.p.Repeat {
-				s.stopPlay()
-				s.m.l.emit(engine.PhoneEvent{Kind: engine.PhonePlayed, PlayID: pl.p.ID})
-				return
+				return true, nil
 			}
 			pl.idx, pl.pos = 0, 0
 			pl.gap = int(pl.p.Gap * rate / time.Second)
@@ -423,13 +459,11 @@ func (s *sender) fill() {
 			select {
 			case r := <-pl.results:
 				if r.err != nil {
-					s.stopPlay()
-					s.m.l.emit(engine.PhoneEvent{Kind: engine.PhonePlayed, PlayID: pl.p.ID, Reason: r.err.Error()})
-					return
+					return true, r.err
 				}
 				pl.clips[r.i], pl.ready[r.i] = r.samples, true
 			default:
-				return // still preparing: silence meanwhile
+				return false, nil // still preparing: silence meanwhile
 			}
 		}
 		k := copy(out, pl.clips[pl.idx][pl.pos:])
@@ -440,6 +474,7 @@ func (s *sender) fill() {
 			pl.pos = 0
 		}
 	}
+	return false, nil
 }
 
 // prepare turns a prompt into 8 kHz samples.
@@ -567,6 +602,7 @@ type capture struct {
 	mu      sync.Mutex
 	paused  bool
 	stopped bool
+	began   time.Time // when the first frame came (for benchmarks)
 	filled  bool
 	heard   []int16 // channel 1, or the mix with one channel
 	played  []int16 // channel 2
@@ -578,6 +614,9 @@ func (c *capture) add(heard, played []int16) bool {
 	defer c.mu.Unlock()
 	if c.stopped {
 		return false
+	}
+	if c.began.IsZero() {
+		c.began = time.Now()
 	}
 	if c.paused || c.filled {
 		return true

@@ -25,6 +25,9 @@ type pacer struct {
 type shard struct {
 	mu      sync.Mutex
 	senders []*sender
+	// rooms are mixed every tick, after the senders: a room is on a
+	// shard only while a member carries audio.
+	rooms []*room
 }
 
 func newPacer(sent, late *atomic.Int64) *pacer {
@@ -64,6 +67,39 @@ func (p *pacer) add(s *sender) {
 	s.shard = best
 }
 
+// addRoom puts r on the shard with the fewest rooms; it returns the shard.
+func (p *pacer) addRoom(r *room) *shard {
+	best := p.shards[0]
+	bestN := -1
+	for _, sh := range p.shards {
+		sh.mu.Lock()
+		n := len(sh.rooms)
+		sh.mu.Unlock()
+		if bestN < 0 || n < bestN {
+			best, bestN = sh, n
+		}
+	}
+	best.mu.Lock()
+	best.rooms = append(best.rooms, r)
+	best.mu.Unlock()
+	return best
+}
+
+// removeRoom takes r off sh.
+func (sh *shard) removeRoom(r *room) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for i, o := range sh.rooms {
+		if o == r {
+			last := len(sh.rooms) - 1
+			sh.rooms[i] = sh.rooms[last]
+			sh.rooms[last] = nil
+			sh.rooms = sh.rooms[:last]
+			return
+		}
+	}
+}
+
 // remove takes s off its shard.
 func (p *pacer) remove(s *sender) {
 	sh := s.shard
@@ -91,6 +127,7 @@ func (sh *shard) run(ctx context.Context, sent, late *atomic.Int64) {
 	t := time.NewTimer(ptime)
 	defer t.Stop()
 	var list []*sender
+	var rooms []*room
 	for {
 		select {
 		case <-ctx.Done():
@@ -99,6 +136,7 @@ func (sh *shard) run(ctx context.Context, sent, late *atomic.Int64) {
 		}
 		sh.mu.Lock()
 		list = append(list[:0], sh.senders...)
+		rooms = append(rooms[:0], sh.rooms...)
 		sh.mu.Unlock()
 		now := time.Now()
 		var nSent, nLate int64
@@ -113,6 +151,9 @@ func (sh *shard) run(ctx context.Context, sent, late *atomic.Int64) {
 					}
 				}
 				s.mu.Unlock()
+			}
+			for _, r := range rooms {
+				r.tick(sh)
 			}
 			next = next.Add(ptime)
 			now = time.Now()
@@ -129,6 +170,7 @@ func (sh *shard) run(ctx context.Context, sent, late *atomic.Int64) {
 		sent.Add(nSent)
 		late.Add(nLate)
 		clear(list)
+		clear(rooms)
 		t.Reset(time.Until(next))
 	}
 }
