@@ -46,25 +46,25 @@ type Call struct {
 	sipMu   sync.Mutex
 	version int // of the phone's SDP origin
 
-	mu       sync.Mutex
-	remote   netip.AddrPort // where RTP goes; invalid while the far end holds with 0.0.0.0
-	event    uint8          // the far end's telephone-event payload type
-	sending  bool           // false while the far end holds us (recvonly/inactive answer)
-	source   func([]int16)  // fills the next frame; nil is silence
-	presses  []dtmf.Packet  // telephone-event packets waiting to go
-	pressTS  uint32         // timestamp of the event being sent
-	heard    []int16
-	keys     []byte
-	decoder  *dtmf.Decoder
-	seq      uint16
-	ts       uint32
-	ssrc     uint32
-	endOnce  sync.Once
-	ended    chan struct{} // closed when the call ends, either way
-	byeOnce  sync.Once
-	byeIn    chan struct{} // closed when the far end's BYE came
-	stop     chan struct{}
-	loops    sync.WaitGroup
+	mu      sync.Mutex
+	remote  netip.AddrPort // where RTP goes; invalid while the far end holds with 0.0.0.0
+	event   uint8          // the far end's telephone-event payload type
+	sending bool           // false while the far end holds us (recvonly/inactive answer)
+	source  func([]int16)  // fills the next frame; nil is silence
+	presses []dtmf.Packet  // telephone-event packets waiting to go
+	pressTS uint32         // timestamp of the event being sent
+	heard   []int16
+	keys    []byte
+	decoder *dtmf.Decoder
+	seq     uint16
+	ts      uint32
+	ssrc    uint32
+	endOnce sync.Once
+	ended   chan struct{} // closed when the call ends, either way
+	byeOnce sync.Once
+	byeIn   chan struct{} // closed when the far end's BYE came
+	stop    chan struct{}
+	loops   sync.WaitGroup
 }
 
 func (p *Phone) newCall() (*Call, error) {

@@ -197,7 +197,9 @@ type DialError struct {
 	Reason string
 }
 
-func (e *DialError) Error() string { return fmt.Sprintf("siptest: call refused: %d %s", e.Code, e.Reason) }
+func (e *DialError) Error() string {
+	return fmt.Sprintf("siptest: call refused: %d %s", e.Code, e.Reason)
+}
 
 // Dial calls uri (sip:user@host:port), offering the phone's codec, and
 // returns the call once answered and ACKed. A final response other than
