@@ -42,11 +42,12 @@ type Call struct {
 	ds     *sipgo.DialogServerSession // answered calls
 	conn   *net.UDPConn
 
-	// sipMu serialises requests the phone sends in the dialog.
-	sipMu   sync.Mutex
-	version int // of the phone's SDP origin
+	// sipMu serialises the requests the phone sends in the dialog.
+	sipMu sync.Mutex
 
+	// mu guards the fields below it.
 	mu      sync.Mutex
+	version int            // of the phone's SDP origin
 	remote  netip.AddrPort // where RTP goes; invalid while the far end holds with 0.0.0.0
 	event   uint8          // the far end's telephone-event payload type
 	sending bool           // false while the far end holds us (recvonly/inactive answer)
@@ -59,11 +60,12 @@ type Call struct {
 	seq     uint16
 	ts      uint32
 	ssrc    uint32
+
 	endOnce sync.Once
 	ended   chan struct{} // closed when the call ends, either way
 	byeOnce sync.Once
 	byeIn   chan struct{} // closed when the far end's BYE came
-	stop    chan struct{}
+	stop    chan struct{} // closed to stop the media loops
 	loops   sync.WaitGroup
 }
 
@@ -79,8 +81,11 @@ func (p *Phone) newCall() (*Call, error) {
 
 // sdp is the call's SDP in direction dir, with a new origin version.
 func (c *Call) sdp(dir string) []byte {
+	c.mu.Lock()
 	c.version++
-	return writeSDP(c.p.host, c.conn.LocalAddr().(*net.UDPAddr).Port, c.p.codec, c.version, dir)
+	v := c.version
+	c.mu.Unlock()
+	return writeSDP(c.p.host, c.conn.LocalAddr().(*net.UDPAddr).Port, c.p.codec, v, dir)
 }
 
 // start begins sending to and reading from the far end m describes.
@@ -324,9 +329,10 @@ func (c *Call) bye(ctx context.Context) error {
 	return nil
 }
 
+// byeReceived ends the call, then tells HungUp: a call hung up has ended.
 func (c *Call) byeReceived() {
-	c.byeOnce.Do(func() { close(c.byeIn) })
 	c.end()
+	c.byeOnce.Do(func() { close(c.byeIn) })
 }
 
 // end stops the media and forgets the call.
