@@ -420,3 +420,25 @@ func TestSIPBridgedCallHoldAndResume(t *testing.T) {
 		t.Errorf("a call ended during hold and resume: %s", app.types())
 	}
 }
+
+// TestSIPTransferToARegisteredSoftphone: an agent's softphone registers
+// (digest) for the dev number; a transfer to that number rings it.
+func TestSIPTransferToARegisteredSoftphone(t *testing.T) {
+	app := newApp(t, map[string]string{})
+	srv := startSIPServer(t, 8, app)
+	caller := siptest.New(t, "127.0.0.230")
+	agent := siptest.New(t, "127.0.0.231")
+	if code, err := agent.Register(srv.SIPAddr(), server.DefaultSIPUsername, "wrong"); err != nil || code != 401 {
+		t.Errorf("register with a wrong password: %d %v, want 401", code, err)
+	}
+	if code, err := agent.Register(srv.SIPAddr(), server.DefaultSIPUsername, server.DefaultSIPPassword); err != nil || code != 200 {
+		t.Fatalf("register: %d %v, want 200", code, err)
+	}
+	app.setReply("/initiate", `<Response><Transfer><PhoneNumber>`+server.DefaultSIPNumber+`</PhoneNumber></Transfer></Response>`)
+	a, _ := callIn(t, srv, app, caller)
+	b := answer(t, agent)
+	a.Tone(toneCaller)
+	b.Tone(toneAgent)
+	hearsOnly(t, "the caller", a, []float64{toneAgent}, toneCaller)
+	hearsOnly(t, "the softphone", b, []float64{toneCaller}, toneAgent)
+}
