@@ -227,11 +227,19 @@ func (c *Call) Listen(d time.Duration) []int16 {
 // is rounded to 20 ms packets) to carry freq as Hears says, and reports
 // whether it did. Audio heard before the call is asked is not looked at.
 func (c *Call) WaitHears(freq float64, window, timeout time.Duration) bool {
-	n := int(window / ptime * frame)
+	return c.WaitFor(func(s []int16) bool { return Hears(s, freq) }, window, timeout)
+}
+
+// WaitFor waits up to timeout for ok to hold of the last window of audio
+// heard (rounded to 20 ms packets), looking every 50 ms, and reports
+// whether it did. Audio heard before the call is asked is not looked at;
+// a call that ends stops the wait.
+func (c *Call) WaitFor(ok func(samples []int16) bool, window, timeout time.Duration) bool {
+	n := max(1, int(window/ptime)) * frame
 	mark := c.Mark()
 	deadline := time.Now().Add(timeout)
 	for {
-		if got := c.HeardSince(mark); len(got) >= n && Hears(got[len(got)-n:], freq) {
+		if got := c.HeardSince(mark); len(got) >= n && ok(got[len(got)-n:]) {
 			return true
 		}
 		if time.Now().After(deadline) {
