@@ -92,8 +92,12 @@ func TestWalkThroughConferenceOfSoftphones(t *testing.T) {
 				other = f
 			}
 		}
-		if got := welcomeFor(heard, tones); got < 750*time.Millisecond {
+		// "Welcome to the standup." first, then "A new member joined."
+		// over the other's tone: about 1.2 s each.
+		if got := speechFor(heard, 3*time.Second, tones); got < 750*time.Millisecond {
 			t.Errorf("%s heard speech for %v of its first 3 s, want the welcome (0.75 s or more)", name, got)
+		} else if got := speechFor(heard, heard.Duration(), tones); got < 2*time.Second {
+			t.Errorf("%s heard speech for %v in all, want the welcome and then %q (2 s or more)", name, got, "A new member joined.")
 		}
 		if got := toneFor(heard, other); got < 2*time.Second {
 			t.Errorf("%s heard the other's %.0f Hz tone for %v of %v, want 2 s or more", name, other, got, heard.Duration())
@@ -152,20 +156,20 @@ func joined(app *example, calls []string) bool {
 	return true
 }
 
-// welcomeFor is how long the first 3 s of clip hold speech, by quarter
-// seconds that are not silent and hold none of the tones.
-func welcomeFor(clip pcm.Clip, tones map[string]float64) time.Duration {
-	n := clip.Rate / 4
+// speechFor is how long the first d of clip holds sound other than the
+// tones, by quarter seconds that are not silent and have at least 1% of
+// their energy away from the tones: speech counts even over the other
+// member's tone, which is much louder.
+func speechFor(clip pcm.Clip, d time.Duration, tones map[string]float64) time.Duration {
+	n, end := clip.Rate/4, int(d.Seconds()*float64(clip.Rate))
 	var quarters int
-	for i := 0; i+n <= len(clip.Samples) && i < 3*clip.Rate; i += n {
+	for i := 0; i+n <= len(clip.Samples) && i < end; i += n {
 		w := clip.Samples[i : i+n]
-		speech := pcm.RMS(w) > 0.02
+		rest := 1.0
 		for _, f := range tones {
-			if pcm.Power(w, clip.Rate, f) > 0.5 {
-				speech = false
-			}
+			rest -= pcm.Power(w, clip.Rate, f)
 		}
-		if speech {
+		if pcm.RMS(w) > 0.02 && rest > 0.01 {
 			quarters++
 		}
 	}
