@@ -19,14 +19,15 @@ import (
 // The README's "A conference of softphones", as written: its commands are
 // read from the README and run, with voicehook and examples/conference on
 // this test's addresses. Softphone 2 registers as agent, softphone 1 as
-// dev; the two createCall requests ring them, both answer, hear the
-// welcome and join standup, and the app gets conferenceMemberJoin for
-// each. Each phone says a tone, 440 Hz for dev and 1000 Hz for the agent;
-// each must hear the other's and not its own.
+// dev; the two createCall requests ring them, both answer, hear "Welcome
+// to the standup." and join standup, the app gets conferenceMemberJoin
+// for each, and each phone hears "A new member joined.". Each phone says a
+// tone, 440 Hz for dev and 1000 Hz for the agent; each must hear the
+// other's and not its own.
 func TestWalkThroughConferenceOfSoftphones(t *testing.T) {
 	require(t, "espeak-ng", "espeak-ng")
 	require(t, "baresip", "baresip-core")
-	tones := map[string]float64{"dev": 440, "agent": 1000}
+	names, tones := []string{"dev", "agent"}, map[string]float64{"dev": 440, "agent": 1000}
 	var (
 		srv     *server.Server
 		app     *example
@@ -66,7 +67,10 @@ func TestWalkThroughConferenceOfSoftphones(t *testing.T) {
 		t.Fatalf("the README places %d calls, want 2 (one to each softphone)", len(calls))
 	}
 
-	// Both calls join: the app hears of each.
+	// Both softphones answer, and both calls join: the app hears of each.
+	for _, name := range names {
+		waitOutput(t, phones[name], "Call established", 15*time.Second)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for !joined(app, calls) {
 		if time.Now().After(deadline) {
@@ -83,15 +87,9 @@ func TestWalkThroughConferenceOfSoftphones(t *testing.T) {
 		p.cmd.Wait()
 	}
 
-	for name, p := range phones {
-		heard := p.heard(t)
-		own := tones[name]
-		var other float64
-		for n, f := range tones {
-			if n != name {
-				other = f
-			}
-		}
+	for i, name := range names {
+		heard := phones[name].heard(t)
+		own, other := tones[name], tones[names[1-i]]
 		// "Welcome to the standup." first, then "A new member joined."
 		// over the other's tone: about 1.2 s each.
 		if got := speechFor(heard, 3*time.Second, tones); got < 750*time.Millisecond {
