@@ -250,7 +250,7 @@ func (ex *Example) addShell(script string, first int) error {
 		case len(words) == 3 && words[0] == "go" && words[1] == "run" && strings.HasPrefix(words[2], "./examples/"):
 			ex.App = words[2]
 		case words[0] == "curl":
-			r, err := curl(words[1:])
+			r, err := Curl(words[1:])
 			if err != nil {
 				return fmt.Errorf("README.md line %d: %w", line, err)
 			}
@@ -266,8 +266,9 @@ func (ex *Example) addShell(script string, first int) error {
 	return nil
 }
 
-// curl reads the arguments of a curl command.
-func curl(args []string) (Request, error) {
+// Curl reads the arguments of a curl command (the words after curl); it
+// refuses options it does not know.
+func Curl(args []string) (Request, error) {
 	r := Request{Header: map[string]string{}}
 	for i := 0; i < len(args); i++ {
 		a := args[i]

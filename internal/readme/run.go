@@ -145,16 +145,9 @@ func Run(t *testing.T, heading string, app http.Handler, opts Options) (*server.
 		rec.reset()
 		var res Result
 		for _, r := range sc.Requests {
-			req, err := http.NewRequest(r.Method, replace.Replace(r.URL), strings.NewReader(replace.Replace(r.Body)))
+			req, err := r.NewRequest(replace)
 			if err != nil {
 				t.Fatalf("README.md line %d: %v", r.Line, err)
-			}
-			for k, v := range r.Header {
-				req.Header.Set(k, v)
-			}
-			if r.User != "" {
-				user, pass, _ := strings.Cut(r.User, ":")
-				req.SetBasicAuth(user, pass)
 			}
 			resp, err := client.Do(req)
 			if err != nil {
@@ -204,6 +197,24 @@ func Run(t *testing.T, heading string, app http.Handler, opts Options) (*server.
 		results = append(results, res)
 	}
 	return srv, results
+}
+
+// NewRequest is the HTTP request the curl command sends, with the
+// addresses in its URL and body replaced by replace (the README's
+// ServerAddr and AppAddr by those a test runs on).
+func (r Request) NewRequest(replace *strings.Replacer) (*http.Request, error) {
+	req, err := http.NewRequest(r.Method, replace.Replace(r.URL), strings.NewReader(replace.Replace(r.Body)))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	if r.User != "" {
+		user, pass, _ := strings.Cut(r.User, ":")
+		req.SetBasicAuth(user, pass)
+	}
+	return req, nil
 }
 
 func join(ws []Webhook) string {

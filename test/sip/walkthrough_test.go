@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/readme"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
@@ -77,7 +79,7 @@ func waitEnded(t *testing.T, srv *server.Server, id string, d time.Duration) his
 func TestWalkThroughSoftphoneCallsTheIVR(t *testing.T) {
 	require(t, "espeak-ng", "espeak-ng")
 	require(t, "baresip", "baresip-core")
-	appAddr := startIVR(t)
+	appAddr := startExample(t, "ivr").addr
 	srv := startVoicehookWith(t, "127.0.0.111:5070", "http://"+appAddr+"/initiate", "http://"+appAddr+"/status")
 	phone := startBaresip(t, "127.0.0.112", "+15557770000", 300, 40*time.Second, "/dial sip:+15550001000@"+srv.SIPAddr())
 	id := onlyCall(t, srv)
@@ -120,24 +122,29 @@ func TestWalkThroughSoftphoneCallsTheIVR(t *testing.T) {
 	}
 }
 
-// startIVR builds and runs examples/ivr with the flags given, on a free
-// port of 127.0.0.1, and returns its address.
-func startIVR(t *testing.T, flags ...string) string {
+// example is an app of examples/ run as a process.
+type example struct {
+	addr string       // where it listens, host:port
+	log  lockedBuffer // what it logged
+}
+
+// startExample builds and runs examples/<name> with the flags given, on a
+// free port of 127.0.0.1, until the test ends.
+func startExample(t *testing.T, name string, flags ...string) *example {
 	t.Helper()
-	ivr := filepath.Join(t.TempDir(), "ivr")
-	if out, err := exec.Command("go", "build", "-o", ivr, "../../examples/ivr").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/ivr: %v\n%s", err, out)
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/%s: %v\n%s", name, err, out)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	ex := &example{addr: ln.Addr().String()}
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	app := exec.CommandContext(ctx, ivr, append([]string{"-addr", addr}, flags...)...)
-	var appLog lockedBuffer
-	app.Stderr = &appLog
+	app := exec.CommandContext(ctx, bin, append([]string{"-addr", ex.addr}, flags...)...)
+	app.Stderr = &ex.log
 	if err := app.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -146,11 +153,11 @@ func startIVR(t *testing.T, flags ...string) string {
 		cancel()
 		app.Wait()
 		if t.Failed() {
-			t.Logf("the IVR's log:\n%s", appLog.String())
+			t.Logf("examples/%s's log:\n%s", name, ex.log.String())
 		}
 	})
-	waitListening(t, addr)
-	return addr
+	waitListening(t, ex.addr)
+	return ex
 }
 
 // createCall rings the softphone behind the gateway; it answers, hears the
@@ -208,4 +215,93 @@ func waitListening(t *testing.T, addr string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("nothing listens at %s", addr)
+}
+
+// readmeCommands returns the commands of the first sh block of the
+// README's section under heading, each as its words.
+func readmeCommands(t *testing.T, heading string) [][]string {
+	t.Helper()
+	path, err := readme.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(text), "\n### "+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	_, block, ok := strings.Cut(section, "```sh\n")
+	block, _, closed := strings.Cut(block, "\n```")
+	if !ok || !closed {
+		t.Fatalf("README.md's %q has no sh block", heading)
+	}
+	cmds, err := readme.Commands(block)
+	if err != nil {
+		t.Fatalf("README.md's %q: %v", heading, err)
+	}
+	var out [][]string
+	for _, c := range cmds {
+		out = append(out, c.Words)
+	}
+	return out
+}
+
+// softphoneCommand reads a README command that starts one of
+// test/sip/softphone's softphones: baresip -f test/sip/softphone/NAME,
+// each -e COMMAND after it. ok is false for any other command.
+func softphoneCommand(words []string) (name string, commands []string, ok bool) {
+	if len(words) < 3 || words[0] != "baresip" || words[1] != "-f" || !strings.HasPrefix(words[2], "test/sip/softphone/") {
+		return "", nil, false
+	}
+	for i := 3; i < len(words); i += 2 {
+		if words[i] != "-e" || i+1 == len(words) {
+			return "", nil, false
+		}
+		commands = append(commands, words[i+1])
+	}
+	return strings.TrimPrefix(words[2], "test/sip/softphone/"), commands, true
+}
+
+// startSoftphone runs the README's softphone test/sip/softphone/<name> on
+// ip, registering with voicehook at sipAddr (for the README's
+// 127.0.0.1:5070), saying a tone of freq Hz, for at most d.
+func startSoftphone(t *testing.T, name, ip, sipAddr string, freq float64, d time.Duration, commands ...string) *baresip {
+	t.Helper()
+	dir := filepath.Join("softphone", name)
+	acct, err := os.ReadFile(filepath.Join(dir, "accounts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	account := strings.ReplaceAll(string(acct), "127.0.0.1:5070", sipAddr)
+	return startBaresipFrom(t, dir, ip, account, pcm.Tone(freq, 8000, d+10*time.Second, 0.4), d, commands...)
+}
+
+// waitOutput waits until baresip has printed s.
+func waitOutput(t *testing.T, b *baresip, s string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(b.output(), s) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("baresip did not print %q in %v", s, d)
+}
+
+// toneFor is how long clip holds a tone of freq Hz, by quarter seconds
+// that are not silent and have most of their energy at freq.
+func toneFor(clip pcm.Clip, freq float64) time.Duration {
+	n := clip.Rate / 4
+	var quarters int
+	for i := 0; i+n <= len(clip.Samples); i += n {
+		w := clip.Samples[i : i+n]
+		if pcm.RMS(w) > 0.02 && pcm.Power(w, clip.Rate, freq) > 0.5 {
+			quarters++
+		}
+	}
+	return time.Duration(quarters) * time.Second / 4
 }

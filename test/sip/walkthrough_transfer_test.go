@@ -3,14 +3,11 @@ package sip_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/voicehook/voicehook/internal/config"
-	"github.com/voicehook/voicehook/internal/pcm"
-	"github.com/voicehook/voicehook/internal/readme"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
@@ -39,22 +36,19 @@ func TestWalkThroughSoftphoneTransferredToSoftphone(t *testing.T) {
 				t.Fatalf("the README runs %q; this test runs %q", cmd, want)
 			}
 		case strings.HasPrefix(cmd, "go run ./examples/ivr"):
-			appAddr := startIVR(t, words[3:]...)
+			appAddr := startExample(t, "ivr", words[3:]...).addr
 			srv = startVoicehookConfig(t, server.Config{SIP: config.SIP{Addr: "127.0.0.241:5070", RTPPorts: [2]int{32000, 32099}},
 				InitiateURL: "http://" + appAddr + "/initiate", StatusURL: "http://" + appAddr + "/status"})
-		case len(words) >= 3 && words[0] == "baresip" && words[1] == "-f" && strings.HasPrefix(words[2], "test/sip/softphone/"):
-			var commands []string
-			for i := 3; i+1 < len(words) && words[i] == "-e"; i += 2 {
-				commands = append(commands, words[i+1])
-			}
-			if srv == nil || 3+2*len(commands) != len(words) {
+		case words[0] == "baresip":
+			name, commands, ok := softphoneCommand(words)
+			if !ok || srv == nil {
 				t.Fatalf("the README runs %q, which this test does not know", cmd)
 			}
 			freq := agentHz
 			if len(commands) > 0 {
 				freq = callerHz // the phone that dials is the caller
 			}
-			phone := startSoftphone(t, strings.TrimPrefix(words[2], "test/sip/softphone/"), fmt.Sprintf("127.0.0.%d", phoneIP),
+			phone := startSoftphone(t, name, fmt.Sprintf("127.0.0.%d", phoneIP),
 				srv.SIPAddr(), float64(freq), 40*time.Second, commands...)
 			phoneIP++
 			waitRegistered(t, phone)
@@ -98,77 +92,4 @@ func TestWalkThroughSoftphoneTransferredToSoftphone(t *testing.T) {
 			t.Errorf("%s heard its own %.0f Hz tone back for %v", c.who, c.own, got)
 		}
 	}
-}
-
-// readmeCommands returns the commands of the first sh block of the
-// README's section under heading, each as its words.
-func readmeCommands(t *testing.T, heading string) [][]string {
-	t.Helper()
-	path, err := readme.Path()
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(text), "\n### "+heading+"\n")
-	if !ok {
-		t.Fatalf("README.md has no section %q", heading)
-	}
-	_, block, ok := strings.Cut(section, "```sh\n")
-	block, _, closed := strings.Cut(block, "\n```")
-	if !ok || !closed {
-		t.Fatalf("README.md's %q has no sh block", heading)
-	}
-	cmds, err := readme.Commands(block)
-	if err != nil {
-		t.Fatalf("README.md's %q: %v", heading, err)
-	}
-	var out [][]string
-	for _, c := range cmds {
-		out = append(out, c.Words)
-	}
-	return out
-}
-
-// startSoftphone runs the README's softphone test/sip/softphone/<name> on
-// ip, registering with voicehook at sipAddr (for the README's
-// 127.0.0.1:5070), saying a tone of freq Hz, for at most d.
-func startSoftphone(t *testing.T, name, ip, sipAddr string, freq float64, d time.Duration, commands ...string) *baresip {
-	t.Helper()
-	dir := filepath.Join("softphone", name)
-	acct, err := os.ReadFile(filepath.Join(dir, "accounts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	account := strings.ReplaceAll(string(acct), "127.0.0.1:5070", sipAddr)
-	return startBaresipFrom(t, dir, ip, account, pcm.Tone(freq, 8000, d+10*time.Second, 0.4), d, commands...)
-}
-
-// waitOutput waits until baresip has printed s.
-func waitOutput(t *testing.T, b *baresip, s string, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if strings.Contains(b.output(), s) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("baresip did not print %q in %v", s, d)
-}
-
-// toneFor is how long clip holds a tone of freq Hz, by quarter seconds
-// that are not silent and have most of their energy at freq.
-func toneFor(clip pcm.Clip, freq float64) time.Duration {
-	n := clip.Rate / 4
-	var quarters int
-	for i := 0; i+n <= len(clip.Samples); i += n {
-		w := clip.Samples[i : i+n]
-		if pcm.RMS(w) > 0.02 && pcm.Power(w, clip.Rate, freq) > 0.5 {
-			quarters++
-		}
-	}
-	return time.Duration(quarters) * time.Second / 4
 }
