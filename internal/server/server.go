@@ -441,16 +441,18 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	// One fetcher measures PlayAudio files for the engine and opens them
 	// for the real calls that play them.
 	fetcher := media.New(media.Config{Client: client})
+	var mixer engine.Mixer // real calls' rooms: bridges and conferences hear each other
 	if sipOn(cfg.SIP) {
 		if s.sip, err = s.newSIP(fetcher); err != nil {
 			s.closeStore()
 			return nil, fmt.Errorf("SIP: %w", err)
 		}
 		network = router{sim: s.net, sip: s.sip, gateway: len(cfg.SIP.Gateways) > 0}
+		mixer = s.sip
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed, Metrics: observer})
+		Changed: s.changed, Metrics: observer, Mixer: mixer})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
 	}
