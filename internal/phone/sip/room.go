@@ -267,12 +267,20 @@ func (r *room) drop(i int) {
 	}
 }
 
+// netClosed: the network is closed (its pacer stopped), so nothing more
+// may start.
+func (r *room) netClosed() bool {
+	r.n.mu.Lock()
+	defer r.n.mu.Unlock()
+	return r.n.closed
+}
+
 // Say mixes p into the room as member callID's voice.
 func (r *room) Say(callID string, p engine.Playback) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i := r.find(callID)
-	if r.closed || r.audio == 0 || i < 0 {
+	if r.closed || r.audio == 0 || i < 0 || r.netClosed() {
 		return
 	}
 	mb := r.members[i]
@@ -293,7 +301,7 @@ func (r *room) Audible() bool {
 func (r *room) Play(p engine.Playback) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed || r.audio == 0 {
+	if r.closed || r.audio == 0 || r.netClosed() {
 		return false
 	}
 	if r.play != nil {
