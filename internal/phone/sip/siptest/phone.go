@@ -465,8 +465,9 @@ func (p *Phone) call(callID string) *Call {
 	return p.calls[callID]
 }
 
-// hangupAll sends BYE on every call still up, together, for a second at
-// most.
+// hangupAll sends BYE on every call still up, together, waiting up to
+// three seconds for the answers: a server under test that never saw the
+// BYE would keep the call and wait for it on shutdown.
 func (p *Phone) hangupAll() {
 	p.mu.Lock()
 	var calls []*Call
@@ -479,7 +480,7 @@ func (p *Phone) hangupAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
 			_ = c.bye(ctx)
 			c.end()
