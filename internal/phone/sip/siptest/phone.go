@@ -2,13 +2,31 @@
 // an RTP socket per call and G.711 audio, made to call voicehook (or
 // another Phone) on loopback and check what each side hears.
 //
-// A Phone dials (Dial), takes calls (Next, then Ring, Answer or Reject,
-// or WithAutoAnswer) and registers (Register). A Call sends audio all the
-// time it is up, one 20 ms packet per tick: silence, a tone (Tone), given
-// samples (Play) or key presses (Press); it records what it hears (Heard,
-// HeardSince, Listen, WaitHears) and the keys pressed at the far end
-// (Keys). Hold and Resume re-INVITE; Hangup sends BYE; Ended tells a BYE
-// from the far end.
+// A Phone dials (Dial, DialContext), takes calls (Next, then Ring, Answer
+// or Reject; or WithAutoAnswer and Answered) and registers (Register). A
+// Call sends audio all the time it is up, one 20 ms packet per tick:
+// silence, a tone (Tone), given samples (Play) or key presses (Press); it
+// records what it hears (Heard, HeardSince, Listen, WaitHears, WaitFor) and
+// the keys pressed at the far end (Keys). Hold and Resume re-INVITE; Hangup
+// sends BYE; HungUp tells a BYE from the far end, Ended any end of the call.
+//
+// Hears, Share, Level and Dominant judge the audio heard: end-to-end tests
+// give each party a tone of its own (Tone) and check by frequency who
+// hears whom, over a second or so, waiting with a deadline (WaitHears)
+// rather than for a fixed time. A typical test, voicehook's SIP at addr
+// transferring the call to <SipUri> agent.URI("agent"):
+//
+//	caller := siptest.New(t, "127.0.0.230")
+//	agent := siptest.New(t, "127.0.0.231")
+//	a, err := caller.Dial("sip:+15550001000@" + addr)
+//	...
+//	b, err := agent.Next(10 * time.Second).Answer()
+//	...
+//	a.Tone(440)
+//	b.Tone(1000)
+//	if !a.WaitHears(1000, time.Second, 10*time.Second) {
+//		t.Error("the caller does not hear the agent")
+//	}
 //
 // Each Phone offers and accepts a single codec, PCMU unless WithCodec says
 // PCMA, plus telephone-event at payload type 101: a call between a PCMU
@@ -447,8 +465,9 @@ func (p *Phone) call(callID string) *Call {
 	return p.calls[callID]
 }
 
-// hangupAll sends BYE on every call still up, together, for a second at
-// most.
+// hangupAll sends BYE on every call still up, together, waiting up to
+// three seconds for the answers: a server under test that never saw the
+// BYE would keep the call and wait for it on shutdown.
 func (p *Phone) hangupAll() {
 	p.mu.Lock()
 	var calls []*Call
@@ -461,7 +480,7 @@ func (p *Phone) hangupAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
 			_ = c.bye(ctx)
 			c.end()
