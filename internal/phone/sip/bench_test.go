@@ -395,3 +395,27 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkWakeFloor is the floor under the late% of the benchmarks above:
+// one goroutine, with nothing else to do, sleeping to a 20 ms schedule for
+// two seconds, and the share of its wake-ups more than 5 ms late. What the
+// machine itself (its scheduler, its neighbours) makes late, the pacer
+// cannot make on time; compare the other figures with this one, from the
+// same run:
+//
+//	go test -run XXX -bench 'WakeFloor|BridgedPairs' -benchtime 1x -count 5 ./internal/phone/sip/
+func BenchmarkWakeFloor(b *testing.B) {
+	for b.Loop() {
+		next := time.Now().Add(ptime)
+		late := 0
+		const ticks = 100
+		for range ticks {
+			time.Sleep(time.Until(next))
+			if time.Since(next) > lateBy {
+				late++
+			}
+			next = next.Add(ptime)
+		}
+		b.ReportMetric(100*float64(late)/ticks, "late%")
+	}
+}
