@@ -49,18 +49,10 @@ func (p *pacer) run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// add puts s on the least loaded shard: it sends from the next tick.
+// add puts s on the shard with the fewest senders: it sends from the next
+// tick.
 func (p *pacer) add(s *sender) {
-	best := p.shards[0]
-	bestN := -1
-	for _, sh := range p.shards {
-		sh.mu.Lock()
-		n := len(sh.senders)
-		sh.mu.Unlock()
-		if bestN < 0 || n < bestN {
-			best, bestN = sh, n
-		}
-	}
+	best := p.least(func(sh *shard) int { return len(sh.senders) })
 	best.mu.Lock()
 	best.senders = append(best.senders, s)
 	best.mu.Unlock()
@@ -69,19 +61,24 @@ func (p *pacer) add(s *sender) {
 
 // addRoom puts r on the shard with the fewest rooms; it returns the shard.
 func (p *pacer) addRoom(r *room) *shard {
-	best := p.shards[0]
-	bestN := -1
+	best := p.least(func(sh *shard) int { return len(sh.rooms) })
+	best.mu.Lock()
+	best.rooms = append(best.rooms, r)
+	best.mu.Unlock()
+	return best
+}
+
+// least is the shard with the smallest count (read under its mutex).
+func (p *pacer) least(count func(*shard) int) *shard {
+	best, bestN := p.shards[0], -1
 	for _, sh := range p.shards {
 		sh.mu.Lock()
-		n := len(sh.rooms)
+		n := count(sh)
 		sh.mu.Unlock()
 		if bestN < 0 || n < bestN {
 			best, bestN = sh, n
 		}
 	}
-	best.mu.Lock()
-	best.rooms = append(best.rooms, r)
-	best.mu.Unlock()
 	return best
 }
 
