@@ -570,7 +570,8 @@ type Room interface {
 	// only m.
 	Join(line Line, m Member)
 	// Set changes how a member hears and is heard (a conference member
-	// muted, held, made a coach).
+	// muted, held, made a coach). A Set for a call that has not joined
+	// yet is kept for its Join, which it overrides.
 	Set(m Member)
 	// Leave takes a call out of the room; leaving twice is harmless. A
 	// line that hangs up leaves by itself.

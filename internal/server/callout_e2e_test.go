@@ -21,6 +21,14 @@ import (
 // "", and returns the final status code.
 func (p *sipPeer) invite(t *testing.T, to, user, password, number string) int {
 	t.Helper()
+	code, _ := p.inviteReq(t, to, user, password, number)
+	return code
+}
+
+// inviteReq is invite, which also returns the request as last sent (with
+// its Authorization, when challenged).
+func (p *sipPeer) inviteReq(t *testing.T, to, user, password, number string) (int, *sip.Request) {
+	t.Helper()
 	host, _, _ := net.SplitHostPort(to)
 	var recipient sip.Uri
 	if err := sip.ParseUri("sip:"+number+"@"+to, &recipient); err != nil {
@@ -70,7 +78,40 @@ func (p *sipPeer) invite(t *testing.T, to, user, password, number string) int {
 		defer tx2.Terminate()
 		res = final(tx2)
 	}
-	return res.StatusCode
+	return res.StatusCode, req
+}
+
+// replay sends req again as a new call (a new Call-ID, From tag and
+// branch), its Authorization as it was, to number, and returns the final
+// status code: what someone who captured the INVITE could do.
+func (p *sipPeer) replay(t *testing.T, req *sip.Request, number string) int {
+	t.Helper()
+	again := req.Clone()
+	again.Recipient.User = number
+	again.To().Address.User = number
+	again.From().Params.Add("tag", sip.GenerateTagN(8))
+	again.RemoveHeader("Call-ID")
+	again.AppendHeader(sip.NewHeader("Call-ID", sip.GenerateTagN(16)))
+	again.RemoveHeader("Via")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	tx, err := p.client.TransactionRequest(ctx, again, sipgo.ClientRequestAddVia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.StatusCode >= 200 {
+				return res.StatusCode
+			}
+		case <-tx.Done():
+			t.Fatal("replayed INVITE: no final response")
+		case <-ctx.Done():
+			t.Fatal("replayed INVITE: no final response in time")
+		}
+	}
 }
 
 // A softphone calls out: to another softphone's number, or, when its user
@@ -120,6 +161,23 @@ func TestSoftphoneCallsOut(t *testing.T) {
 		}
 	case <-time.After(4 * time.Second):
 		t.Fatal("the gateway got no INVITE for alice's call")
+	}
+	// A captured INVITE cannot be sent again, to the same number or
+	// another: its credentials were for one call.
+	code, spent := alice.inviteReq(t, srv.SIPAddr(), "alice", "a-secret", "+15553334446")
+	if code != 486 {
+		t.Fatalf("alice calls +15553334446: %d", code)
+	}
+	<-gateway.invites
+	for _, n := range []string{"+15553334446", "+15553334447"} {
+		if code := alice.replay(t, spent, n); code != 401 {
+			t.Errorf("alice's INVITE replayed to %s: %d, want 401 (a new challenge)", n, code)
+		}
+	}
+	// Bob may not use the gateway, and alice's softphone has not
+	// registered: a call to her number would go to the trunk.
+	if code := bob.invite(t, srv.SIPAddr(), "bob", "b-secret", "+15557770011"); code != 480 {
+		t.Errorf("bob calls alice, who is not registered: %d, want 480", code)
 	}
 	if code := bob.invite(t, srv.SIPAddr(), "bob", "b-secret", "+15553334445"); code != 404 {
 		t.Errorf("bob, not allowed the gateway, calls out: %d, want 404", code)

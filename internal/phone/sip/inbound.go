@@ -467,11 +467,14 @@ func (n *Network) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // outgoing decides whether an INVITE to a number no application answers is
-// a softphone's call out: to another softphone's user (any user may), or
-// through the gateways (a user allowed to, User.Gateway). Config.Outgoing
-// must be set. Such an INVITE must carry the user's digest credentials
-// (a call through the trunk costs money): without them it gets a 401
-// challenge, and done is true. caller is nil when the INVITE is not one.
+// a softphone's call out: to another softphone's user while it is
+// registered (any user may), or through the gateways (a user allowed to,
+// User.Gateway). Config.Outgoing must be set. Such an INVITE must carry
+// the user's digest credentials, made for this very Request-URI and never
+// used before (a call through the trunk costs money: a captured INVITE
+// must not be replayed, nor sent to another number); without them it gets
+// a 401 challenge. done is true when outgoing answered the INVITE itself;
+// caller is nil when the INVITE is not a call out.
 func (n *Network) outgoing(req *sip.Request, tx sip.ServerTransaction, number string) (caller *User, done bool) {
 	from := req.From()
 	if from == nil || n.cfg.Outgoing == nil {
@@ -488,8 +491,20 @@ func (n *Network) outgoing(req *sip.Request, tx sip.ServerTransaction, number st
 		return nil, false
 	}
 	got, ok, stale := n.reg.authenticate(req)
-	if !ok || got.Username != u.Username {
+	if ok && (got.Username != u.Username || !n.reg.fresh(req)) {
+		ok, stale = false, false
+	}
+	if !ok {
 		n.challenge(req, tx, stale)
+		return nil, true
+	}
+	if req.Recipient.User != number {
+		respond(tx, req, 403, "Forbidden (To is not the Request-URI's number)")
+		return nil, true
+	}
+	if !got.Gateway && !n.Registered(callerNumber(number)) {
+		// Only the gateway would take it now, and the user may not use it.
+		respond(tx, req, 480, "Temporarily Unavailable")
 		return nil, true
 	}
 	return &got, false

@@ -60,6 +60,9 @@ type registrar struct {
 
 	mu       sync.Mutex
 	bindings map[string][]binding // by username
+	// used are the digest answers INVITEs have spent (nonce, nc and
+	// cnonce), until their nonce expires: each calls out once.
+	used map[string]time.Time
 }
 
 func newRegistrar(users []User) (*registrar, error) {
@@ -347,6 +350,40 @@ func (n *Network) challenge(req *sip.Request, tx sip.ServerTransaction, stale bo
 	}
 	res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal))
 	n.reply(tx, res)
+}
+
+// fresh reports whether req's digest answer, already checked by
+// authenticate, was made for its own Request-URI and is used for the first
+// time; it then counts as used. A call out must not be replayed, nor sent
+// to another number with the same credentials.
+func (r *registrar) fresh(req *sip.Request) bool {
+	h := req.GetHeader("Authorization")
+	if h == nil {
+		return false
+	}
+	f, _ := parseDigest(h.Value())
+	var u sip.Uri
+	if sip.ParseUri(f["uri"], &u) != nil || u.User != req.Recipient.User || !strings.EqualFold(u.Host, req.Recipient.Host) ||
+		u.Port != req.Recipient.Port {
+		return false
+	}
+	key := f["nonce"] + "\x00" + f["nc"] + "\x00" + f["cnonce"]
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, at := range r.used {
+		if now.Sub(at) > nonceLife {
+			delete(r.used, k)
+		}
+	}
+	if _, spent := r.used[key]; spent {
+		return false
+	}
+	if r.used == nil {
+		r.used = map[string]time.Time{}
+	}
+	r.used[key] = now
+	return true
 }
 
 // parseDigest reads the fields of a Digest Authorization value; false

@@ -147,9 +147,12 @@ type room struct {
 	n      *Network
 	notify func(engine.PhoneEvent)
 
-	mu       sync.Mutex
-	closed   bool
-	members  []*member
+	mu      sync.Mutex
+	closed  bool
+	members []*member
+	// early are Sets for calls not in the room yet (a conference member
+	// muted before its call joined): Join applies them.
+	early    map[string]engine.Member
 	audio    int    // members with a link
 	shard    *shard // the pacer's shard ticking the room, nil while audio is 0
 	play     *playing
@@ -190,6 +193,10 @@ func (r *room) Join(ln engine.Line, m engine.Member) {
 	if r.closed {
 		return
 	}
+	if e, ok := r.early[m.CallID]; ok {
+		m = e // set since the call was told how it joins
+		delete(r.early, m.CallID)
+	}
 	if i := r.find(m.CallID); i >= 0 {
 		r.members[i].m = cloneMember(m)
 		return
@@ -220,6 +227,13 @@ func (r *room) Set(m engine.Member) {
 	defer r.mu.Unlock()
 	if i := r.find(m.CallID); i >= 0 {
 		r.members[i].m = cloneMember(m)
+		return
+	}
+	if !r.closed {
+		if r.early == nil {
+			r.early = map[string]engine.Member{}
+		}
+		r.early[m.CallID] = cloneMember(m)
 	}
 }
 
@@ -227,6 +241,7 @@ func (r *room) Set(m engine.Member) {
 func (r *room) Leave(callID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	delete(r.early, callID)
 	if i := r.find(callID); i >= 0 {
 		r.drop(i)
 	}

@@ -437,3 +437,31 @@ func TestRoomTakesALineBeforeItsMedia(t *testing.T) {
 		expect{c: a, want: []float64{1000}, not: []float64{440}},
 		expect{c: out, want: []float64{440}, not: []float64{1000}})
 }
+
+// A Set that comes before its call joins (a conference member muted as
+// soon as the app hears it joined, while the call is still on its way to
+// the room) holds when the call joins, over the settings it joins with;
+// a call that leaves first leaves nothing behind.
+func TestRoomSetBeforeJoin(t *testing.T) {
+	n := startNetwork(t, Config{Addr: "127.0.0.216:0"})
+	r := n.Room(nil).(*room)
+	defer r.Close()
+	r.Set(engine.Member{CallID: "c1", Mute: true, Coach: []string{"c2"}})
+	r.Join(newTestLine(), engine.Member{CallID: "c1"})
+	r.mu.Lock()
+	m := r.members[r.find("c1")].m
+	r.mu.Unlock()
+	if !m.Mute || len(m.Coach) != 1 || m.Coach[0] != "c2" {
+		t.Errorf("c1 joined as %+v, want muted and coaching c2 as set before it joined", m)
+	}
+	r.Set(engine.Member{CallID: "c3", Hold: true})
+	r.Leave("c3")
+	r.Join(newTestLine(), engine.Member{CallID: "c3"})
+	r.mu.Lock()
+	m = r.members[r.find("c3")].m
+	early := len(r.early)
+	r.mu.Unlock()
+	if m.Hold || early != 0 {
+		t.Errorf("c3 rejoined as %+v with %d early settings kept; want a fresh member", m, early)
+	}
+}
