@@ -976,7 +976,9 @@ func (c *conference) stopRecording(now time.Time) {
 		FileFormat: callback.WAV, Status: callback.RecordingStatusComplete, Name: r.verb.RecordingName, Speech: r.said}
 	var err error
 	if r.capture != nil {
-		err = c.e.cfg.Recorder.SaveAudio(c.e.ctx, rec, r.capture.Stop())
+		// The room's audio stops when no member carries audio any more:
+		// silence fills the recording to its length.
+		err = c.e.cfg.Recorder.SaveAudio(c.e.ctx, rec, padTo(r.capture.Stop(), length))
 	} else {
 		err = c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound})
 	}
@@ -1007,4 +1009,15 @@ func (e *Engine) confSpeech(id, callID, text string, length time.Duration) {
 	if c != nil {
 		c.post(cSpeech{callID, text, length})
 	}
+}
+
+// padTo is a with silence added at its end so that it lasts d.
+func padTo(a Audio, d time.Duration) Audio {
+	want := int(d * time.Duration(a.Rate) / time.Second)
+	for i, ch := range a.Channels {
+		if len(ch) < want {
+			a.Channels[i] = append(ch, make([]int16, want-len(ch))...)
+		}
+	}
+	return a
 }

@@ -262,7 +262,12 @@ func TestMixerJoinsConferenceMembers(t *testing.T) {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		if len(rec.audio) != 1 || len(rec.channels) != 0 {
-			t.Errorf("saved %d recordings of the room's audio and %d simulated; want the room's", len(rec.audio), len(rec.channels))
+			t.Fatalf("saved %d recordings of the room's audio and %d simulated; want the room's", len(rec.audio), len(rec.channels))
+		}
+		// The room captured a second (fakeCapture); the conference lasted
+		// longer, and silence fills the recording to its length.
+		if got := rec.audio[0].Length(); got < 20*time.Second {
+			t.Errorf("the conference recording's audio lasts %v, want the conference's length", got)
 		}
 	})
 }
