@@ -1,0 +1,218 @@
+// Package stream is the wire format of Bandwidth media streams
+// (<StartStream>): the JSON text frames voicehook sends a stream's
+// destination over its WebSocket — start, media, stop — and the ones a
+// bidirectional stream's destination sends back — playAudio and clear.
+//
+// What voicehook sends follows Bandwidth's StartStream documentation:
+// start carries the stream's metadata and its <StreamParam>s, media one
+// 20 ms packet of PCMU at 8 kHz for one track, base64 in payload. The
+// messages a destination sends back are documented only in part;
+// playAudio's content types (audio/pcmu, and 16-bit linear PCM at 8, 16 or
+// 24 kHz) and clear follow what Bandwidth's published integrations send.
+// Read refuses anything else with an error that names what was wrong.
+//
+// The package is pure: no sockets, no clock. The engine's stream adapter
+// (issue 15) carries these frames.
+package stream
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Event types of the frames.
+const (
+	EventStart     = "start"
+	EventMedia     = "media"
+	EventStop      = "stop"
+	EventPlayAudio = "playAudio"
+	EventClear     = "clear"
+)
+
+// Tracks of a stream: what the far end says, and what the call plays to
+// it.
+const (
+	TrackInbound  = "inbound"
+	TrackOutbound = "outbound"
+)
+
+// PCMU is the one media format a stream sends: G.711 µ-law, 8 kHz.
+var PCMU = MediaFormat{Encoding: "audio/PCMU", SampleRate: 8000}
+
+// MediaFormat is how a track's payloads are encoded.
+type MediaFormat struct {
+	Encoding   string `json:"encoding"`
+	SampleRate int    `json:"sampleRate"`
+}
+
+// Track is one direction of the call's audio in a stream.
+type Track struct {
+	Name        string      `json:"name"`
+	MediaFormat MediaFormat `json:"mediaFormat"`
+}
+
+// Metadata says which call and stream a start is for.
+type Metadata struct {
+	AccountID  string  `json:"accountId"`
+	CallID     string  `json:"callId"`
+	StreamID   string  `json:"streamId"`
+	StreamName string  `json:"streamName"`
+	Tracks     []Track `json:"tracks"`
+}
+
+// Start is the stream's first frame.
+type Start struct {
+	Metadata Metadata
+	// Params are the <StreamParam>s, by name.
+	Params map[string]string
+}
+
+// MarshalJSON writes the start frame.
+func (s Start) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		EventType    string            `json:"eventType"`
+		Metadata     Metadata          `json:"metadata"`
+		StreamParams map[string]string `json:"streamParams,omitempty"`
+	}{EventStart, s.Metadata, s.Params})
+}
+
+// Media writes the media frame of one packet of track: its PCMU bytes,
+// base64 in payload.
+func Media(track string, pcmu []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(64 + base64.StdEncoding.EncodedLen(len(pcmu)))
+	b.WriteString(`{"eventType":"media","track":`)
+	b.WriteString(strconv.Quote(track))
+	b.WriteString(`,"payload":"`)
+	enc := base64.NewEncoder(base64.StdEncoding, &b)
+	_, _ = enc.Write(pcmu)
+	_ = enc.Close()
+	b.WriteString(`"}`)
+	return b.Bytes()
+}
+
+// Stop writes the stream's last frame.
+func Stop() []byte { return []byte(`{"eventType":"stop"}`) }
+
+// Audio is what a playAudio frame plays: 16-bit samples at Rate (8000,
+// 16000 or 24000), or, with Rate 8000 and ULaw set, µ-law bytes in Data.
+type Audio struct {
+	Rate    int
+	ULaw    bool
+	Data    []byte  // the µ-law bytes, when ULaw
+	Samples []int16 // the linear samples otherwise
+}
+
+// Message is a frame a bidirectional stream's destination sent: a
+// playAudio (Play set) or a clear (Clear set).
+type Message struct {
+	Play  *Audio
+	Clear bool
+}
+
+// MaxFrame bounds the size of a frame Read takes: 1 MiB, some 20 s of
+// 24 kHz audio in base64.
+const MaxFrame = 1 << 20
+
+// ErrTooLarge reports a frame over MaxFrame.
+var ErrTooLarge = fmt.Errorf("stream: frame larger than %d bytes", MaxFrame)
+
+// Read decodes a frame a destination sent.
+func Read(frame []byte) (Message, error) {
+	if len(frame) > MaxFrame {
+		return Message{}, ErrTooLarge
+	}
+	var f struct {
+		EventType *string `json:"eventType"`
+		Media     *struct {
+			ContentType string `json:"contentType"`
+			Payload     string `json:"payload"`
+		} `json:"media"`
+	}
+	if err := json.Unmarshal(frame, &f); err != nil {
+		return Message{}, fmt.Errorf("stream: frame is not a JSON object: %w", err)
+	}
+	if f.EventType == nil {
+		return Message{}, errors.New(`stream: frame has no "eventType"`)
+	}
+	switch *f.EventType {
+	case EventClear:
+		return Message{Clear: true}, nil
+	case EventPlayAudio:
+	default:
+		return Message{}, fmt.Errorf(`stream: eventType %q: a destination sends "playAudio" or "clear"`, *f.EventType)
+	}
+	if f.Media == nil {
+		return Message{}, errors.New(`stream: playAudio has no "media"`)
+	}
+	a, err := ParseContentType(f.Media.ContentType)
+	if err != nil {
+		return Message{}, err
+	}
+	data, err := base64.StdEncoding.DecodeString(f.Media.Payload)
+	if err != nil {
+		return Message{}, fmt.Errorf("stream: playAudio media.payload is not base64: %w", err)
+	}
+	if a.ULaw {
+		a.Data = data
+		return Message{Play: &a}, nil
+	}
+	if len(data)%2 != 0 {
+		return Message{}, fmt.Errorf("stream: playAudio media.payload holds %d bytes: 16-bit samples come in pairs of bytes", len(data))
+	}
+	a.Samples = make([]int16, len(data)/2)
+	for i := range a.Samples {
+		a.Samples[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
+	}
+	return Message{Play: &a}, nil
+}
+
+// ParseContentType reads a playAudio content type: "audio/pcmu", or
+// "audio/pcm" with rate 8000, 16000 or 24000 and, if given, channels=1,
+// bit-depth=16, endian=little and encoding=signed.
+func ParseContentType(ct string) (Audio, error) {
+	parts := strings.Split(ct, ";")
+	kind := strings.ToLower(strings.TrimSpace(parts[0]))
+	switch kind {
+	case "audio/pcmu":
+		if len(parts) > 1 {
+			return Audio{}, fmt.Errorf("stream: content type %q: audio/pcmu takes no parameters (it is 8 kHz)", ct)
+		}
+		return Audio{Rate: 8000, ULaw: true}, nil
+	case "audio/pcm":
+	default:
+		return Audio{}, fmt.Errorf(`stream: content type %q: want "audio/pcmu" or "audio/pcm;rate=8000|16000|24000"`, ct)
+	}
+	a := Audio{}
+	want := map[string]string{"channels": "1", "bit-depth": "16", "endian": "little", "encoding": "signed"}
+	for _, p := range parts[1:] {
+		name, value, ok := strings.Cut(strings.TrimSpace(p), "=")
+		name, value = strings.ToLower(strings.TrimSpace(name)), strings.ToLower(strings.TrimSpace(value))
+		switch {
+		case !ok:
+			return Audio{}, fmt.Errorf("stream: content type %q: parameter %q has no value", ct, p)
+		case name == "rate":
+			r, err := strconv.Atoi(value)
+			if err != nil || (r != 8000 && r != 16000 && r != 24000) {
+				return Audio{}, fmt.Errorf("stream: content type %q: rate %q: want 8000, 16000 or 24000", ct, value)
+			}
+			a.Rate = r
+		case want[name] != "":
+			if value != want[name] {
+				return Audio{}, fmt.Errorf("stream: content type %q: %s=%s: only %s=%s is played", ct, name, value, name, want[name])
+			}
+		default:
+			return Audio{}, fmt.Errorf("stream: content type %q: unknown parameter %q", ct, name)
+		}
+	}
+	if a.Rate == 0 {
+		return Audio{}, fmt.Errorf("stream: content type %q: audio/pcm needs its rate (8000, 16000 or 24000)", ct)
+	}
+	return a, nil
+}
