@@ -171,7 +171,7 @@ sip:
 	}
 
 	// A softphone user whose password is dev is refused beyond loopback,
-	// before anything listens on 0.0.0.0 (the dev account's own dev user
+	// before anything listens on 0.0.0.0 (only described: nothing here listens on or dials it; the dev account's own dev user
 	// is only added on loopback).
 	weak := cfg
 	weak.SIP.Addr = "0.0.0.0:0" // only parsed or refused by the guard: never dialled

@@ -444,20 +444,7 @@ func TestAnswerWithoutACKHangsUp(t *testing.T) {
 	t.Cleanup(func() { n.Close() })
 
 	// The phone takes the 200 but never sends the ACK.
-	var u sip.Uri
-	if err := sip.ParseUri("sip:+15550001000@"+n.Addr(), &u); err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.INVITE, u)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "15551234567", Host: p.host}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(p.offer(101))
-	dc, err := p.dua.WriteInvite(t.Context(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dc := p.writeInvite(t, "sip:+15550001000@"+n.Addr())
 	answered := make(chan error, 1)
 	go func() { answered <- dc.WaitAnswer(t.Context(), sipgo.AnswerOptions{}) }()
 	tl := fe.next(t)
@@ -482,12 +469,12 @@ func TestAnswerWithoutACKHangsUp(t *testing.T) {
 	}
 }
 
-func TestByeBeforeAnswerIs487(t *testing.T) {
-	p := newPhone(t, "127.0.0.80")
-	fe := newFakeEngine("+15550001000")
-	n := startNetwork(t, Config{Addr: "127.0.0.80:0", Answers: fe.Answers, Calls: fe})
+// writeInvite sends an INVITE to uri with the phone's offer, and returns
+// its dialog without waiting for an answer.
+func (p *phone) writeInvite(t *testing.T, uri string) *sipgo.DialogClientSession {
+	t.Helper()
 	var u sip.Uri
-	if err := sip.ParseUri("sip:+15550001000@"+n.Addr(), &u); err != nil {
+	if err := sip.ParseUri(uri, &u); err != nil {
 		t.Fatal(err)
 	}
 	req := sip.NewRequest(sip.INVITE, u)
@@ -500,6 +487,14 @@ func TestByeBeforeAnswerIs487(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dc
+}
+
+func TestByeBeforeAnswerIs487(t *testing.T) {
+	p := newPhone(t, "127.0.0.80")
+	fe := newFakeEngine("+15550001000")
+	n := startNetwork(t, Config{Addr: "127.0.0.80:0", Answers: fe.Answers, Calls: fe})
+	dc := p.writeInvite(t, "sip:+15550001000@"+n.Addr())
 	ringing := make(chan *sip.Response, 1)
 	ended := make(chan error, 1)
 	go func() {
@@ -521,7 +516,7 @@ func TestByeBeforeAnswerIs487(t *testing.T) {
 		t.Fatal("no 180")
 	}
 	// A BYE in the early dialog, before any 200.
-	bye := sip.NewRequest(sip.BYE, u)
+	bye := sip.NewRequest(sip.BYE, dc.InviteRequest.Recipient)
 	bye.AppendHeader(sip.HeaderClone(dc.InviteRequest.From()))
 	bye.AppendHeader(sip.HeaderClone(r180.To()))
 	bye.AppendHeader(sip.HeaderClone(dc.InviteRequest.CallID()))

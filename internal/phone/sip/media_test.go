@@ -50,7 +50,7 @@ func TestRTPFromAnotherSourceIsDropped(t *testing.T) {
 
 func TestRTPLatchesToTheFirstSource(t *testing.T) {
 	// The phone's SDP names 127.0.0.73 (nothing listens there), but it
-	// sends from 127.0.0.72, as a phone bound to 0.0.0.0 does.
+	// sends from 127.0.0.72, as a phone bound to 0.0.0.0 does (only described: the test binds and dials loopback alone).
 	p := newPhone(t, "127.0.0.72")
 	fe := newFakeEngine("+15550001000")
 	n := startNetwork(t, Config{Addr: "127.0.0.72:0", Answers: fe.Answers, Calls: fe})

@@ -86,15 +86,7 @@ func (p *pacer) least(count func(*shard) int) *shard {
 func (sh *shard) removeRoom(r *room) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	for i, o := range sh.rooms {
-		if o == r {
-			last := len(sh.rooms) - 1
-			sh.rooms[i] = sh.rooms[last]
-			sh.rooms[last] = nil
-			sh.rooms = sh.rooms[:last]
-			return
-		}
-	}
+	sh.rooms = without(sh.rooms, r)
 }
 
 // remove takes s off its shard.
@@ -105,15 +97,22 @@ func (p *pacer) remove(s *sender) {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	for i, o := range sh.senders {
-		if o == s {
-			last := len(sh.senders) - 1
-			sh.senders[i] = sh.senders[last]
-			sh.senders[last] = nil
-			sh.senders = sh.senders[:last]
-			return
+	sh.senders = without(sh.senders, s)
+}
+
+// without takes x out of list, in place and out of order (the last takes
+// its place), clearing the freed slot.
+func without[T comparable](list []T, x T) []T {
+	for i, o := range list {
+		if o == x {
+			last := len(list) - 1
+			list[i] = list[last]
+			var zero T
+			list[last] = zero
+			return list[:last]
 		}
 	}
+	return list
 }
 
 // run ticks the shard's senders every 20 ms, from an absolute schedule so

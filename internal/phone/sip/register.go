@@ -119,12 +119,19 @@ func (r *registrar) prune(name string) []binding {
 	return append([]binding(nil), kept...)
 }
 
-// sweep drops every expired binding.
+// sweep drops every expired binding, and the spent digest answers whose
+// nonce has expired (an old nonce is refused anyway).
 func (r *registrar) sweep() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name := range r.bindings {
 		r.prune(name)
+	}
+	now := r.now()
+	for k, at := range r.used {
+		if now.Sub(at) > nonceLife {
+			delete(r.used, k)
+		}
 	}
 }
 
@@ -368,21 +375,15 @@ func (r *registrar) fresh(req *sip.Request) bool {
 		return false
 	}
 	key := f["nonce"] + "\x00" + f["nc"] + "\x00" + f["cnonce"]
-	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k, at := range r.used {
-		if now.Sub(at) > nonceLife {
-			delete(r.used, k)
-		}
-	}
 	if _, spent := r.used[key]; spent {
 		return false
 	}
 	if r.used == nil {
 		r.used = map[string]time.Time{}
 	}
-	r.used[key] = now
+	r.used[key] = r.now()
 	return true
 }
 

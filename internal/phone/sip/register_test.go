@@ -243,18 +243,20 @@ func TestDialRegisteredUser(t *testing.T) {
 	}
 }
 
-// With two bindings both ring; the one that answers wins and the other
-// gets CANCEL.
-func TestDialForksToEveryBinding(t *testing.T) {
-	a := newPhone(t, "127.0.0.163")
-	b := newPhone(t, "127.0.0.164")
-	n := startNetwork(t, Config{Addr: "127.0.0.163:0", Users: []User{alice}, TTS: toneTTS{}})
+// dialForked starts a network at hostA with cfg and the user alice,
+// registers phones at hostA and hostB as her two bindings, and dials her
+// number: both phones get the INVITE. tl.Line is the line dialled.
+func dialForked(t *testing.T, hostA, hostB string, cfg Config) (a, b *phone, tl *testLine) {
+	t.Helper()
+	a, b = newPhone(t, hostA), newPhone(t, hostB)
+	cfg.Addr, cfg.Users = hostA+":0", []User{alice}
+	n := startNetwork(t, cfg)
 	for _, p := range []*phone{a, b} {
 		if res := p.register(n.Addr(), "alice", "s3cret", 600); res.StatusCode != 200 {
 			t.Fatalf("register: %d", res.StatusCode)
 		}
 	}
-	tl := newTestLine()
+	tl = newTestLine()
 	d := dial
 	d.To = alice.Number
 	line, err := n.Dial(d, tl.notify)
@@ -262,6 +264,14 @@ func TestDialForksToEveryBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl.Line = line
+	return a, b, tl
+}
+
+// With two bindings both ring; the one that answers wins and the other
+// gets CANCEL.
+func TestDialForksToEveryBinding(t *testing.T) {
+	a, b, tl := dialForked(t, "127.0.0.163", "127.0.0.164", Config{TTS: toneTTS{}})
+	line := tl.Line
 	inA := a.next()
 	ringing, _ := a.answer(inA, 0, "")
 	b.answerNext(200, "OK")
@@ -285,20 +295,7 @@ func TestDialForksToEveryBinding(t *testing.T) {
 
 // When no binding answers, busy beats the other failures.
 func TestDialForkBusyWins(t *testing.T) {
-	a := newPhone(t, "127.0.0.165")
-	b := newPhone(t, "127.0.0.166")
-	n := startNetwork(t, Config{Addr: "127.0.0.165:0", Users: []User{alice}})
-	for _, p := range []*phone{a, b} {
-		if res := p.register(n.Addr(), "alice", "s3cret", 600); res.StatusCode != 200 {
-			t.Fatalf("register: %d", res.StatusCode)
-		}
-	}
-	tl := newTestLine()
-	d := dial
-	d.To = alice.Number
-	if _, err := n.Dial(d, tl.notify); err != nil {
-		t.Fatal(err)
-	}
+	a, b, tl := dialForked(t, "127.0.0.165", "127.0.0.166", Config{})
 	inA, inB := a.next(), b.next()
 	a.answer(inA, 603, "Decline")
 	b.answer(inB, 486, "Busy Here")
@@ -326,21 +323,8 @@ func TestSoftphoneCallsAsItsNumber(t *testing.T) {
 
 // Hanging up while every binding rings cancels each INVITE.
 func TestDialForkHangupCancelsEveryBinding(t *testing.T) {
-	a := newPhone(t, "127.0.0.169")
-	b := newPhone(t, "127.0.0.170")
-	n := startNetwork(t, Config{Addr: "127.0.0.169:0", Users: []User{alice}})
-	for _, p := range []*phone{a, b} {
-		if res := p.register(n.Addr(), "alice", "s3cret", 600); res.StatusCode != 200 {
-			t.Fatalf("register: %d", res.StatusCode)
-		}
-	}
-	tl := newTestLine()
-	d := dial
-	d.To = alice.Number
-	line, err := n.Dial(d, tl.notify)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, tl := dialForked(t, "127.0.0.169", "127.0.0.170", Config{})
+	line := tl.Line
 	ringA, _ := a.answer(a.next(), 0, "")
 	ringB, _ := b.answer(b.next(), 0, "")
 	tl.wait(t, engine.PhoneRinging)

@@ -190,31 +190,32 @@ func waitHearing(t *testing.T, what string, es ...expect) {
 }
 
 func TestRoomBridgesTwoCalls(t *testing.T) {
-	n, cs := roomCalls(t, "127.0.0.200", Config{}, ptPCMU, ptPCMU)
-	a, b := cs[0], cs[1]
-	r := n.Room(func(engine.PhoneEvent) {})
-	defer r.Close()
-	r.Join(a.tl.Line, engine.Member{CallID: a.id})
-	r.Join(b.tl.Line, engine.Member{CallID: b.id})
+	r, a, b := talkingPair(t, "127.0.0.200", ptPCMU, ptPCMU)
 	if !r.Audible() {
 		t.Fatal("a room of two SIP calls is not audible")
 	}
-	a.talk(t, 440)
-	b.talk(t, 1000)
 	waitHearing(t, "bridged",
 		expect{c: a, want: []float64{1000}, not: []float64{440}},
 		expect{c: b, want: []float64{440}, not: []float64{1000}})
 }
 
-func TestRoomTranscodesPCMUAndPCMA(t *testing.T) {
-	n, cs := roomCalls(t, "127.0.0.201", Config{}, ptPCMU, ptPCMA)
+// talkingPair puts two calls on host, with codecs ptA and ptB, in a room
+// (closed when the test ends), a talking at 440 Hz and b at 1000 Hz.
+func talkingPair(t *testing.T, host string, ptA, ptB uint8) (engine.Room, *roomCall, *roomCall) {
+	t.Helper()
+	n, cs := roomCalls(t, host, Config{}, ptA, ptB)
 	a, b := cs[0], cs[1]
 	r := n.Room(func(engine.PhoneEvent) {})
-	defer r.Close()
+	t.Cleanup(r.Close)
 	r.Join(a.tl.Line, engine.Member{CallID: a.id})
 	r.Join(b.tl.Line, engine.Member{CallID: b.id})
 	a.talk(t, 440)
 	b.talk(t, 1000)
+	return r, a, b
+}
+
+func TestRoomTranscodesPCMUAndPCMA(t *testing.T) {
+	_, a, b := talkingPair(t, "127.0.0.201", ptPCMU, ptPCMA)
 	waitHearing(t, "PCMU with PCMA",
 		expect{c: a, want: []float64{1000}, not: []float64{440}},
 		expect{c: b, want: []float64{440}, not: []float64{1000}})
@@ -332,14 +333,7 @@ func TestRoomSayOfASilentMember(t *testing.T) {
 }
 
 func TestRoomCaptures(t *testing.T) {
-	n, cs := roomCalls(t, "127.0.0.205", Config{}, ptPCMU, ptPCMA)
-	a, b := cs[0], cs[1]
-	r := n.Room(func(engine.PhoneEvent) {})
-	defer r.Close()
-	r.Join(a.tl.Line, engine.Member{CallID: a.id})
-	r.Join(b.tl.Line, engine.Member{CallID: b.id})
-	a.talk(t, 440)
-	b.talk(t, 1000)
+	r, a, b := talkingPair(t, "127.0.0.205", ptPCMU, ptPCMA)
 	waitHearing(t, "bridged",
 		expect{c: a, want: []float64{1000}},
 		expect{c: b, want: []float64{440}})
