@@ -55,28 +55,14 @@ func (p *sipPeer) inviteReq(t *testing.T, to, user, password, number string) (in
 		t.Fatal(err)
 	}
 	defer tx.Terminate()
-	final := func(tx sip.ClientTransaction) *sip.Response {
-		for {
-			select {
-			case res := <-tx.Responses():
-				if res.StatusCode >= 200 {
-					return res
-				}
-			case <-tx.Done():
-				t.Fatalf("INVITE to %s: no final response", number)
-			case <-ctx.Done():
-				t.Fatalf("INVITE to %s: no final response in time", number)
-			}
-		}
-	}
-	res := final(tx)
+	res := finalResponse(t, ctx, tx, "INVITE to "+number)
 	if res.StatusCode == 401 && password != "" {
 		tx2, err := p.client.TransactionDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: password})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tx2.Terminate()
-		res = final(tx2)
+		res = finalResponse(t, ctx, tx2, "INVITE to "+number)
 	}
 	return res.StatusCode, req
 }
@@ -100,16 +86,22 @@ func (p *sipPeer) replay(t *testing.T, req *sip.Request, number string) int {
 		t.Fatal(err)
 	}
 	defer tx.Terminate()
+	return finalResponse(t, ctx, tx, "replayed INVITE").StatusCode
+}
+
+// finalResponse waits for the final response of tx, what names it.
+func finalResponse(t *testing.T, ctx context.Context, tx sip.ClientTransaction, what string) *sip.Response {
+	t.Helper()
 	for {
 		select {
 		case res := <-tx.Responses():
 			if res.StatusCode >= 200 {
-				return res.StatusCode
+				return res
 			}
 		case <-tx.Done():
-			t.Fatal("replayed INVITE: no final response")
+			t.Fatalf("%s: no final response", what)
 		case <-ctx.Done():
-			t.Fatal("replayed INVITE: no final response in time")
+			t.Fatalf("%s: no final response in time", what)
 		}
 	}
 }
