@@ -611,3 +611,129 @@ type Member struct {
 	// by it; it hears everyone.
 	Coach []string
 }
+
+// Streamer opens media streams (<StartStream>): the WebSocket client side.
+// The stream adapter (internal/stream) implements it, dialling through the
+// same guarded client as webhooks. Without one (Config.Streamer nil),
+// <StartStream> gets mediaStreamRejected with cause error.
+type Streamer interface {
+	// Open starts a stream and returns at once: the adapter connects to
+	// s.Destination in the background. notify gets the stream's events,
+	// from any goroutine, in order: first exactly one StreamStarted (the
+	// socket is open and start has been sent) or StreamRejected (it could
+	// not be opened); after StreamStarted, StreamAudio and StreamClear
+	// (bidirectional only) and StreamWarning, and at most one
+	// StreamStopped (the destination closed the socket or it failed). No
+	// event follows Stream.Stop.
+	Open(s StreamSpec, notify func(StreamEvent)) Stream
+}
+
+// StreamSpec is a stream to open.
+type StreamSpec struct {
+	// ID is the stream's id ("s-…"), Name its name (the id when the BXML
+	// gave none).
+	ID, Name    string
+	AccountID   string
+	CallID      string
+	Destination string // ws:// or wss://
+	// Username and Password, when Username is set, go on the WebSocket's
+	// opening request as Basic credentials (destinationUsername,
+	// destinationPassword).
+	Username, Password string
+	// Tracks are "inbound" (what the far end says), "outbound" (what the
+	// call plays to it), or both, in that order.
+	Tracks []string
+	// Params are the <StreamParam>s, in document order.
+	Params []StreamParam
+	// Bidirectional: the destination may send audio back (playAudio) and
+	// clear it.
+	Bidirectional bool
+	// Paced: the call's line carries no audio (a simulated phone), so the
+	// stream sends a media frame per track every 20 ms of the engine's
+	// clock by itself — silence, or what Say rendered. When false, the line
+	// feeds the stream (Stream.Feed) and the stream sends what it is fed,
+	// as it is fed.
+	Paced bool
+}
+
+// StreamParam is a <StreamParam> of a stream.
+type StreamParam struct{ Name, Value string }
+
+// Tracks of a stream.
+const (
+	TrackInbound  = "inbound"
+	TrackOutbound = "outbound"
+)
+
+// StreamEventKind is what happened to a stream.
+type StreamEventKind int
+
+// Stream events.
+const (
+	StreamStarted  StreamEventKind = iota + 1 // connected; start sent
+	StreamRejected                            // could not connect (Cause, Reason)
+	StreamStopped                             // the socket closed or failed (Cause, Reason)
+	StreamAudio                               // a bidirectional destination sent audio to play (Audio)
+	StreamClear                               // a bidirectional destination asked to drop the audio queued
+	StreamWarning                             // the destination sent something that was not understood and was ignored (Reason)
+)
+
+// StreamEvent is a report from a stream.
+type StreamEvent struct {
+	Kind     StreamEventKind
+	StreamID string
+	// Cause is connection-error or error for StreamRejected; closed (the
+	// destination closed the socket), connection-error or error for
+	// StreamStopped.
+	Cause  callback.StreamCause
+	Reason string
+	// Audio is what to play, 8 kHz 16-bit linear, whatever the
+	// destination sent (StreamAudio). The receiver owns it.
+	Audio []int16
+}
+
+// Stream is an open stream. Only the call's actor calls Say, StopSaying
+// and Stop; Feed is called from the line's media goroutine. None of them
+// blocks on the network.
+type Stream interface {
+	// Feed gives the stream one 20 ms frame of a track's audio (160
+	// samples at 8 kHz) from a line that carries audio: the stream sends it
+	// as a media message. Feed copies frame and never blocks; a stream that
+	// cannot keep up drops frames (and says so with a StreamWarning).
+	Feed(track string, frame []int16)
+	// Say renders p on a track of a paced stream (a simulated phone's
+	// speech on inbound, what the call plays on outbound): sentences by
+	// text-to-speech, files fetched and decoded, fitted to p.Length, and
+	// sent from now on after what is still to be sent on that track.
+	Say(track string, p Playback)
+	// StopSaying drops what Say queued on the track and not yet sent.
+	StopSaying(track string)
+	// Stop sends stop, closes the socket and releases the stream. Stopping
+	// twice is harmless; no event follows.
+	Stop()
+}
+
+// Tapper is a Line that carries audio, heard by a stream.
+type Tapper interface {
+	// Tap hands sink the line's audio every 20 ms from its media
+	// goroutine, once answered: what the far end said (in) and what the
+	// line sent it (out: playback, a room's mix, injected audio), 160
+	// samples at 8 kHz each, valid only during the call. sink must not
+	// block. untap stops it; after untap returns sink is not called.
+	Tap(sink func(in, out []int16)) (untap func())
+	// Inject plays samples (8 kHz) to the far end after the samples
+	// injected before and not yet played, mixed with whatever else the
+	// line plays: a bidirectional stream's audio. It takes the slice.
+	Inject(samples []int16)
+	// ClearInjected drops the injected samples not yet played.
+	ClearInjected()
+}
+
+// Hearer is a Line that carries no audio whose far end hears a
+// bidirectional stream's audio: its phone may answer what it heard.
+type Hearer interface {
+	// Hear tells the far end it hears audio from now until until. A later
+	// call extends or, with until at or before now, cuts what it hears
+	// (the stream cleared its audio).
+	Hear(until time.Time)
+}
