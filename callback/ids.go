@@ -14,9 +14,11 @@ import (
 
 // Id prefixes.
 const (
-	CallIDPrefix       = "c-"
-	RecordingIDPrefix  = "r-"
-	ConferenceIDPrefix = "conf-"
+	CallIDPrefix          = "c-"
+	RecordingIDPrefix     = "r-"
+	ConferenceIDPrefix    = "conf-"
+	StreamIDPrefix        = "s-"
+	TranscriptionIDPrefix = "t-"
 )
 
 // NewCallID returns a fresh random call id.
@@ -27,6 +29,12 @@ func NewRecordingID() string { return newID(RecordingIDPrefix) }
 
 // NewConferenceID returns a fresh random conference id.
 func NewConferenceID() string { return newID(ConferenceIDPrefix) }
+
+// NewStreamID returns a fresh random media stream id.
+func NewStreamID() string { return newID(StreamIDPrefix) }
+
+// NewTranscriptionID returns a fresh random real-time transcription id.
+func NewTranscriptionID() string { return newID(TranscriptionIDPrefix) }
 
 func newID(prefix string) string {
 	var node [4]byte

@@ -36,6 +36,11 @@ type actor struct {
 	// room is the room of the bridge the call is in, confRoom its
 	// conference's (Config.Mixer); nil when none.
 	room, confRoom Room
+	// streams are the call's open media streams, by id.
+	streams map[string]*liveStream
+	// said is the Playback a line that carries no audio is timed
+	// playing (its id), for the streams that render it; 0 if none.
+	said int
 	// attach connects an inbound call's caller (Inbound.Attach).
 	attach func(callID string, notify func(PhoneEvent)) (Line, error)
 	out    *outbox // the call's asynchronous webhooks, in order
@@ -84,7 +89,13 @@ func (a *actor) handle(ev event) {
 		switch e := ev.(type) {
 		case evReply:
 			a.recordAttempts(e)
+		case evStream:
+			if a.streamAudio(e.StreamEvent) {
+				ev = a.nextPending()
+				continue
+			}
 		case evPhone:
+			a.speechToStreams(e.PhoneEvent)
 			if e.Kind == PhonePlayed && e.PlayID == a.playing {
 				a.playing = 0
 			}
@@ -96,12 +107,19 @@ func (a *actor) handle(ev event) {
 			a.do(act)
 		}
 		a.leaveRooms(false)
-		ev = nil
-		if len(a.pending) > 0 {
-			ev, a.pending = a.pending[0], a.pending[1:]
-		}
+		ev = a.nextPending()
 	}
 	a.flush()
+}
+
+// nextPending takes the next event the actor raised itself, or nil.
+func (a *actor) nextPending() event {
+	if len(a.pending) == 0 {
+		return nil
+	}
+	ev := a.pending[0]
+	a.pending = a.pending[1:]
+	return ev
 }
 
 // flush writes what the last event changed — the call record, its history,
@@ -275,6 +293,7 @@ func (a *actor) do(act action) {
 			a.playing = act.p.ID
 			return
 		}
+		a.sayToStreams(act.p)
 		a.do(actTimer{act.p.ID, act.p.Length})
 	case actSendDigits:
 		if a.line != nil {
@@ -371,6 +390,9 @@ func (a *actor) do(act action) {
 			a.line.StopPlaying()
 			a.playing = 0
 		}
+		if act.id != 0 && act.id == a.said {
+			a.unsay()
+		}
 		if t := a.timers[act.id]; t != nil {
 			t.Stop()
 			delete(a.timers, act.id)
@@ -385,7 +407,14 @@ func (a *actor) do(act action) {
 		a.e.metrics.InvalidBXML(act.event)
 	case actReply:
 		act.to <- act.err
+	case actOpenStream:
+		a.openStream(act.spec)
+	case actStopStream:
+		a.stopStream(act.id)
 	case actDone:
+		for id := range a.streams {
+			a.stopStream(id)
+		}
 		a.leaveRooms(true)
 		for name, c := range a.captures {
 			c.Stop() // a capture not saved (the recording was not kept)

@@ -53,6 +53,9 @@ type Config struct {
 	// Mixer joins the audio of bridged calls and of conference members;
 	// nil leaves them hearing nothing of each other (simulated phones).
 	Mixer Mixer
+	// Streamer opens media streams (<StartStream>); nil rejects them
+	// (mediaStreamRejected, cause error).
+	Streamer Streamer
 	// RetryWebhooks retries asynchronous webhooks that fail, with
 	// exponential backoff, for up to a day, for apps that want every one;
 	// an address the outbound guard refuses (Attempt.Outcome "refused")
@@ -419,11 +422,12 @@ func (e *Engine) spawnWith(c *Call, first event, setup func(*actor)) {
 	a := &actor{
 		e:        e,
 		dir:      c.Direction,
-		st:       callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil},
+		st:       callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, streamer: e.cfg.Streamer != nil},
 		inbox:    make(chan event, inboxSize),
 		done:     make(chan struct{}),
 		timers:   map[int]Timer{},
 		captures: map[string]Capture{},
+		streams:  map[string]*liveStream{},
 	}
 	if setup != nil {
 		setup(a)

@@ -191,6 +191,8 @@ type callState struct {
 	rec      *recordState   // a <Record> in progress
 	callRec  *callRecording // a <StartRecording> in progress
 	recorder bool           // recordings can be kept (Config.Recorder)
+	streams  []*streamState // <StartStream>s open or opening, in order
+	streamer bool           // streams can be opened (Config.Streamer)
 }
 
 // gatherState is a Gather in progress.
@@ -295,6 +297,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.update(ev, now)
 	case evRecordingState:
 		return s.recordingState(ev, now)
+	case evStream:
+		return s.streamEvent(ev.StreamEvent, now)
 	case evUpdateBXML:
 		if s.call.State != StateAnswered || s.forwarded() {
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
@@ -578,6 +582,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 	}
 	acts = append(acts, s.finishRecord(now, false)...)
 	acts = append(acts, s.stopCallRecording(now)...)
+	acts = append(acts, s.stopStreams(now)...)
 	if !farEnd && s.call.State != StateQueued {
 		acts = append(acts, actHangupLine{})
 	}

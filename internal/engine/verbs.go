@@ -112,6 +112,10 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return s.pauseCallRecording(false, now), false
 	case *bxml.StopRecording:
 		return s.stopCallRecording(now), false
+	case *bxml.StartStream:
+		return s.startStream(v, now), false
+	case *bxml.StopStream:
+		return s.stopStream(v.Name, now), false
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// This file is the actor's side of media streams: it opens and closes
+// them (Config.Streamer) and carries their audio. A line that carries
+// audio (Tapper) feeds each stream its frames and plays what a
+// bidirectional stream sends back; on a simulated line the streams pace
+// themselves, rendering what the phone says and what the call plays
+// (Stream.Say), and the phone hears the stream's audio (Hearer).
+
+// liveStream is a stream the actor opened.
+type liveStream struct {
+	s      Stream
+	name   string
+	tracks []string
+	paced  bool
+	untap  func() // nil on a paced stream
+	// until is when the audio it sent back has played, on a line that
+	// carries none; zero if none is playing.
+	until time.Time
+}
+
+func (ls *liveStream) has(track string) bool { return slices.Contains(ls.tracks, track) }
+
+func (a *actor) openStream(spec StreamSpec) {
+	id := spec.ID
+	tapper, audible := a.line.(Tapper)
+	spec.Paced = !audible
+	ls := &liveStream{name: spec.Name, tracks: spec.Tracks, paced: spec.Paced}
+	ls.s = a.e.cfg.Streamer.Open(spec, func(ev StreamEvent) {
+		ev.StreamID = id
+		a.post(evStream{ev})
+	})
+	if audible {
+		in, out := ls.has(TrackInbound), ls.has(TrackOutbound)
+		s := ls.s
+		ls.untap = tapper.Tap(func(heard, sent []int16) {
+			if in {
+				s.Feed(TrackInbound, heard)
+			}
+			if out {
+				s.Feed(TrackOutbound, sent)
+			}
+		})
+	}
+	a.streams[id] = ls
+}
+
+func (a *actor) stopStream(id string) {
+	ls := a.streams[id]
+	if ls == nil {
+		return
+	}
+	delete(a.streams, id)
+	if ls.untap != nil {
+		ls.untap()
+	}
+	if !ls.until.IsZero() {
+		a.hear(ls, time.Time{})
+	}
+	ls.s.Stop()
+}
+
+// streamAudio handles what a stream sends back, and its warnings; it
+// reports whether ev was one of those (the machine has no part in them).
+func (a *actor) streamAudio(ev StreamEvent) bool {
+	switch ev.Kind {
+	case StreamAudio, StreamClear, StreamWarning:
+	default:
+		return false
+	}
+	ls := a.streams[ev.StreamID]
+	if ls == nil {
+		return true // stopped
+	}
+	now := a.e.cfg.Clock.Now()
+	switch ev.Kind {
+	case StreamWarning:
+		a.record(HistoryEntry{CallID: a.st.call.CallID, Time: now, Kind: "verb", Summary: fmt.Sprintf("stream %s: %s", ls.name, ev.Reason)})
+	case StreamAudio:
+		length := time.Duration(len(ev.Audio)) * time.Second / 8000
+		if length == 0 {
+			return true
+		}
+		if tapper, ok := a.line.(Tapper); ok {
+			tapper.Inject(ev.Audio)
+			return true
+		}
+		start := now
+		if ls.until.After(now) {
+			start = ls.until
+		} else {
+			a.record(HistoryEntry{CallID: a.st.call.CallID, Time: now, Kind: "phone", Summary: fmt.Sprintf("hears stream %s's audio", ls.name)})
+		}
+		a.hear(ls, start.Add(length))
+	case StreamClear:
+		if tapper, ok := a.line.(Tapper); ok {
+			tapper.ClearInjected()
+		}
+		if ls.until.After(now) {
+			a.record(HistoryEntry{CallID: a.st.call.CallID, Time: now, Kind: "phone",
+				Summary: fmt.Sprintf("stream %s cleared its audio: %v not heard", ls.name, ls.until.Sub(now).Round(time.Millisecond))})
+			a.hear(ls, now)
+		}
+	}
+	return true
+}
+
+// hear tells a simulated phone it hears ls's audio until until (zero or
+// past: it stops hearing it).
+func (a *actor) hear(ls *liveStream, until time.Time) {
+	now := a.e.cfg.Clock.Now()
+	if until.Before(now) {
+		until = now
+	}
+	ls.until = until
+	if !until.After(now) {
+		ls.until = time.Time{}
+	}
+	// The phone hears the streams' audio as one: until the last of them.
+	last := until
+	for _, o := range a.streams {
+		if o.until.After(last) {
+			last = o.until
+		}
+	}
+	if h, ok := a.line.(Hearer); ok {
+		h.Hear(last)
+	}
+}
+
+// speechToStreams renders what a simulated phone says on the inbound
+// track of the paced streams.
+func (a *actor) speechToStreams(pe PhoneEvent) {
+	if pe.Kind != PhoneSpeech || pe.Text == "" || pe.Length <= 0 {
+		return
+	}
+	for _, ls := range a.streams {
+		if ls.paced && ls.has(TrackInbound) {
+			ls.s.Say(TrackInbound, Playback{Prompts: []Prompt{{Text: pe.Text}}, What: pe.Text, Length: pe.Length})
+		}
+	}
+}
+
+// sayToStreams renders what the call plays to a line that carries no
+// audio on the outbound track of the paced streams.
+func (a *actor) sayToStreams(p Playback) {
+	a.said = 0
+	for _, ls := range a.streams {
+		if ls.paced && ls.has(TrackOutbound) {
+			ls.s.Say(TrackOutbound, p)
+			a.said = p.ID
+		}
+	}
+}
+
+// unsay cuts what sayToStreams rendered: the playback was cut short.
+func (a *actor) unsay() {
+	a.said = 0
+	for _, ls := range a.streams {
+		if ls.paced && ls.has(TrackOutbound) {
+			ls.s.StopSaying(TrackOutbound)
+		}
+	}
+}
