@@ -112,3 +112,20 @@ func (h *Handler) OnConferenceCompleted(f func(context.Context, *callback.Confer
 func (h *Handler) OnConferenceRecordingAvailable(f func(context.Context, *callback.ConferenceRecordingAvailable) error) {
 	Notify(h, f)
 }
+
+// OnMediaStreamStarted handles mediaStreamStarted: a <StartStream>'s
+// destination accepted the WebSocket.
+func (h *Handler) OnMediaStreamStarted(f func(context.Context, *callback.MediaStreamStarted) error) {
+	Notify(h, f)
+}
+
+// OnMediaStreamRejected handles mediaStreamRejected: a stream could not
+// start (its cause says why).
+func (h *Handler) OnMediaStreamRejected(f func(context.Context, *callback.MediaStreamRejected) error) {
+	Notify(h, f)
+}
+
+// OnMediaStreamStopped handles mediaStreamStopped: a stream ended.
+func (h *Handler) OnMediaStreamStopped(f func(context.Context, *callback.MediaStreamStopped) error) {
+	Notify(h, f)
+}

@@ -76,7 +76,14 @@ func TestEveryEventReachesItsFunction(t *testing.T) {
 	h.OnConferenceRecordingAvailable(func(context.Context, *callback.ConferenceRecordingAvailable) error {
 		return note("conferenceRecordingAvailable")
 	})
-	webhook.Notify(h, func(context.Context, *callback.MediaStreamStarted) error { return note("mediaStreamStarted") })
+	h.OnMediaStreamStarted(func(context.Context, *callback.MediaStreamStarted) error { return note("mediaStreamStarted") })
+	h.OnMediaStreamRejected(func(_ context.Context, ev *callback.MediaStreamRejected) error {
+		return note("mediaStreamRejected " + string(ev.Cause))
+	})
+	h.OnMediaStreamStopped(func(context.Context, *callback.MediaStreamStopped) error { return note("mediaStreamStopped") })
+	webhook.Notify(h, func(context.Context, *callback.RealTimeTranscriptionStarted) error {
+		return note("realTimeTranscriptionStarted")
+	})
 
 	for _, c := range []struct{ body, want string }{
 		{`{"eventType":"answer","callId":"` + callID + `"}`, "answer " + callID},
@@ -102,6 +109,9 @@ func TestEveryEventReachesItsFunction(t *testing.T) {
 		{`{"eventType":"conferenceCompleted"}`, "conferenceCompleted"},
 		{`{"eventType":"conferenceRecordingAvailable"}`, "conferenceRecordingAvailable"},
 		{`{"eventType":"mediaStreamStarted"}`, "mediaStreamStarted"},
+		{`{"eventType":"mediaStreamRejected","cause":"duplicate"}`, "mediaStreamRejected duplicate"},
+		{`{"eventType":"mediaStreamStopped"}`, "mediaStreamStopped"},
+		{`{"eventType":"realTimeTranscriptionStarted"}`, "realTimeTranscriptionStarted"},
 	} {
 		got = nil
 		w := post(h, c.body)

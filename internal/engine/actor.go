@@ -36,8 +36,10 @@ type actor struct {
 	// room is the room of the bridge the call is in, confRoom its
 	// conference's (Config.Mixer); nil when none.
 	room, confRoom Room
-	// streams are the call's open media streams, by id.
-	streams map[string]*liveStream
+	// streams are the call's open media streams, by id; transcribing its
+	// real-time transcriptions.
+	streams      map[string]*liveStream
+	transcribing map[string]*liveTranscription
 	// said is the Playback a line that carries no audio is timed
 	// playing (its id), for the streams that render it; 0 if none.
 	said int
@@ -411,9 +413,22 @@ func (a *actor) do(act action) {
 		a.openStream(act.spec)
 	case actStopStream:
 		a.stopStream(act.id)
+	case actStartTranscription:
+		a.startTranscription(act)
+	case actTranscript:
+		if lt := a.transcribing[act.id]; lt != nil && lt.socket != nil {
+			lt.socket.Send(act.t)
+		}
+	case actStopTranscription:
+		a.stopTranscription(act.id)
+	case actSaveTranscription:
+		a.saveTranscription(act)
 	case actDone:
 		for id := range a.streams {
 			a.stopStream(id)
+		}
+		for id := range a.transcribing {
+			a.stopTranscription(id)
 		}
 		a.leaveRooms(true)
 		for name, c := range a.captures {

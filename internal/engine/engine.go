@@ -56,6 +56,16 @@ type Config struct {
 	// Streamer opens media streams (<StartStream>); nil rejects them
 	// (mediaStreamRejected, cause error).
 	Streamer Streamer
+	// Transcriber recognizes the speech of real calls for real-time
+	// transcription; nil rejects their transcriptions (cause error).
+	// Simulated phones need none.
+	Transcriber Transcriber
+	// TranscriptionSockets opens transcriptions' destination sockets; nil
+	// rejects transcriptions with a destination (cause error).
+	TranscriptionSockets TranscriptionSockets
+	// Transcripts keeps transcriptions once they end, for REST; nil keeps
+	// none (realTimeTranscriptionAvailable then says failed).
+	Transcripts Transcripts
 	// RetryWebhooks retries asynchronous webhooks that fail, with
 	// exponential backoff, for up to a day, for apps that want every one;
 	// an address the outbound guard refuses (Attempt.Outcome "refused")
@@ -420,14 +430,16 @@ func (e *Engine) spawn(c *Call, first event) { e.spawnWith(c, first, nil) }
 // spawnWith starts an actor, letting setup adjust it first.
 func (e *Engine) spawnWith(c *Call, first event, setup func(*actor)) {
 	a := &actor{
-		e:        e,
-		dir:      c.Direction,
-		st:       callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, streamer: e.cfg.Streamer != nil},
-		inbox:    make(chan event, inboxSize),
-		done:     make(chan struct{}),
-		timers:   map[int]Timer{},
-		captures: map[string]Capture{},
-		streams:  map[string]*liveStream{},
+		e:   e,
+		dir: c.Direction,
+		st: callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, streamer: e.cfg.Streamer != nil,
+			sockets: e.cfg.TranscriptionSockets != nil},
+		inbox:        make(chan event, inboxSize),
+		done:         make(chan struct{}),
+		timers:       map[int]Timer{},
+		captures:     map[string]Capture{},
+		streams:      map[string]*liveStream{},
+		transcribing: map[string]*liveTranscription{},
 	}
 	if setup != nil {
 		setup(a)

@@ -193,6 +193,11 @@ type callState struct {
 	recorder bool           // recordings can be kept (Config.Recorder)
 	streams  []*streamState // <StartStream>s open or opening, in order
 	streamer bool           // streams can be opened (Config.Streamer)
+	// transcriptions are the <StartTranscription>s running, in order;
+	// utterances are simulated words to transcribe once said.
+	transcriptions []*transcriptionState
+	utterances     []pendingTranscript
+	sockets        bool // transcriptions' sockets can be opened (Config.TranscriptionSockets)
 }
 
 // gatherState is a Gather in progress.
@@ -254,6 +259,9 @@ func next(s *callState, ev event, now time.Time) []action {
 	case evPhone:
 		return s.phone(ev.PhoneEvent, now)
 	case evTimer:
+		if acts, ok := s.saidTimer(ev.id, now); ok {
+			return acts
+		}
 		if ev.id != 0 && ev.id == s.amd {
 			s.amd = 0
 			s.greetingLost()
@@ -299,6 +307,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.recordingState(ev, now)
 	case evStream:
 		return s.streamEvent(ev.StreamEvent, now)
+	case evTranscript:
+		return s.transcribed(ev.id, ev.t, time.Time{}, now)
 	case evUpdateBXML:
 		if s.call.State != StateAnswered || s.forwarded() {
 			return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
@@ -408,10 +418,11 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 		return append(relay, s.digit(pe.Digit, now)...)
 	case PhoneSpeech:
 		s.heardByRecording(pe.Text, pe.Length, now)
+		said := s.said(TrackInbound, pe.Text, pe.Length, now)
 		if c := s.conf; c != nil && c.id != "" && pe.Length > 0 {
-			return []action{actConfSpeech{c.id, pe.Text, pe.Length}}
+			return append(said, actConfSpeech{c.id, pe.Text, pe.Length})
 		}
-		acts := s.heard(pe.Text, pe.Length, now)
+		acts := append(said, s.heard(pe.Text, pe.Length, now)...)
 		if pe.Text != "" && s.bridgedWith() != "" {
 			// A simulated phone speaks to the call it is bridged with.
 			acts = append(acts, actSay{pe.Text, pe.Length})
@@ -583,6 +594,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 	acts = append(acts, s.finishRecord(now, false)...)
 	acts = append(acts, s.stopCallRecording(now)...)
 	acts = append(acts, s.stopStreams(now)...)
+	acts = append(acts, s.stopTranscriptions(now)...)
 	if !farEnd && s.call.State != StateQueued {
 		acts = append(acts, actHangupLine{})
 	}

@@ -117,7 +117,8 @@ func (s *callState) streamEvent(ev StreamEvent, now time.Time) []action {
 		}
 	}
 	if st == nil {
-		return nil // stopped already
+		acts, _ := s.transcriptionSocket(ev, now) // a transcription's socket, or one stopped already
+		return acts
 	}
 	switch ev.Kind {
 	case StreamStarted:
@@ -128,7 +129,7 @@ func (s *callState) streamEvent(ev StreamEvent, now time.Time) []action {
 		}
 		e := &callback.MediaStreamStarted{Call: s.eventCall(), MediaStream: st.wire(now, false)}
 		e.EventTime = callback.TimeOf(now)
-		return append(acts, s.streamWebhook(e, st))
+		return append(acts, s.streamWebhook(e, st.target))
 	case StreamRejected:
 		s.dropStream(st)
 		return s.streamRejected(st, nil, orStreamCause(ev.Cause, callback.StreamConnectionError), ev.Reason, now)
@@ -158,7 +159,7 @@ func (s *callState) streamRejected(st, orig *streamState, cause callback.StreamC
 		e.OriginalMediaStream = orig.wire(now, false)
 	}
 	e.EventTime = callback.TimeOf(now)
-	return append(acts, s.streamWebhook(e, st))
+	return append(acts, s.streamWebhook(e, st.target))
 }
 
 // streamEnded takes st off the call and has the actor release it:
@@ -180,7 +181,7 @@ func (s *callState) streamEnded(st *streamState, cause callback.StreamCause, msg
 		e.ErrorMessage = &msg
 	}
 	e.EventTime = callback.TimeOf(now)
-	return append(acts, s.streamWebhook(e, st))
+	return append(acts, s.streamWebhook(e, st.target))
 }
 
 func (s *callState) dropStream(st *streamState) {
@@ -192,8 +193,9 @@ func (s *callState) dropStream(st *streamState) {
 	}
 }
 
-func (s *callState) streamWebhook(e callback.Event, st *streamState) action {
-	return actNotify{Webhook{CallID: s.call.CallID, Event: e, Target: st.target, Timeout: s.call.CallbackTimeout}}
+// streamWebhook is a stream's or a transcription's webhook, to t.
+func (s *callState) streamWebhook(e callback.Event, t Target) action {
+	return actNotify{Webhook{CallID: s.call.CallID, Event: e, Target: t, Timeout: s.call.CallbackTimeout}}
 }
 
 // wire is the mediaStream object of the stream's webhooks; with ended,

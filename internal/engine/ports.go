@@ -737,3 +737,114 @@ type Hearer interface {
 	// (the stream cleared its audio).
 	Hear(until time.Time)
 }
+
+// Real-time transcription (<StartTranscription>): the engine knows a
+// simulated phone's words and makes its transcripts itself; a line that
+// carries audio is heard by a Transcriber. Transcripts go to the
+// transcription's destination socket (TranscriptionSockets), if any, and
+// are kept (Transcripts) for GET …/calls/{id}/transcriptions/{id}.
+
+// Transcriber recognizes the speech of a line that carries audio, as it
+// comes. The speech adapter (internal/stt) implements it.
+type Transcriber interface {
+	// Listen starts recognizing; the line's audio is fed to the returned
+	// Listener. notify gets one Transcript per utterance, from any
+	// goroutine, in order; none follows Listener.Stop.
+	Listen(spec TranscriptionSpec, notify func(Transcript)) Listener
+}
+
+// TranscriptionSpec is a transcription to make.
+type TranscriptionSpec struct {
+	// ID is the transcription's id ("t-…"), Name its name (the id when the
+	// BXML gave none).
+	ID, Name  string
+	AccountID string
+	CallID    string
+	// Tracks are "inbound", "outbound" or both, in that order.
+	Tracks []string
+	// Language is the BCP 47 language expected, "en-US" by default.
+	Language string
+}
+
+// Listener hears a line's audio for a transcription.
+type Listener interface {
+	// Feed gives it one 20 ms frame of a track (160 samples at 8 kHz),
+	// from the line's media goroutine; it copies and never blocks.
+	Feed(track string, frame []int16)
+	// Stop ends it: speech not yet recognized is dropped.
+	Stop()
+}
+
+// Transcript is one utterance recognized on a track.
+type Transcript struct {
+	Track string
+	// Start and End are when the utterance began and ended, counted from
+	// the transcription's start.
+	Start, End time.Duration
+	Text       string
+	Words      []TranscriptWord
+	// Confidence is 0 to 1: 1 for a simulated phone's words.
+	Confidence float64
+	// Err, when set, says why the utterance could not be recognized (Text
+	// is then empty).
+	Err string
+}
+
+// TranscriptWord is a word of a Transcript, timed like it.
+type TranscriptWord struct {
+	Text       string
+	Start, End time.Duration
+	Confidence float64
+}
+
+// TranscriptionSockets opens the destination sockets of real-time
+// transcriptions: the stream adapter implements it beside Streamer.
+type TranscriptionSockets interface {
+	// OpenTranscription connects to s.Destination in the background and
+	// sends start; notify gets StreamStarted or StreamRejected, then at
+	// most one StreamStopped, as Streamer.Open's do. No event follows
+	// TranscriptionSocket.Stop.
+	OpenTranscription(s TranscriptionSocketSpec, notify func(StreamEvent)) TranscriptionSocket
+}
+
+// TranscriptionSocketSpec is a transcription's destination socket.
+type TranscriptionSocketSpec struct {
+	TranscriptionSpec
+	Destination string // ws:// or wss://
+	// Stabilized: only final transcripts are sent (the default).
+	Stabilized bool
+	// Params are the <CustomParam>s, in document order.
+	Params []StreamParam
+}
+
+// TranscriptionSocket sends a transcription's transcripts.
+type TranscriptionSocket interface {
+	// Send queues t as a transcription message; it never blocks.
+	Send(t Transcript)
+	// Stop sends stop and closes the socket; stopping twice is harmless.
+	Stop()
+}
+
+// Transcripts keeps the transcripts of real-time transcriptions.
+type Transcripts interface {
+	// SaveTranscription stores a transcription that has ended.
+	SaveTranscription(ctx context.Context, t *LiveTranscription) error
+	// Transcriptions lists a call's transcriptions, oldest first.
+	Transcriptions(ctx context.Context, accountID, callID string) ([]*LiveTranscription, error)
+	// Transcription returns one, or ErrNotFound.
+	Transcription(ctx context.Context, accountID, callID, id string) (*LiveTranscription, error)
+	// DeleteTranscription removes one, or returns ErrNotFound.
+	DeleteTranscription(ctx context.Context, accountID, callID, id string) error
+}
+
+// LiveTranscription is a real-time transcription as kept: what was said on
+// each track, utterance by utterance.
+type LiveTranscription struct {
+	ID, Name      string
+	AccountID     string
+	CallID        string
+	Tracks        []string
+	StartTime     time.Time
+	CompletedTime time.Time
+	Transcripts   []Transcript
+}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+
+	"github.com/voicehook/voicehook/callback"
 	"slices"
 	"time"
 )
@@ -166,5 +168,73 @@ func (a *actor) unsay() {
 		if ls.paced && ls.has(TrackOutbound) {
 			ls.s.StopSaying(TrackOutbound)
 		}
+	}
+}
+
+// liveTranscription is a transcription the actor hears and sends.
+type liveTranscription struct {
+	listener Listener            // nil on a line that carries no audio
+	untap    func()              // with listener
+	socket   TranscriptionSocket // nil without a destination
+}
+
+func (a *actor) startTranscription(act actStartTranscription) {
+	id := act.spec.ID
+	lt := &liveTranscription{}
+	a.transcribing[id] = lt
+	if act.socket != nil {
+		lt.socket = a.e.cfg.TranscriptionSockets.OpenTranscription(*act.socket, func(ev StreamEvent) {
+			ev.StreamID = id
+			a.post(evStream{ev})
+		})
+	}
+	tapper, audible := a.line.(Tapper)
+	if !audible || !slices.Contains(act.spec.Tracks, TrackInbound) {
+		return // the engine knows the words: a simulated phone's, its own
+	}
+	if a.e.cfg.Transcriber == nil {
+		a.pending = append(a.pending, evStream{StreamEvent{Kind: StreamStopped, StreamID: id, Cause: "error",
+			Reason: "this voicehook has no speech recognizer for real calls"}})
+		return
+	}
+	spec := act.spec
+	spec.Tracks = []string{TrackInbound} // what the call says is known
+	lt.listener = a.e.cfg.Transcriber.Listen(spec, func(t Transcript) { a.post(evTranscript{id, t}) })
+	l := lt.listener
+	lt.untap = tapper.Tap(func(heard, _ []int16) { l.Feed(TrackInbound, heard) })
+}
+
+func (a *actor) stopTranscription(id string) {
+	lt := a.transcribing[id]
+	if lt == nil {
+		return
+	}
+	delete(a.transcribing, id)
+	if lt.untap != nil {
+		lt.untap()
+	}
+	if lt.listener != nil {
+		lt.listener.Stop()
+	}
+	if lt.socket != nil {
+		lt.socket.Stop()
+	}
+}
+
+func (a *actor) saveTranscription(act actSaveTranscription) {
+	status := callback.TranscriptionStatusAvailable
+	if k := a.e.cfg.Transcripts; k == nil {
+		status = callback.TranscriptionStatusFailed
+	} else if err := k.SaveTranscription(a.e.ctx, act.t); err != nil {
+		a.log.Error("save a transcription", "transcription_id", act.t.ID, "err", err)
+		status = callback.TranscriptionStatusFailed
+	}
+	if w := act.available; w != nil {
+		ev := w.Event.(*callback.RealTimeTranscriptionAvailable)
+		ev.RealTimeTranscription.Status = status
+		if status != callback.TranscriptionStatusAvailable {
+			ev.RealTimeTranscription.URL = ""
+		}
+		a.do(actNotify{*w})
 	}
 }

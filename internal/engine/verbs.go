@@ -63,7 +63,8 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 	case *bxml.SpeakSentence:
 		length, text := speechLength(v), speechText(v)
 		s.played(length, text, now)
-		return s.play(Playback{Prompts: []Prompt{speechPrompt(v)}, What: text, Length: length}), true
+		said := s.said(TrackOutbound, text, length, now)
+		return append(said, s.play(Playback{Prompts: []Prompt{speechPrompt(v)}, What: text, Length: length})...), true
 	case *bxml.PlayAudio:
 		return s.playAudio([]*bxml.PlayAudio{v}, now), true
 	case *bxml.SendDtmf:
@@ -116,6 +117,10 @@ func (s *callState) runVerb(v bxml.Verb, now time.Time) (acts []action, done boo
 		return s.startStream(v, now), false
 	case *bxml.StopStream:
 		return s.stopStream(v.Name, now), false
+	case *bxml.StartTranscription:
+		return s.startTranscription(v, now), false
+	case *bxml.StopTranscription:
+		return s.stopTranscription(v.Name, now), false
 	}
 	msg := fmt.Sprintf("<%s> is not supported by this voicehook version", v.VerbName())
 	return s.end(now, callback.CauseApplicationError, msg, 0, false), true

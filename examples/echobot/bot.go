@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Bot is the bot's WebSocket endpoint, the destination of a bidirectional
+// media stream. Each connection is one call: the bot reads the caller's
+// audio (media messages of the inbound track, μ-law at 8 kHz, 20 ms each),
+// cuts it into turns at pauses, and plays each turn back (playAudio).
+//
+// The WebSocket library is github.com/coder/websocket, which voicehook
+// itself uses to dial streams.
+type Bot struct {
+	Log *slog.Logger
+}
+
+// Turn-taking, in 20 ms frames.
+const (
+	frame        = 160 // bytes of μ-law in 20 ms
+	minSpeech    = 10  // a turn is at least 200 ms of speech…
+	endPause     = 30  // …ended by 600 ms of quiet
+	bargeIn      = 5   // 100 ms of speech while the bot plays interrupts it
+	maxTurn      = 750 // 15 s: a longer turn is played back in parts
+	loudAbsLevel = 500 // mean absolute sample level of speech (about −36 dBFS)
+)
+
+// message is a frame of the stream, either way.
+type message struct {
+	EventType string `json:"eventType"`
+	Metadata  *struct {
+		CallID   string `json:"callId"`
+		StreamID string `json:"streamId"`
+	} `json:"metadata,omitempty"`
+	Track   string `json:"track,omitempty"`
+	Payload []byte `json:"payload,omitempty"` // base64 in JSON
+	Media   *media `json:"media,omitempty"`
+}
+
+type media struct {
+	ContentType string `json:"contentType"`
+	Payload     []byte `json:"payload"`
+}
+
+func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		b.Log.Warn("not a WebSocket", "err", err) // Accept answered the request
+		return
+	}
+	defer c.CloseNow()
+	ctx := r.Context()
+	var (
+		callID       string
+		turn         []byte // the caller's audio since its turn began
+		speech       int    // frames of speech in it
+		quiet        int    // frames of quiet since the last speech
+		playingUntil time.Time
+	)
+	send := func(m message) error {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		return c.Write(ctx, websocket.MessageText, data)
+	}
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
+				b.Log.Warn("stream lost", "call", callID, "err", err)
+			}
+			return
+		}
+		var m message
+		if err := json.Unmarshal(data, &m); err != nil {
+			b.Log.Warn("not a stream message", "err", err)
+			continue
+		}
+		switch m.EventType {
+		case "start":
+			if m.Metadata != nil {
+				callID = m.Metadata.CallID
+			}
+			b.Log.Info("stream open", "call", callID)
+		case "stop":
+			b.Log.Info("stream stopped", "call", callID)
+			c.Close(websocket.StatusNormalClosure, "")
+			return
+		case "media":
+			if m.Track != "inbound" {
+				continue
+			}
+			if loud(m.Payload) {
+				speech++
+				quiet = 0
+				if speech == bargeIn && time.Now().Before(playingUntil) {
+					b.Log.Info("caller interrupted: clear", "call", callID)
+					playingUntil = time.Time{}
+					if err := send(message{EventType: "clear"}); err != nil {
+						return
+					}
+				}
+			} else if speech > 0 {
+				quiet++
+			}
+			if speech == 0 {
+				continue // nothing said yet
+			}
+			turn = append(turn, m.Payload...)
+			if quiet < endPause && len(turn) < maxTurn*frame {
+				continue
+			}
+			said := turn[:len(turn)-quiet*frame]
+			if speech >= minSpeech {
+				b.Log.Info("echo", "call", callID, "seconds", float64(len(said))/8000)
+				if err := send(message{EventType: "playAudio", Media: &media{ContentType: "audio/pcmu", Payload: said}}); err != nil {
+					return
+				}
+				playingUntil = time.Now().Add(time.Duration(len(said)) * time.Second / 8000)
+			}
+			turn, speech, quiet = nil, 0, 0
+		}
+	}
+}
+
+// loud reports whether 20 ms of μ-law is speech rather than quiet.
+func loud(ulaw []byte) bool {
+	if len(ulaw) == 0 {
+		return false
+	}
+	sum := 0
+	for _, b := range ulaw {
+		s := int(linear(b))
+		if s < 0 {
+			s = -s
+		}
+		sum += s
+	}
+	return sum/len(ulaw) >= loudAbsLevel
+}
+
+// linear decodes a G.711 μ-law byte to a 16-bit sample.
+func linear(u byte) int16 {
+	u = ^u
+	t := (int(u&0x0f)<<3 + 0x84) << (u & 0x70 >> 4)
+	if u&0x80 != 0 {
+		return int16(0x84 - t)
+	}
+	return int16(t - 0x84)
+}
