@@ -51,6 +51,11 @@ func (a *actor) openStream(spec StreamSpec) {
 		})
 	}
 	a.streams[id] = ls
+	if !audible && ls.has(TrackInbound) && a.line != nil {
+		// A scripted phone says what it has to say to whatever listens:
+		// a recording, or a stream.
+		a.line.Recording()
+	}
 }
 
 func (a *actor) stopStream(id string) {

@@ -282,6 +282,10 @@ type recorder struct {
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		rec.app.ServeHTTP(w, r) // a media stream's socket, not a webhook
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	var ev callback.Event
 	var err error
