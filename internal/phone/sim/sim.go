@@ -705,6 +705,8 @@ func (l *line) react(r Reaction) {
 	}
 }
 
+var _ engine.Hearer = (*line)(nil)
+
 // Hear tells the phone it hears audio from now until until, for its
 // OnHearing: a later call sets a new end, and one with until at or before
 // now cuts the audio. The phone hears nothing before the answer or after
