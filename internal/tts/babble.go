@@ -17,8 +17,9 @@ import (
 // BabbleRate is the sample rate of the clips Babble returns.
 const BabbleRate = audio.SampleRate
 
-// MaxBabble is the longest speech Babble makes; longer text is refused.
-const MaxBabble = 30 * time.Minute
+// MaxBabble is the longest speech Babble makes (9000 characters); longer
+// text is refused. Making it takes about 30 MB for a moment.
+const MaxBabble = 10 * time.Minute
 
 // Babble is a Synthesizer written in Go that needs no program: it says a
 // sentence as a voice-like signal, not as words anyone could understand.
@@ -360,7 +361,7 @@ func (r *resonator) step(x float64) float64 {
 
 // say renders the segments, n samples in all, as 16-bit samples.
 func (v *voice) say(segs []segment, n int) []int16 {
-	buf := make([]float64, n)
+	buf := make([]float32, n) // before the level is set
 	var (
 		formants [3]float64
 		res      [3]resonator
@@ -444,7 +445,7 @@ func (v *voice) say(segs []segment, n int) []int16 {
 			} else {
 				out += noise.step(0)
 			}
-			buf[at] = out
+			buf[at] = float32(out)
 			if s.sound != pause {
 				sumSq += out * out
 				words++
@@ -461,11 +462,11 @@ func (v *voice) say(segs []segment, n int) []int16 {
 	// kneeLevel softly towards peakLimit, which none reaches.
 	gain := targetRMS / math.Sqrt(sumSq/float64(words))
 	for i, x := range buf {
-		x *= gain
-		if a := math.Abs(x); a > kneeLevel {
-			x = math.Copysign(kneeLevel+(peakLimit-kneeLevel)*math.Tanh((a-kneeLevel)/(peakLimit-kneeLevel)), x)
+		y := float64(x) * gain
+		if a := math.Abs(y); a > kneeLevel {
+			y = math.Copysign(kneeLevel+(peakLimit-kneeLevel)*math.Tanh((a-kneeLevel)/(peakLimit-kneeLevel)), y)
 		}
-		out[i] = int16(math.Round(x * 32767))
+		out[i] = int16(math.Round(y * 32767))
 	}
 	return out
 }
