@@ -40,9 +40,9 @@ import (
 //	    beep: true            # a tone ends the greeting (answering machines)
 //	    onDigits:             # answer digits the call sends (SendDtmf); others get nothing
 //	      "1234#": {say: "PIN accepted", press: "1", hangup: true} # each part optional, in this order
-//	    onHearing:            # answer what a bidirectional stream plays to it, one reaction per utterance:
-//	      - {say: "Yes"}      # after the first ends (600 ms with nothing heard), the second…
-//	      - {press: "1", hangup: true} # …and nothing after the last
+//	    onHearing:            # answer what a bidirectional stream plays to it, in turn:
+//	      - {say: "Yes"}      # 600 ms after the first utterance it hears ends…
+//	      - {press: "1", hangup: true} # …and the second; later ones get nothing
 //	    note: Alice's desk    # shown in the server's banner
 //	calls:                    # inbound calls the phones place on their own
 //	  - from: "+15551230001"  # the caller: its script drives it once answered
