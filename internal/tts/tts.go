@@ -1,11 +1,13 @@
 // Package tts turns the text of a BXML SpeakSentence into audio for real
-// calls. A Synthesizer is the port; Command is the one implementation,
-// running a program per sentence (espeak-ng by default, or any engine an
-// operator wraps in a script), and Cache sits in front of it so that a
-// prompt said on many calls is synthesized once.
+// calls. A Synthesizer is the port; Command runs a program per sentence
+// (espeak-ng by default, or any engine an operator wraps in a script),
+// Babble makes a voice-like signal in Go for simulated phones and tests
+// when no program is installed, and Cache sits in front of either so that
+// a prompt said on many calls is synthesized once.
 //
 // Command starts one process per request and the goroutines os/exec uses
 // to copy its output; all of them have ended when Synthesize returns.
+// Babble computes on its caller's goroutine.
 // Cache starts no goroutines: the first caller of a sentence synthesizes
 // it on its own goroutine while later callers wait. Clips returned by a
 // Cache share their samples with it and with every other caller: treat

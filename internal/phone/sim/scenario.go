@@ -40,6 +40,9 @@ import (
 //	    beep: true            # a tone ends the greeting (answering machines)
 //	    onDigits:             # answer digits the call sends (SendDtmf); others get nothing
 //	      "1234#": {say: "PIN accepted", press: "1", hangup: true} # each part optional, in this order
+//	    onHearing:            # answer what a bidirectional stream plays to it, in turn:
+//	      - {say: "Yes"}      # 600 ms after the first utterance it hears ends…
+//	      - {press: "1", hangup: true} # …and the second; later ones get nothing
 //	    note: Alice's desk    # shown in the server's banner
 //	calls:                    # inbound calls the phones place on their own
 //	  - from: "+15551230001"  # the caller: its script drives it once answered
@@ -103,6 +106,8 @@ type phoneYAML struct {
 
 	// OnDigits answers digits the call sends.
 	OnDigits map[string]reactionYAML `yaml:"onDigits"`
+	// OnHearing answers what a stream plays to the phone.
+	OnHearing []reactionYAML `yaml:"onHearing"`
 }
 
 type reactionYAML struct {
@@ -213,6 +218,15 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 				fields[fmt.Sprintf("onDigits %q press", key)] = r.Press
 			}
 		}
+		if len(p.OnHearing) > 0 {
+			on := make([]Reaction, len(p.OnHearing))
+			for i, r := range p.OnHearing {
+				on[i] = Reaction(r)
+			}
+			if s.OnHearing, err = CheckOnHearing(on); err != nil {
+				return nil, fmt.Errorf("scenario: phone %s: %w", number, err)
+			}
+		}
 		for field, digits := range fields {
 			if strings.Trim(digits, dtmfDigits) != "" {
 				return nil, fmt.Errorf("scenario: phone %s: %s %q: want 0-9, *, # and A-D", number, field, digits)
@@ -265,6 +279,24 @@ func CheckOnDigits(on map[string]Reaction) (map[string]Reaction, error) {
 	return out, nil
 }
 
+// CheckOnHearing checks a phone's OnHearing: each reaction says, presses
+// or hangs up, and presses only 0-9, *, # and A-D. It returns on, or nil
+// when on is empty.
+func CheckOnHearing(on []Reaction) ([]Reaction, error) {
+	if len(on) == 0 {
+		return nil, nil
+	}
+	for i, r := range on {
+		switch {
+		case r == Reaction{}:
+			return nil, fmt.Errorf("onHearing[%d]: want say, press or hangup", i)
+		case strings.Trim(r.Press, dtmfDigits) != "":
+			return nil, fmt.Errorf("onHearing[%d] press %q: want 0-9, *, # and A-D", i, r.Press)
+		}
+	}
+	return on, nil
+}
+
 // LoadPhone reads one phone's script for number: a JSON object with the
 // fields of a scenario file's phones (durations as "1.5s" or a number of
 // seconds; null leaves a field unset). Problems are errors naming the field,
@@ -313,9 +345,14 @@ func checkPhoneJSON(data []byte) error {
 	if fields == nil {
 		return errors.New(wantObject)
 	}
+	return checkJSONFields(reflect.TypeFor[phoneYAML](), fields)
+}
+
+// checkJSONFields checks the members of a JSON object against the fields
+// of t, a struct with yaml tags.
+func checkJSONFields(t reflect.Type, fields map[string]jsontext.Value) error {
 	known := map[string]reflect.Type{}
 	var names []string
-	t := reflect.TypeFor[phoneYAML]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
 		known[name] = t.Field(i).Type
@@ -364,6 +401,29 @@ func checkJSONKind(t reflect.Type, v jsontext.Value) error {
 		var list []string
 		if kind != '[' || json.Unmarshal(v, &list) != nil {
 			return errors.New(`want a list of strings, such as ["1", ""]`)
+		}
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		var list []map[string]jsontext.Value
+		if kind != '[' || json.Unmarshal(v, &list) != nil || slices.ContainsFunc(list, func(m map[string]jsontext.Value) bool { return m == nil }) {
+			return errors.New(`want a list of objects, such as [{"say": "Yes"}, {"press": "1"}]`)
+		}
+		for i, m := range list {
+			if err := checkJSONFields(t.Elem(), m); err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
+			}
+		}
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Struct:
+		var objects map[string]map[string]jsontext.Value
+		if kind != '{' || json.Unmarshal(v, &objects) != nil {
+			return errors.New(`want an object of objects, such as {"1234#": {"say": "PIN accepted"}}`)
+		}
+		for _, key := range slices.Sorted(maps.Keys(objects)) {
+			if objects[key] == nil {
+				return fmt.Errorf("%q: want an object", key)
+			}
+			if err := checkJSONFields(t.Elem(), objects[key]); err != nil {
+				return fmt.Errorf("%q: %w", key, err)
+			}
 		}
 	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.String:
 		var m map[string]string
@@ -441,6 +501,13 @@ func describe(s Script) string {
 	if len(s.OnDigits) > 0 {
 		keys := slices.Sorted(maps.Keys(s.OnDigits))
 		parts = append(parts, "answers "+strings.Join(keys, ", ")+" sent to it")
+	}
+	switch len(s.OnHearing) {
+	case 0:
+	case 1:
+		parts = append(parts, "answers the first utterance it hears")
+	default:
+		parts = append(parts, fmt.Sprintf("answers the first %d utterances it hears", len(s.OnHearing)))
 	}
 	if s.Voice == Machine || s.Voice == Silent {
 		parts = append(parts, "a "+string(s.Voice)+" answers")

@@ -1,7 +1,8 @@
 // Package sim is a phone network of simulated phones: every number the
 // engine dials answers, rings out, is busy, declines, presses digits, hears
-// and answers the digits sent to it and hangs up as its script says, on the
-// engine's clock. It implements engine.Network.
+// and answers the digits sent to it and the utterances a media stream
+// plays to it, and hangs up as its script says, on the engine's clock. It
+// implements engine.Network; its lines implement engine.Hearer.
 //
 // A Network is safe for concurrent use. Its timers are the clock's; it owns
 // no goroutines of its own.
@@ -76,6 +77,16 @@ type Script struct {
 	// longest key, if several match). Digits that match no key get no
 	// reaction. Keys are at most MaxOnDigits long.
 	OnDigits map[string]Reaction
+	// OnHearing is how the phone answers what it hears of a bidirectional
+	// media stream's audio (engine.Hearer): the Nth time an utterance it
+	// heard ends — audio, then HearingPause of nothing heard — it reacts
+	// as OnHearing[N-1] says. Audio that resumes within HearingPause, or a
+	// Hear that extends what it hears, continues the utterance; a cut (the
+	// stream cleared its audio) ends the audio at once, and the utterance
+	// HearingPause later, as silence does. Once every reaction has been
+	// used, the phone answers nothing more: list a reaction per utterance
+	// to answer.
+	OnHearing []Reaction
 	// Note describes the phone, for the server's banner.
 	Note string
 }
@@ -88,6 +99,10 @@ type Reaction struct {
 	Press  string
 	Hangup bool
 }
+
+// HearingPause is how long a phone hears nothing before it takes what it
+// heard for a finished utterance and answers it (Script.OnHearing).
+const HearingPause = 600 * time.Millisecond
 
 // MaxOnDigits bounds an OnDigits key: a phone remembers that many of the
 // last digits it heard.
@@ -411,6 +426,14 @@ type line struct {
 	sent    []string
 	sentDue time.Time
 	hearing sync.Mutex // held while hearing digits sent, one batch at a time
+	// What the phone hears of a stream's audio (Hear): when the audio
+	// ends (zero when no utterance is under way), the timer that ends the
+	// utterance HearingPause later and its generation (a timer whose
+	// generation has passed does nothing), and the utterances ended.
+	audioEnd   time.Time
+	uttering   engine.Timer
+	utterGen   int
+	utterances int
 }
 
 func (l *line) after(d time.Duration, f func()) {
@@ -513,6 +536,10 @@ func (l *line) end() bool {
 	l.ended = true
 	timers := l.timers
 	l.timers = nil
+	if l.uttering != nil {
+		timers = append(timers, l.uttering)
+		l.uttering = nil
+	}
 	l.mu.Unlock()
 	for _, t := range timers {
 		t.Stop()
@@ -675,5 +702,54 @@ func (l *line) react(r Reaction) {
 	}
 	if r.Hangup {
 		l.after(at+l.gap(), l.farHangup)
+	}
+}
+
+var _ engine.Hearer = (*line)(nil)
+
+// Hear tells the phone it hears audio from now until until, for its
+// OnHearing: a later call sets a new end, and one with until at or before
+// now cuts the audio. The phone hears nothing before the answer or after
+// the call ended, and a phone with no OnHearing ignores what it hears.
+func (l *line) Hear(until time.Time) {
+	if len(l.script.OnHearing) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.up || l.ended {
+		return
+	}
+	now := l.n.clock.Now()
+	switch {
+	case until.After(now):
+		l.audioEnd = until
+	case l.audioEnd.After(now): // a cut: the audio ends now
+		l.audioEnd = now
+	default: // nothing is playing: nothing to cut
+		return
+	}
+	if l.uttering != nil {
+		l.uttering.Stop()
+	}
+	l.utterGen++
+	gen := l.utterGen
+	l.uttering = l.n.clock.AfterFunc(l.audioEnd.Add(HearingPause).Sub(now), func() { l.uttered(gen) })
+}
+
+// uttered ends the utterance heard, when the timer of generation gen is
+// still the current one, and reacts as OnHearing says.
+func (l *line) uttered(gen int) {
+	l.mu.Lock()
+	if l.ended || gen != l.utterGen {
+		l.mu.Unlock()
+		return
+	}
+	l.audioEnd, l.uttering = time.Time{}, nil
+	n := l.utterances
+	l.utterances++
+	l.mu.Unlock()
+	if n < len(l.script.OnHearing) {
+		l.react(l.script.OnHearing[n])
 	}
 }

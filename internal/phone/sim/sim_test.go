@@ -273,6 +273,10 @@ phones:
     onDigits:
       "1234#": {say: PIN accepted, press: "1", hangup: true}
       "*": {hangup: true}
+  "+15551230004":
+    onHearing:
+      - {say: "Yes"}
+      - {press: "12", hangup: true}
 calls:
   - from: "+15551230001"
     to: "+15550001000"
@@ -309,6 +313,10 @@ calls:
 		ivr.OnDigits["*"] != (sim.Reaction{Hangup: true}) || ivr.Note != "answer, answers *, 1234# sent to it" {
 		t.Errorf("IVR script %+v", ivr)
 	}
+	if h := scripts["+15551230004"]; len(h.OnHearing) != 2 || h.OnHearing[0] != (sim.Reaction{Say: "Yes"}) ||
+		h.OnHearing[1] != (sim.Reaction{Press: "12", Hangup: true}) || h.Note != "answer, answers the first 2 utterances it hears" {
+		t.Errorf("a phone that answers what it hears: %+v", h)
+	}
 	if a.Voice != sim.Person {
 		t.Errorf("voice %q, want person by default", a.Voice)
 	}
@@ -339,6 +347,10 @@ calls:
 		"phones:\n  \"+1555\":\n    onDigits: {\"\": {hangup: true}}":                            "onDigits: an empty key",
 		"phones:\n  \"+1555\":\n    onDigits: {\"1a\": {hangup: true}, \"1A\": {say: hi}}":       `onDigits "1A" and "1a": the same key (keys are not case-sensitive)`,
 		"phones:\n  \"+1555\":\n    outcome: answer\n  bad":                                      "line",
+		"phones:\n  \"+1555\":\n    onHearing: [{say: hi}, {}]":                                  `onHearing[1]: want say, press or hangup`,
+		"phones:\n  \"+1555\":\n    onHearing: [{press: \"1x\"}]":                                `onHearing[0] press "1x": want 0-9`,
+		"phones:\n  \"+1555\":\n    onHearing: [{shout: hi}]":                                    "field shout not found",
+		"phones:\n  \"+1555\":\n    onHearing: {say: hi}":                                        "cannot unmarshal",
 	} {
 		_, err := sim.LoadScenario(strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -388,6 +400,10 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 	if err != nil || ivr.OnDigits["1234#"] != (sim.Reaction{Say: "PIN accepted", Press: "1", Hangup: true}) {
 		t.Errorf("onDigits as JSON: %+v, %v", ivr, err)
 	}
+	hearing, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"onHearing":[{"say":"Yes"},{"press":"1","hangup":true}]}`))
+	if err != nil || len(hearing.OnHearing) != 2 || hearing.OnHearing[1] != (sim.Reaction{Press: "1", Hangup: true}) {
+		t.Errorf("onHearing as JSON: %+v, %v", hearing, err)
+	}
 	// Keys are kept in upper case, as the phone hears digits.
 	lower, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"onDigits":{"1a#":{"hangup":true}}}`))
 	if err != nil || len(lower.OnDigits) != 1 || lower.OnDigits["1A#"] != (sim.Reaction{Hangup: true}) {
@@ -402,14 +418,22 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 		`null`:                "want a JSON object",
 		`{"digits":"x"}`:      `digits "x"`,
 		`{"onDigits":{"*b":{"hangup":true},"*B":{"press":"1"}}}`: `onDigits "*B" and "*b": the same key`,
-		`{"beep":"yes"}`:       `field "beep": want true or false`,
-		`{"ring":true}`:        `field "ring": want a duration like "1.5s" or a number of seconds`,
-		`{"ring":-2}`:          `field "ring": duration -2 is negative`,
-		`{"ring":1e300}`:       `field "ring": duration 1e+300 is too long`,
-		`{"digits":5}`:         `field "digits": want a string`,
-		`{"gatherInputs":"1"}`: `field "gatherInputs": want a list of strings`,
-		`{"outcome":"busy",`:   "malformed JSON at byte",
-		"outcome: busy":        "malformed JSON at byte 0",
+		`{"beep":"yes"}`:                      `field "beep": want true or false`,
+		`{"ring":true}`:                       `field "ring": want a duration like "1.5s" or a number of seconds`,
+		`{"ring":-2}`:                         `field "ring": duration -2 is negative`,
+		`{"ring":1e300}`:                      `field "ring": duration 1e+300 is too long`,
+		`{"digits":5}`:                        `field "digits": want a string`,
+		`{"gatherInputs":"1"}`:                `field "gatherInputs": want a list of strings`,
+		`{"onHearing":{"say":"Yes"}}`:         `field "onHearing": want a list of objects`,
+		`{"onHearing":["Yes"]}`:               `field "onHearing": want a list of objects`,
+		`{"onHearing":[null]}`:                `field "onHearing": want a list of objects`,
+		`{"onHearing":[{}]}`:                  `onHearing[0]: want say, press or hangup`,
+		`{"onHearing":[{"say":true}]}`:        `field "onHearing": item 0: field "say": want a string`,
+		`{"onHearing":[{"shout":"hi"}]}`:      `field "onHearing": item 0: unknown field "shout": want one of say, press, hangup`,
+		`{"onDigits":{"1":{"hangup":"yes"}}}`: `field "onDigits": "1": field "hangup": want true or false`,
+		`{"onDigits":{"1":null}}`:             `field "onDigits": "1": want an object`,
+		`{"outcome":"busy",`:                  "malformed JSON at byte",
+		"outcome: busy":                       "malformed JSON at byte 0",
 	} {
 		_, err := sim.LoadPhone("+15551230009", strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -539,4 +563,138 @@ func TestREADMEScenario(t *testing.T) {
 	if len(sc.Phones) != 1 || len(sc.Calls) != 1 || len(sc.Phones["+15551230001"].OnDigits) != 1 {
 		t.Errorf("the README's scenario: %+v", sc)
 	}
+}
+
+// hear makes line hear audio for d from now (d ≤ 0 cuts it).
+func hear(t *testing.T, line engine.Line, d time.Duration) {
+	t.Helper()
+	h, ok := line.(engine.Hearer)
+	if !ok {
+		t.Fatalf("a simulated line (%T) is not an engine.Hearer", line)
+	}
+	h.Hear(time.Now().Add(d))
+}
+
+// TestPhoneAnswersWhatItHears: a phone with onHearing reacts to each
+// utterance a stream plays to it HearingPause after the audio ends, in
+// turn, and to nothing once its reactions are used; audio extended, or
+// resumed within the pause, is one utterance.
+func TestPhoneAnswersWhatItHears(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{
+			"+1555": {DigitDelay: 100 * time.Millisecond, OnHearing: []sim.Reaction{{Say: "Yes"}, {Say: "No way"}, {Press: "5", Hangup: true}}},
+		})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		time.Sleep(2 * time.Second) // answered at 1 s
+		hear(t, line, time.Second)  // 2 s to 3 s: "Yes" at 3.6 s
+		time.Sleep(3 * time.Second)
+
+		hear(t, line, 500*time.Millisecond) // 5 s to 5.5 s…
+		time.Sleep(200 * time.Millisecond)
+		hear(t, line, time.Second) // …extended at 5.2 s to 6.2 s…
+		time.Sleep(1300 * time.Millisecond)
+		hear(t, line, 500*time.Millisecond) // …and resumed 300 ms after it ended, at 6.5 s, to 7 s: "No way" at 7.6 s
+		time.Sleep(3 * time.Second)
+
+		hear(t, line, time.Second) // 9.5 s to 10.5 s: 5 pressed at 11.2 s, hang-up at 11.3 s
+		time.Sleep(time.Minute)
+		want := `ringing@0s answered@1s said@3.6s="Yes"(200ms) said@7.6s="No way"(400ms) digit@11.2s=5 hungup@11.3s`
+		if got := r.String(); got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+}
+
+// TestOnHearingRunsOut: once its reactions are used, a phone answers no
+// more utterances.
+func TestOnHearingRunsOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": {OnHearing: []sim.Reaction{{Say: "Yes"}}}})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		time.Sleep(2 * time.Second)
+		for range 3 {
+			hear(t, line, time.Second)
+			time.Sleep(5 * time.Second)
+		}
+		line.Hangup()
+		if got, want := r.String(), `ringing@0s answered@1s said@3.6s="Yes"(200ms)`; got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+}
+
+// TestACutEndsWhatThePhoneHears: a cut (the stream cleared its audio)
+// ends the audio at once and the utterance HearingPause later; a cut
+// when nothing plays, or a call that plays nothing, gets no reaction.
+func TestACutEndsWhatThePhoneHears(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": {OnHearing: []sim.Reaction{{Say: "Yes"}, {Say: "Again"}}}})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		time.Sleep(2 * time.Second)
+		hear(t, line, 0) // nothing plays: nothing to cut
+		time.Sleep(2 * time.Second)
+		hear(t, line, 10*time.Second) // 4 s to 14 s…
+		time.Sleep(time.Second)
+		hear(t, line, -time.Second) // …cut at 5 s: "Yes" at 5.6 s
+		time.Sleep(time.Minute)
+		line.Hangup()
+		if got, want := r.String(), `ringing@0s answered@1s said@5.6s="Yes"(200ms)`; got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+}
+
+// TestHearingOnlyWhileTheCallIsUp: a phone hears nothing before the
+// answer, and answers nothing once the call has ended, from either side;
+// a caller hears once the engine answers its call.
+func TestHearingOnlyWhileTheCallIsUp(t *testing.T) {
+	script := sim.Script{Ring: 2 * time.Second, OnHearing: []sim.Reaction{{Say: "Yes"}, {Say: "Again"}}}
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": script})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-1", To: "+1555"}, r.notify)
+		time.Sleep(time.Second)
+		hear(t, line, 1500*time.Millisecond) // 1 s to 2.5 s: ringing, so not heard
+		time.Sleep(4 * time.Second)
+		hear(t, line, time.Second) // 5 s to 6 s, but the engine hangs up at 6.2 s
+		time.Sleep(1200 * time.Millisecond)
+		line.Hangup()
+		hear(t, line, time.Second) // after the end
+		time.Sleep(time.Minute)
+		if got, want := r.String(), "ringing@0s answered@2s"; got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1555": script})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Dial(engine.Dial{CallID: "c-2", To: "+1555"}, r.notify)
+		time.Sleep(3 * time.Second)
+		hear(t, line, time.Second) // 3 s to 4 s, but the phone hangs up at 4.3 s
+		time.Sleep(1300 * time.Millisecond)
+		if err := n.HangUp("c-2"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		if got, want := r.String(), "ringing@0s answered@2s hungup@4.3s"; got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		n := sim.New(engine.RealClock{}, map[string]sim.Script{"+1777": script})
+		r := &recorder{start: time.Now()}
+		line, _ := n.Incoming(engine.Dial{CallID: "c-in", From: "+1777", To: "+15550001000"}, r.notify)
+		hear(t, line, time.Second) // not answered yet
+		time.Sleep(2 * time.Second)
+		line.Answered()
+		hear(t, line, time.Second) // 2 s to 3 s: "Yes" at 3.6 s
+		time.Sleep(time.Minute)
+		line.Hangup()
+		if got, want := r.String(), `said@3.6s="Yes"(200ms)`; got != want {
+			t.Errorf("events\n %q\nwant %q", got, want)
+		}
+	})
 }
