@@ -46,6 +46,7 @@ import (
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 	"github.com/voicehook/voicehook/internal/server"
+	"github.com/voicehook/voicehook/internal/tts"
 )
 
 // Options configure an Env. The zero value is ready to use.
@@ -72,6 +73,12 @@ type Options struct {
 	// AccountID, Username and Password are the account the calls are made
 	// in; defaults "9900000", "dev" and "dev", voicehook's dev account.
 	AccountID, Username, Password string
+	// Bot serves the WebSocket destinations of the app's media streams
+	// (<StartStream>), whatever their host: a voice bot's endpoint. In
+	// process it is reached over in-memory connections on the virtual
+	// clock; with Connect, on a loopback port (Env.StreamURL). Default: the
+	// app, which then serves its webhooks and its bot.
+	Bot http.Handler
 	// WebhookSecrets sign every webhook to the app (Standard Webhooks), as
 	// --webhook-secret does: "whsec_" and base64 each, two during a
 	// rotation. Give the app's own secrets so that an app that verifies
@@ -95,6 +102,7 @@ type Env struct {
 	apiURL string       // voicehook's base URL
 	client *http.Client // to voicehook
 	bubble bool         // in process, in a synctest bubble
+	botURL string       // where voicehook reaches the bot: ws://host
 	// inflight counts the in-process requests being served.
 	inflight sync.WaitGroup
 
@@ -128,13 +136,18 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 		}
 		phones[number] = s
 	}
+	e.botURL = "ws://bot.voicetest"
+	bot := newPipes(e.bot())
 	srv, err := server.Open(context.Background(), server.Config{
 		DB: ":memory:", BaseURL: "http://voicehook.voicetest", Phones: phones, Logger: opts.Logger,
 		AccountID: e.opts.AccountID, Username: e.opts.Username, Password: e.opts.Password,
 		InitiateURL: e.resolve(e.opts.InitiateURL), StatusURL: e.resolve(e.statusURL()), WebhookSecrets: e.opts.WebhookSecrets,
-		Client: &http.Client{Transport: handlerTransport{http.HandlerFunc(e.serveApp), &e.inflight}},
+		Client:       &http.Client{Transport: handlerTransport{http.HandlerFunc(e.serveApp), &e.inflight}},
+		StreamClient: bot.client(),
+		SimVoice:     tts.Babble{},
 	})
 	if err != nil {
+		bot.close()
 		t.Fatalf("voicetest.New: %v", err)
 	}
 	e.apiURL = srv.URL()
@@ -144,6 +157,7 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 		if err := srv.Close(context.Background()); err != nil {
 			t.Errorf("voicetest: stopping voicehook: %v", err)
 		}
+		bot.close()
 		e.inflight.Wait()
 	})
 	return e
@@ -159,12 +173,20 @@ func Connect(t testing.TB, serverURL string, app http.Handler, opts Options) *En
 	e.client = &http.Client{Timeout: 30 * time.Second}
 	appSrv := httptest.NewServer(http.HandlerFunc(e.serveApp))
 	e.appURL = appSrv.URL
+	botSrv := appSrv
+	if opts.Bot != nil {
+		botSrv = httptest.NewServer(opts.Bot)
+	}
+	e.botURL = "ws://" + strings.TrimPrefix(botSrv.URL, "http://")
 	t.Cleanup(func() {
 		e.report()
 		for number := range opts.Phones {
 			e.do("DELETE", "/sim/v1/phones/"+url.PathEscape(number), nil)
 		}
 		appSrv.Close()
+		if botSrv != appSrv {
+			botSrv.Close()
+		}
 	})
 	status, body, err := e.do("GET", e.accountPath("/calls?pageSize=1"), nil)
 	if err != nil || status != http.StatusOK {
@@ -218,6 +240,19 @@ func (e *Env) URL() string { return e.apiURL }
 // AppURL is where voicehook reaches the app; webhook paths are resolved
 // against it.
 func (e *Env) AppURL() string { return e.appURL }
+
+// StreamURL is the WebSocket URL of path on the bot (Options.Bot, or the
+// app): the destination to give <StartStream>. In process any host
+// reaches the bot; with Connect only this one does.
+func (e *Env) StreamURL(path string) string { return e.botURL + path }
+
+// bot is what serves the streams' destinations.
+func (e *Env) bot() http.Handler {
+	if e.opts.Bot != nil {
+		return e.opts.Bot
+	}
+	return e.app
+}
 
 // Client reaches voicehook (in process, without a socket) for an app that
 // calls the API itself: give it to the app, with URL as the base.
@@ -487,6 +522,10 @@ func describe(status int, body []byte, err error) string {
 
 // serveApp hands a webhook to the app and keeps it, with the reply.
 func (e *Env) serveApp(w http.ResponseWriter, r *http.Request) {
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		e.bot().ServeHTTP(w, r) // a stream's socket: no webhook to record
+		return
+	}
 	at := time.Now()
 	body, err := io.ReadAll(io.LimitReader(r.Body, callback.MaxBodySize+1))
 	if err != nil {

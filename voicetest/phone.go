@@ -52,6 +52,15 @@ type Phone struct {
 	//
 	//	OnDigits: map[string]voicetest.Reaction{"1234#": {Say: "PIN accepted", Press: "1"}}
 	OnDigits map[string]Reaction
+	// OnHearing answers a voice bot: the audio a bidirectional media
+	// stream plays to the phone. Each time the phone has heard the bot say
+	// something and pause (600 ms of nothing heard), it reacts with the
+	// next reaction of the list; once the list is used up it does nothing
+	// more. A phone that tells a bot two things and hangs up:
+	//
+	//	Says:      "I want to cancel my order",  // said when the stream starts listening
+	//	OnHearing: []voicetest.Reaction{{Say: "Order one two three"}, {Say: "Thanks, bye", Hangup: true}},
+	OnHearing []Reaction
 }
 
 // Reaction is what a phone does on hearing digits it waits for: it says
@@ -101,6 +110,16 @@ func (p Phone) script() (sim.Script, error) {
 			return sim.Script{}, err
 		}
 	}
+	if len(p.OnHearing) > 0 {
+		on := make([]sim.Reaction, len(p.OnHearing))
+		for i, r := range p.OnHearing {
+			on[i] = sim.Reaction(r)
+		}
+		var err error
+		if s.OnHearing, err = sim.CheckOnHearing(on); err != nil {
+			return sim.Script{}, err
+		}
+	}
 	if s.Outcome == "" {
 		s.Outcome = sim.Answer
 	}
@@ -140,6 +159,13 @@ func (p Phone) fields() map[string]any {
 			on[k] = map[string]any{"say": r.Say, "press": r.Press, "hangup": r.Hangup}
 		}
 		f["onDigits"] = on
+	}
+	if len(p.OnHearing) > 0 {
+		on := make([]any, len(p.OnHearing))
+		for i, r := range p.OnHearing {
+			on[i] = map[string]any{"say": r.Say, "press": r.Press, "hangup": r.Hangup}
+		}
+		f["onHearing"] = on
 	}
 	return f
 }

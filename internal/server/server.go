@@ -38,6 +38,7 @@ import (
 	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
+	"github.com/voicehook/voicehook/internal/tts"
 )
 
 // Config is the configuration of a server. The zero value of each field is
@@ -86,6 +87,10 @@ type Config struct {
 	// is used as it is, without the guard: voicetest points it at the app
 	// under test, in process.
 	Client *http.Client
+	// StreamClient dials the WebSockets of media streams (<StartStream>).
+	// Default: a client of the server's own, guarded as WebhookGuard says;
+	// voicetest points it at the bot under test, in process.
+	StreamClient *http.Client
 	// WebhookGuard says whether the server's own client refuses to dial
 	// loopback, private, link-local and other special-purpose addresses
 	// (package egress): GuardAuto, the default, turns it on when Addr is
@@ -118,6 +123,11 @@ type Config struct {
 	// _GENDER in its environment, and writes a WAV to stdout. Default:
 	// espeak-ng.
 	TTSCommand []string
+	// SimVoice says simulated phones' speech, and what calls play to them,
+	// on their media streams. Default: the text-to-speech of real calls
+	// (TTSCommand, or espeak-ng) when it is installed, else tts.Babble, a
+	// voice-like signal made in process.
+	SimVoice tts.Synthesizer
 
 	// DisableSim turns the simulator off, for a server that carries real
 	// calls only: no /sim/v1, no simulated phones, Phones and Calls
