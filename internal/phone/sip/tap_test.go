@@ -300,3 +300,76 @@ func TestInjectedAudioIsCappedAtAMinute(t *testing.T) {
 		t.Errorf("mixed %v, want 32767 -32768 5 and nothing left", f[:3])
 	}
 }
+
+// benchSink is a tap's sink as a stream adapter would write it: it copies
+// both frames into a ring that a sender goroutine would drain.
+type benchSink struct {
+	ring  [50][2][frame]int16
+	next  int
+	loud  int // frames heard with a loud sample
+	calls int
+}
+
+func (s *benchSink) sink(in, out []int16) {
+	slot := &s.ring[s.next%len(s.ring)]
+	copy(slot[0][:], in)
+	copy(slot[1][:], out)
+	s.next++
+	s.calls++
+	if len(loud(in)) > 0 {
+		s.loud++
+	}
+}
+
+// BenchmarkTappedCalls has 100 calls from a far Network to a near one,
+// each far line playing a tone for two seconds, and reports the share of
+// RTP packets (both Networks) sent more than 5 ms late: plain, with two
+// taps on every near line (what two streams cost the pacer), and with
+// those taps and two seconds injected into every near line too (a
+// bidirectional stream's audio, mixed on the way out):
+//
+//	go test -run XXX -bench 'WakeFloor|TappedCalls' -benchtime 1x -count 3 ./internal/phone/sip/
+func BenchmarkTappedCalls(b *testing.B) {
+	const calls = 100
+	for i, mode := range []string{"plain", "tapped", "tapped+injected"} {
+		b.Run(mode, func(b *testing.B) {
+			hosts := [][2]string{{"127.0.0.95", "127.0.0.96"}, {"127.0.0.97", "127.0.0.98"}, {"127.0.0.99", "127.0.0.95"}}[i]
+			for b.Loop() {
+				bc := newBenchCallsOn(b, benchSetup{far: hosts[0], near: hosts[1], rtp: tapPorts, calls: calls})
+				var sinks []*benchSink
+				var untaps []func()
+				if mode != "plain" {
+					for _, l := range bc.nearLines {
+						tp := l.(engine.Tapper)
+						for range 2 {
+							s := &benchSink{}
+							sinks = append(sinks, s)
+							untaps = append(untaps, tp.Tap(s.sink))
+						}
+					}
+				}
+				bc.mark()
+				for k, l := range bc.farLines {
+					l.Play(engine.Playback{ID: 1, Prompts: []engine.Prompt{{Text: []string{"440", "1000"}[k%2]}}, Repeat: 2})
+				}
+				if mode == "tapped+injected" {
+					for _, l := range bc.nearLines {
+						l.(engine.Tapper).Inject(pcm.Tone(600, rate, 2*time.Second, 0.3))
+					}
+				}
+				bc.waitPlayed(b, calls)
+				b.ReportMetric(bc.latePercent(), "late%")
+				for _, u := range untaps {
+					u()
+				}
+				// The taps heard the far lines' tones.
+				for _, s := range sinks {
+					if s.loud < 50 {
+						b.Fatalf("a tap heard %d loud frames of %d, want the far line's two seconds", s.loud, s.calls)
+					}
+				}
+				bc.hangup()
+			}
+		})
+	}
+}
