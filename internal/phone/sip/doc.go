@@ -177,5 +177,6 @@
 // BenchmarkConference20 the CPU time a conference member costs and the
 // delay a room adds; BenchmarkTappedCalls that share for 100 calls plain,
 // with two taps on each, and with injected audio too. The README gives
-// their figures and commands.
+// the figures and commands of the first four; the last one's command is
+// in its comment.
 package sip
