@@ -192,8 +192,23 @@ type benchCalls struct {
 
 func newBenchCalls(b *testing.B, farHost, nearHost string, calls int) *benchCalls {
 	b.Helper()
+	return newBenchCallsOn(b, benchSetup{far: farHost, near: nearHost, calls: calls})
+}
+
+// benchSetup is where newBenchCallsOn's Networks listen (hosts, and the
+// RTP ports of both, the default when zero) and how many calls it dials.
+type benchSetup struct {
+	far, near string
+	rtp       [2]int
+	calls     int
+}
+
+// newBenchCallsOn is newBenchCalls with the RTP ports of set.
+func newBenchCallsOn(b *testing.B, set benchSetup) *benchCalls {
+	b.Helper()
+	farHost, nearHost, calls := set.far, set.near, set.calls
 	lt := lineTaker{lines: make(chan takenLine, calls)}
-	near, err := New(Config{Addr: nearHost + ":0", Answers: lt.Answers, Calls: lt})
+	near, err := New(Config{Addr: nearHost + ":0", RTPPorts: set.rtp, Answers: lt.Answers, Calls: lt})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -201,7 +216,7 @@ func newBenchCalls(b *testing.B, farHost, nearHost string, calls int) *benchCall
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { near.Close() })
-	far, err := New(Config{Addr: farHost + ":0", Gateways: []Gateway{{URI: "sip:" + near.Addr()}}, TTS: freqTTS{}})
+	far, err := New(Config{Addr: farHost + ":0", RTPPorts: set.rtp, Gateways: []Gateway{{URI: "sip:" + near.Addr()}}, TTS: freqTTS{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,6 +48,11 @@ type line struct {
 	// cmds are media commands from the Line methods, taken by the media
 	// sender on its next tick.
 	cmds cmdQueue
+	// taps and inj are the line's streams: the taps the sender hands its
+	// audio every tick, and the audio injected to go out (tap.go). Each
+	// has its own mutex, so that they work before the answer too.
+	taps tapSet
+	inj  injectQueue
 
 	mu       sync.Mutex
 	state    int
@@ -217,6 +222,8 @@ func (l *line) finish() {
 		} else if conn != nil {
 			conn.Close()
 		}
+		l.taps.close()
+		l.inj.clear()
 		l.n.forget(l)
 		l.evMu.Lock()
 		l.evClosed = true

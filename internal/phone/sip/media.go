@@ -193,6 +193,9 @@ type sender struct {
 	link    *link
 	mix     [frame]int16
 	payload []byte
+	// sentAudio is set when this tick sent out (not a digit's event
+	// packet, not held): the taps hear silence otherwise.
+	sentAudio bool
 }
 
 // newSender is the state of a call's sending, ticked by the pacer.
@@ -214,6 +217,7 @@ func (s *sender) tick() {
 	clear(s.cmds)
 
 	clear(s.out[:])
+	s.sentAudio = false
 	// In a room, what the call hears of it goes on top of its playback.
 	mixed := s.link != nil && s.pullMix()
 	if len(s.digits) > 0 && s.m.event >= 0 {
@@ -230,6 +234,7 @@ func (s *sender) tick() {
 		if s.play != nil {
 			s.fill()
 		}
+		s.m.l.inj.mixInto(s.out[:])
 		if mixed {
 			addFrame(s.out[:], s.mix[:])
 		}
@@ -250,6 +255,11 @@ func (s *sender) tick() {
 		}
 		i++
 	}
+	// Taps last: they hear the frame sent, or silence when none left.
+	if !s.sentAudio {
+		clear(s.out[:])
+	}
+	s.m.l.taps.hand(s.heard[:], s.out[:])
 }
 
 // checkSilence ends the call once the far end has sent nothing for
@@ -588,6 +598,7 @@ func (s *sender) sendAudio() {
 		s.payload = pcm.EncodeULaw(s.payload, s.out[:])
 	}
 	s.write(s.m.codec, false, s.ts, s.payload)
+	s.sentAudio = !s.held
 }
 
 // capture is a recording in progress: the sender appends a frame of each
