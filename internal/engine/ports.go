@@ -719,7 +719,8 @@ type Tapper interface {
 	// goroutine, once answered: what the far end said (in) and what the
 	// line sent it (out: playback, a room's mix, injected audio), 160
 	// samples at 8 kHz each, valid only during the call. sink must not
-	// block. untap stops it; after untap returns sink is not called.
+	// block, nor tap or untap (that deadlocks). untap stops it; after
+	// untap returns sink is not called.
 	Tap(sink func(in, out []int16)) (untap func())
 	// Inject plays samples (8 kHz) to the far end after the samples
 	// injected before and not yet played, mixed with whatever else the
