@@ -25,6 +25,7 @@ import (
 const (
 	base    = "http://voicehook.test/api/v2" // only described: requests go to the handler in process
 	account = "9900000"
+	appURL  = "https://app.test" // only described: the app is in process, nothing is dialled
 )
 
 // app is the customer's app, in process: it answers synchronous webhooks
@@ -100,7 +101,7 @@ func newEnv(t *testing.T, bxml map[string]string) *env {
 func (e *env) call(answerURL string) string {
 	e.t.Helper()
 	created, err := e.eng.CreateCall(context.Background(), engine.Call{AccountID: account, ApplicationID: config.DevApplicationID,
-		From: "+15551112222", To: "+15553330010", AnswerURL: answerURL}) // never dialled: the app is in process
+		From: "+15551112222", To: "+15553330010", AnswerURL: answerURL})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func notFound(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 }
 
 const transcribed = `<Response>
-	<StartTranscription name="live" tracks="both" transcriptionEventUrl="https://app.test/tx"/>
+	<StartTranscription name="live" tracks="both" transcriptionEventUrl="/tx"/>
 	<SpeakSentence>Welcome to the shop</SpeakSentence>
 	<Pause duration="3"/>
 	<StopTranscription/>
@@ -170,11 +171,11 @@ const transcribed = `<Response>
 func TestLiveTranscriptionsOverREST(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, map[string]string{
-			"https://app.test/answer": transcribed, // only described: the app is in process
-			"https://app.test/hangup": `<Response><Hangup/></Response>`,
+			appURL + "/answer": transcribed,
+			appURL + "/hangup": `<Response><Hangup/></Response>`,
 		})
-		id := e.call("https://app.test/answer")
-		other := e.call("https://app.test/hangup")
+		id := e.call(appURL + "/answer")
+		other := e.call(appURL + "/hangup")
 		time.Sleep(2 * time.Second) // answered at 1 s
 		speak := func(text string) {
 			if rec := e.do("POST", "/sim/v1/calls/"+id+"/speech", "", fmt.Sprintf(`{"text":%q,"durationSeconds":1}`, text)); rec.Code != http.StatusNoContent {
@@ -272,8 +273,8 @@ func TestLiveTranscriptionsOverREST(t *testing.T) {
 // confidence is their mean weighted by their words.
 func TestLiveTranscriptionTracksSummed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, map[string]string{"https://app.test/hangup": `<Response><Hangup/></Response>`}) // only described
-		id := e.call("https://app.test/hangup")
+		e := newEnv(t, map[string]string{appURL + "/hangup": `<Response><Hangup/></Response>`})
+		id := e.call(appURL + "/hangup")
 		e.settle()
 		words := func(n int) []engine.TranscriptWord { return make([]engine.TranscriptWord, n) }
 		kept := &engine.LiveTranscription{ID: callback.NewTranscriptionID(), Name: "heard", AccountID: account, CallID: id,
