@@ -83,6 +83,10 @@ func New(cfg Config) *Handler {
 	h.route("GET "+recordings+"/{recordingId}/transcription", h.getTranscription)
 	h.route("POST "+recordings+"/{recordingId}/transcription", h.transcribeRecording)
 	h.route("DELETE "+recordings+"/{recordingId}/transcription", h.onCallRecording(cfg.Engine.DeleteTranscription))
+	const transcriptions = calls + "/{callId}/transcriptions"
+	h.route("GET "+transcriptions, h.listLiveTranscriptions)
+	h.route("GET "+transcriptions+"/{transcriptionId}", h.getLiveTranscription)
+	h.route("DELETE "+transcriptions+"/{transcriptionId}", h.deleteLiveTranscription)
 	const conferences = "/api/v2/accounts/{accountId}/conferences"
 	h.route("GET "+conferences, h.listConferences)
 	h.route("GET "+conferences+"/{conferenceId}", h.getConference)

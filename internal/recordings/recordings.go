@@ -1,5 +1,10 @@
 // Package recordings keeps call recordings: the audio as WAV files in a
-// directory, the records in the store. It implements engine.Recorder.
+// directory, the records in the store. It implements engine.Recorder. It
+// also keeps the transcripts of real-time transcriptions, as JSON files in
+// the same directory (engine.Transcripts).
+//
+// A Keeper starts no goroutines and is safe for concurrent use; the files
+// under its directory are its own.
 package recordings
 
 import (
@@ -9,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
@@ -29,9 +35,12 @@ type Records interface {
 type Keeper struct {
 	dir     string
 	records Records
+	// mu orders the creation and removal of transcriptions' directories.
+	mu sync.Mutex
 }
 
-// New returns a Keeper writing files to dir, which it creates.
+// New returns a Keeper writing files to dir, which it creates. records
+// keeps the records of recordings; transcriptions need none.
 func New(dir string, records Records) (*Keeper, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("recordings: %w", err)
