@@ -1,0 +1,352 @@
+package streamer
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/pcm"
+)
+
+// A fed stream sends start with the call's metadata, its tracks and params
+// in order, then what it is fed as PCMU that decodes back to the samples,
+// in order with rising sequence numbers, and stop then a 1000 close on
+// Stop, after which no event comes.
+func TestFeedSendsStartMediaStop(t *testing.T) {
+	d := newDestination()
+	s := New(Config{})
+	defer s.Close()
+	sp := spec(serve(t, d), engine.TrackInbound, engine.TrackOutbound)
+	sp.Params = []engine.StreamParam{{Name: "z", Value: "1"}, {Name: "a", Value: "2"}}
+	ev := newRecorder()
+	st := s.Open(sp, ev.notify)
+	ev.want(t, engine.StreamStarted)
+
+	start := d.next(t).message(t)
+	if start.EventType != "start" {
+		t.Fatalf("first frame %+v", start)
+	}
+	wantMeta := `{"accountId":"9900000","callId":"c-1","streamId":"s-1","streamName":"bot","tracks":[` +
+		`{"name":"inbound","mediaFormat":{"encoding":"audio/PCMU","sampleRate":8000}},` +
+		`{"name":"outbound","mediaFormat":{"encoding":"audio/PCMU","sampleRate":8000}}]}`
+	if string(start.Metadata) != wantMeta || string(start.StreamParams) != `{"z":"1","a":"2"}` {
+		t.Errorf("start metadata %s params %s", start.Metadata, start.StreamParams)
+	}
+
+	tone := pcm.Tone(440, 8000, 200*time.Millisecond, 0.6)
+	for i := range 10 {
+		st.Feed(engine.TrackInbound, tone[i*160:(i+1)*160])
+		st.Feed(engine.TrackOutbound, make([]int16, 160))
+	}
+	var in []int16
+	seqs := map[string]uint64{}
+	for range 20 {
+		m := d.next(t).message(t)
+		if m.EventType != "media" {
+			t.Fatalf("frame %+v, want media", m)
+		}
+		if m.SequenceNumber != seqs[m.Track]+1 {
+			t.Errorf("%s sequenceNumber %d after %d", m.Track, m.SequenceNumber, seqs[m.Track])
+		}
+		seqs[m.Track] = m.SequenceNumber
+		got := m.samples(t)
+		if len(got) != 160 {
+			t.Fatalf("a media frame of %d samples", len(got))
+		}
+		switch m.Track {
+		case engine.TrackInbound:
+			in = append(in, got...)
+		case engine.TrackOutbound:
+			if loud(got) {
+				t.Error("outbound was fed silence and sent sound")
+			}
+		default:
+			t.Errorf("track %q", m.Track)
+		}
+	}
+	for i, v := range tone {
+		if diff := abs(int(in[i]) - int(v)); diff > abs(int(v))/16+8 {
+			t.Fatalf("sample %d sent as %d, fed %d: beyond µ-law's error", i, in[i], v)
+		}
+	}
+
+	st.Stop()
+	if m := d.next(t).message(t); m.EventType != "stop" {
+		t.Errorf("after Stop the destination read %+v, want stop", m)
+	}
+	if r := d.next(t); websocket.CloseStatus(r.err) != websocket.StatusNormalClosure {
+		t.Errorf("after stop: %v, want a close with status 1000", r.err)
+	}
+	s.Close()
+	if evs := ev.all(); len(evs) != 1 {
+		t.Errorf("events %+v, want StreamStarted only", evs)
+	}
+}
+
+func abs(x int) int { return max(x, -x) }
+
+// A destination that refuses the upgrade, or nothing listening, rejects
+// the stream with connection-error and says why; credentials go as Basic.
+func TestRejected(t *testing.T) {
+	d := newDestination()
+	d.status = 403
+	s := New(Config{})
+	defer s.Close()
+	sp := spec(serve(t, d), engine.TrackInbound)
+	sp.Username, sp.Password = "user", "s3cret"
+	ev := newRecorder()
+	s.Open(sp, ev.notify)
+	rej := ev.want(t, engine.StreamRejected)
+	if rej.Cause != callback.StreamConnectionError || !strings.Contains(rej.Reason, "403") || !strings.Contains(rej.Reason, "/stream") {
+		t.Errorf("rejected %+v: want connection-error naming the destination and 403", rej)
+	}
+	r := <-d.reqs
+	if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != "s3cret" {
+		t.Errorf("credentials %q %q %v", u, p, ok)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ev = newRecorder()
+	s.Open(spec("ws://"+addr+"/x", engine.TrackInbound), ev.notify)
+	rej = ev.want(t, engine.StreamRejected)
+	if rej.Cause != callback.StreamConnectionError || !strings.Contains(rej.Reason, "refused") || !strings.Contains(rej.Reason, addr) {
+		t.Errorf("nothing listening: %+v", rej)
+	}
+	s.Close()
+	if evs := ev.all(); len(evs) != 1 {
+		t.Errorf("events %+v, want one rejection", evs)
+	}
+}
+
+// A password in the destination is not in the rejection.
+func TestRejectedRedactsPassword(t *testing.T) {
+	d := newDestination()
+	d.status = 404
+	s := New(Config{})
+	defer s.Close()
+	url := strings.Replace(serve(t, d), "ws://", "ws://u:hunter2@", 1)
+	ev := newRecorder()
+	s.Open(spec(url, engine.TrackInbound), ev.notify)
+	rej := ev.want(t, engine.StreamRejected)
+	if strings.Contains(rej.Reason, "hunter2") || !strings.Contains(rej.Reason, "404") {
+		t.Errorf("rejection %q", rej.Reason)
+	}
+}
+
+// A bidirectional destination's playAudio arrives as 8 kHz audio of the
+// right length, clear as StreamClear; what is malformed is a warning and
+// the stream goes on.
+func TestBidirectional(t *testing.T) {
+	d := newDestination()
+	s := New(Config{})
+	defer s.Close()
+	sp := spec(serve(t, d), engine.TrackInbound)
+	sp.Bidirectional = true
+	ev := newRecorder()
+	st := s.Open(sp, ev.notify)
+	defer st.Stop()
+	ev.want(t, engine.StreamStarted)
+	c := d.conn(t)
+	send := func(s string) {
+		t.Helper()
+		if err := c.Write(t.Context(), websocket.MessageText, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b64 := base64.StdEncoding.EncodeToString
+
+	send(`{"eventType":"playAudio","media":{"contentType":"audio/pcmu","payload":"` + b64(pcm.EncodeULaw(nil, pcm.Tone(500, 8000, 20*time.Millisecond, 0.5))) + `"}}`)
+	if a := ev.want(t, engine.StreamAudio); len(a.Audio) != 160 || !loud(a.Audio) {
+		t.Errorf("pcmu: %d samples, loud %v", len(a.Audio), loud(a.Audio))
+	}
+	wide := pcm.Tone(500, 16000, 40*time.Millisecond, 0.5)
+	raw := make([]byte, 2*len(wide))
+	for i, v := range wide {
+		binary.LittleEndian.PutUint16(raw[2*i:], uint16(v))
+	}
+	send(`{"eventType":"playAudio","media":{"contentType":"audio/pcm;rate=16000","payload":"` + b64(raw) + `"}}`)
+	if a := ev.want(t, engine.StreamAudio); len(a.Audio) != 320 || pcm.Frequency(a.Audio, 8000) < 450 || pcm.Frequency(a.Audio, 8000) > 550 {
+		t.Errorf("16 kHz: %d samples at 8 kHz, want 320 of a 500 Hz tone", len(a.Audio))
+	}
+	send(`{"eventType":"clear"}`)
+	ev.want(t, engine.StreamClear)
+	send(`{"eventType":`)
+	if w := ev.want(t, engine.StreamWarning); !strings.Contains(w.Reason, "not a JSON object") {
+		t.Errorf("warning %q", w.Reason)
+	}
+	send(`{"eventType":"dance"}`) // within the second: counted, not reported
+	send(`{"eventType":"clear"}`)
+	ev.want(t, engine.StreamClear)
+}
+
+// A unidirectional stream warns about what its destination sends, and goes
+// on.
+func TestUnidirectionalWarns(t *testing.T) {
+	d := newDestination()
+	s := New(Config{})
+	defer s.Close()
+	ev := newRecorder()
+	st := s.Open(spec(serve(t, d), engine.TrackInbound), ev.notify)
+	defer st.Stop()
+	ev.want(t, engine.StreamStarted)
+	c := d.conn(t)
+	if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"eventType":"clear"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if w := ev.want(t, engine.StreamWarning); !strings.Contains(w.Reason, "not bidirectional") {
+		t.Errorf("warning %q", w.Reason)
+	}
+}
+
+// The destination closing the socket stops the stream with cause closed
+// and its status; a connection dropped without a close is connection-error;
+// a frame over the limit ends the stream.
+func TestDestinationEnds(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		end    func(*websocket.Conn)
+		cause  callback.StreamCause
+		reason string
+	}{
+		{"close", func(c *websocket.Conn) { c.Close(4001, "bye now") }, callback.StreamClosed, "4001 (bye now)"},
+		{"drop", func(c *websocket.Conn) { c.CloseNow() }, callback.StreamConnectionError, "lost"},
+		{"too large", func(c *websocket.Conn) {
+			c.Write(t.Context(), websocket.MessageText, make([]byte, 1<<20+1))
+		}, callback.StreamConnectionError, "over 1048576 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := newDestination()
+			s := New(Config{})
+			defer s.Close()
+			sp := spec(serve(t, d), engine.TrackInbound)
+			sp.Bidirectional = true
+			ev := newRecorder()
+			st := s.Open(sp, ev.notify)
+			ev.want(t, engine.StreamStarted)
+			c.end(d.conn(t))
+			stop := ev.want(t, engine.StreamStopped)
+			if stop.Cause != c.cause || !strings.Contains(stop.Reason, c.reason) {
+				t.Errorf("stopped %+v, want %s with %q", stop, c.cause, c.reason)
+			}
+			st.Stop()
+			st.Feed(engine.TrackInbound, make([]int16, 160))
+			s.Close()
+			if evs := ev.all(); len(evs) != 2 {
+				t.Errorf("events %+v: want started and one stop", evs)
+			}
+		})
+	}
+}
+
+// Stop while dialling: nothing is reported.
+func TestStopWhileDialling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		n := newPipeNet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select { // never answers the upgrade
+			case <-block:
+			case <-r.Context().Done():
+			}
+		}))
+		defer n.shutdown()
+		s := New(Config{Client: n.client()})
+		ev := newRecorder()
+		st := s.Open(spec("ws://stream.test/", engine.TrackInbound), ev.notify) // only described: dialled in memory
+		synctest.Wait()                                                         // the server has the pipe, no answer yet
+		st.Stop()
+		close(block)
+		s.Close()
+		if evs := ev.all(); len(evs) != 0 {
+			t.Errorf("events %+v after Stop", evs)
+		}
+	})
+}
+
+// A paced stream sends a media frame per track every 20 ms of the clock:
+// silence, or what Say rendered on that track, when it was said, cut by
+// StopSaying.
+func TestPaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDestination()
+		n := newPipeNet(d)
+		defer n.shutdown()
+		s := New(Config{Client: n.client(), TTS: fakeTTS{}})
+		defer s.Close()
+		sp := spec("ws://stream.test/", engine.TrackInbound, engine.TrackOutbound) // only described: dialled in memory
+		sp.Paced = true
+		ev := newRecorder()
+		st := s.Open(sp, ev.notify)
+		synctest.Wait()
+		if evs := ev.all(); len(evs) != 1 || evs[0].Kind != engine.StreamStarted {
+			t.Fatalf("events %+v", evs)
+		}
+		if m := d.next(t).message(t); m.EventType != "start" {
+			t.Fatalf("first %+v", m)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		counts := map[string]int{}
+		for len(d.msgs) > 0 {
+			m := d.next(t).message(t)
+			if m.EventType != "media" || loud(m.samples(t)) {
+				t.Fatalf("a second of silence: %+v", m)
+			}
+			counts[m.Track]++
+		}
+		if counts[engine.TrackInbound] != 50 || counts[engine.TrackOutbound] != 50 {
+			t.Errorf("in a second: %v, want 50 a track", counts)
+		}
+
+		said := time.Now()
+		st.Say(engine.TrackInbound, engine.Playback{Prompts: []engine.Prompt{{Text: "300ms"}}, Length: 500 * time.Millisecond})
+		st.Say(engine.TrackOutbound, engine.Playback{Prompts: []engine.Prompt{{Text: "1s"}}, Length: time.Second})
+		time.Sleep(200 * time.Millisecond)
+		st.StopSaying(engine.TrackOutbound)
+		cut := time.Now()
+		time.Sleep(800 * time.Millisecond)
+		synctest.Wait()
+		var firstIn, lastIn, lastOut time.Duration
+		for len(d.msgs) > 0 {
+			r := d.next(t)
+			m := r.message(t)
+			if !loud(m.samples(t)) {
+				continue
+			}
+			at := r.at.Sub(said)
+			switch m.Track {
+			case engine.TrackInbound:
+				if firstIn == 0 {
+					firstIn = at
+				}
+				lastIn = at
+			case engine.TrackOutbound:
+				lastOut = at
+			}
+		}
+		if firstIn <= 0 || firstIn > 20*time.Millisecond || lastIn-firstIn < 260*time.Millisecond || lastIn-firstIn > 300*time.Millisecond {
+			t.Errorf("inbound sounded from %v to %v after Say: want 300 ms from the next tick", firstIn, lastIn)
+		}
+		if want := cut.Sub(said); lastOut < want-40*time.Millisecond || lastOut > want {
+			t.Errorf("outbound sounded until %v after Say, StopSaying at %v", lastOut, want)
+		}
+		st.Stop()
+		synctest.Wait()
+		if m := d.next(t).message(t); m.EventType != "stop" {
+			t.Errorf("after Stop: %+v", m)
+		}
+	})
+}
