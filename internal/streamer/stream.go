@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/pcm"
 	"github.com/voicehook/voicehook/internal/redact"
@@ -156,7 +157,7 @@ func (st *stream) enqueue(i int) *frame {
 	if dropped {
 		if ok, n := st.drops.note(st.s.cfg.Clock.Now()); ok {
 			st.emit(engine.StreamEvent{Kind: engine.StreamWarning,
-				Reason: fmt.Sprintf("the destination reads slower than real time: %d frames dropped (the oldest of a full 1 s queue)", n)})
+				Reason: fmt.Sprintf("the destination reads slower than real time: %d frame(s) dropped (the oldest of a full 1 s queue)", n)})
 		}
 	}
 	return f
@@ -381,8 +382,13 @@ func (st *stream) dial() (*websocket.Conn, string) {
 // describe says what a network error was, without the layers of context
 // the libraries add.
 func describe(err error) string {
-	var ue *url.Error
+	var (
+		ue      *url.Error
+		refused *egress.RefusedError
+	)
 	switch {
+	case errors.As(err, &refused):
+		return refused.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/egress"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/pcm"
 )
@@ -349,4 +350,164 @@ func TestPaced(t *testing.T) {
 			t.Errorf("after Stop: %+v", m)
 		}
 	})
+}
+
+// The guarded egress client's refusal is the rejection's reason.
+func TestRejectedByGuard(t *testing.T) {
+	d := newDestination()
+	s := New(Config{Client: egress.New(egress.Config{Guard: true})})
+	defer s.Close()
+	ev := newRecorder()
+	s.Open(spec(serve(t, d), engine.TrackInbound), ev.notify)
+	rej := ev.want(t, engine.StreamRejected)
+	if rej.Cause != callback.StreamConnectionError || !strings.Contains(rej.Reason, "refused to connect to 127.0.0.1") ||
+		!strings.Contains(rej.Reason, "loopback") {
+		t.Errorf("rejected %+v: want the guard's refusal", rej)
+	}
+	if len(d.reqs) != 0 {
+		t.Error("the destination was reached")
+	}
+}
+
+// A destination that does not read: the 1 s queue drops its oldest
+// frames, with one warning a second that counts them, and Feed never
+// blocks.
+func TestFullQueueDrops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		n := newPipeNet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			c.Read(r.Context()) // start, then nothing until released
+			<-release
+		}))
+		defer n.shutdown()
+		s := New(Config{Client: n.client()})
+		defer s.Close()
+		ev := newRecorder()
+		st := s.Open(spec("ws://stream.test/", engine.TrackInbound), ev.notify) // only described: dialled in memory
+		synctest.Wait()
+		ev.want(t, engine.StreamStarted)
+		frame := make([]int16, 160)
+		for range 200 {
+			st.Feed(engine.TrackInbound, frame)
+		}
+		synctest.Wait()
+		w := ev.want(t, engine.StreamWarning)
+		if !strings.Contains(w.Reason, "1 frame(s) dropped") || len(ev.ch) != 0 {
+			t.Errorf("first warning %q, then %d more events: want one at once", w.Reason, len(ev.ch))
+		}
+		time.Sleep(time.Second)
+		st.Feed(engine.TrackInbound, frame)
+		synctest.Wait()
+		w = ev.want(t, engine.StreamWarning)
+		if !strings.Contains(w.Reason, "dropped") || strings.Contains(w.Reason, " 1 frame(s)") {
+			t.Errorf("second warning %q: want the drops held back counted", w.Reason)
+		}
+		close(release)
+		st.Stop()
+	})
+}
+
+// On a paced bidirectional stream, the destination's audio is reported
+// and also sent on the outbound track (it is what the call plays); clear
+// drops what is left of it.
+func TestPacedBidirectional(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDestination()
+		n := newPipeNet(d)
+		defer n.shutdown()
+		s := New(Config{Client: n.client()})
+		defer s.Close()
+		sp := spec("ws://stream.test/", engine.TrackInbound, engine.TrackOutbound) // only described: dialled in memory
+		sp.Paced, sp.Bidirectional = true, true
+		ev := newRecorder()
+		st := s.Open(sp, ev.notify)
+		defer st.Stop()
+		synctest.Wait()
+		ev.want(t, engine.StreamStarted)
+		c := <-d.conns
+		for len(d.msgs) > 0 {
+			<-d.msgs
+		}
+		payload := base64.StdEncoding.EncodeToString(pcm.EncodeULaw(nil, pcm.Tone(500, 8000, time.Second, 0.5)))
+		if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"eventType":"playAudio","media":{"contentType":"audio/pcmu","payload":"`+payload+`"}}`)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if a := ev.want(t, engine.StreamAudio); len(a.Audio) != 8000 {
+			t.Errorf("audio of %d samples", len(a.Audio))
+		}
+		time.Sleep(100 * time.Millisecond)
+		if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"eventType":"clear"}`)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		ev.want(t, engine.StreamClear)
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		loudOut, loudIn := 0, 0
+		for len(d.msgs) > 0 {
+			m := d.next(t).message(t)
+			if m.EventType == "media" && loud(m.samples(t)) {
+				if m.Track == engine.TrackOutbound {
+					loudOut++
+				} else {
+					loudIn++
+				}
+			}
+		}
+		if loudOut < 4 || loudOut > 6 || loudIn != 0 {
+			t.Errorf("%d loud outbound frames (want 5: 100 ms until clear), %d inbound", loudOut, loudIn)
+		}
+	})
+}
+
+// Five minutes of a paced stream in a bubble: exactly 50 frames a second
+// per track, none dropped, sequence numbers without a gap. (A bubble's
+// time moves only when its goroutines are all blocked on the bubble's own
+// channels and timers; a goroutine reading a loopback socket never is, so
+// paced tests dial in memory.)
+func TestPacedFiveMinutes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("five minutes of virtual time take about a second of CPU: not in -short")
+	}
+	wall := time.Now()
+	synctest.Test(t, func(t *testing.T) {
+		d := newDestination()
+		n := newPipeNet(d)
+		defer n.shutdown()
+		s := New(Config{Client: n.client(), TTS: fakeTTS{}})
+		defer s.Close()
+		sp := spec("ws://stream.test/", engine.TrackInbound, engine.TrackOutbound) // only described: dialled in memory
+		sp.Paced = true
+		ev := newRecorder()
+		st := s.Open(sp, ev.notify)
+		synctest.Wait()
+		<-d.msgs // start
+		seqs := map[string]uint64{}
+		for range 5 * 60 {
+			st.Say(engine.TrackInbound, engine.Playback{Prompts: []engine.Prompt{{Text: "500ms"}}})
+			time.Sleep(time.Second)
+			synctest.Wait()
+			for len(d.msgs) > 0 {
+				m := d.next(t).message(t)
+				if m.SequenceNumber != seqs[m.Track]+1 {
+					t.Fatalf("%s: sequenceNumber %d after %d", m.Track, m.SequenceNumber, seqs[m.Track])
+				}
+				seqs[m.Track] = m.SequenceNumber
+			}
+		}
+		if seqs[engine.TrackInbound] != 15000 || seqs[engine.TrackOutbound] != 15000 {
+			t.Errorf("frames sent in 5 minutes: %v, want 15000 a track", seqs)
+		}
+		st.Stop()
+		if evs := ev.all(); len(evs) != 1 {
+			t.Errorf("events %+v", evs)
+		}
+	})
+	t.Logf("5 minutes of a paced stream in %v", time.Since(wall))
 }
