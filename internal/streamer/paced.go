@@ -24,6 +24,7 @@ func (st *stream) schedule() {
 		st.t0, st.ticks, d = now, 1, frameTime
 	}
 	if !st.s.addTick() {
+		st.timer = nil
 		return
 	}
 	st.timer = st.s.cfg.Clock.AfterFunc(max(d, 0), st.tick)

@@ -31,8 +31,8 @@ const (
 	// queueFrames is how many frames per track wait for the writer: one
 	// second.
 	queueFrames = 50
-	// stopTimeout bounds sending what is queued and stop once Stop is
-	// called.
+	// stopTimeout bounds sending what is queued, stop and the close
+	// handshake once Stop is called.
 	stopTimeout = 5 * time.Second
 )
 
@@ -72,9 +72,9 @@ type stream struct {
 	warned  limiter // the destination's malformed frames
 	noTTS   bool    // the warning about a missing TTS or Fetch was given
 	noFetch bool
-	// stopping bounds the writes after Stop (stopTimeout).
-	stopping   context.Context
-	stopCancel context.CancelFunc
+	// hardStop closes the socket stopTimeout after Stop, whatever the
+	// writer is waiting for.
+	hardStop *time.Timer
 
 	events
 }
@@ -168,14 +168,13 @@ func (st *stream) enqueue(i int) *frame {
 func (st *stream) Stop() {
 	st.events.stop()
 	st.mu.Lock()
-	switch st.state {
-	case stateDialling:
-		st.state = stateStopping
-		st.endLife() // abort the dial
-	case stateOpen:
+	if st.state == stateDialling || st.state == stateOpen {
 		st.state = stateStopping
 		st.stopPacing()
-		st.endLife()
+		st.endLife() // aborts a dial, and renders
+		// A destination that stopped reading must not keep the writer:
+		// the socket closes stopTimeout from now in any case.
+		st.hardStop = time.AfterFunc(stopTimeout, st.cancelConn)
 	}
 	st.mu.Unlock()
 	st.kick()
@@ -218,12 +217,18 @@ func (st *stream) run() {
 	defer st.s.forget(st)
 	defer st.closeEvents()
 	defer st.cancelConn()
+	defer func() {
+		st.mu.Lock()
+		if st.hardStop != nil {
+			st.hardStop.Stop()
+		}
+		st.mu.Unlock()
+	}()
 	conn, reason := st.dial()
 	if conn == nil {
 		if reason != "" {
 			st.end(engine.StreamEvent{Kind: engine.StreamRejected, Cause: callback.StreamConnectionError, Reason: reason})
 		}
-		st.end(engine.StreamEvent{})
 		return
 	}
 	defer conn.CloseNow()
@@ -233,7 +238,8 @@ func (st *stream) run() {
 		st.end(engine.StreamEvent{Kind: engine.StreamRejected, Cause: callback.StreamError, Reason: fmt.Sprintf("start frame: %v", err)})
 		return
 	}
-	if err := st.write(conn, st.connCtx, start); err != nil {
+	// Stop aborts writing start (life): the destination gets nothing more.
+	if err := st.write(conn, st.life, start); err != nil {
 		st.end(engine.StreamEvent{Kind: engine.StreamRejected, Cause: callback.StreamConnectionError,
 			Reason: fmt.Sprintf("connected to %s but could not send start: %s", st.dest, describe(err))})
 		return
@@ -276,11 +282,7 @@ func (st *stream) writeFrames(conn *websocket.Conn) {
 		if ok {
 			ulaw = pcm.EncodeULaw(ulaw[:0], f.pcm[:])
 			buf = frames.AppendMedia(buf[:0], st.tracks[f.track].name, f.seq, ulaw)
-			ctx := st.connCtx
-			if state == stateStopping {
-				ctx = st.stopCtx()
-			}
-			if err := st.write(conn, ctx, buf); err != nil {
+			if err := st.write(conn, st.connCtx, buf); err != nil {
 				st.lost(conn, err)
 				return
 			}
@@ -301,26 +303,11 @@ func (st *stream) writeFrames(conn *websocket.Conn) {
 	}
 }
 
-// stopCtx bounds the writes after Stop.
-func (st *stream) stopCtx() context.Context {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.stopping == nil {
-		st.stopping, st.stopCancel = context.WithTimeout(st.connCtx, stopTimeout)
-	}
-	return st.stopping
-}
-
 // finish sends stop and closes the socket with status 1000 (Stop).
 func (st *stream) finish(conn *websocket.Conn) {
-	if err := st.write(conn, st.stopCtx(), frames.Stop()); err == nil {
+	if err := st.write(conn, st.connCtx, frames.Stop()); err == nil {
 		_ = conn.Close(websocket.StatusNormalClosure, "")
 	}
-	st.mu.Lock()
-	if st.stopCancel != nil {
-		st.stopCancel()
-	}
-	st.mu.Unlock()
 }
 
 func (st *stream) write(conn *websocket.Conn, ctx context.Context, b []byte) error {

@@ -36,10 +36,11 @@
 // a StreamWarning at most once a second, which counts them.
 //
 // Stop returns at once: the writer sends what is queued, then stop, then
-// closes with status 1000 (the close handshake waits at most 5 s for the
-// destination, as coder/websocket does). No event is taken from the event
-// queue after Stop; one that notify was already being given may still
-// complete.
+// closes with status 1000 and waits for the destination's close. All of
+// that gets 5 s: then the socket is closed whatever it was waiting for, so
+// a destination that stopped reading keeps no goroutine. No event is taken
+// from the event queue after Stop; one that notify was already being
+// given may still complete. Close waits for notify calls to return.
 //
 // # Decisions
 //

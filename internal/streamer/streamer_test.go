@@ -1,10 +1,14 @@
 package streamer
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -375,6 +379,7 @@ func TestRejectedByGuard(t *testing.T) {
 func TestFullQueueDrops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
+		defer close(release)
 		n := newPipeNet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := websocket.Accept(w, r, nil)
 			if err != nil {
@@ -401,13 +406,14 @@ func TestFullQueueDrops(t *testing.T) {
 			t.Errorf("first warning %q, then %d more events: want one at once", w.Reason, len(ev.ch))
 		}
 		time.Sleep(time.Second)
-		st.Feed(engine.TrackInbound, frame)
+		for range 10 { // the writer may have taken one frame from the full queue meanwhile
+			st.Feed(engine.TrackInbound, frame)
+		}
 		synctest.Wait()
 		w = ev.want(t, engine.StreamWarning)
 		if !strings.Contains(w.Reason, "dropped") || strings.Contains(w.Reason, " 1 frame(s)") {
 			t.Errorf("second warning %q: want the drops held back counted", w.Reason)
 		}
-		close(release)
 		st.Stop()
 	})
 }
@@ -510,4 +516,129 @@ func TestPacedFiveMinutes(t *testing.T) {
 		}
 	})
 	t.Logf("5 minutes of a paced stream in %v", time.Since(wall))
+}
+
+// wss:// through a client whose transport speaks HTTP/2 with a server that
+// speaks it: the upgrade goes over HTTP/1.1 and works. (net/http already
+// dials HTTP/1.1 for a request with Connection: Upgrade; the streamer's
+// clone of the transport, HTTP/1.1 only, makes sure of it.)
+func TestSecureOverHTTP2Client(t *testing.T) {
+	d := newDestination()
+	srv := httptest.NewUnstartedServer(d)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	client := srv.Client()
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if r := <-d.reqs; r.ProtoMajor != 2 {
+		t.Fatalf("the test client spoke %s, not HTTP/2: the test proves nothing", r.Proto)
+	}
+	s := New(Config{Client: client})
+	defer s.Close()
+	ev := newRecorder()
+	st := s.Open(spec("wss"+srv.URL[len("https"):], engine.TrackInbound), ev.notify)
+	defer st.Stop()
+	ev.want(t, engine.StreamStarted)
+	if r := <-d.reqs; r.ProtoMajor != 1 {
+		t.Errorf("upgrade over %s", r.Proto)
+	}
+	if m := d.next(t).message(t); m.EventType != "start" {
+		t.Errorf("first frame %+v", m)
+	}
+}
+
+// Say plays a fetched file (any rate, resampled) and, without
+// text-to-speech, sends silence with one warning however many sentences.
+func TestSayFileAndNoTTS(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var wav bytes.Buffer
+		if err := pcm.WriteWAV(&wav, 16000, pcm.Tone(700, 16000, 100*time.Millisecond, 0.5)); err != nil {
+			t.Fatal(err)
+		}
+		var fetched []string
+		fetch := func(_ context.Context, url, user, pass string) (io.ReadCloser, error) {
+			fetched = append(fetched, url+" "+user+":"+pass)
+			return io.NopCloser(bytes.NewReader(wav.Bytes())), nil
+		}
+		d := newDestination()
+		n := newPipeNet(d)
+		defer n.shutdown()
+		s := New(Config{Client: n.client(), Fetch: fetch})
+		defer s.Close()
+		sp := spec("ws://stream.test/", engine.TrackOutbound) // only described: dialled in memory
+		sp.Paced = true
+		ev := newRecorder()
+		st := s.Open(sp, ev.notify)
+		defer st.Stop()
+		synctest.Wait()
+		ev.want(t, engine.StreamStarted)
+		<-d.msgs                                                                                                                                                                                         // start
+		st.Say(engine.TrackOutbound, engine.Playback{Prompts: []engine.Prompt{{Text: "hello"}, {URL: "http://files.test/a.wav", Username: "u", Password: "p"}}, Repeat: 2, Gap: 100 * time.Millisecond}) // only described: Fetch is a fake
+		st.Say(engine.TrackOutbound, engine.Playback{Prompts: []engine.Prompt{{Text: "again"}}})
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if w := ev.want(t, engine.StreamWarning); !strings.Contains(w.Reason, "no text-to-speech") || len(ev.ch) != 0 {
+			t.Errorf("warning %q and %d more events: want one", w.Reason, len(ev.ch))
+		}
+		if len(fetched) != 1 || fetched[0] != "http://files.test/a.wav u:p" { // only described
+			t.Errorf("fetched %q", fetched)
+		}
+		var pattern []bool
+		for len(d.msgs) > 0 {
+			pattern = append(pattern, loud(d.next(t).message(t).samples(t)))
+		}
+		// 100 ms of tone, 100 ms gap, 100 ms of tone: 5, 5 and 5 frames.
+		loudFrames, runs := 0, 0
+		for i, l := range pattern {
+			if l {
+				loudFrames++
+				if i == 0 || !pattern[i-1] {
+					runs++
+				}
+			}
+		}
+		if runs != 2 || loudFrames < 9 || loudFrames > 12 {
+			t.Errorf("%d loud frames in %d runs, want the file twice with a gap: %v", loudFrames, runs, pattern)
+		}
+	})
+}
+
+// A destination that stops reading does not keep a stopped stream's
+// goroutines beyond 5 s.
+func TestStopUnreadDestination(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		n := newPipeNet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			c.Read(r.Context()) // start, then nothing
+			<-release
+		}))
+		defer n.shutdown()
+		s := New(Config{Client: n.client()})
+		ev := newRecorder()
+		st := s.Open(spec("ws://stream.test/", engine.TrackInbound), ev.notify) // only described: dialled in memory
+		synctest.Wait()
+		for range 10 {
+			st.Feed(engine.TrackInbound, make([]int16, 160))
+		}
+		synctest.Wait()
+		began := time.Now()
+		st.Stop()
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		<-done
+		if took := time.Since(began); took > 5*time.Second {
+			t.Errorf("the stream's goroutines ended %v after Stop", took)
+		}
+		s.Close()
+	})
 }
