@@ -11,6 +11,9 @@ import (
 // destination's audio in 20 ms messages.
 const maxEvents = 256
 
+// maxEarly bounds the warnings held until StreamStarted.
+const maxEarly = 16
+
 // events is a stream's event queue and the state of its terminal event.
 // Its goroutine (deliver) calls notify, in order, one event at a time.
 type events struct {
@@ -23,7 +26,11 @@ type events struct {
 	stopped  bool // Stop was called: nothing more is delivered
 	closed   bool // the stream's goroutines are done: deliver ends once the queue is empty
 	terminal bool // StreamRejected or StreamStopped is queued
-	shed     int  // events dropped from a full queue since the last log
+	begun    bool // StreamStarted is queued
+	// early are warnings raised before StreamStarted (a Say that could not
+	// be rendered while dialling): they follow it, or go with a rejection.
+	early []engine.StreamEvent
+	shed  int // events dropped from a full queue since the last log
 }
 
 func (e *events) init(notify func(engine.StreamEvent), streamID string) {
@@ -48,9 +55,22 @@ func (e *events) emit(ev engine.StreamEvent) {
 		return
 	}
 	switch ev.Kind {
+	case engine.StreamStarted:
+		e.begun = true
+		e.evQ = append(append(e.evQ, ev), e.early...)
+		e.early = nil
+		e.signal()
+		return
 	case engine.StreamRejected, engine.StreamStopped:
 		e.terminal = true
+		e.early = nil
 	case engine.StreamAudio, engine.StreamWarning:
+		if !e.begun {
+			if len(e.early) < maxEarly {
+				e.early = append(e.early, ev)
+			}
+			return
+		}
 		if len(e.evQ) >= maxEvents {
 			e.shed++
 			return

@@ -642,3 +642,33 @@ func TestStopUnreadDestination(t *testing.T) {
 		s.Close()
 	})
 }
+
+// A Say that fails while the stream is still connecting is reported after
+// StreamStarted, which comes first.
+func TestWarningWhileDiallingFollowsStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		d := newDestination()
+		n := newPipeNet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-gate
+			d.ServeHTTP(w, r)
+		}))
+		defer n.shutdown()
+		s := New(Config{Client: n.client()})
+		defer s.Close()
+		sp := spec("ws://stream.test/", engine.TrackInbound) // only described: dialled in memory
+		sp.Paced = true
+		ev := newRecorder()
+		st := s.Open(sp, ev.notify)
+		defer st.Stop()
+		st.Say(engine.TrackInbound, engine.Playback{Prompts: []engine.Prompt{{Text: "hello"}}})
+		synctest.Wait()
+		if evs := ev.all(); len(evs) != 0 {
+			t.Fatalf("events before the stream started: %+v", evs)
+		}
+		close(gate)
+		synctest.Wait()
+		ev.want(t, engine.StreamStarted)
+		ev.want(t, engine.StreamWarning)
+	})
+}
