@@ -19,8 +19,10 @@
 //     StreamClear, and sees the socket close.
 //   - an event goroutine: it calls notify, one event at a time, in order,
 //     so that a notify that blocks for a while stalls neither the writer
-//     nor Feed. At most maxEvents events wait; past that StreamAudio and
+//     nor Feed. At most 256 events wait; past that StreamAudio and
 //     StreamWarning are dropped (and logged), never the terminal event.
+//     StreamStarted or StreamRejected always comes first: a warning raised
+//     while connecting (a Say that could not be rendered) waits for it.
 //   - on a paced stream, a chain of Clock.AfterFunc timers, one at a time:
 //     every 20 ms it queues one frame per track, taken from what Say
 //     rendered on that track, or silence. Ticks are timed from the stream's

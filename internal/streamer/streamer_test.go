@@ -111,6 +111,7 @@ func TestRejected(t *testing.T) {
 	ev := newRecorder()
 	s.Open(sp, ev.notify)
 	rej := ev.want(t, engine.StreamRejected)
+	t.Logf("reason: %s", rej.Reason)
 	if rej.Cause != callback.StreamConnectionError || !strings.Contains(rej.Reason, "403") || !strings.Contains(rej.Reason, "/stream") {
 		t.Errorf("rejected %+v: want connection-error naming the destination and 403", rej)
 	}
@@ -128,6 +129,7 @@ func TestRejected(t *testing.T) {
 	ev = newRecorder()
 	s.Open(spec("ws://"+addr+"/x", engine.TrackInbound), ev.notify)
 	rej = ev.want(t, engine.StreamRejected)
+	t.Logf("reason: %s", rej.Reason)
 	if rej.Cause != callback.StreamConnectionError || !strings.Contains(rej.Reason, "refused") || !strings.Contains(rej.Reason, addr) {
 		t.Errorf("nothing listening: %+v", rej)
 	}
@@ -147,6 +149,7 @@ func TestRejectedRedactsPassword(t *testing.T) {
 	ev := newRecorder()
 	s.Open(spec(url, engine.TrackInbound), ev.notify)
 	rej := ev.want(t, engine.StreamRejected)
+	t.Logf("reason: %s", rej.Reason)
 	if strings.Contains(rej.Reason, "hunter2") || !strings.Contains(rej.Reason, "404") {
 		t.Errorf("rejection %q", rej.Reason)
 	}
@@ -244,6 +247,7 @@ func TestDestinationEnds(t *testing.T) {
 			ev.want(t, engine.StreamStarted)
 			c.end(d.conn(t))
 			stop := ev.want(t, engine.StreamStopped)
+			t.Logf("reason: %s", stop.Reason)
 			if stop.Cause != c.cause || !strings.Contains(stop.Reason, c.reason) {
 				t.Errorf("stopped %+v, want %s with %q", stop, c.cause, c.reason)
 			}
@@ -364,6 +368,7 @@ func TestRejectedByGuard(t *testing.T) {
 	ev := newRecorder()
 	s.Open(spec(serve(t, d), engine.TrackInbound), ev.notify)
 	rej := ev.want(t, engine.StreamRejected)
+	t.Logf("reason: %s", rej.Reason)
 	if rej.Cause != callback.StreamConnectionError || !strings.Contains(rej.Reason, "refused to connect to 127.0.0.1") ||
 		!strings.Contains(rej.Reason, "loopback") {
 		t.Errorf("rejected %+v: want the guard's refusal", rej)
