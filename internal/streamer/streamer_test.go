@@ -677,3 +677,42 @@ func TestWarningWhileDiallingFollowsStarted(t *testing.T) {
 		ev.want(t, engine.StreamWarning)
 	})
 }
+
+// A notify that blocks stalls neither Feed nor the writer: frames still
+// reach the destination, and the events wait their turn, in order.
+func TestSlowNotify(t *testing.T) {
+	d := newDestination()
+	s := New(Config{})
+	defer s.Close()
+	sp := spec(serve(t, d), engine.TrackInbound)
+	sp.Bidirectional = true
+	hold := make(chan struct{})
+	ev := newRecorder()
+	st := s.Open(sp, func(e engine.StreamEvent) {
+		if e.Kind != engine.StreamStarted {
+			<-hold
+		}
+		ev.notify(e)
+	})
+	defer st.Stop()
+	ev.want(t, engine.StreamStarted)
+	c := d.conn(t)
+	<-d.msgs // start
+	for range 3 {
+		if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"eventType":"clear"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		st.Feed(engine.TrackInbound, make([]int16, 160))
+	}
+	for range 5 {
+		if m := d.next(t).message(t); m.EventType != "media" {
+			t.Fatalf("%+v", m)
+		}
+	}
+	close(hold)
+	for range 3 {
+		ev.want(t, engine.StreamClear)
+	}
+}
