@@ -33,9 +33,10 @@
 // The frames waiting for the writer sit in a ring of 50 frames per track
 // (one second), filled by Feed or by the paced ticks. When it is full —
 // the destination, or the network to it, reads slower than real time —
-// the oldest frame is dropped to make room: a live stream is worth more
-// late-but-current than complete-but-ever-later. Drops are reported with
-// a StreamWarning at most once a second, which counts them.
+// the oldest frame is dropped to make room: a live stream is better
+// current with a gap than complete and ever later. Drops are reported
+// with a StreamWarning at most once a second, which counts them. What one
+// Say renders is bounded to 15 minutes of audio.
 //
 // Stop returns at once: the writer sends what is queued, then stop, then
 // closes with status 1000 and waits for the destination's close. All of
