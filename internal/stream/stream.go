@@ -5,18 +5,20 @@
 //
 // What voicehook sends follows Bandwidth's StartStream documentation:
 // start carries the stream's metadata and its <StreamParam>s, media one
-// 20 ms packet of PCMU at 8 kHz for one track, base64 in payload. The
+// 20 ms packet of PCMU at 8 kHz for one track, base64 in payload, and,
+// from AppendMedia, a sequenceNumber (Bandwidth's documentation does not
+// list it; integrations such as Pipecat's describe Bandwidth's media as
+// carrying one, and a consumer that does not know it ignores it). The
 // messages a destination sends back are documented only in part;
 // playAudio's content types (audio/pcmu, and 16-bit linear PCM at 8, 16 or
 // 24 kHz) and clear follow what Bandwidth's published integrations send.
 // Read refuses anything else with an error that names what was wrong.
 //
-// The package is pure: no sockets, no clock. The engine's stream adapter
-// (issue 15) carries these frames.
+// The package is pure: no sockets, no clock, no goroutines. The engine's
+// stream adapter (internal/streamer) carries these frames.
 package stream
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -69,32 +71,91 @@ type Metadata struct {
 // Start is the stream's first frame.
 type Start struct {
 	Metadata Metadata
-	// Params are the <StreamParam>s, by name.
-	Params map[string]string
+	// Params are the <StreamParam>s, in document order. A name given
+	// twice keeps its first place and its last value: JSON objects do not
+	// repeat names.
+	Params []Param
 }
 
-// MarshalJSON writes the start frame.
+// Param is a <StreamParam>: one member of start's streamParams.
+type Param struct{ Name, Value string }
+
+// MarshalJSON writes the start frame, streamParams in the order of Params
+// (encoding/json would sort a map's keys).
 func (s Start) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		EventType    string            `json:"eventType"`
-		Metadata     Metadata          `json:"metadata"`
-		StreamParams map[string]string `json:"streamParams,omitempty"`
-	}{EventStart, s.Metadata, s.Params})
+	meta, err := json.Marshal(s.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 64+len(meta))
+	b = append(b, `{"eventType":"start","metadata":`...)
+	b = append(b, meta...)
+	if len(s.Params) > 0 {
+		b = append(b, `,"streamParams":{`...)
+		seen := make(map[string]int, len(s.Params))
+		var order []Param
+		for _, p := range s.Params {
+			if i, ok := seen[p.Name]; ok {
+				order[i].Value = p.Value
+				continue
+			}
+			seen[p.Name] = len(order)
+			order = append(order, p)
+		}
+		for i, p := range order {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, p.Name)
+			b = append(b, ':')
+			b = appendString(b, p.Value)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
 }
 
 // Media writes the media frame of one packet of track: its PCMU bytes,
 // base64 in payload.
-func Media(track string, pcmu []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(64 + base64.StdEncoding.EncodedLen(len(pcmu)))
-	b.WriteString(`{"eventType":"media","track":`)
-	b.WriteString(strconv.Quote(track))
-	b.WriteString(`,"payload":"`)
-	enc := base64.NewEncoder(base64.StdEncoding, &b)
-	_, _ = enc.Write(pcmu)
-	_ = enc.Close()
-	b.WriteString(`"}`)
-	return b.Bytes()
+func Media(track string, pcmu []byte) []byte { return AppendMedia(nil, track, 0, pcmu) }
+
+// AppendMedia appends the media frame of one packet of track to dst and
+// returns the result: its PCMU bytes base64 in payload and, when seq is
+// not zero, seq as sequenceNumber. It uses no reflection and, given a dst
+// with room, allocates nothing: a stream sends 50 of these a second per
+// track.
+func AppendMedia(dst []byte, track string, seq uint64, pcmu []byte) []byte {
+	dst = append(dst, `{"eventType":"media","track":`...)
+	if safeTrack(track) {
+		dst = append(dst, '"')
+		dst = append(dst, track...)
+		dst = append(dst, '"')
+	} else {
+		dst = appendString(dst, track)
+	}
+	if seq != 0 {
+		dst = append(dst, `,"sequenceNumber":`...)
+		dst = strconv.AppendUint(dst, seq, 10)
+	}
+	dst = append(dst, `,"payload":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, pcmu)
+	return append(dst, `"}`...)
+}
+
+// safeTrack reports whether track needs no escaping in a JSON string.
+func safeTrack(track string) bool {
+	for i := 0; i < len(track); i++ {
+		if c := track[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // Stop writes the stream's last frame.

@@ -16,14 +16,14 @@ func TestFramesVoicehookSends(t *testing.T) {
 	start, err := json.Marshal(stream.Start{
 		Metadata: stream.Metadata{AccountID: "9900000", CallID: "c-1", StreamID: "s-1", StreamName: "bot",
 			Tracks: []stream.Track{{Name: stream.TrackInbound, MediaFormat: stream.PCMU}, {Name: stream.TrackOutbound, MediaFormat: stream.PCMU}}},
-		Params: map[string]string{"customer": "42"},
+		Params: []stream.Param{{Name: "customer", Value: "42"}, {Name: "a", Value: "<1>"}, {Name: "customer", Value: "43"}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"eventType":"start","metadata":{"accountId":"9900000","callId":"c-1","streamId":"s-1","streamName":"bot",` +
 		`"tracks":[{"name":"inbound","mediaFormat":{"encoding":"audio/PCMU","sampleRate":8000}},` +
-		`{"name":"outbound","mediaFormat":{"encoding":"audio/PCMU","sampleRate":8000}}]},"streamParams":{"customer":"42"}}`
+		`{"name":"outbound","mediaFormat":{"encoding":"audio/PCMU","sampleRate":8000}}]},"streamParams":{"customer":"43","a":"\u003c1\u003e"}}`
 	if string(start) != want {
 		t.Errorf("start:\n%s\nwant:\n%s", start, want)
 	}
@@ -40,6 +40,10 @@ func TestFramesVoicehookSends(t *testing.T) {
 	got, _ := base64.StdEncoding.DecodeString(media.Payload)
 	if media.EventType != "media" || media.Track != `in"bound` || string(got) != string(payload) {
 		t.Errorf("media read back as %+v, payload %v", media, got)
+	}
+	seq := string(stream.AppendMedia([]byte("x"), "outbound", 7, []byte{0xff, 0x7f}))
+	if want := `x{"eventType":"media","track":"outbound","sequenceNumber":7,"payload":"/38="}`; seq != want {
+		t.Errorf("AppendMedia: %s, want %s", seq, want)
 	}
 	if string(stream.Stop()) != `{"eventType":"stop"}` {
 		t.Errorf("stop: %s", stream.Stop())
@@ -101,4 +105,22 @@ func FuzzRead(f *testing.F) {
 			t.Errorf("%q read as %+v", frame, m)
 		}
 	})
+}
+
+// Encoding a media frame into a buffer with room allocates nothing: a
+// server sends thousands a second.
+func TestAppendMediaAllocatesNothing(t *testing.T) {
+	buf := make([]byte, 0, 512)
+	pcmu := make([]byte, 160)
+	if n := testing.AllocsPerRun(100, func() { buf = stream.AppendMedia(buf[:0], "inbound", 12345, pcmu) }); n != 0 {
+		t.Errorf("AppendMedia allocates %v times a frame", n)
+	}
+}
+
+func BenchmarkAppendMedia(b *testing.B) {
+	buf := make([]byte, 0, 512)
+	pcmu := make([]byte, 160)
+	for i := 0; b.Loop(); i++ {
+		buf = stream.AppendMedia(buf[:0], "inbound", uint64(i+1), pcmu)
+	}
 }
