@@ -88,6 +88,11 @@ type Options struct {
 	WebhookSecrets []string
 }
 
+// streamBatch is how many 20 ms frames a simulated call's stream sends at
+// once in process: on the virtual clock nobody sees the bursts, and a
+// bot's conversation costs a tenth of the wake-ups.
+const streamBatch = 25
+
 // ended is where voicetest learns that a call ended when the app did not
 // ask for its disconnect: it is answered here and never reaches the app.
 const ended = "/.voicetest/ended"
@@ -144,6 +149,7 @@ func New(t testing.TB, app http.Handler, opts Options) *Env {
 		InitiateURL: e.resolve(e.opts.InitiateURL), StatusURL: e.resolve(e.statusURL()), WebhookSecrets: e.opts.WebhookSecrets,
 		Client:       &http.Client{Transport: handlerTransport{http.HandlerFunc(e.serveApp), &e.inflight}},
 		StreamClient: bot.client(),
+		StreamBatch:  streamBatch,
 		SimVoice:     tts.Babble{},
 	})
 	if err != nil {

@@ -8,10 +8,10 @@ import (
 )
 
 // pipes serves the WebSocket destinations of streams in process: each
-// connection voicehook dials is one end of a net.Pipe, the other end
-// served by an http.Server with the bot's handler. A WebSocket needs a
-// connection it can keep (handlerTransport has none), and a pipe keeps
-// everything on the bubble's virtual clock.
+// connection voicehook dials is one end of an in-memory pipe (memPipe),
+// the other end served by an http.Server with the bot's handler. A
+// WebSocket needs a connection it can keep (handlerTransport has none),
+// and a pipe keeps everything on the bubble's virtual clock.
 type pipes struct {
 	srv   *http.Server
 	conns chan net.Conn
@@ -30,7 +30,7 @@ func newPipes(h http.Handler) *pipes {
 func (p *pipes) client() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			near, far := net.Pipe()
+			near, far := memPipe()
 			select {
 			case p.conns <- far:
 				return near, nil

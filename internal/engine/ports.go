@@ -613,7 +613,7 @@ type Member struct {
 }
 
 // Streamer opens media streams (<StartStream>): the WebSocket client side.
-// The stream adapter (internal/stream) implements it, dialling through the
+// The stream adapter (internal/streamer) implements it, dialling through the
 // same guarded client as webhooks. Without one (Config.Streamer nil),
 // <StartStream> gets mediaStreamRejected with cause error.
 type Streamer interface {

@@ -38,6 +38,7 @@ import (
 	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
+	"github.com/voicehook/voicehook/internal/streamer"
 	"github.com/voicehook/voicehook/internal/tts"
 )
 
@@ -91,6 +92,10 @@ type Config struct {
 	// Default: a client of the server's own, guarded as WebhookGuard says;
 	// voicetest points it at the bot under test, in process.
 	StreamClient *http.Client
+	// StreamBatch is how many 20 ms frames per track a simulated call's
+	// stream sends at once (streamer.Config.Batch); default 1, as
+	// Bandwidth does. voicetest, on a virtual clock, sends more at once.
+	StreamBatch int
 	// WebhookGuard says whether the server's own client refuses to dial
 	// loopback, private, link-local and other special-purpose addresses
 	// (package egress): GuardAuto, the default, turns it on when Addr is
@@ -327,6 +332,7 @@ type Server struct {
 	engine  *engine.Engine
 	net     *sim.Network
 	sip     *sipnet.Network // nil with SIP off
+	streams *streamer.Streamer
 	dir     *config.Directory
 	served  chan error
 	handler http.Handler
@@ -452,8 +458,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	// for the real calls that play them.
 	fetcher := media.New(media.Config{Client: client})
 	var mixer engine.Mixer // real calls' rooms: bridges and conferences hear each other
+	speech, installed := s.speech()
+	streamClient := cfg.StreamClient
+	if streamClient == nil {
+		streamClient = egress.New(egress.Config{Guard: cfg.WebhookGuard == GuardOn, Allow: cfg.WebhookAllow})
+	}
+	simVoice := cfg.SimVoice
+	if simVoice == nil {
+		// Simulated phones speak on streams with the real calls' voice
+		// when it is installed; else with a voice-like signal made here.
+		simVoice = speech
+		if !installed {
+			simVoice = tts.Babble{}
+		}
+	}
+	s.streams = streamer.New(streamer.Config{Client: streamClient, Clock: engine.RealClock{}, TTS: simVoice, Fetch: fetcher.Open, Batch: cfg.StreamBatch,
+		Log: cfg.Logger.With("part", "streams")})
 	if sipOn(cfg.SIP) {
-		if s.sip, err = s.newSIP(fetcher); err != nil {
+		if s.sip, err = s.newSIP(fetcher, speech); err != nil {
 			s.closeStore()
 			return nil, fmt.Errorf("SIP: %w", err)
 		}
@@ -462,7 +484,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper})
+		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
 	}
@@ -690,6 +712,7 @@ func (s *Server) Close(ctx context.Context) error {
 		errAdmin := s.closeAdmin(ctx)
 		s.console.Load().Close()
 		errEngine := s.engine.Shutdown(ctx)
+		s.streams.Close() // after the engine: the streams of calls left live end now
 		var errSIP error
 		if s.sip != nil {
 			// After the engine: its calls stay live for the next start to

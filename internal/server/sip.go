@@ -87,13 +87,20 @@ func (s at8k) Synthesize(ctx context.Context, r tts.Request) (pcm.Clip, error) {
 	return pcm.Resample(clip, 8000), nil
 }
 
-// newSIP builds the SIP network; Start makes it listen.
-func (s *Server) newSIP(fetcher *media.Fetcher) (*sipnet.Network, error) {
-	cfg := s.cfg
-	var synth tts.Synthesizer = tts.Espeak("")
-	if len(cfg.TTSCommand) > 0 {
-		synth = &tts.Command{Path: cfg.TTSCommand[0], Args: cfg.TTSCommand[1:]}
+// speech is the text-to-speech of real calls, at their rate and cached:
+// --tts-command, or espeak-ng. installed tells whether its program is
+// there.
+func (s *Server) speech() (synth tts.Synthesizer, installed bool) {
+	cmd := tts.Espeak("")
+	if len(s.cfg.TTSCommand) > 0 {
+		cmd = &tts.Command{Path: s.cfg.TTSCommand[0], Args: s.cfg.TTSCommand[1:]}
 	}
+	return tts.NewCache(at8k{cmd}, ttsCacheSamples), cmd.Installed()
+}
+
+// newSIP builds the SIP network; Start makes it listen.
+func (s *Server) newSIP(fetcher *media.Fetcher, speech tts.Synthesizer) (*sipnet.Network, error) {
+	cfg := s.cfg
 	var gateways []sipnet.Gateway
 	for _, g := range cfg.SIP.Gateways {
 		gateways = append(gateways, sipnet.Gateway{URI: g.URI, Username: g.Username, Password: g.Password})
@@ -119,7 +126,7 @@ func (s *Server) newSIP(fetcher *media.Fetcher) (*sipnet.Network, error) {
 		},
 		Outgoing:  s.outgoing,
 		Calls:     engineCalls{s},
-		TTS:       tts.NewCache(at8k{synth}, ttsCacheSamples),
+		TTS:       speech,
 		Fetch:     fetcher.Open,
 		CheckHost: func(ctx context.Context, host string) error { return checkHost(ctx, guard, host) },
 		Log:       cfg.Logger.With("net", "sip"),

@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Event types of the frames.
@@ -196,7 +198,7 @@ func Read(frame []byte) (Message, error) {
 			Payload     string `json:"payload"`
 		} `json:"media"`
 	}
-	if err := json.Unmarshal(frame, &f); err != nil {
+	if err := jsonv2.Unmarshal(frame, &f); err != nil {
 		return Message{}, fmt.Errorf("stream: frame is not a JSON object: %w", err)
 	}
 	if f.EventType == nil {

@@ -19,9 +19,10 @@ const maxSay = 15 * time.Minute
 func (st *stream) schedule() {
 	st.ticks++
 	now := st.s.cfg.Clock.Now()
-	d := st.t0.Add(time.Duration(st.ticks) * frameTime).Sub(now)
+	every := time.Duration(st.s.cfg.Batch) * frameTime
+	d := st.t0.Add(time.Duration(st.ticks) * every).Sub(now)
 	if d < -time.Second { // the clock jumped, or the machine stalled: start again from now
-		st.t0, st.ticks, d = now, 1, frameTime
+		st.t0, st.ticks, d = now, 1, every
 	}
 	if !st.s.addTick() {
 		st.timer = nil
@@ -38,7 +39,8 @@ func (st *stream) stopPacing() {
 	st.timer = nil
 }
 
-// tick queues one frame per track: what Say queued there, or silence.
+// tick queues a batch of frames per track (Config.Batch, one by
+// default): what Say queued there, or silence.
 func (st *stream) tick() {
 	defer st.s.wg.Done()
 	st.mu.Lock()
@@ -46,9 +48,11 @@ func (st *stream) tick() {
 		st.mu.Unlock()
 		return
 	}
-	for i, t := range st.tracks {
-		f := st.enqueue(i)
-		t.fill(f.pcm[:])
+	for range st.s.cfg.Batch {
+		for i, t := range st.tracks {
+			f := st.enqueue(i)
+			t.fill(f.pcm[:])
+		}
 	}
 	st.schedule()
 	st.mu.Unlock()

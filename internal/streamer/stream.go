@@ -283,7 +283,10 @@ func (st *stream) writeFrames(conn *websocket.Conn) {
 		if ok {
 			ulaw = pcm.EncodeULaw(ulaw[:0], f.pcm[:])
 			buf = frames.AppendMedia(buf[:0], st.tracks[f.track].name, f.seq, ulaw)
-			if err := st.write(conn, st.connCtx, buf); err != nil {
+			// No context per frame: the reader's (connCtx) closes the
+			// socket when the stream ends, which fails a blocked write,
+			// and a frame costs no timer.
+			if err := st.write(conn, context.Background(), buf); err != nil {
 				st.lost(conn, err)
 				return
 			}

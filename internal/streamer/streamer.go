@@ -117,6 +117,11 @@ type Config struct {
 	// DialTimeout bounds connecting and upgrading; DefaultDialTimeout (10
 	// s) when zero.
 	DialTimeout time.Duration
+	// Batch is how many frames per track a paced stream sends at once,
+	// every Batch × 20 ms: 1 (the default) paces them as Bandwidth does;
+	// on a virtual clock (voicetest) a larger batch costs fewer wake-ups
+	// for the same frames. At most 25.
+	Batch int
 }
 
 // Streamer opens media streams: it implements engine.Streamer. It is safe
@@ -146,6 +151,7 @@ func New(cfg Config) *Streamer {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
 	}
+	cfg.Batch = min(max(cfg.Batch, 1), 25)
 	s := &Streamer{cfg: cfg, streams: map[*stream]struct{}{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.client, s.transport = http1Client(cfg.Client)

@@ -422,6 +422,13 @@ func (v *voice) say(segs []segment, n int) []int16 {
 			}
 			voiced += (voiceTarget - voiced) * loudnessStep
 			hissed += (hissTarget - hissed) * loudnessStep
+			if s.sound == pause && voiced < quiet && hissed < quiet && math.Abs(radiated) < quiet {
+				// A pause once the sound has died away: silence, as
+				// computing it would give, at no cost.
+				voiced, hissed = 0, 0
+				at++
+				continue
+			}
 
 			// The glottis: a pulse every period, smoothed by two poles.
 			pulse := 0.0
@@ -470,6 +477,10 @@ func (v *voice) say(segs []segment, n int) []int16 {
 	}
 	return out
 }
+
+// quiet is a level of the voice's sources and output below which a pause
+// is silence.
+const quiet = 1e-7
 
 // xorshift is Marsaglia's xorshift64 generator: the next state after x.
 func xorshift(x uint64) uint64 {

@@ -141,6 +141,16 @@ func (c *Command) Synthesize(ctx context.Context, r Request) (pcm.Clip, error) {
 	return clip, nil
 }
 
+// Installed reports whether the program can be found now.
+func (c *Command) Installed() bool {
+	path, _, err := c.program()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(path)
+	return err == nil
+}
+
 // program resolves the program to run and the name errors call it by.
 func (c *Command) program() (path, name string, err error) {
 	path = c.Path

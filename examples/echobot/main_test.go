@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/voicehook/voicehook/voicetest"
+)
+
+// TestConversation talks with the bot in process: the caller says a line
+// when the stream starts listening, the bot plays it back, and each time
+// the caller has heard the bot it says its next line; the last one hangs
+// up.
+func TestConversation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := voicetest.New(t, app(slog.New(slog.NewTextHandler(t.Output(), nil))), voicetest.Options{StatusURL: "/status", Phones: map[string]voicetest.Phone{
+			"+15557770000": {Says: "Hello bot, can you hear me?", OnHearing: []voicetest.Reaction{
+				{Say: "I want to cancel my order"}, {Say: "Thanks, goodbye", Hangup: true},
+			}},
+		}})
+		call := v.Inbound("+15557770000", "+15550001000")
+		v.Run()
+		call.WantEvents("initiate", "mediaStreamStarted", "mediaStreamStopped", "disconnect")
+		call.WantCause("hangup")
+		echoes := 0
+		for _, line := range strings.Split(call.Timeline(), "\n") {
+			if strings.Contains(line, "hears stream echo's audio") {
+				echoes++
+			}
+		}
+		if echoes != 2 {
+			t.Errorf("the caller heard the bot %d times, want 2 (its first two lines played back):\n%s", echoes, call.Timeline())
+		}
+	})
+}
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want settings
+	}{
+		{nil, nil, settings{"127.0.0.1:3000"}},
+		{nil, map[string]string{"PORT": "3001"}, settings{"127.0.0.1:3001"}},
+		{[]string{"-addr", "127.0.0.1:3002"}, map[string]string{"PORT": "3001"}, settings{"127.0.0.1:3002"}},
+	} {
+		got, err := parse(tc.args, func(k string) string { return tc.env[k] })
+		if err != nil || got != tc.want {
+			t.Errorf("args %q, env %v: %+v, %v; want %+v", tc.args, tc.env, got, err, tc.want)
+		}
+	}
+}
+
+// BenchmarkConversation5Minutes talks with the bot for five minutes of
+// call, in process: 48 turns of a caller's sentence and its echo. The
+// call-minutes metric is the clock time the call took; ns/op is the wall
+// time.
+//
+//	go test ./examples/echobot -run '^$' -bench Conversation5Minutes -count 10
+func BenchmarkConversation5Minutes(b *testing.B) {
+	var turns []voicetest.Reaction
+	for i := range 48 {
+		turns = append(turns, voicetest.Reaction{Say: fmt.Sprintf("This is line %d of a long talk with a bot", i+1)})
+	}
+	turns[len(turns)-1].Hangup = true
+	var took time.Duration
+	scenario := func(t *testing.T) {
+		v := voicetest.New(t, app(slog.New(slog.DiscardHandler)), voicetest.Options{Phones: map[string]voicetest.Phone{
+			"+15557770000": {Says: "Hello bot, let us talk for a while", OnHearing: turns},
+		}})
+		start := time.Now()
+		call := v.Inbound("+15557770000", "+15550001000")
+		v.Run()
+		took = time.Since(start)
+		if call.Cause() != "hangup" {
+			t.Errorf("cause %q", call.Cause())
+		}
+	}
+	b.ResetTimer()
+	// synctest.Test needs a *testing.T: RunTests makes one.
+	ok := testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
+		Name: "Conversation5Minutes",
+		F: func(t *testing.T) {
+			for range b.N {
+				synctest.Test(t, scenario)
+			}
+		},
+	}})
+	b.StopTimer()
+	if !ok {
+		b.Fatal("the conversation failed")
+	}
+	if took < 5*time.Minute {
+		b.Fatalf("the call took %v of clock time, want five minutes or more", took)
+	}
+	b.ReportMetric(took.Minutes(), "call-minutes")
+}
