@@ -262,12 +262,12 @@ func parseVerbose(raw []byte) (Result, error) {
 	var segs []span
 	dropped := false
 	for _, s := range v.Segments {
-		if !(s.Start >= 0 && s.End >= s.Start) {
+		if !(s.Start >= 0 && s.End >= s.Start && s.End <= maxSeconds) {
 			return Result{}, fmt.Errorf("segment %q from %v s to %v s", s.Text, s.Start, s.End)
 		}
 		sp := span{start: seconds(s.Start), end: seconds(s.End), drop: s.NoSpeechProb > 0.6 && s.AvgLogprob < -1}
 		if s.AvgLogprob != 0 {
-			sp.conf = min(math.Exp(s.AvgLogprob), 1)
+			sp.conf = probability(math.Exp(s.AvgLogprob))
 		}
 		dropped = dropped || sp.drop
 		segs = append(segs, sp)
@@ -288,7 +288,7 @@ func parseVerbose(raw []byte) (Result, error) {
 		if text == "" {
 			continue
 		}
-		if !(w.Start >= 0 && w.End >= w.Start) {
+		if !(w.Start >= 0 && w.End >= w.Start && w.End <= maxSeconds) {
 			return Result{}, fmt.Errorf("word %q from %v s to %v s", text, w.Start, w.End)
 		}
 		word := Word{Text: text, Start: seconds(w.Start), End: seconds(w.End)}
@@ -298,7 +298,7 @@ func parseVerbose(raw []byte) (Result, error) {
 		}
 		switch {
 		case w.Probability != nil:
-			word.Confidence = min(max(*w.Probability, 0), 1)
+			word.Confidence = probability(*w.Probability)
 		case seg != nil:
 			word.Confidence = seg.conf
 		}

@@ -256,3 +256,36 @@ func TestPocketsphinxHearsQuietSpeech(t *testing.T) {
 	}
 	checkTimings(t, r, from, to)
 }
+
+// fiveSeconds returns 5 s of espeak-ng's speech, at 22050 Hz as it speaks.
+func fiveSeconds(b *testing.B) pcm.Clip {
+	clip, _, _ := speak(b, "I want to cancel my order. My account number is one two three four five.", 0)
+	n := 5 * clip.Rate
+	for len(clip.Samples) < n {
+		clip.Samples = append(clip.Samples, 0)
+	}
+	clip.Samples = clip.Samples[:n]
+	return clip
+}
+
+// BenchmarkPocketsphinx5s recognises 5 s of speech, a process per clip as
+// in service; rtf is the real-time factor (time taken / 5 s).
+func BenchmarkPocketsphinx5s(b *testing.B) {
+	needPocketsphinx(b)
+	clip := fiveSeconds(b)
+	for _, bc := range []struct {
+		name string
+		o    stt.Options
+	}{{"general", stt.Options{}}, {"digits", stt.Options{Phrases: stt.Digits}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var p stt.Pocketsphinx
+			begin := time.Now()
+			for b.Loop() {
+				if _, err := p.Recognize(context.Background(), clip, bc.o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(time.Since(begin).Seconds()/float64(b.N)/5, "rtf")
+		})
+	}
+}

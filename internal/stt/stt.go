@@ -5,11 +5,12 @@
 //
 //   - Pocketsphinx, built in and offline: it runs CMU pocketsphinx's
 //     pocketsphinx_continuous (Debian packages pocketsphinx and
-//     pocketsphinx-en-us) once per clip. Its general English model is
-//     weak on telephone-like speech (see WER and the package tests for
-//     figures); given Options.Phrases it decodes against a grammar of
-//     those phrases instead, which makes IVR-style input (digits, yes/no,
-//     menu words) reliable.
+//     pocketsphinx-en-us) once per clip. Its general English model gets
+//     most words of synthetic speech wrong (a word error rate, WER, near
+//     0.95 on espeak-ng sentences, measured by the package tests); given
+//     Options.Phrases it decodes against a grammar of those phrases
+//     instead, which makes IVR-style input (yes/no, digits, menu words)
+//     reliable on clear wideband speech.
 //   - OpenAI posts the clip to an OpenAI-compatible
 //     /v1/audio/transcriptions endpoint, what hosted providers and local
 //     Whisper servers speak, for operators who need accuracy.
