@@ -97,13 +97,11 @@ type Pocketsphinx struct {
 }
 
 // Recognize runs the program once for clip. A clip in which pcm.VAD hears
-// no speech gives the zero Result without running it.
+// no speech gives the zero Result without running it (once the language,
+// the program and the model have been checked).
 func (p *Pocketsphinx) Recognize(ctx context.Context, clip pcm.Clip, o Options) (Result, error) {
 	if clip.Rate <= 0 && len(clip.Samples) > 0 {
 		return Result{}, fmt.Errorf("stt: pocketsphinx: clip has no sample rate (%d)", clip.Rate)
-	}
-	if !hasSpeech(clip) {
-		return Result{}, nil
 	}
 	if want, got := primaryLanguage(p.Language), primaryLanguage(o.Language); want != got {
 		return Result{}, fmt.Errorf("stt: pocketsphinx: %w: %q (the model is %s)", ErrLanguage, o.Language, cmp.Or(p.Language, DefaultLanguage))
@@ -116,6 +114,9 @@ func (p *Pocketsphinx) Recognize(ctx context.Context, clip pcm.Clip, o Options) 
 	hmm := filepath.Join(dir, "en-us")
 	if _, err := os.Stat(hmm); err != nil {
 		return Result{}, fmt.Errorf("stt: %w: no pocketsphinx model at %s; install Debian package pocketsphinx-en-us", ErrNotInstalled, hmm)
+	}
+	if !hasSpeech(clip) {
+		return Result{}, nil
 	}
 	args := []string{
 		"-infile", "/dev/stdin", "-samprate", strconv.Itoa(PocketsphinxRate), "-time", "yes",

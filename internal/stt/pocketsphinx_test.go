@@ -289,3 +289,14 @@ func BenchmarkPocketsphinx5s(b *testing.B) {
 		})
 	}
 }
+
+func TestPocketsphinxNamesAnUnknownWord(t *testing.T) {
+	needPocketsphinx(t)
+	clip, _, _ := speak(t, "yes", 300*time.Millisecond)
+	var p stt.Pocketsphinx
+	_, err := p.Recognize(context.Background(), clip, stt.Options{Phrases: []string{"yes", "frobnicatorix"}})
+	if err == nil || !strings.Contains(err.Error(), "frobnicatorix") {
+		t.Errorf("got %v, want an error naming the word not in the dictionary", err)
+	}
+	t.Log(err)
+}
