@@ -160,7 +160,8 @@ func (o *OpenAI) endpoint() (full, shown string, err error) {
 	}
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", "", fmt.Errorf("stt: openai: base URL %q is not an http or https URL", o.BaseURL)
+		// Not quoted: it may hold credentials.
+		return "", "", errors.New("stt: openai: the base URL is not an http or https URL")
 	}
 	p := strings.TrimSuffix(u.Path, "/")
 	p = strings.TrimSuffix(p, "/v1")

@@ -235,6 +235,30 @@ func TestOpenAIErrors(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+	t.Run("a service that does not answer in time", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Once the body is read, the request's context ends when the
+			// client hangs up.
+			io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		}))
+		defer srv.Close()
+		o := &stt.OpenAI{BaseURL: srv.URL, Client: srv.Client(), Timeout: 100 * time.Millisecond}
+		_, err := o.Recognize(context.Background(), clip, stt.Options{})
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), srv.URL) {
+			t.Errorf("got %v, want a deadline naming the URL", err)
+		}
+	})
+	t.Run("a base URL that is not http", func(t *testing.T) {
+		o := &stt.OpenAI{BaseURL: "ftp://user:secret@127.0.0.1/", Client: http.DefaultClient}
+		_, err := o.Recognize(context.Background(), clip, stt.Options{})
+		if err == nil || strings.Contains(err.Error(), "secret") {
+			t.Errorf("got %v", err)
+		}
+	})
 	t.Run("no base URL", func(t *testing.T) {
 		if _, err := (&stt.OpenAI{}).Recognize(context.Background(), clip, stt.Options{}); err == nil {
 			t.Error("no error")
