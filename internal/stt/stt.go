@@ -22,8 +22,10 @@
 //
 // Recognize runs on its caller's goroutine. Pocketsphinx starts one
 // process per call and the goroutines os/exec uses to feed it the audio
-// and copy its output; all of them have ended when Recognize returns.
-// OpenAI makes one HTTP request per call through its client, whose
+// and copy its output; all of them have ended when Recognize returns. At
+// most MaxRuns programs run at once (GOMAXPROCS by default); further calls
+// wait for a free run or for their context, so a burst of transcriptions
+// queues instead of loading the model many times over. OpenAI makes one HTTP request per call through its client, whose
 // connections belong to the client's owner. Neither keeps a reference to
 // the clip it was given; a Result belongs to the caller.
 //
