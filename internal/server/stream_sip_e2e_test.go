@@ -1,0 +1,99 @@
+package server_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/config"
+	"github.com/voicehook/voicehook/internal/pcm"
+	"github.com/voicehook/voicehook/internal/phone/sip/siptest"
+	"github.com/voicehook/voicehook/internal/server"
+)
+
+// A media stream of a real SIP call: a siptest phone calls voicehook
+// (SIP on 127.0.0.234, the phone on 127.0.0.235, RTP 32200–32249) and
+// sends a tone; the stream's destination hears it, as μ-law at 50
+// messages a second, and what it plays back is heard by the phone.
+func TestStreamOfASIPCall(t *testing.T) {
+	dest := newDestination(t)
+	app := newApp(t, map[string]string{"/initiate": `<Response>
+		<StartStream name="bot" mode="bidirectional" tracks="both" destination="` + dest.url() + `" streamEventUrl="/events"/>
+		<Pause duration="30"/></Response>`})
+	srv := startServerWith(t, server.Config{InitiateURL: app.URL + "/initiate", StatusURL: app.URL + "/status",
+		SIP: config.SIP{Addr: "127.0.0.234:0", RTPPorts: [2]int{32200, 32249}}})
+	phone := siptest.New(t, "127.0.0.235")
+	call, _ := callIn(t, srv, app, phone)
+	call.Tone(toneCaller)
+	app.waitFor(t, callback.EventMediaStreamStarted, sipWait)
+
+	// The destination hears the caller's tone on the inbound track.
+	var in []int16
+	deadline := time.Now().Add(hearWithin)
+	for time.Now().Before(deadline) {
+		msgs, _ := dest.messages()
+		in = in[:0]
+		for _, m := range msgs {
+			if m.EventType == "media" && m.Track == "inbound" {
+				b, _ := base64.StdEncoding.DecodeString(m.Payload)
+				in = pcm.DecodeULaw(in, b)
+			}
+		}
+		if tail := last(in, 8000); siptest.Hears(tail, toneCaller) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if tail := last(in, 8000); !siptest.Hears(tail, toneCaller) {
+		t.Fatalf("the destination does not hear the caller's %d Hz on the inbound track (level %.3f, dominant %.0f Hz over %d samples)",
+			toneCaller, siptest.Level(tail), siptest.Dominant(tail), len(tail))
+	}
+
+	// What the destination plays, the caller hears.
+	bot := pcm.EncodeULaw(nil, pcm.Tone(toneAgent, 8000, 3*time.Second, 0.3))
+	dest.send <- fmt.Appendf(nil, `{"eventType":"playAudio","media":{"contentType":"audio/pcmu","payload":%q}}`, base64.StdEncoding.EncodeToString(bot))
+	if !call.WaitHears(toneAgent, 500*time.Millisecond, hearWithin) {
+		heard := call.Listen(window)
+		t.Errorf("the caller does not hear the bot's %d Hz (level %.3f, dominant %.0f Hz)", toneAgent, siptest.Level(heard), siptest.Dominant(heard))
+	}
+	// The outbound track carries it too: it is what the call plays.
+	msgs, at := dest.messages()
+	var out []int16
+	count := map[string]int{}
+	for _, m := range msgs {
+		if m.EventType == "media" {
+			count[m.Track]++
+			if m.Track == "outbound" {
+				b, _ := base64.StdEncoding.DecodeString(m.Payload)
+				out = pcm.DecodeULaw(out, b)
+			}
+		}
+	}
+	if !siptest.Hears(last(out, 4000), toneAgent) {
+		t.Errorf("the outbound track does not carry the bot's %d Hz (dominant %.0f Hz)", toneAgent, siptest.Dominant(last(out, 4000)))
+	}
+	if span := at[len(at)-1].Sub(at[0]).Seconds(); span > 1 {
+		for track, n := range count {
+			if rate := float64(n) / span; rate < 40 || rate > 60 {
+				t.Errorf("%s: %d messages in %.2fs: %.1f a second, want 50", track, n, span, rate)
+			}
+		}
+	}
+	dest.send <- []byte(`{"eventType":"clear"}`)
+	call.Silence()
+	if err := call.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	app.waitFor(t, callback.EventMediaStreamStopped, sipWait)
+	<-dest.closed
+}
+
+// last is the last n samples of s, or all of it.
+func last(s []int16, n int) []int16 {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
