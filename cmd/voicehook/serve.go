@@ -33,6 +33,7 @@ type serveFlags struct {
 	webhookSecret                                 string // comma-separated
 	sipAddr, sipGateway, rtpPorts, sipExternal    string
 	ttsCommand                                    string
+	sttURL, sttModel                              string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -97,6 +98,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		"the address a SIP peer reaches voicehook at, put in Contact and SDP, when behind NAT (env VOICEHOOK_SIP_EXTERNAL_HOST)")
 	fs.StringVar(&f.ttsCommand, "tts-command", env("VOICEHOOK_TTS_COMMAND", ""),
 		"text-to-speech program for real calls instead of espeak-ng: it reads SSML on stdin and writes a WAV to stdout (env VOICEHOOK_TTS_COMMAND)")
+	fs.StringVar(&f.sttURL, "stt-url", env("VOICEHOOK_STT_URL", ""),
+		"recognize real calls' speech with an OpenAI-compatible /v1/audio/transcriptions service at this base URL (a local Whisper server, a hosted provider) instead of pocketsphinx; its key, if any, in env VOICEHOOK_STT_KEY (env VOICEHOOK_STT_URL)")
+	fs.StringVar(&f.sttModel, "stt-model", env("VOICEHOOK_STT_MODEL", ""),
+		"the model --stt-url runs (env VOICEHOOK_STT_MODEL; default whisper-1)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: voicehook serve [flags]\n\nRuns the engine: the Bandwidth-compatible REST API under /api/v2, simulated phones\nand their control API under /sim/v1, and webhooks to your app.\n\nFlags:")
 		hideSecretDefaults(fs)
@@ -169,7 +174,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "voicehook serve: %v\n", err)
 		return 2
 	}
-	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand), Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
+	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand),
+		STT: server.STT{URL: f.sttURL, Key: os.Getenv("VOICEHOOK_STT_KEY"), Model: f.sttModel}, Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,

@@ -324,7 +324,21 @@ func (a *actor) do(act action) {
 		var err error
 		if c := a.captures[act.capture]; c != nil && act.capture != "" {
 			delete(a.captures, act.capture)
-			err = a.e.cfg.Recorder.SaveAudio(ctx, act.rec, c.Stop())
+			heard := c.Stop()
+			recognize := act.rec.Transcription != nil && a.e.cfg.Recognizer != nil
+			if recognize {
+				// Real audio: what was said is recognized after the call
+				// has moved on; its transcriptionAvailable follows then.
+				act.rec.Transcription.Status = callback.TranscriptionStatusProcessing
+				act.rec.Transcription.Texts = nil
+			}
+			err = a.e.cfg.Recorder.SaveAudio(ctx, act.rec, heard)
+			if recognize {
+				if err == nil {
+					a.recognize(*act.rec, heard, act.transcribed)
+				}
+				act.transcribed = nil
+			}
 		} else {
 			err = a.e.cfg.Recorder.Save(ctx, act.rec, act.length, act.channels)
 		}

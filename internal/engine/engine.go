@@ -63,6 +63,10 @@ type Config struct {
 	// TranscriptionSockets opens transcriptions' destination sockets; nil
 	// rejects transcriptions with a destination (cause error).
 	TranscriptionSockets TranscriptionSockets
+	// Recognizer transcribes the recordings of real calls (transcribe="true",
+	// POST …/transcription); nil transcribes them as simulated ones: from
+	// what the far end was scripted to say.
+	Recognizer Recognizer
 	// Transcripts keeps transcriptions once they end, for REST; nil keeps
 	// none (realTimeTranscriptionAvailable then says failed).
 	Transcripts Transcripts

@@ -849,3 +849,11 @@ type LiveTranscription struct {
 	CompletedTime time.Time
 	Transcripts   []Transcript
 }
+
+// Recognizer transcribes recorded speech: the recordings of real calls
+// (transcribe="true"). The speech adapter (internal/stt) implements it.
+type Recognizer interface {
+	// Recognize returns what is said in samples (one channel at rate
+	// samples a second): "" when nothing is.
+	Recognize(ctx context.Context, samples []int16, rate int) (string, error)
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/voicehook/voicehook/callback"
@@ -243,3 +244,44 @@ func (a *actor) saveTranscription(act actSaveTranscription) {
 		a.do(actNotify{*w})
 	}
 }
+
+// recognize transcribes a recording of real audio in the background, one
+// text per channel, stores the outcome, then sends its
+// transcriptionAvailable (w, when asked for) with the outcome as status.
+func (a *actor) recognize(rec Recording, heard Audio, w *Webhook) {
+	t := *rec.Transcription
+	rec.Transcription = &t
+	e := a.e
+	e.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(e.ctx, recognizeTimeout(heard.Length()))
+		defer cancel()
+		t.Status = callback.TranscriptionStatusAvailable
+		for _, ch := range heard.Channels {
+			text, err := e.cfg.Recognizer.Recognize(ctx, ch, heard.Rate)
+			if err != nil {
+				e.log.Warn("transcribe a recording", "recording_id", rec.RecordingID, "err", err)
+				t.Status, t.Texts = callback.TranscriptionStatusError, nil
+				break
+			}
+			t.Texts = append(t.Texts, text)
+		}
+		t.CompletedTime = e.cfg.Clock.Now()
+		if err := e.cfg.Recorder.Update(ctx, &rec); err != nil {
+			e.log.Error("store a recording's transcription", "recording_id", rec.RecordingID, "err", err)
+			t.Status = callback.TranscriptionStatusError
+		}
+		if w == nil || e.ctx.Err() != nil {
+			return
+		}
+		ev := w.Event.(*callback.TranscriptionAvailable)
+		ev.Transcription.Status = t.Status
+		ev.Transcription.CompletedTime = callback.TimeOf(t.CompletedTime)
+		ev.EventTime = callback.TimeOf(t.CompletedTime)
+		if err := e.notifyOnce(stamp(*w, rec.AccountID, rec.ApplicationID)); err != nil {
+			e.log.Warn("send transcriptionAvailable", "recording_id", rec.RecordingID, "err", err)
+		}
+	})
+}
+
+// recognizeTimeout bounds the recognition of a recording of length d.
+func recognizeTimeout(d time.Duration) time.Duration { return time.Minute + 2*d }

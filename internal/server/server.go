@@ -128,6 +128,9 @@ type Config struct {
 	// _GENDER in its environment, and writes a WAV to stdout. Default:
 	// espeak-ng.
 	TTSCommand []string
+	// STT recognizes real calls' speech: real-time transcription and the
+	// transcription of their recordings. Default: pocketsphinx.
+	STT STT
 	// SimVoice says simulated phones' speech, and what calls play to them,
 	// on their media streams. Default: the text-to-speech of real calls
 	// (TTSCommand, or espeak-ng) when it is installed, else tts.Babble, a
@@ -484,7 +487,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams})
+		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, Recognizer: recognizer{s.recognizer()}})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
 	}
