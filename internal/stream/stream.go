@@ -14,6 +14,20 @@
 // 24 kHz) and clear follow what Bandwidth's published integrations send.
 // Read refuses anything else with an error that names what was wrong.
 //
+// The same socket carries a real-time transcription (<StartTranscription
+// destination=…>) to its destination, one way: TranscriptionStart (the
+// call, the transcription, its tracks, stabilized, and the
+// <CustomParam>s as customParams), one AppendTranscription message per
+// final transcript (its text, and an item per word and per punctuation
+// mark that ends one), and Stop. Bandwidth's documentation names the
+// fields (startTime, endTime, items with content, confidence, stable and
+// type PRONUNCIATION or PUNCTUATION) but not the unit of the times:
+// voicehook sends seconds since the transcription began, as JSON numbers
+// with millisecond precision (1.23), the unit of the speech services whose
+// item shape Bandwidth's follows. isPartial is always false and every item
+// stable: voicehook makes final transcripts only, whether or not the
+// transcription is stabilized.
+//
 // The package is pure: no sockets, no clock, no goroutines. The engine's
 // stream adapter (internal/streamer) carries these frames.
 package stream
@@ -93,28 +107,35 @@ func (s Start) MarshalJSON() ([]byte, error) {
 	b = append(b, `{"eventType":"start","metadata":`...)
 	b = append(b, meta...)
 	if len(s.Params) > 0 {
-		b = append(b, `,"streamParams":{`...)
-		seen := make(map[string]int, len(s.Params))
-		var order []Param
-		for _, p := range s.Params {
-			if i, ok := seen[p.Name]; ok {
-				order[i].Value = p.Value
-				continue
-			}
-			seen[p.Name] = len(order)
-			order = append(order, p)
-		}
-		for i, p := range order {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, p.Name)
-			b = append(b, ':')
-			b = appendString(b, p.Value)
-		}
-		b = append(b, '}')
+		b = append(b, `,"streamParams":`...)
+		b = appendParams(b, s.Params)
 	}
 	return append(b, '}'), nil
+}
+
+// appendParams appends params as a JSON object, in their order; a name
+// given twice keeps its first place and its last value.
+func appendParams(b []byte, params []Param) []byte {
+	seen := make(map[string]int, len(params))
+	var order []Param
+	for _, p := range params {
+		if i, ok := seen[p.Name]; ok {
+			order[i].Value = p.Value
+			continue
+		}
+		seen[p.Name] = len(order)
+		order = append(order, p)
+	}
+	b = append(b, '{')
+	for i, p := range order {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, p.Name)
+		b = append(b, ':')
+		b = appendString(b, p.Value)
+	}
+	return append(b, '}')
 }
 
 // appendString appends s as a JSON string.
