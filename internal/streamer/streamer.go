@@ -190,19 +190,24 @@ func http1Client(c *http.Client) (*http.Client, *http.Transport) {
 // Open starts a stream and returns at once; see engine.Streamer. After
 // Close, the stream is rejected with cause error.
 func (s *Streamer) Open(spec engine.StreamSpec, notify func(engine.StreamEvent)) engine.Stream {
-	st := newStream(s, spec, notify)
+	st := newStream(s, spec, nil, notify)
+	s.start(st)
+	return st
+}
+
+// start runs st's writer and event goroutines, or rejects it after Close.
+func (s *Streamer) start(st *stream) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		st.rejectClosed()
-		return st
+		return
 	}
 	s.streams[st] = struct{}{}
 	s.wg.Add(2)
 	s.mu.Unlock()
 	go st.deliver()
 	go st.run()
-	return st
 }
 
 // goCounted runs f in a goroutine that Close waits for, unless Close has
