@@ -138,8 +138,14 @@ func appendParams(b []byte, params []Param) []byte {
 	return append(b, '}')
 }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string, escaped as encoding/json
+// escapes it.
 func appendString(b []byte, s string) []byte {
+	if safeTrack(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	q, _ := json.Marshal(s) // a string always marshals
 	return append(b, q...)
 }
@@ -171,7 +177,8 @@ func AppendMedia(dst []byte, track string, seq uint64, pcmu []byte) []byte {
 	return append(dst, `"}`...)
 }
 
-// safeTrack reports whether track needs no escaping in a JSON string.
+// safeTrack reports whether track (or any string) needs no escaping in a
+// JSON string.
 func safeTrack(track string) bool {
 	for i := 0; i < len(track); i++ {
 		if c := track[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {

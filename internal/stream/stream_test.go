@@ -221,3 +221,17 @@ func asJSON(t *testing.T, s string) string {
 	}
 	return back
 }
+
+// A sentence of twelve words, the last with a full stop.
+func BenchmarkAppendTranscription(b *testing.B) {
+	words := strings.Fields("I would like to order a large pizza with extra cheese please.")
+	t := stream.Transcription{Track: "inbound", End: 3 * time.Second, Language: "en-US", Text: strings.Join(words, " ")}
+	for i, w := range words {
+		t.Words = append(t.Words, stream.Word{Text: w, Start: time.Duration(i) * 250 * time.Millisecond,
+			End: time.Duration(i+1) * 250 * time.Millisecond, Confidence: 1})
+	}
+	buf := make([]byte, 0, 4096)
+	for b.Loop() {
+		buf = stream.AppendTranscription(buf[:0], t)
+	}
+}

@@ -158,11 +158,12 @@ func appendSeconds(dst []byte, d time.Duration) []byte {
 	if frac == 0 {
 		return dst
 	}
-	digits := []byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
-	for digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
+	digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := len(digits)
+	for digits[n-1] == '0' {
+		n--
 	}
-	return append(dst, digits...)
+	return append(dst, digits[:n]...)
 }
 
 // appendConfidence appends c, held to 0…1 (NaN is 0), as the shortest

@@ -230,6 +230,9 @@ func (st *stream) run() {
 		if st.hardStop != nil {
 			st.hardStop.Stop()
 		}
+		if st.tx != nil {
+			st.tx.q = nil // what was not sent; Send queues nothing more
+		}
 		st.mu.Unlock()
 	}()
 	conn, reason := st.dial()
