@@ -213,7 +213,11 @@ func TestTranscriptionQueueFull(t *testing.T) {
 	for i := range sent {
 		ts.Send(engine.Transcript{Track: engine.TrackInbound, Text: fmt.Sprint(i)})
 	}
-	release <- struct{}{}
+	select {
+	case release <- struct{}{}:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the socket did not reach the destination in 5 s")
+	}
 	ev.want(t, engine.StreamStarted)
 	w := ev.want(t, engine.StreamWarning)
 	if !strings.Contains(w.Reason, "oldest are dropped (1 so far)") {
