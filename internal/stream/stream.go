@@ -14,6 +14,20 @@
 // 24 kHz) and clear follow what Bandwidth's published integrations send.
 // Read refuses anything else with an error that names what was wrong.
 //
+// The same socket carries a real-time transcription (<StartTranscription
+// destination=…>) to its destination, one way: TranscriptionStart (the
+// call, the transcription, its tracks, stabilized, and the
+// <CustomParam>s as customParams), one AppendTranscription message per
+// final transcript (its text, and an item per word and per punctuation
+// mark that ends one), and Stop. Bandwidth's documentation names the
+// fields (startTime, endTime, items with content, confidence, stable and
+// type PRONUNCIATION or PUNCTUATION) but not the unit of the times:
+// voicehook sends seconds since the transcription began, as JSON numbers
+// with millisecond precision (1.23), the unit of the speech services whose
+// item shape Bandwidth's follows. isPartial is always false and every item
+// stable: voicehook makes final transcripts only, whether or not the
+// transcription is stabilized.
+//
 // The package is pure: no sockets, no clock, no goroutines. The engine's
 // stream adapter (internal/streamer) carries these frames.
 package stream
@@ -93,32 +107,45 @@ func (s Start) MarshalJSON() ([]byte, error) {
 	b = append(b, `{"eventType":"start","metadata":`...)
 	b = append(b, meta...)
 	if len(s.Params) > 0 {
-		b = append(b, `,"streamParams":{`...)
-		seen := make(map[string]int, len(s.Params))
-		var order []Param
-		for _, p := range s.Params {
-			if i, ok := seen[p.Name]; ok {
-				order[i].Value = p.Value
-				continue
-			}
-			seen[p.Name] = len(order)
-			order = append(order, p)
-		}
-		for i, p := range order {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, p.Name)
-			b = append(b, ':')
-			b = appendString(b, p.Value)
-		}
-		b = append(b, '}')
+		b = append(b, `,"streamParams":`...)
+		b = appendParams(b, s.Params)
 	}
 	return append(b, '}'), nil
 }
 
-// appendString appends s as a JSON string.
+// appendParams appends params as a JSON object, in their order; a name
+// given twice keeps its first place and its last value.
+func appendParams(b []byte, params []Param) []byte {
+	seen := make(map[string]int, len(params))
+	var order []Param
+	for _, p := range params {
+		if i, ok := seen[p.Name]; ok {
+			order[i].Value = p.Value
+			continue
+		}
+		seen[p.Name] = len(order)
+		order = append(order, p)
+	}
+	b = append(b, '{')
+	for i, p := range order {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, p.Name)
+		b = append(b, ':')
+		b = appendString(b, p.Value)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json
+// escapes it.
 func appendString(b []byte, s string) []byte {
+	if safeTrack(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	q, _ := json.Marshal(s) // a string always marshals
 	return append(b, q...)
 }
@@ -150,7 +177,8 @@ func AppendMedia(dst []byte, track string, seq uint64, pcmu []byte) []byte {
 	return append(dst, `"}`...)
 }
 
-// safeTrack reports whether track needs no escaping in a JSON string.
+// safeTrack reports whether track (or any string) needs no escaping in a
+// JSON string.
 func safeTrack(track string) bool {
 	for i := 0; i < len(track); i++ {
 		if c := track[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {

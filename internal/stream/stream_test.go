@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/voicehook/voicehook/internal/stream"
 )
@@ -122,5 +123,115 @@ func BenchmarkAppendMedia(b *testing.B) {
 	pcmu := make([]byte, 160)
 	for i := 0; b.Loop(); i++ {
 		buf = stream.AppendMedia(buf[:0], "inbound", uint64(i+1), pcmu)
+	}
+}
+
+// A transcription socket's start carries the call, the transcription, its
+// tracks, stabilized and the custom params in order; a transcript is a
+// transcription message with its times in seconds to the millisecond and
+// the punctuation that ends a word as an item of its own.
+func TestTranscriptionFrames(t *testing.T) {
+	start, err := json.Marshal(stream.TranscriptionStart{
+		Metadata: stream.TranscriptionMetadata{AccountID: "9900000", CallID: "c-1", RealTimeTranscriptionID: "t-1",
+			TranscriptionName: "notes", Tracks: []stream.TranscriptionTrack{{Name: "inbound"}}, Stabilized: true},
+		Params: []stream.Param{{Name: "z", Value: "1"}, {Name: "a", Value: "2"}, {Name: "z", Value: "3"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"eventType":"start","metadata":{"accountId":"9900000","callId":"c-1","realTimeTranscriptionId":"t-1",` +
+		`"transcriptionName":"notes","tracks":[{"name":"inbound"}],"stabilized":true},"customParams":{"z":"3","a":"2"}}`
+	if string(start) != want {
+		t.Errorf("start:\n%s\nwant:\n%s", start, want)
+	}
+	bare, _ := json.Marshal(stream.TranscriptionStart{})
+	if want := `{"eventType":"start","metadata":{"accountId":"","callId":"","realTimeTranscriptionId":"","transcriptionName":"","tracks":[],"stabilized":false},"customParams":{}}`; string(bare) != want {
+		t.Errorf("bare start:\n%s\nwant:\n%s", bare, want)
+	}
+
+	ms := time.Millisecond
+	msg := stream.AppendTranscription([]byte("x"), stream.Transcription{
+		Track: "inbound", Start: 1230 * ms, End: 2500 * ms, Language: "en-US", Text: `I "order." Why?!`,
+		Words: []stream.Word{
+			{Text: "I", Start: 1230 * ms, End: 1400 * ms, Confidence: 1},
+			{Text: `"order."`, Start: 1400 * ms, End: 2000*ms + 400*time.Microsecond, Confidence: 0.875},
+			{Text: "Why?!", Start: 2000 * ms, End: 2500 * ms, Confidence: 2},
+			{Text: "…", Start: 2500 * ms, End: 2500 * ms, Confidence: -1},
+		},
+	})
+	want = `x{"eventType":"transcription","track":"inbound","startTime":1.23,"endTime":2.5,"isPartial":false,"language":"en-US",` +
+		`"transcript":"I \"order.\" Why?!","items":[` +
+		`{"content":"I","startTime":1.23,"endTime":1.4,"confidence":1,"stable":true,"type":"PRONUNCIATION"},` +
+		`{"content":"\"order.\"","startTime":1.4,"endTime":2,"confidence":0.875,"stable":true,"type":"PRONUNCIATION"},` +
+		`{"content":"Why","startTime":2,"endTime":2.5,"confidence":1,"stable":true,"type":"PRONUNCIATION"},` +
+		`{"content":"?!","startTime":2.5,"endTime":2.5,"confidence":1,"stable":true,"type":"PUNCTUATION"},` +
+		`{"content":"…","startTime":2.5,"endTime":2.5,"confidence":0,"stable":true,"type":"PUNCTUATION"}]}`
+	if string(msg) != want {
+		t.Errorf("transcription:\n%s\nwant:\n%s", msg, want)
+	}
+	if !json.Valid(msg[1:]) {
+		t.Errorf("not JSON: %s", msg[1:])
+	}
+	empty := stream.AppendTranscription(nil, stream.Transcription{Track: "outbound", Start: -ms, End: 7 * ms})
+	if want := `{"eventType":"transcription","track":"outbound","startTime":0,"endTime":0.007,"isPartial":false,"language":"","transcript":"","items":[]}`; string(empty) != want {
+		t.Errorf("empty transcription:\n%s\nwant:\n%s", empty, want)
+	}
+}
+
+// Whatever the words, a transcription message is valid JSON whose items,
+// read back, spell the words.
+func FuzzAppendTranscription(f *testing.F) {
+	f.Add("order.", "I", int64(1230), 0.5)
+	f.Add("?!…", "\"\\\x00", int64(-5), -1.0)
+	f.Add("\xff.", "<a&b>", int64(1<<62), 1e300)
+	f.Fuzz(func(t *testing.T, w1, w2 string, at int64, conf float64) {
+		d := time.Duration(at)
+		msg := stream.AppendTranscription(nil, stream.Transcription{Track: "inbound", Start: d, End: d, Text: w1 + " " + w2,
+			Words: []stream.Word{{Text: w1, Start: d, End: d, Confidence: conf}, {Text: w2, Start: d, End: d, Confidence: conf}}})
+		var m struct {
+			Items []struct {
+				Content    string
+				StartTime  float64
+				Confidence float64
+			}
+		}
+		if err := json.Unmarshal(msg, &m); err != nil {
+			t.Fatalf("not JSON: %v: %s", err, msg)
+		}
+		var spelled string
+		for _, it := range m.Items {
+			if it.StartTime < 0 || it.Confidence < 0 || it.Confidence > 1 {
+				t.Errorf("item %+v out of range", it)
+			}
+			spelled += it.Content
+		}
+		if want := asJSON(t, w1) + asJSON(t, w2); spelled != want {
+			t.Errorf("items spell %q, want %q", spelled, want)
+		}
+	})
+}
+
+// asJSON is s as it reads back from JSON: each byte of invalid UTF-8 is
+// U+FFFD.
+func asJSON(t *testing.T, s string) string {
+	b, _ := json.Marshal(s)
+	var back string
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+// A sentence of twelve words, the last with a full stop.
+func BenchmarkAppendTranscription(b *testing.B) {
+	words := strings.Fields("I would like to order a large pizza with extra cheese please.")
+	t := stream.Transcription{Track: "inbound", End: 3 * time.Second, Language: "en-US", Text: strings.Join(words, " ")}
+	for i, w := range words {
+		t.Words = append(t.Words, stream.Word{Text: w, Start: time.Duration(i) * 250 * time.Millisecond,
+			End: time.Duration(i+1) * 250 * time.Millisecond, Confidence: 1})
+	}
+	buf := make([]byte, 0, 4096)
+	for b.Loop() {
+		buf = stream.AppendTranscription(buf[:0], t)
 	}
 }

@@ -76,6 +76,9 @@ type stream struct {
 	// hardStop closes the socket stopTimeout after Stop, whatever the
 	// writer is waiting for.
 	hardStop *time.Timer
+	// tx, on a transcription socket, is what it sends instead of media
+	// (out and tracks are then unused).
+	tx *transcripts
 
 	events
 }
@@ -98,13 +101,17 @@ type segment struct {
 	cancel   context.CancelFunc
 }
 
-func newStream(s *Streamer, spec engine.StreamSpec, notify func(engine.StreamEvent)) *stream {
-	st := &stream{s: s, spec: spec, dest: redact.URL(spec.Destination), wake: make(chan struct{}, 1)}
+// newStream returns a media stream, or, with tx set, a transcription
+// socket.
+func newStream(s *Streamer, spec engine.StreamSpec, tx *transcripts, notify func(engine.StreamEvent)) *stream {
+	st := &stream{s: s, spec: spec, tx: tx, dest: redact.URL(spec.Destination), wake: make(chan struct{}, 1)}
 	st.log = s.cfg.Log.With("call_id", spec.CallID, "stream_id", spec.ID)
-	for _, name := range spec.Tracks {
-		st.tracks = append(st.tracks, &track{name: name})
+	if tx == nil {
+		for _, name := range spec.Tracks {
+			st.tracks = append(st.tracks, &track{name: name})
+		}
+		st.out.init(queueFrames * max(len(st.tracks), 1))
 	}
-	st.out.init(queueFrames * max(len(st.tracks), 1))
 	st.life, st.endLife = context.WithCancel(s.ctx)
 	st.connCtx, st.cancelConn = context.WithCancel(s.ctx)
 	st.events.init(notify, spec.ID)
@@ -223,6 +230,9 @@ func (st *stream) run() {
 		if st.hardStop != nil {
 			st.hardStop.Stop()
 		}
+		if st.tx != nil {
+			st.tx.q = nil // what was not sent; Send queues nothing more
+		}
 		st.mu.Unlock()
 	}()
 	conn, reason := st.dial()
@@ -234,7 +244,10 @@ func (st *stream) run() {
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(frames.MaxFrame)
-	start, err := json.Marshal(st.startFrame())
+	if st.tx != nil {
+		conn.SetReadLimit(-1) // what it sends is dropped unread (drain)
+	}
+	start, err := st.startMessage()
 	if err != nil {
 		st.end(engine.StreamEvent{Kind: engine.StreamRejected, Cause: callback.StreamError, Reason: fmt.Sprintf("start frame: %v", err)})
 		return
@@ -268,21 +281,33 @@ func (st *stream) run() {
 	st.writeFrames(conn)
 }
 
-// writeFrames writes queued frames until the stream stops or ends.
+// writeFrames writes queued frames — media, or a transcription socket's
+// transcripts — until the stream stops or ends.
 func (st *stream) writeFrames(conn *websocket.Conn) {
 	var (
-		f    frame
-		ulaw = make([]byte, 0, frameSamples)
-		buf  = make([]byte, 0, 512)
+		f     frame
+		t     engine.Transcript
+		words []frames.Word
+		ulaw  = make([]byte, 0, frameSamples)
+		buf   = make([]byte, 0, 512)
 	)
 	for {
+		var ok bool
 		st.mu.Lock()
-		ok := st.out.pop(&f)
+		if st.tx != nil {
+			ok = st.tx.pop(&t)
+		} else {
+			ok = st.out.pop(&f)
+		}
 		state := st.state
 		st.mu.Unlock()
 		if ok {
-			ulaw = pcm.EncodeULaw(ulaw[:0], f.pcm[:])
-			buf = frames.AppendMedia(buf[:0], st.tracks[f.track].name, f.seq, ulaw)
+			if st.tx != nil {
+				buf, words = st.tx.encode(buf[:0], words[:0], t)
+			} else {
+				ulaw = pcm.EncodeULaw(ulaw[:0], f.pcm[:])
+				buf = frames.AppendMedia(buf[:0], st.tracks[f.track].name, f.seq, ulaw)
+			}
 			// No context per frame: the reader's (connCtx) closes the
 			// socket when the stream ends, which fails a blocked write,
 			// and a frame costs no timer.
@@ -325,7 +350,15 @@ func (st *stream) lost(conn *websocket.Conn, err error) {
 	_ = conn.CloseNow()
 }
 
-// startFrame is the stream's start.
+// startMessage is the stream's start, encoded.
+func (st *stream) startMessage() ([]byte, error) {
+	if st.tx != nil {
+		return json.Marshal(st.tx.startFrame())
+	}
+	return json.Marshal(st.startFrame())
+}
+
+// startFrame is a media stream's start.
 func (st *stream) startFrame() frames.Start {
 	s := frames.Start{Metadata: frames.Metadata{AccountID: st.spec.AccountID, CallID: st.spec.CallID,
 		StreamID: st.spec.ID, StreamName: st.spec.Name, Tracks: []frames.Track{}}}
@@ -400,6 +433,10 @@ func describe(err error) string {
 
 // read is the reader goroutine.
 func (st *stream) read(conn *websocket.Conn) {
+	if st.tx != nil {
+		st.drain(conn)
+		return
+	}
 	for {
 		typ, data, err := conn.Read(st.connCtx)
 		if err != nil {

@@ -2,7 +2,10 @@
 // (<StartStream>): it implements engine.Streamer, connecting to a stream's
 // destination, sending start, one media message per track every 20 ms and
 // stop (the frames of package stream), and reading what a bidirectional
-// destination sends back.
+// destination sends back. It also implements engine.TranscriptionSockets:
+// the destination socket of a real-time transcription
+// (<StartTranscription destination=…>) is the same kind of stream, which
+// sends transcripts instead of audio (see Transcription sockets below).
 //
 // # Goroutines and buffers
 //
@@ -11,7 +14,8 @@
 //
 //   - a writer goroutine: it dials, sends start, then encodes and writes
 //     the frames queued for it (µ-law, base64, AppendMedia into one reused
-//     buffer), and finally sends stop and closes the socket. It is the
+//     buffer; AppendTranscription on a transcription socket), and finally
+//     sends stop and closes the socket. It is the
 //     socket's owner: when it returns, the socket is closed.
 //   - a reader goroutine, once connected: it reads the destination's
 //     frames (at most stream.MaxFrame bytes each; a larger one ends the
@@ -44,6 +48,31 @@
 // a destination that stopped reading keeps no goroutine. No event is taken
 // from the event queue after Stop; one that notify was already being
 // given may still complete. Close waits for notify calls to return.
+//
+// # Transcription sockets
+//
+// OpenTranscription opens a socket that connects, reports, stops and
+// closes as a media stream does, with the same goroutines (writer,
+// reader, events; no pacing, no Say), and the same events: StreamStarted
+// or StreamRejected, StreamWarning, at most one StreamStopped, nothing
+// after Stop. It dials without credentials (<StartTranscription> has none
+// for its destination). It sends start (the call, the transcription, its
+// tracks, stabilized, the <CustomParam>s as customParams), one
+// transcription message per transcript Send queues — words as
+// PRONUNCIATION items, the punctuation that ends a word as a PUNCTUATION
+// item, every item stable, isPartial false — then, on Stop, what is still
+// queued, stop, and a close with status 1000 (the frames of package
+// stream, whose documentation gives the time unit: seconds from the
+// transcription's start, to the millisecond, a unit Bandwidth does not
+// document).
+//
+// Send never blocks: transcripts wait in a queue of 1000, filled from the
+// moment the socket is opened, so that those sent while it connects
+// follow start. When it is full the oldest is dropped; a StreamWarning
+// says so at most once a second. A transcript whose Err is set is not
+// sent. The socket is one-way: its reader reads what the destination
+// sends, whatever its size, and drops it without a warning; it only
+// watches for the close, which stops the socket as it stops a stream.
 //
 // # Decisions
 //
@@ -190,19 +219,24 @@ func http1Client(c *http.Client) (*http.Client, *http.Transport) {
 // Open starts a stream and returns at once; see engine.Streamer. After
 // Close, the stream is rejected with cause error.
 func (s *Streamer) Open(spec engine.StreamSpec, notify func(engine.StreamEvent)) engine.Stream {
-	st := newStream(s, spec, notify)
+	st := newStream(s, spec, nil, notify)
+	s.start(st)
+	return st
+}
+
+// start runs st's writer and event goroutines, or rejects it after Close.
+func (s *Streamer) start(st *stream) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		st.rejectClosed()
-		return st
+		return
 	}
 	s.streams[st] = struct{}{}
 	s.wg.Add(2)
 	s.mu.Unlock()
 	go st.deliver()
 	go st.run()
-	return st
 }
 
 // goCounted runs f in a goroutine that Close waits for, unless Close has
