@@ -1,15 +1,55 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/readme"
 	"github.com/voicehook/voicehook/voicetest"
 )
+
+// TestREADME runs the README's "Worked example: an echo bot" as written,
+// against voicehook serve on loopback: the bot's socket is a real one.
+func TestREADME(t *testing.T) {
+	srv, results := readme.Run(t, "Worked example: an echo bot", app(slog.New(slog.NewTextHandler(t.Output(), nil))), readme.Options{})
+	for _, g := range results[0].Webhooks {
+		if ev, ok := g.Event.(*callback.Disconnect); ok {
+			h := history(t, srv.URL(), ev.CallID)
+			if !strings.Contains(h, `said "Hello bot, can you hear me?"`) || !strings.Contains(h, "hears stream echo's audio") ||
+				!strings.Contains(h, `said "Yes I can. Goodbye."`) {
+				t.Errorf("the caller did not talk with the bot:\n%s", h)
+			}
+		}
+	}
+}
+
+// history is a call's history, a line per entry.
+func history(t *testing.T, base, callID string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/sim/v1/calls/" + callID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var entries []struct {
+		Summary string `json:"summary"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&entries); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		b.WriteString(e.Summary + "\n")
+	}
+	return b.String()
+}
 
 // TestConversation talks with the bot in process: the caller says a line
 // when the stream starts listening, the bot plays it back, and each time

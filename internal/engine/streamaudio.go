@@ -83,10 +83,13 @@ func (a *actor) streamAudio(ev StreamEvent) bool {
 		return false
 	}
 	ls := a.streams[ev.StreamID]
-	if ls == nil {
-		return true // stopped
-	}
 	now := a.e.cfg.Clock.Now()
+	if ls == nil {
+		if _, ok := a.transcribing[ev.StreamID]; ok && ev.Kind == StreamWarning {
+			a.record(HistoryEntry{CallID: a.st.call.CallID, Time: now, Kind: "verb", Summary: "transcription socket: " + ev.Reason})
+		}
+		return true // stopped, or not a stream's
+	}
 	switch ev.Kind {
 	case StreamWarning:
 		a.record(HistoryEntry{CallID: a.st.call.CallID, Time: now, Kind: "verb", Summary: fmt.Sprintf("stream %s: %s", ls.name, ev.Reason)})

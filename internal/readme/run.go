@@ -265,6 +265,10 @@ func cause(ev callback.Event) string {
 		return string(ev.Cause)
 	case *callback.BridgeComplete:
 		return string(ev.Cause)
+	case *callback.MediaStreamStopped:
+		return string(ev.Cause)
+	case *callback.MediaStreamRejected:
+		return string(ev.Cause)
 	}
 	return ""
 }
