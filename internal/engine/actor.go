@@ -325,6 +325,7 @@ func (a *actor) do(act action) {
 		if c := a.captures[act.capture]; c != nil && act.capture != "" {
 			delete(a.captures, act.capture)
 			heard := c.Stop()
+			act.rec.Heard = true
 			recognize := act.rec.Transcription != nil && a.e.cfg.Recognizer != nil
 			if recognize {
 				// Real audio: what was said is recognized after the call
@@ -335,7 +336,7 @@ func (a *actor) do(act action) {
 			err = a.e.cfg.Recorder.SaveAudio(ctx, act.rec, heard)
 			if recognize {
 				if err == nil {
-					a.recognize(*act.rec, heard, act.transcribed)
+					a.e.recognize(*act.rec, heard, act.transcribed)
 				}
 				act.transcribed = nil
 			}

@@ -45,6 +45,10 @@ type Recording struct {
 	Name             string
 	// MediaDeleted is set once the audio was deleted; the record stays.
 	MediaDeleted bool
+	// Heard is set when the audio was captured from a line that carries
+	// audio (a real call): a transcription recognizes it (Recognizer)
+	// rather than reading Speech.
+	Heard bool
 	// Speech is what was said on the first channel during the recording,
 	// for transcription (the far end's, and on a mono call recording the
 	// call's prompts too).
@@ -123,6 +127,8 @@ type Recorder interface {
 	Media(ctx context.Context, accountID, recordingID string) (io.ReadSeekCloser, error)
 	// Update replaces a recording's record (its transcription changed).
 	Update(ctx context.Context, r *Recording) error
+	// Audio reads a recording's audio back, its channels mixed in one.
+	Audio(ctx context.Context, accountID, recordingID string) (Audio, error)
 }
 
 // recordState is a <Record> in progress.
@@ -366,19 +372,34 @@ func (e *Engine) TranscribeRecording(ctx context.Context, accountID, recordingID
 	}
 	now := e.cfg.Clock.Now()
 	transcribe(r, now)
+	var heard Audio
+	if r.Heard && e.cfg.Recognizer != nil {
+		// Real audio: recognized in the background, its channels mixed.
+		if heard, err = e.cfg.Recorder.Audio(ctx, accountID, recordingID); err != nil {
+			return err
+		}
+		r.Transcription.Status, r.Transcription.Texts = callback.TranscriptionStatusProcessing, nil
+	}
 	if err := e.cfg.Recorder.Update(ctx, r); err != nil {
 		return err
 	}
-	if req.Callback.URL == "" {
+	var w *Webhook
+	if req.Callback.URL != "" {
+		callURL := fmt.Sprintf("%s/accounts/%s/calls/%s", e.cfg.BaseURL, r.AccountID, r.CallID)
+		leg := callback.Leg{AccountID: r.AccountID, ApplicationID: r.ApplicationID, From: r.From, To: r.To,
+			Direction: r.Direction, CallID: r.CallID, CallURL: callURL}
+		ev := transcriptionEvent(r, leg, callURL+"/recordings/"+r.RecordingID, now)
+		ev.Tag = req.Tag
+		w = &Webhook{CallID: r.CallID, Event: ev, Target: req.Callback, Timeout: req.Timeout}
+	}
+	if r.Heard && e.cfg.Recognizer != nil {
+		e.recognize(*r, heard, w)
 		return nil
 	}
-	callURL := fmt.Sprintf("%s/accounts/%s/calls/%s", e.cfg.BaseURL, r.AccountID, r.CallID)
-	leg := callback.Leg{AccountID: r.AccountID, ApplicationID: r.ApplicationID, From: r.From, To: r.To,
-		Direction: r.Direction, CallID: r.CallID, CallURL: callURL}
-	ev := transcriptionEvent(r, leg, callURL+"/recordings/"+r.RecordingID, now)
-	ev.Tag = req.Tag
-	w := stamp(Webhook{CallID: r.CallID, Event: ev, Target: req.Callback, Timeout: req.Timeout}, r.AccountID, r.ApplicationID)
-	return e.notifyOnce(w)
+	if w == nil {
+		return nil
+	}
+	return e.notifyOnce(stamp(*w, r.AccountID, r.ApplicationID))
 }
 
 // DeleteTranscription removes a recording's transcription.

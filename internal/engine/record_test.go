@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -52,6 +53,9 @@ func (m *memRecorder) List(context.Context, engine.RecordingFilter) ([]*engine.R
 func (m *memRecorder) Delete(context.Context, string, string) error      { return nil }
 func (m *memRecorder) Update(context.Context, *engine.Recording) error   { return nil }
 func (m *memRecorder) DeleteMedia(context.Context, string, string) error { return nil }
+func (m *memRecorder) Audio(context.Context, string, string) (engine.Audio, error) {
+	return engine.Audio{}, errors.New("memRecorder keeps no audio")
+}
 func (m *memRecorder) Media(context.Context, string, string) (io.ReadSeekCloser, error) {
 	return nil, engine.ErrNotFound
 }

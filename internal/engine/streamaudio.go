@@ -251,10 +251,9 @@ func (a *actor) saveTranscription(act actSaveTranscription) {
 // recognize transcribes a recording of real audio in the background, one
 // text per channel, stores the outcome, then sends its
 // transcriptionAvailable (w, when asked for) with the outcome as status.
-func (a *actor) recognize(rec Recording, heard Audio, w *Webhook) {
+func (e *Engine) recognize(rec Recording, heard Audio, w *Webhook) {
 	t := *rec.Transcription
 	rec.Transcription = &t
-	e := a.e
 	e.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(e.ctx, recognizeTimeout(heard.Length()))
 		defer cancel()

@@ -155,6 +155,23 @@ func (k *Keeper) Media(ctx context.Context, accountID, id string) (io.ReadSeekCl
 	return f, err
 }
 
+// Audio reads a recording's audio back, its channels mixed in one.
+func (k *Keeper) Audio(ctx context.Context, accountID, id string) (engine.Audio, error) {
+	f, err := k.Media(ctx, accountID, id)
+	if err != nil {
+		return engine.Audio{}, err
+	}
+	defer f.Close()
+	clip, err := pcm.DecodeWAV(f, maxAudio)
+	if err != nil {
+		return engine.Audio{}, fmt.Errorf("recording %s: %w", id, err)
+	}
+	return engine.Audio{Rate: clip.Rate, Channels: [][]int16{clip.Samples}}, nil
+}
+
+// maxAudio bounds what Audio reads: Bandwidth's recordings last 4 h at most.
+const maxAudio = 4 * time.Hour
+
 // Update replaces a recording's record.
 func (k *Keeper) Update(ctx context.Context, r *engine.Recording) error {
 	return k.records.SaveRecording(ctx, r)
