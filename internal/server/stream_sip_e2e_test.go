@@ -1,8 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/base64"
+	stdjson "encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,4 +101,99 @@ func last(s []int16, n int) []int16 {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// needSpeech skips a test of speech recognition without espeak-ng (the
+// caller's voice) and pocketsphinx (the recognizer), except under CI=true
+// where it fails.
+func needSpeech(t *testing.T) {
+	t.Helper()
+	var missing []string
+	for prog, pkg := range map[string]string{"espeak-ng": "espeak-ng", "pocketsphinx_continuous": "pocketsphinx"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			missing = append(missing, pkg)
+		}
+	}
+	if _, err := os.Stat("/usr/share/pocketsphinx/model/en-us"); err != nil {
+		missing = append(missing, "pocketsphinx-en-us")
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("speech recognition needs the Debian packages %v in CI", missing)
+	}
+	t.Skipf("speech recognition needs the Debian packages %v", missing)
+}
+
+// said is espeak-ng saying text, at 8 kHz, then a second and a half of
+// silence.
+func said(t *testing.T, text string) []int16 {
+	t.Helper()
+	out, err := exec.Command("espeak-ng", "--stdout", text).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip, err := pcm.DecodeWAV(bytes.NewReader(out), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip = pcm.Resample(clip, 8000)
+	return append(clip.Samples, make([]int16, 12000)...)
+}
+
+// The recording of a real call is recognized from its audio: a caller's
+// sentence gives words, silence gives none (never an invented transcript).
+func TestRecordingOfASIPCallIsRecognized(t *testing.T) {
+	needSpeech(t)
+	app := newApp(t, map[string]string{"/initiate": `<Response>
+		<Record maxDuration="4" transcribe="true" transcriptionAvailableUrl="/transcribed"/></Response>`})
+	srv := startServerWith(t, server.Config{InitiateURL: app.URL + "/initiate", StatusURL: app.URL + "/status",
+		SIP: config.SIP{Addr: "127.0.0.234:0", RTPPorts: [2]int{32200, 32249}}})
+	for _, tc := range []struct {
+		name  string
+		voice []int16
+		words bool
+	}{
+		{"a sentence", said(t, "Hello, I would like to speak to an agent about my account, please."), true},
+		{"silence", nil, false},
+	} {
+		phone := siptest.New(t, "127.0.0.235")
+		call, callID := callIn(t, srv, app, phone)
+		call.Play(tc.voice)
+		var got *callback.TranscriptionAvailable
+		deadline := time.Now().Add(60 * time.Second)
+		for got == nil && time.Now().Before(deadline) {
+			for _, h := range app.got() {
+				if e, ok := h.event.(*callback.TranscriptionAvailable); ok && e.CallID == callID {
+					got = e
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got == nil {
+			t.Fatalf("%s: no transcriptionAvailable within a minute; got %s", tc.name, app.types())
+		}
+		if got.Transcription.Status != callback.TranscriptionStatusAvailable {
+			t.Fatalf("%s: transcription status %s", tc.name, got.Transcription.Status)
+		}
+		status, _, body := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+callID+"/recordings/"+got.RecordingID+"/transcription", "", "")
+		var tr struct {
+			Transcripts []struct {
+				Text string `json:"text"`
+			} `json:"transcripts"`
+		}
+		if status != 200 || stdjson.Unmarshal(body, &tr) != nil || len(tr.Transcripts) != 1 {
+			t.Fatalf("%s: GET transcription: %d %s", tc.name, status, body)
+		}
+		text := strings.TrimSpace(tr.Transcripts[0].Text)
+		if tc.words && len(strings.Fields(text)) < 2 {
+			t.Errorf("%s: transcript %q: the caller's sentence gave no words", tc.name, text)
+		}
+		if !tc.words && text != "" {
+			t.Errorf("%s: transcript %q of a silent caller: invented", tc.name, text)
+		}
+		t.Logf("%s: pocketsphinx heard %q", tc.name, text)
+		call.Hangup()
+	}
 }
