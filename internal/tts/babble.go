@@ -450,9 +450,23 @@ func (v *voice) say(segs []segment, n int) []int16 {
 		if a := math.Abs(y); a > kneeLevel {
 			y = math.Copysign(kneeLevel+(peakLimit-kneeLevel)*math.Tanh((a-kneeLevel)/(peakLimit-kneeLevel)), y)
 		}
-		out[i] = int16(math.Round(y * 32767))
+		out[i] = round(y * 32767)
 	}
 	return out
+}
+
+// round is math.Round for a sample, |x| < 32768, in a few instructions
+// and no branch.
+func round(x float64) int16 {
+	i := int(x) // towards zero; x - float64(i) is exact
+	f := x - float64(i)
+	if f >= 0.5 {
+		i++
+	}
+	if f <= -0.5 {
+		i--
+	}
+	return int16(i)
 }
 
 // source is the state of say's synthesis between control blocks: the
@@ -495,6 +509,7 @@ func (g *source) render(out []float32, pause bool) int {
 		voiceTo, hissTo    = g.voiceTarget, g.hissTarget
 	)
 	done := len(out)
+	advance := f0 / period // the phase per sample
 	for i := range out {
 		voiced += (voiceTo - voiced) * step
 		hissed += (hissTo - hissed) * step
@@ -506,11 +521,12 @@ func (g *source) render(out []float32, pause bool) int {
 
 		// The glottis: a pulse every period, smoothed by two poles.
 		pulse := 0.0
-		if phase += f0 / period; phase >= 1 {
+		if phase += advance; phase >= 1 {
 			phase -= 1
 			pulse = pulseSize
 			rng = xorshift(rng)
 			period = 1 + 0.03*(float64(rng>>11)/(1<<53)-0.5)
+			advance = f0 / period
 		}
 		g0 = pulse + pole*g0
 		g1 = g0 + pole*g1
@@ -525,14 +541,18 @@ func (g *source) render(out []float32, pause bool) int {
 		p2, q2 = y, p2
 		sample := y - radiated
 		radiated = y
-		x := 0.0
-		if hissed > 1e-4 {
-			rng = xorshift(rng)
-			x = hissed * (float64(rng>>11)/(1<<52) - 1)
+		if hissed > 1e-4 || pn != 0 || qn != 0 { // the noise, or its ringing
+			x := 0.0
+			if hissed > 1e-4 {
+				rng = xorshift(rng)
+				x = hissed * (float64(rng>>11)/(1<<52) - 1)
+			} else if math.Abs(pn) < faint && math.Abs(qn) < faint {
+				pn, qn = 0, 0 // it has died away: silent from now on, at no cost
+			}
+			y = an*x + bn*pn + cn*qn
+			pn, qn = y, pn
+			sample += y
 		}
-		y = an*x + bn*pn + cn*qn
-		pn, qn = y, pn
-		sample += y
 
 		out[i] = float32(sample)
 		if !pause {
@@ -556,6 +576,10 @@ func (g *source) render(out []float32, pause bool) int {
 // quiet is a level of the voice's sources and output below which a pause
 // is silence.
 const quiet = 1e-7
+
+// faint is a level of the noise's ringing below which it is silence:
+// before the gain, the words' RMS level is about 0.4.
+const faint = 1e-12
 
 // xorshift is Marsaglia's xorshift64 generator: the next state after x.
 func xorshift(x uint64) uint64 {
