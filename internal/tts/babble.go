@@ -354,9 +354,9 @@ func (r *resonator) tune(f float64) {
 	r.a = (1 - r.radius) * math.Sqrt(1-2*r.radius*cos2+r.radius*r.radius)
 }
 
-// floats holds the buffers of say, which are as long as a clip (a
-// conversation renders one per sentence); a buffer longer than a minute
-// of speech is not kept.
+// floats holds say's buffers, as long as a clip, for the next clip (a
+// conversation renders one a sentence); a buffer longer than keptFloats
+// samples, a minute of speech, is not kept.
 var floats = sync.Pool{New: func() any { return new([]float32) }}
 
 const keptFloats = 60 * BabbleRate
@@ -493,7 +493,8 @@ type source struct {
 // otherwise it returns len(out) and counts the samples as words.
 //
 // This is the loop that costs: the state is copied into locals, which
-// the compiler keeps in registers, and the filters are written out.
+// the compiler can keep in registers instead of loading and storing them
+// through g at every sample, and the filters are written out.
 func (g *source) render(out []float32, pause bool) int {
 	var (
 		a0, b0, c0, p0, q0 = g.res[0].a, g.res[0].b, g.res[0].c, g.res[0].y1, g.res[0].y2
