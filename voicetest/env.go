@@ -90,7 +90,7 @@ type Options struct {
 
 // streamBatch is how many 20 ms frames a simulated call's stream sends at
 // once in process: on the virtual clock nobody sees the bursts, and a
-// bot's conversation costs a tenth of the wake-ups.
+// bot's conversation costs a 25th of the wake-ups.
 const streamBatch = 25
 
 // ended is where voicetest learns that a call ended when the app did not

@@ -74,7 +74,12 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return c.Write(ctx, websocket.MessageText, data)
 	}
-	var data bytes.Buffer // a message, reused: 50 come a second
+	// The message, its payload and the turn reuse their arrays: 50
+	// messages come a second.
+	var (
+		data bytes.Buffer
+		m    message
+	)
 	for {
 		// Reads take no deadline: voicehook closes the socket when the
 		// stream stops, and a context here would cost a timer a message.
@@ -89,7 +94,7 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		var m message
+		m = message{Payload: m.Payload[:0]} // Unmarshal decodes into the array
 		if err := json.Unmarshal(data.Bytes(), &m); err != nil {
 			b.Log.Warn("not a stream message", "err", err)
 			continue
@@ -124,7 +129,7 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if speech == 0 {
 				continue // nothing said yet
 			}
-			turn = append(turn, m.Payload...)
+			turn = append(turn, m.Payload...) // a copy: m.Payload is reused
 			if quiet < endPause && len(turn) < maxTurn*frame {
 				continue
 			}
@@ -136,7 +141,7 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 				playingUntil = time.Now().Add(time.Duration(len(said)) * time.Second / 8000)
 			}
-			turn, speech, quiet = nil, 0, 0
+			turn, speech, quiet = turn[:0], 0, 0 // the turn was sent: reuse its array
 		}
 	}
 }
@@ -148,14 +153,20 @@ func loud(ulaw []byte) bool {
 	}
 	sum := 0
 	for _, b := range ulaw {
-		s := int(linear(b))
-		if s < 0 {
-			s = -s
-		}
-		sum += s
+		sum += magnitude[b]
 	}
 	return sum/len(ulaw) >= loudAbsLevel
 }
+
+// magnitude is the absolute value of each μ-law byte's sample: looked up,
+// as the bot hears 8000 of them a second.
+var magnitude = func() (m [256]int) {
+	for b := range m {
+		s := int(linear(byte(b)))
+		m[b] = max(s, -s)
+	}
+	return m
+}()
 
 // linear decodes a G.711 μ-law byte to a 16-bit sample.
 func linear(u byte) int16 {

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -353,29 +354,27 @@ func (r *resonator) tune(f float64) {
 	r.a = (1 - r.radius) * math.Sqrt(1-2*r.radius*cos2+r.radius*r.radius)
 }
 
-func (r *resonator) step(x float64) float64 {
-	y := r.a*x + r.b*r.y1 + r.c*r.y2
-	r.y2, r.y1 = r.y1, y
-	return y
-}
+// floats holds say's buffers, as long as a clip, for the next clip (a
+// conversation renders one a sentence); a buffer longer than keptFloats
+// samples, a minute of speech, is not kept.
+var floats = sync.Pool{New: func() any { return new([]float32) }}
+
+const keptFloats = 60 * BabbleRate
 
 // say renders the segments, n samples in all, as 16-bit samples.
 func (v *voice) say(segs []segment, n int) []int16 {
-	buf := make([]float32, n) // before the level is set
-	var (
-		formants [3]float64
-		res      [3]resonator
-		noise    resonator
-		rng      = v.seed
-		phase    float64 // of the glottal pulses, in periods
-		period   = 1.0   // this period's length, as a share of the nominal one (jitter)
-		glottis  [2]float64
-		voiced   float64 // the loudness of the voice, smoothed
-		hissed   float64 // the loudness of the noise, smoothed
-		radiated float64 // the previous output of the formants
-		sumSq    float64 // over the words
-		words    int     // samples of words
-	)
+	kept := floats.Get().(*[]float32)
+	defer floats.Put(kept)
+	buf := *kept // before the level is set
+	if cap(buf) < n {
+		buf = make([]float32, n)
+		if n <= keptFloats {
+			*kept = buf
+		}
+	}
+	buf = buf[:n]
+
+	var formants [3]float64
 	for _, s := range segs {
 		if s.sound == vowel || s.sound == murmur {
 			formants = s.formants
@@ -383,104 +382,205 @@ func (v *voice) say(segs []segment, n int) []int16 {
 		}
 	}
 	formantStep := 1 - math.Exp(-float64(controlBlock)/(formantGlide.Seconds()*BabbleRate))
-	loudnessStep := 1 - math.Exp(-1/(loudnessGlide.Seconds()*BabbleRate))
-	glottalPole := math.Exp(-2 * math.Pi * glottalCorner / BabbleRate)
-	for i := range res {
-		res[i].widen(formantWidths[i])
-		res[i].tune(formants[i])
+	g := &source{
+		rng:          v.seed,
+		period:       1,
+		loudnessStep: 1 - math.Exp(-1/(loudnessGlide.Seconds()*BabbleRate)),
+		glottalPole:  math.Exp(-2 * math.Pi * glottalCorner / BabbleRate),
 	}
-	noise.widen(noiseWidth)
+	for i := range g.res {
+		g.res[i].widen(formantWidths[i])
+		g.res[i].tune(formants[i])
+	}
+	g.noise.widen(noiseWidth)
 	at := 0
 	for _, s := range segs {
 		if s.sound == hiss || s.sound == stop {
-			noise.tune(s.noise)
+			g.noise.tune(s.noise)
 		}
-		var f0, voiceTarget, hissTarget float64
-		for j := range s.n {
-			if j%controlBlock == 0 {
-				share := float64(j) / float64(s.n)
-				f0 = v.pitch * (s.pitch[0] + (s.pitch[1]-s.pitch[0])*share) / BabbleRate
-				voiceTarget, hissTarget = 0, 0
-				switch s.sound {
-				case vowel:
-					voiceTarget = 0.7 + 0.3*math.Sin(math.Pi*share)
-				case murmur:
-					voiceTarget = murmurLevel
-				case hiss:
-					hissTarget = hissLevel
-				case stop:
-					if share >= closure {
-						hissTarget = stopLevel
-					}
-				}
-				if s.sound == vowel || s.sound == murmur {
-					for k := range formants {
-						formants[k] += (s.formants[k] - formants[k]) * formantStep
-						res[k].tune(formants[k])
-					}
+	segment:
+		for j := 0; j < s.n; j += controlBlock {
+			share := float64(j) / float64(s.n)
+			g.f0 = v.pitch * (s.pitch[0] + (s.pitch[1]-s.pitch[0])*share) / BabbleRate
+			g.voiceTarget, g.hissTarget = 0, 0
+			switch s.sound {
+			case vowel:
+				g.voiceTarget = 0.7 + 0.3*math.Sin(math.Pi*share)
+			case murmur:
+				g.voiceTarget = murmurLevel
+			case hiss:
+				g.hissTarget = hissLevel
+			case stop:
+				if share >= closure {
+					g.hissTarget = stopLevel
 				}
 			}
-			voiced += (voiceTarget - voiced) * loudnessStep
-			hissed += (hissTarget - hissed) * loudnessStep
-			if s.sound == pause && voiced < quiet && hissed < quiet && math.Abs(radiated) < quiet {
-				// A pause once the sound has died away: silence, as
-				// computing it would give, at no cost.
-				voiced, hissed = 0, 0
-				at++
+			if s.sound == vowel || s.sound == murmur {
+				for k := range formants {
+					formants[k] += (s.formants[k] - formants[k]) * formantStep
+					g.res[k].tune(formants[k])
+				}
+			}
+			block := buf[at : at+min(controlBlock, s.n-j)]
+			if s.sound != pause {
+				g.render(block, false)
+				at += len(block)
 				continue
 			}
-
-			// The glottis: a pulse every period, smoothed by two poles.
-			pulse := 0.0
-			if phase += f0 / period; phase >= 1 {
-				phase -= 1
-				pulse = pulseSize
-				rng = xorshift(rng)
-				period = 1 + 0.03*(float64(rng>>11)/(1<<53)-0.5)
+			if done := g.render(block, true); done < len(block) {
+				// The pause is silent from here to its end, as
+				// computing it would give, at no cost.
+				clear(buf[at+done : at+s.n-j])
+				at += s.n - j
+				break segment
 			}
-			glottis[0] = pulse + glottalPole*glottis[0]
-			glottis[1] = glottis[0] + glottalPole*glottis[1]
-			y := glottis[1] * voiced
-			for k := range res {
-				y = res[k].step(y)
-			}
-			out := y - radiated
-			radiated = y
-			if hissed > 1e-4 {
-				rng = xorshift(rng)
-				out += noise.step(hissed * (float64(rng>>11)/(1<<52) - 1))
-			} else {
-				out += noise.step(0)
-			}
-			buf[at] = float32(out)
-			if s.sound != pause {
-				sumSq += out * out
-				words++
-			}
-			at++
+			at += len(block)
 		}
 	}
 
 	out := make([]int16, n)
-	if sumSq == 0 {
+	if g.sumSq == 0 {
 		return out
 	}
 	// Bring the words to targetRMS, and bend the few peaks above
 	// kneeLevel softly towards peakLimit, which none reaches.
-	gain := targetRMS / math.Sqrt(sumSq/float64(words))
+	gain := targetRMS / math.Sqrt(g.sumSq/float64(g.words))
 	for i, x := range buf {
 		y := float64(x) * gain
 		if a := math.Abs(y); a > kneeLevel {
 			y = math.Copysign(kneeLevel+(peakLimit-kneeLevel)*math.Tanh((a-kneeLevel)/(peakLimit-kneeLevel)), y)
 		}
-		out[i] = int16(math.Round(y * 32767))
+		out[i] = round(y * 32767)
 	}
 	return out
+}
+
+// round is math.Round for a sample, |x| < 32768, in a few instructions
+// and no branch.
+func round(x float64) int16 {
+	i := int(x) // towards zero; x - float64(i) is exact
+	f := x - float64(i)
+	if f >= 0.5 {
+		i++
+	}
+	if f <= -0.5 {
+		i--
+	}
+	return int16(i)
+}
+
+// source is the state of say's synthesis between control blocks: the
+// glottis and its jitter, the formants, the noise, and their loudness.
+type source struct {
+	res                     [3]resonator
+	noise                   resonator
+	rng                     uint64
+	phase                   float64 // of the glottal pulses, in periods
+	period                  float64 // this period's length, as a share of the nominal one (jitter)
+	glottis                 [2]float64
+	voiced, hissed          float64 // the loudness of the voice and of the noise, smoothed
+	radiated                float64 // the previous output of the formants
+	sumSq                   float64 // over the words
+	words                   int     // samples of words
+	f0                      float64 // the pitch, in periods per sample
+	voiceTarget, hissTarget float64 // the loudness the block glides to
+	loudnessStep            float64
+	glottalPole             float64
+}
+
+// render renders a control block into out. In a pause, it stops at the
+// first sample once the sound has died away and returns its index;
+// otherwise it returns len(out) and counts the samples as words.
+//
+// This is the loop that costs: the state is copied into locals, which
+// the compiler can keep in registers instead of loading and storing them
+// through g at every sample, and the filters are written out.
+func (g *source) render(out []float32, pause bool) int {
+	var (
+		a0, b0, c0, p0, q0 = g.res[0].a, g.res[0].b, g.res[0].c, g.res[0].y1, g.res[0].y2
+		a1, b1, c1, p1, q1 = g.res[1].a, g.res[1].b, g.res[1].c, g.res[1].y1, g.res[1].y2
+		a2, b2, c2, p2, q2 = g.res[2].a, g.res[2].b, g.res[2].c, g.res[2].y1, g.res[2].y2
+		an, bn, cn, pn, qn = g.noise.a, g.noise.b, g.noise.c, g.noise.y1, g.noise.y2
+
+		rng, phase, period = g.rng, g.phase, g.period
+		g0, g1             = g.glottis[0], g.glottis[1]
+		voiced, hissed     = g.voiced, g.hissed
+		radiated, sumSq    = g.radiated, g.sumSq
+		f0, pole, step     = g.f0, g.glottalPole, g.loudnessStep
+		voiceTo, hissTo    = g.voiceTarget, g.hissTarget
+	)
+	done := len(out)
+	advance := f0 / period // the phase per sample
+	for i := range out {
+		voiced += (voiceTo - voiced) * step
+		hissed += (hissTo - hissed) * step
+		if pause && voiced < quiet && hissed < quiet && math.Abs(radiated) < quiet {
+			voiced, hissed = 0, 0
+			done = i
+			break
+		}
+
+		// The glottis: a pulse every period, smoothed by two poles.
+		pulse := 0.0
+		if phase += advance; phase >= 1 {
+			phase -= 1
+			pulse = pulseSize
+			rng = xorshift(rng)
+			period = 1 + 0.03*(float64(rng>>11)/(1<<53)-0.5)
+			advance = f0 / period
+		}
+		g0 = pulse + pole*g0
+		g1 = g0 + pole*g1
+
+		// The formants, then the radiation at the lips, then the noise.
+		y := g1 * voiced
+		y = a0*y + b0*p0 + c0*q0
+		p0, q0 = y, p0
+		y = a1*y + b1*p1 + c1*q1
+		p1, q1 = y, p1
+		y = a2*y + b2*p2 + c2*q2
+		p2, q2 = y, p2
+		sample := y - radiated
+		radiated = y
+		if hissed > 1e-4 || pn != 0 || qn != 0 { // the noise, or its ringing
+			x := 0.0
+			if hissed > 1e-4 {
+				rng = xorshift(rng)
+				x = hissed * (float64(rng>>11)/(1<<52) - 1)
+			} else if math.Abs(pn) < faint && math.Abs(qn) < faint {
+				pn, qn = 0, 0 // it has died away: silent from now on, at no cost
+			}
+			y = an*x + bn*pn + cn*qn
+			pn, qn = y, pn
+			sample += y
+		}
+
+		out[i] = float32(sample)
+		if !pause {
+			sumSq += sample * sample
+		}
+	}
+	if !pause {
+		g.words += len(out)
+	}
+	g.res[0].y1, g.res[0].y2 = p0, q0
+	g.res[1].y1, g.res[1].y2 = p1, q1
+	g.res[2].y1, g.res[2].y2 = p2, q2
+	g.noise.y1, g.noise.y2 = pn, qn
+	g.rng, g.phase, g.period = rng, phase, period
+	g.glottis = [2]float64{g0, g1}
+	g.voiced, g.hissed = voiced, hissed
+	g.radiated, g.sumSq = radiated, sumSq
+	return done
 }
 
 // quiet is a level of the voice's sources and output below which a pause
 // is silence.
 const quiet = 1e-7
+
+// faint is a level of the noise's ringing below which it is silence:
+// before the gain, the words' RMS level is about 0.4.
+const faint = 1e-12
 
 // xorshift is Marsaglia's xorshift64 generator: the next state after x.
 func xorshift(x uint64) uint64 {
