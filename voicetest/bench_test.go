@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/voicehook/voicehook/bxml"
@@ -55,20 +54,7 @@ func BenchmarkTenMinuteIVR(b *testing.B) {
 			t.Errorf("cause %q after webhooks %q", call.Cause(), call.Events())
 		}
 	}
-	b.ResetTimer()
-	// synctest.Test needs a *testing.T: RunTests makes one.
-	ok := testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
-		Name: "TenMinuteIVR",
-		F: func(t *testing.T) {
-			for range b.N {
-				synctest.Test(t, scenario)
-			}
-		},
-	}})
-	b.StopTimer()
-	if !ok {
-		b.Fatal("the scenario failed")
-	}
+	voicetest.Benchmark(b, scenario)
 	if took < 9*time.Minute {
 		b.Fatalf("the call took %v of clock time, want about ten minutes", took)
 	}

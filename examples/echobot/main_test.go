@@ -120,20 +120,7 @@ func BenchmarkConversation5Minutes(b *testing.B) {
 			t.Errorf("cause %q", call.Cause())
 		}
 	}
-	b.ResetTimer()
-	// synctest.Test needs a *testing.T: RunTests makes one.
-	ok := testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
-		Name: "Conversation5Minutes",
-		F: func(t *testing.T) {
-			for range b.N {
-				synctest.Test(t, scenario)
-			}
-		},
-	}})
-	b.StopTimer()
-	if !ok {
-		b.Fatal("the conversation failed")
-	}
+	voicetest.Benchmark(b, scenario)
 	if took < 5*time.Minute {
 		b.Fatalf("the call took %v of clock time, want five minutes or more", took)
 	}

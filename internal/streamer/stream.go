@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -437,12 +438,18 @@ func (st *stream) read(conn *websocket.Conn) {
 		st.drain(conn)
 		return
 	}
+	var buf bytes.Buffer // a message, reused: playAudio's are tens of KB
 	for {
-		typ, data, err := conn.Read(st.connCtx)
+		typ, r, err := conn.Reader(st.connCtx)
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			st.readFailed(err)
 			return
 		}
+		data := buf.Bytes()
 		if typ != websocket.MessageText {
 			st.warn(fmt.Sprintf("a binary message of %d bytes was ignored: a destination sends JSON text", len(data)))
 			continue

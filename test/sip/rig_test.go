@@ -268,6 +268,7 @@ func sipp(t *testing.T, scenario string, replace map[string]string, timeout time
 // code and output once it ends (killed after timeout).
 func startSipp(t *testing.T, scenario string, replace map[string]string, timeout time.Duration, args ...string) (wait func() (int, string)) {
 	t.Helper()
+	require(t, "sipp", "sip-tester") // here, on the test's goroutine, where a skip ends the test
 	done := make(chan struct{})
 	var code int
 	var out string
