@@ -395,8 +395,6 @@ func (l *Listener) recognize(u utterance) {
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	switch {
-	case l.ctx.Err() != nil:
-		return // stopped: nobody is listening
 	case err != nil && timedOut:
 		t.Err = fmt.Sprintf("speech recognition took longer than %v: %v", l.timeout, err)
 	case err != nil:

@@ -248,7 +248,10 @@ func TestListenReportsUtterancesDroppedWhenRecognitionFallsBehind(t *testing.T) 
 	rec := &fake{answer: func(ctx context.Context, n int, clip pcm.Clip) (Result, error) {
 		if n == 0 {
 			close(started)
-			<-release
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
 		}
 		return Result{Text: "word", Confidence: 1}, nil
 	}}
