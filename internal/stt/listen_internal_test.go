@@ -418,3 +418,19 @@ func TestCloseStopsListeners(t *testing.T) {
 		t.Errorf("transcripts: %+v", got)
 	}
 }
+
+// BenchmarkListenFeed is the cost of Feed on the line's media goroutine,
+// with the cutting goroutine running the VAD over what it queues.
+func BenchmarkListenFeed(b *testing.B) {
+	tr := &Transcriber{Recognizer: &fake{}}
+	defer tr.Close()
+	l := tr.Listen(spec, func(engine.Transcript) {}).(*Listener)
+	defer l.Stop()
+	frame := tone(20 * ms)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Feed("inbound", frame)
+	}
+	frames, _ := l.Dropped()
+	b.ReportMetric(float64(frames)/float64(b.N), "dropped/op")
+}
