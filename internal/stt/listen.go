@@ -60,6 +60,12 @@ const DefaultListenTimeout = 30 * time.Second
 // recognized one at a time and in order; a Transcript is sent for each one
 // in which the recognizer heard words, or that it failed on.
 //
+// Times count frames, 20 ms each, from the track's first frame, dropped
+// frames included. A Transcript's Start and End are where pcm.VAD put the
+// speech (to the frame: it hears speech 60 ms after it starts and silence
+// 300 ms after it ends, which is allowed for); its words' times are the
+// recognizer's, moved from the clip's start onto the same timeline.
+//
 // Set the fields before the first Listen and do not change them after. A
 // Transcriber is safe for concurrent use; its zero value needs only a
 // Recognizer.
