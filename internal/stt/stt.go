@@ -10,10 +10,18 @@
 //     0.95 on espeak-ng sentences, measured by the package tests); given
 //     Options.Phrases it decodes against a grammar of those phrases
 //     instead, which makes IVR-style input (yes/no, digits, menu words)
-//     reliable on clear wideband speech.
+//     reliable on clear wideband speech. Its model is a 16 kHz one: on
+//     telephone audio (8 kHz) it gets yes/no and single digits right, but
+//     not strings of digits (measured by the package tests).
 //   - OpenAI posts the clip to an OpenAI-compatible
 //     /v1/audio/transcriptions endpoint, what hosted providers and local
 //     Whisper servers speak, for operators who need accuracy.
+//
+// Transcriber puts a Recognizer behind engine.Transcriber for real-time
+// transcription: each Listener cuts its line's 8 kHz frames into
+// utterances with pcm.VAD (from 200 ms before speech starts to 600 ms of
+// silence after it, 15 s at most) and recognizes them one at a time, in
+// order. Its timings count frames (20 ms each) from a track's first.
 //
 // The exact words of simulated phones need no recognizer: the engine
 // knows them.
@@ -25,14 +33,26 @@
 // and copy its output; all of them have ended when Recognize returns. At
 // most MaxRuns programs run at once (GOMAXPROCS by default); further calls
 // wait for a free run or for their context, so a burst of transcriptions
-// queues instead of loading the model many times over. OpenAI makes one HTTP request per call through its client, whose
-// connections belong to the client's owner. Neither keeps a reference to
-// the clip it was given; a Result belongs to the caller.
+// queues instead of loading the model many times over. OpenAI makes one
+// HTTP request per call through its client, whose connections belong to
+// the client's owner. Neither keeps a reference to the clip it was given;
+// a Result belongs to the caller.
+//
+// A Transcriber's Listener runs two goroutines from Listen until Stop:
+// one cuts the frames that Feed queues into utterances, the other
+// recognizes them and calls notify. Feed runs on the line's media
+// goroutine: it copies the frame under a mutex and never waits; when 2 s
+// of frames wait, the oldest is dropped. When more than five utterances
+// wait for the recognizer, the oldest is dropped and reported. Stop
+// cancels a recognition under way and does not wait for the goroutines;
+// Transcriber.Close stops the listeners left and waits for all of them.
+// A Listener does not touch a clip once it has given it to Recognize.
 //
 // # Dependencies
 //
-// None beyond the standard library and voicehook's own pcm and egress
-// packages; the recognizers are a program and an HTTP endpoint.
+// None beyond the standard library and voicehook's own pcm, egress and
+// engine (for the Transcriber port it implements) packages; the
+// recognizers are a program and an HTTP endpoint.
 package stt
 
 import (
