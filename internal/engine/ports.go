@@ -772,7 +772,9 @@ type Listener interface {
 	// Feed gives it one 20 ms frame of a track (160 samples at 8 kHz),
 	// from the line's media goroutine; it copies and never blocks.
 	Feed(track string, frame []int16)
-	// Stop ends it: speech not yet recognized is dropped.
+	// Stop ends it: speech not yet recognized is dropped. No Transcript
+	// is decided on after Stop returns; one already decided on may still
+	// reach notify a moment later (the engine drops it).
 	Stop()
 }
 

@@ -39,6 +39,7 @@ import (
 	"github.com/voicehook/voicehook/internal/redact"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
 	"github.com/voicehook/voicehook/internal/streamer"
+	"github.com/voicehook/voicehook/internal/stt"
 	"github.com/voicehook/voicehook/internal/tts"
 )
 
@@ -336,10 +337,12 @@ type Server struct {
 	net     *sim.Network
 	sip     *sipnet.Network // nil with SIP off
 	streams *streamer.Streamer
-	dir     *config.Directory
-	served  chan error
-	handler http.Handler
-	console atomic.Pointer[console.Console]
+	// transcriber hears real calls for real-time transcription.
+	transcriber *stt.Transcriber
+	dir         *config.Directory
+	served      chan error
+	handler     http.Handler
+	console     atomic.Pointer[console.Console]
 	// The schedule of Config.Calls.
 	stopCalls context.CancelFunc
 	tempDir   string // removed on Close
@@ -475,6 +478,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			simVoice = tts.Babble{}
 		}
 	}
+	speechToText := s.recognizer()
+	s.transcriber = &stt.Transcriber{Recognizer: speechToText, Log: cfg.Logger.With("part", "stt")}
 	s.streams = streamer.New(streamer.Config{Client: streamClient, Clock: engine.RealClock{}, TTS: simVoice, Fetch: fetcher.Open, Batch: cfg.StreamBatch,
 		Log: cfg.Logger.With("part", "streams")})
 	if sipOn(cfg.SIP) {
@@ -487,7 +492,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{s.recognizer()}})
+		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{speechToText}, Transcriber: s.transcriber})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
 	}
@@ -716,6 +721,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.console.Load().Close()
 		errEngine := s.engine.Shutdown(ctx)
 		s.streams.Close() // after the engine: the streams of calls left live end now
+		s.transcriber.Close()
 		var errSIP error
 		if s.sip != nil {
 			// After the engine: its calls stay live for the next start to

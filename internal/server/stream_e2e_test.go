@@ -28,6 +28,7 @@ type destination struct {
 	*httptest.Server
 	mu     sync.Mutex
 	msgs   []streamMsg
+	raw    [][]byte
 	at     []time.Time
 	send   chan []byte // messages to send back
 	refuse int         // answer the upgrade with this status instead
@@ -99,6 +100,7 @@ func newDestination(t *testing.T) *destination {
 			}
 			d.mu.Lock()
 			d.msgs = append(d.msgs, m)
+			d.raw = append(d.raw, data)
 			d.at = append(d.at, time.Now())
 			d.mu.Unlock()
 		}
@@ -108,6 +110,13 @@ func newDestination(t *testing.T) *destination {
 }
 
 func (d *destination) url() string { return "ws" + strings.TrimPrefix(d.URL, "http") + "/stream" }
+
+// rawMessages are the messages as they came.
+func (d *destination) rawMessages() [][]byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([][]byte(nil), d.raw...)
+}
 
 func (d *destination) messages() ([]streamMsg, []time.Time) {
 	d.mu.Lock()

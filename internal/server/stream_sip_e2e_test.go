@@ -197,3 +197,87 @@ func TestRecordingOfASIPCallIsRecognized(t *testing.T) {
 		call.Hangup()
 	}
 }
+
+// Real-time transcription of a real call: the caller's sentence reaches
+// the destination as transcription messages made from the audio, timed
+// inside the speech, and is kept for REST; pocketsphinx's words are what
+// they are (its accuracy is in the README), so the test asserts that
+// they exist, not what they are.
+func TestTranscriptionOfASIPCall(t *testing.T) {
+	needSpeech(t)
+	dest := newDestination(t)
+	app := newApp(t, map[string]string{"/initiate": `<Response>
+		<StartTranscription name="live" destination="` + dest.url() + `" transcriptionEventUrl="/tx"/>
+		<Pause duration="30"/></Response>`})
+	srv := startServerWith(t, server.Config{InitiateURL: app.URL + "/initiate", StatusURL: app.URL + "/status",
+		SIP: config.SIP{Addr: "127.0.0.234:0", RTPPorts: [2]int{32200, 32249}}})
+	phone := siptest.New(t, "127.0.0.235")
+	call, callID := callIn(t, srv, app, phone)
+	voice := said(t, "Hello, I would like to speak to an agent about my account, please.")
+	speechLen := float64(len(voice)-12000) / 8000
+	app.waitFor(t, callback.EventRealTimeTranscriptionStarted, sipWait)
+	call.Play(voice)
+	type item struct {
+		Content   string  `json:"content"`
+		StartTime float64 `json:"startTime"`
+		EndTime   float64 `json:"endTime"`
+		Type      string  `json:"type"`
+	}
+	type message struct {
+		EventType  string  `json:"eventType"`
+		Track      string  `json:"track"`
+		Transcript string  `json:"transcript"`
+		IsPartial  bool    `json:"isPartial"`
+		StartTime  float64 `json:"startTime"`
+		EndTime    float64 `json:"endTime"`
+		Items      []item  `json:"items"`
+	}
+	var got *message
+	deadline := time.Now().Add(60 * time.Second)
+	for got == nil && time.Now().Before(deadline) {
+		for _, raw := range dest.rawMessages() {
+			var m message
+			if stdjson.Unmarshal(raw, &m) == nil && m.EventType == "transcription" && m.Transcript != "" {
+				got = &m
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got == nil {
+		t.Fatalf("no transcription message within a minute; the destination got %d messages", len(dest.rawMessages()))
+	}
+	t.Logf("pocketsphinx heard %q from %.2fs to %.2fs", got.Transcript, got.StartTime, got.EndTime)
+	// The first utterance starts within the first loop of the sentence
+	// and ends within it (pauses may cut it in several).
+	if got.Track != "inbound" || got.IsPartial || got.StartTime < 0 || got.EndTime <= got.StartTime || got.EndTime-got.StartTime > speechLen+0.5 ||
+		len(got.Items) == 0 {
+		t.Errorf("transcription %+v", *got)
+	}
+	for _, it := range got.Items {
+		if it.StartTime < got.StartTime-0.3 || it.EndTime > got.EndTime+0.3 || it.Content == "" {
+			t.Errorf("item %+v outside its utterance %.2f–%.2f", it, got.StartTime, got.EndTime)
+		}
+	}
+	call.Silence()
+	if err := call.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	avail := app.waitFor(t, callback.EventRealTimeTranscriptionAvailable, sipWait).event.(*callback.RealTimeTranscriptionAvailable)
+	if avail.RealTimeTranscription.Status != callback.TranscriptionStatusAvailable {
+		t.Fatalf("realTimeTranscriptionAvailable: %+v", avail.RealTimeTranscription)
+	}
+	status, _, body := rest(t, srv, "GET", "/api/v2/accounts/9900000/calls/"+callID+"/transcriptions/"+avail.RealTimeTranscription.ID, "", "")
+	var kept struct {
+		Tracks []struct {
+			Track      string  `json:"track"`
+			Transcript string  `json:"transcript"`
+			Confidence float64 `json:"confidence"`
+		} `json:"tracks"`
+	}
+	if status != 200 || stdjson.Unmarshal(body, &kept) != nil || len(kept.Tracks) != 1 || kept.Tracks[0].Track != "inbound" ||
+		!strings.Contains(kept.Tracks[0].Transcript, got.Transcript) {
+		t.Errorf("GET the transcription: %d %s; want the inbound track with %q", status, body, got.Transcript)
+	}
+	conforms(t, "callTranscriptionResponse", body)
+}
