@@ -28,20 +28,20 @@ func newPipes(h http.Handler) *pipes {
 
 // client dials the pipes, whatever the URL's host.
 func (p *pipes) client() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			near, far := memPipe()
-			select {
-			case p.conns <- far:
-				return near, nil
-			case <-p.done:
-				return nil, net.ErrClosed
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		},
-		DisableKeepAlives: true,
-	}}
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		near, far := memPipe()
+		select {
+		case p.conns <- far:
+			return near, nil
+		case <-p.done:
+			return nil, net.ErrClosed
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// wss:// is dialled as ws://: nothing leaves the process, so there is
+	// no TLS to speak, and the bot serves both.
+	return &http.Client{Transport: &http.Transport{DialContext: dial, DialTLSContext: dial, DisableKeepAlives: true}}
 }
 
 // Accept hands the server the far ends of the pipes dialled.

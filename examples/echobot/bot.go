@@ -23,6 +23,9 @@ import (
 // stream at a third of encoding/json's cost.
 type Bot struct {
 	Log *slog.Logger
+	// Echoed, if set, is told of each turn played back, and how long it
+	// lasts: for a test to see what the bot sent.
+	Echoed func(callID string, seconds float64)
 }
 
 // Turn-taking, in 20 ms frames.
@@ -140,6 +143,9 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 				playingUntil = time.Now().Add(time.Duration(len(said)) * time.Second / 8000)
+				if b.Echoed != nil {
+					b.Echoed(callID, float64(len(said))/8000)
+				}
 			}
 			turn, speech, quiet = turn[:0], 0, 0 // the turn was sent: reuse its array
 		}

@@ -36,7 +36,11 @@ import (
 const Greeting = "Say something and I will say it back."
 
 // app serves the webhooks and the bot's WebSocket (/stream).
-func app(log *slog.Logger) http.Handler {
+func app(log *slog.Logger) http.Handler { return appWith(&Bot{Log: log}) }
+
+// appWith is app with a bot of the caller's.
+func appWith(bot *Bot) http.Handler {
+	log := bot.Log
 	h := webhook.New(webhook.WithLogger(log))
 	start := func(ctx context.Context) *bxml.Response {
 		return bxml.NewResponse(
@@ -73,7 +77,7 @@ func app(log *slog.Logger) http.Handler {
 		return nil
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/stream", &Bot{Log: log})
+	mux.Handle("/stream", bot)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The stream goes to this server, as voicehook reached it.
 		scheme := "ws"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/audio"
 	"github.com/voicehook/voicehook/internal/readme"
 	"github.com/voicehook/voicehook/voicetest"
 )
@@ -57,7 +59,9 @@ func history(t *testing.T, base, callID string) string {
 // up.
 func TestConversation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		v := voicetest.New(t, app(slog.New(slog.NewTextHandler(t.Output(), nil))), voicetest.Options{StatusURL: "/status", Phones: map[string]voicetest.Phone{
+		var echoes []float64
+		bot := &Bot{Log: slog.New(slog.NewTextHandler(t.Output(), nil)), Echoed: func(_ string, seconds float64) { echoes = append(echoes, seconds) }}
+		v := voicetest.New(t, appWith(bot), voicetest.Options{StatusURL: "/status", Phones: map[string]voicetest.Phone{
 			"+15557770000": {Says: "Hello bot, can you hear me?", OnHearing: []voicetest.Reaction{
 				{Say: "I want to cancel my order"}, {Say: "Thanks, goodbye", Hangup: true},
 			}},
@@ -66,14 +70,25 @@ func TestConversation(t *testing.T) {
 		v.Run()
 		call.WantEvents("initiate", "mediaStreamStarted", "mediaStreamStopped", "disconnect")
 		call.WantCause("hangup")
-		echoes := 0
+		heard := 0
 		for _, line := range strings.Split(call.Timeline(), "\n") {
 			if strings.Contains(line, "hears stream echo's audio") {
-				echoes++
+				heard++
 			}
 		}
-		if echoes != 2 {
-			t.Errorf("the caller heard the bot %d times, want 2 (its first two lines played back):\n%s", echoes, call.Timeline())
+		if heard != 2 {
+			t.Errorf("the caller heard the bot %d times, want 2 (its first two lines played back):\n%s", heard, call.Timeline())
+		}
+		// The bot played back each of the caller's lines, about as long as
+		// it took to say (its pauses between words are kept, not the last).
+		lines := []string{"Hello bot, can you hear me?", "I want to cancel my order"}
+		if len(echoes) < 2 {
+			t.Fatalf("the bot played back %v, want the caller's first two lines", echoes)
+		}
+		for i, line := range lines {
+			if want := audio.SpeechLength(line).Seconds(); math.Abs(echoes[i]-want) > 0.4 {
+				t.Errorf("echo %d lasts %.2fs; %q takes %.2fs to say", i+1, echoes[i], line, want)
+			}
 		}
 	})
 }

@@ -209,7 +209,7 @@ func (a *actor) do(act action) {
 			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
 			return
 		}
-		a.line = line
+		a.setLine(line)
 	case actIncoming:
 		notify := func(pe PhoneEvent) { a.post(evPhone{pe}) }
 		var line Line
@@ -224,7 +224,7 @@ func (a *actor) do(act action) {
 			a.pending = append(a.pending, evPhone{PhoneEvent{Kind: PhoneFailed, Reason: err.Error()}})
 			return
 		}
-		a.line = line
+		a.setLine(line)
 	case actAnswerLine:
 		if a.line != nil {
 			a.line.Answered()
@@ -459,6 +459,13 @@ func (a *actor) do(act action) {
 		a.e.mu.Unlock()
 		a.e.release(a.out)
 	}
+}
+
+// setLine takes the call's line, and tells the machine whether it
+// carries audio.
+func (a *actor) setLine(line Line) {
+	a.line = line
+	_, a.st.audible = line.(Tapper)
 }
 
 // leaveRooms takes the call out of the rooms it no longer belongs in: a

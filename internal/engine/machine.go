@@ -198,6 +198,10 @@ type callState struct {
 	transcriptions []*transcriptionState
 	utterances     []pendingTranscript
 	sockets        bool // transcriptions' sockets can be opened (Config.TranscriptionSockets)
+	transcriber    bool // real speech can be recognized (Config.Transcriber)
+	// audible is set by the actor when the call's line carries audio (a
+	// real call): its speech needs the Transcriber.
+	audible bool
 }
 
 // gatherState is a Gather in progress.

@@ -132,7 +132,8 @@ func (s *callState) streamEvent(ev StreamEvent, now time.Time) []action {
 		return append(acts, s.streamWebhook(e, st.target))
 	case StreamRejected:
 		s.dropStream(st)
-		return s.streamRejected(st, nil, orStreamCause(ev.Cause, callback.StreamConnectionError), ev.Reason, now)
+		acts := []action{actStopStream{st.id}} // the actor lets it go
+		return append(acts, s.streamRejected(st, nil, orStreamCause(ev.Cause, callback.StreamConnectionError), ev.Reason, now)...)
 	case StreamStopped:
 		return s.streamEnded(st, orStreamCause(ev.Cause, callback.StreamConnectionError), ev.Reason, now)
 	}

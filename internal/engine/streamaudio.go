@@ -198,8 +198,14 @@ func (a *actor) startTranscription(act actStartTranscription) {
 		})
 	}
 	tapper, audible := a.line.(Tapper)
-	if !audible || !slices.Contains(act.spec.Tracks, TrackInbound) {
-		return // the engine knows the words: a simulated phone's, its own
+	if !slices.Contains(act.spec.Tracks, TrackInbound) {
+		return // the engine knows its own words
+	}
+	if !audible {
+		if a.line != nil {
+			a.line.Recording() // a scripted phone says its lines to what listens
+		}
+		return // and the engine knows them
 	}
 	if a.e.cfg.Transcriber == nil {
 		a.pending = append(a.pending, evStream{StreamEvent{Kind: StreamStopped, StreamID: id, Cause: "error",
@@ -251,9 +257,10 @@ func (a *actor) saveTranscription(act actSaveTranscription) {
 // recognize transcribes a recording of real audio in the background, one
 // text per channel, stores the outcome, then sends its
 // transcriptionAvailable (w, when asked for) with the outcome as status.
+// The record is read again before it is updated: a recording or a
+// transcription deleted meanwhile stays deleted.
 func (e *Engine) recognize(rec Recording, heard Audio, w *Webhook) {
 	t := *rec.Transcription
-	rec.Transcription = &t
 	e.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(e.ctx, recognizeTimeout(heard.Length()))
 		defer cancel()
@@ -268,7 +275,12 @@ func (e *Engine) recognize(rec Recording, heard Audio, w *Webhook) {
 			t.Texts = append(t.Texts, text)
 		}
 		t.CompletedTime = e.cfg.Clock.Now()
-		if err := e.cfg.Recorder.Update(ctx, &rec); err != nil {
+		cur, err := e.cfg.Recorder.Get(ctx, rec.AccountID, rec.RecordingID)
+		if err != nil || cur.Transcription == nil || cur.Transcription.ID != t.ID || cur.MediaDeleted {
+			return // deleted while it was being recognized
+		}
+		cur.Transcription = &t
+		if err := e.cfg.Recorder.Update(ctx, cur); err != nil {
 			e.log.Error("store a recording's transcription", "recording_id", rec.RecordingID, "err", err)
 			t.Status = callback.TranscriptionStatusError
 		}

@@ -108,10 +108,13 @@ func (s *callState) startTranscription(v *bxml.StartTranscription, now time.Time
 	if t.destination != "" && !s.sockets {
 		return s.transcriptionRejected(t, nil, callback.StreamError, "this voicehook has no stream client for the destination", now)
 	}
+	if s.audible && !s.transcriber && t.has(TrackInbound) {
+		return s.transcriptionRejected(t, nil, callback.StreamError, "this voicehook has no speech recognizer for real calls", now)
+	}
 	s.transcriptions = append(s.transcriptions, t)
 	spec := TranscriptionSpec{ID: t.id, Name: t.name, AccountID: s.call.AccountID, CallID: s.call.CallID, Tracks: t.tracks, Language: "en-US"}
 	act := actStartTranscription{spec: spec}
-	acts := []action{history(s, now, "verb", fmt.Sprintf("transcription %s started", t.name), nil)}
+	var acts []action
 	if t.destination != "" {
 		sock := &TranscriptionSocketSpec{TranscriptionSpec: spec, Destination: t.destination, Stabilized: t.stabilized}
 		for _, p := range v.Params {
@@ -125,12 +128,13 @@ func (s *callState) startTranscription(v *bxml.StartTranscription, now time.Time
 
 func (s *callState) transcriptionStarted(t *transcriptionState, now time.Time) []action {
 	t.started = true
+	acts := []action{history(s, now, "verb", fmt.Sprintf("transcription %s started", t.name), nil)}
 	if t.target.URL == "" {
-		return nil
+		return acts
 	}
 	e := &callback.RealTimeTranscriptionStarted{Call: s.eventCall(), RealTimeTranscription: t.wire(now, false)}
 	e.EventTime = callback.TimeOf(now)
-	return []action{s.streamWebhook(e, t.target)}
+	return append(acts, s.streamWebhook(e, t.target))
 }
 
 // stopTranscription is <StopTranscription>: the one named, or all.
@@ -261,11 +265,17 @@ func (t *transcriptionState) wire(now time.Time, ended bool) *callback.RealTimeT
 // simulated phone's (inbound), the call's SpeakSentence (outbound) — once
 // they have been said, length from now.
 func (s *callState) said(track, text string, length time.Duration, now time.Time) []action {
+	return s.saidAfter(track, text, 0, length, now)
+}
+
+// saidAfter is said for words said from delay on: a Gather's later
+// prompts.
+func (s *callState) saidAfter(track, text string, delay, length time.Duration, now time.Time) []action {
 	text = strings.TrimSpace(text)
 	if text == "" || length <= 0 || len(s.transcriptions) == 0 {
 		return nil
 	}
-	p := pendingTranscript{timer: s.nextID(), at: now, t: Transcript{Track: track, Text: text, Confidence: 1}}
+	p := pendingTranscript{timer: s.nextID(), at: now.Add(delay), t: Transcript{Track: track, Text: text, Confidence: 1}}
 	words := strings.Fields(text)
 	at := func(i int) time.Duration { return time.Duration(int64(length) * int64(i) / int64(len(words))) }
 	for i, w := range words {
@@ -273,7 +283,7 @@ func (s *callState) said(track, text string, length time.Duration, now time.Time
 	}
 	p.t.End = length
 	s.utterances = append(s.utterances, p)
-	return []action{actTimer{p.timer, length}}
+	return []action{actTimer{p.timer, delay + length}}
 }
 
 // saidTimer delivers a pending transcript whose timer fired; it reports
@@ -313,7 +323,9 @@ func (s *callState) transcribed(id string, t Transcript, at time.Time, now time.
 			acts = append(acts, history(s, now, "verb", fmt.Sprintf("transcription %s: %s", x.name, u.Err), nil))
 			continue
 		}
-		if x.destination != "" && x.started {
+		if x.destination != "" {
+			// The socket sends what it is given while it connects after
+			// its start.
 			acts = append(acts, actTranscript{x.id, u})
 		}
 	}

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -22,13 +23,21 @@ type fakeSockets struct {
 	mu   sync.Mutex
 	sent []string
 	ops  []string
+	// hold, when set, keeps the sockets connecting until it is closed.
+	hold chan struct{}
 }
 
 func (f *fakeSockets) OpenTranscription(s engine.TranscriptionSocketSpec, notify func(engine.StreamEvent)) engine.TranscriptionSocket {
 	f.mu.Lock()
 	f.ops = append(f.ops, fmt.Sprintf("open %s %s %v stabilized=%v %v", s.Name, s.Destination, s.Tracks, s.Stabilized, s.Params))
 	f.mu.Unlock()
-	go notify(engine.StreamEvent{Kind: engine.StreamStarted})
+	hold := f.hold
+	go func() {
+		if hold != nil {
+			<-hold
+		}
+		notify(engine.StreamEvent{Kind: engine.StreamStarted})
+	}()
 	return &fakeSocket{f: f, name: s.Name}
 }
 
@@ -181,6 +190,45 @@ func TestTranscriptionsRefused(t *testing.T) {
 		want := "[started a rejected a duplicate rejected d error started b rejected c track-limit]"
 		if fmt.Sprint(got) != want {
 			t.Errorf("got %v\nwant %s", got, want)
+		}
+	})
+}
+
+// A scripted phone says its line to a transcription alone, a Gather's
+// prompt is transcribed on the outbound track, and what is transcribed
+// while the destination still connects is sent (the socket sends it
+// after start).
+func TestTranscriptionWhileTheSocketConnects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		socks := &fakeSockets{hold: make(chan struct{})}
+		h := newHarnessWith(t, map[string]sim.Script{"+15553330012": {Says: "I want to cancel my order"}}, replies(map[string]string{
+			"https://app.test/answer": `<Response>
+				<StartTranscription name="live" tracks="both" destination="wss://bot.test/t" transcriptionEventUrl="https://app.test/tx"/>
+				<Gather maxDigits="1" firstDigitTimeout="3"><SpeakSentence>Press one for sales</SpeakSentence></Gather>
+			</Response>`,
+			"https://app.test/tx": "",
+		}), func(c *engine.Config) { c.TranscriptionSockets, c.Transcripts = socks, &fakeTranscripts{} })
+		defer h.close()
+		h.call("+15553330012", nil)
+		time.Sleep(5 * time.Second)
+		var started bool
+		for _, d := range h.app.events() {
+			if _, ok := d.event.(*callback.RealTimeTranscriptionStarted); ok {
+				started = true
+			}
+		}
+		if started {
+			t.Error("realTimeTranscriptionStarted went before the socket opened")
+		}
+		close(socks.hold)
+		h.settle(time.Minute)
+		socks.mu.Lock()
+		sent := fmt.Sprint(socks.sent)
+		socks.mu.Unlock()
+		for _, want := range []string{`live outbound 0s-1.266666666s "Press one for sales" 4 words`, `"I want to cancel my order" 6 words`} {
+			if !strings.Contains(sent, want) {
+				t.Errorf("the socket got %s\nwant %s among them", sent, want)
+			}
 		}
 	})
 }

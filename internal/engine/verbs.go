@@ -263,6 +263,9 @@ func (s *callState) promptGather(audio time.Duration, now time.Time) []action {
 	for _, pr := range v.Prompts {
 		switch pr := pr.(type) {
 		case *bxml.SpeakSentence:
+			// The transcriptions hear its first time through (audio
+			// files, measured together, are counted before it).
+			acts = append(acts, s.saidAfter(TrackOutbound, speechText(pr), p.Length, speechLength(pr), now)...)
 			p.Length += speechLength(pr)
 			p.Prompts = append(p.Prompts, speechPrompt(pr))
 		case *bxml.PlayAudio:

@@ -250,6 +250,14 @@ func TestBidirectionalStreamIsHeard(t *testing.T) {
 			t.Errorf("no %q in the history:\n%s", want, h)
 		}
 	}
+	// 2 s of audio, cleared half a second in: about 1.5 s not heard.
+	var cut float64
+	if i := strings.Index(h, "cleared its audio: "); i >= 0 {
+		fmt.Sscanf(h[i+len("cleared its audio: "):], "%gs", &cut)
+	}
+	if cut < 1 || cut > 1.8 {
+		t.Errorf("clear cut %.2fs of the bot's 2 s, want about 1.5 s:\n%s", cut, h)
+	}
 	if !strings.Contains(h, "audio/ogg") {
 		t.Errorf("the malformed playAudio is not named in the history:\n%s", h)
 	}

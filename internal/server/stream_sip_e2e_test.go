@@ -86,7 +86,12 @@ func TestStreamOfASIPCall(t *testing.T) {
 			}
 		}
 	}
+	// clear cuts the rest of the bot's three seconds.
 	dest.send <- []byte(`{"eventType":"clear"}`)
+	quiet := func(samples []int16) bool { return !siptest.Hears(samples, toneAgent) }
+	if !call.WaitFor(quiet, 300*time.Millisecond, time.Second) {
+		t.Errorf("the caller still hears the bot's %d Hz a second after clear", toneAgent)
+	}
 	call.Silence()
 	if err := call.Hangup(); err != nil {
 		t.Fatal(err)

@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 )
@@ -237,7 +238,7 @@ func Read(frame []byte) (Message, error) {
 		return Message{Clear: true}, nil
 	case EventPlayAudio:
 	default:
-		return Message{}, fmt.Errorf(`stream: eventType %q: a destination sends "playAudio" or "clear"`, *f.EventType)
+		return Message{}, fmt.Errorf(`stream: eventType %q: a destination sends "playAudio" or "clear"`, clipped(*f.EventType))
 	}
 	if f.Media == nil {
 		return Message{}, errors.New(`stream: playAudio has no "media"`)
@@ -269,6 +270,7 @@ func Read(frame []byte) (Message, error) {
 // bit-depth=16, endian=little and encoding=signed.
 func ParseContentType(ct string) (Audio, error) {
 	parts := strings.Split(ct, ";")
+	ct = clipped(ct) // errors quote it: a hostile one stays short
 	kind := strings.ToLower(strings.TrimSpace(parts[0]))
 	switch kind {
 	case "audio/pcmu":
@@ -287,23 +289,37 @@ func ParseContentType(ct string) (Audio, error) {
 		name, value = strings.ToLower(strings.TrimSpace(name)), strings.ToLower(strings.TrimSpace(value))
 		switch {
 		case !ok:
-			return Audio{}, fmt.Errorf("stream: content type %q: parameter %q has no value", ct, p)
+			return Audio{}, fmt.Errorf("stream: content type %q: parameter %q has no value", ct, clipped(p))
 		case name == "rate":
 			r, err := strconv.Atoi(value)
 			if err != nil || (r != 8000 && r != 16000 && r != 24000) {
-				return Audio{}, fmt.Errorf("stream: content type %q: rate %q: want 8000, 16000 or 24000", ct, value)
+				return Audio{}, fmt.Errorf("stream: content type %q: rate %q: want 8000, 16000 or 24000", ct, clipped(value))
 			}
 			a.Rate = r
 		case want[name] != "":
 			if value != want[name] {
-				return Audio{}, fmt.Errorf("stream: content type %q: %s=%s: only %s=%s is played", ct, name, value, name, want[name])
+				return Audio{}, fmt.Errorf("stream: content type %q: %s=%s: only %s=%s is played", ct, clipped(name), clipped(value), name, want[name])
 			}
 		default:
-			return Audio{}, fmt.Errorf("stream: content type %q: unknown parameter %q", ct, name)
+			return Audio{}, fmt.Errorf("stream: content type %q: unknown parameter %q", ct, clipped(name))
 		}
 	}
 	if a.Rate == 0 {
 		return Audio{}, fmt.Errorf("stream: content type %q: audio/pcm needs its rate (8000, 16000 or 24000)", ct)
 	}
 	return a, nil
+}
+
+// clipped is s cut to 64 bytes, at a rune's start, for an error that
+// quotes what a destination sent.
+func clipped(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

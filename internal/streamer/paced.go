@@ -113,12 +113,18 @@ func (st *stream) StopSaying(track string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	t := st.tracks[i]
+	kept := t.segs[:0]
 	for _, seg := range t.segs {
+		if seg.fromDest {
+			kept = append(kept, seg) // the destination's audio: only clear drops it
+			continue
+		}
 		if seg.cancel != nil {
 			seg.cancel()
 		}
 	}
-	t.segs = nil
+	clear(t.segs[len(kept):])
+	t.segs = kept
 }
 
 // queueDest queues a bidirectional destination's audio on the outbound
@@ -131,8 +137,26 @@ func (st *stream) queueDest(audio []int16) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	t := st.tracks[i]
+	queued := 0
+	for _, seg := range t.segs {
+		if seg.fromDest {
+			queued += len(seg.samples) - seg.pos
+		}
+	}
+	if queued+len(audio) > maxDest {
+		// A destination that sends faster than the call plays: what
+		// would go past a minute is not queued, as on a real call.
+		audio = audio[:max(maxDest-queued, 0)]
+		if len(audio) == 0 {
+			return
+		}
+	}
 	t.segs = append(t.segs, &segment{samples: audio, ready: true, fromDest: true})
 }
+
+// maxDest bounds the destination's audio queued on a paced outbound
+// track: a minute.
+const maxDest = 60 * rate
 
 // clearDest drops the destination's audio from the outbound track.
 func (st *stream) clearDest() {
