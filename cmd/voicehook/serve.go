@@ -34,6 +34,7 @@ type serveFlags struct {
 	sipAddr, sipGateway, rtpPorts, sipExternal    string
 	ttsCommand                                    string
 	sttURL, sttModel                              string
+	maxCalls                                      int
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -75,6 +76,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		}
 		return b
 	}
+	envInt := func(name string) int {
+		v := os.Getenv(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			badEnv = append(badEnv, fmt.Sprintf("%s=%q: want a whole number, 0 or more", name, v))
+			return 0
+		}
+		return n
+	}
+	fs.IntVar(&f.maxCalls, "max-calls", envInt("VOICEHOOK_MAX_CALLS"),
+		"the most calls this node carries at once: a createCall beyond it ends at once with cause node-capacity-exceeded,\nan inbound call gets SIP 503 with Retry-After (env VOICEHOOK_MAX_CALLS; default 0, no limit)")
 	fs.BoolVar(&f.retry, "retry-webhooks", envBool("VOICEHOOK_RETRY_WEBHOOKS", false),
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
 	fs.StringVar(&f.webhookGuard, "webhook-guard", env("VOICEHOOK_WEBHOOK_GUARD", server.GuardAuto),
@@ -112,6 +127,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	for _, e := range badEnv {
 		fmt.Fprintf(stderr, "voicehook serve: %s\n", e)
+	}
+	if f.maxCalls < 0 {
+		fmt.Fprintf(stderr, "voicehook serve: --max-calls %d: want 0 (no limit) or more\n", f.maxCalls)
+		return 2
 	}
 	if len(badEnv) > 0 {
 		return 2
@@ -175,7 +194,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 2
 	}
 	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand),
-		STT: server.STT{URL: f.sttURL, Key: os.Getenv("VOICEHOOK_STT_KEY"), Model: f.sttModel}, Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
+		STT: server.STT{URL: f.sttURL, Key: os.Getenv("VOICEHOOK_STT_KEY"), Model: f.sttModel}, MaxCalls: f.maxCalls, Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,

@@ -70,6 +70,11 @@ type Config struct {
 	// Transcripts keeps transcriptions once they end, for REST; nil keeps
 	// none (realTimeTranscriptionAvailable then says failed).
 	Transcripts Transcripts
+	// MaxCalls bounds the calls this engine carries at once; 0 is no
+	// bound. A createCall beyond it is created and ends at once with
+	// cause node-capacity-exceeded; an inbound call beyond it is refused
+	// (ErrAtCapacity), so that a SIP trunk tries another node.
+	MaxCalls int
 	// RetryWebhooks retries asynchronous webhooks that fail, with
 	// exponential backoff, for up to a day, for apps that want every one;
 	// an address the outbound guard refuses (Attempt.Outcome "refused")
@@ -217,9 +222,22 @@ func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
 		return nil, fmt.Errorf("engine: save new call: %w", err)
 	}
 	created := c
+	if e.full() {
+		e.spawn(&c, evCapacity{e.cfg.MaxCalls})
+		return &created, nil
+	}
 	e.spawn(&c, evStart{})
 	return &created, nil
 }
+
+// full reports whether the engine carries MaxCalls calls already.
+func (e *Engine) full() bool {
+	return e.cfg.MaxCalls > 0 && e.Live() >= e.cfg.MaxCalls
+}
+
+// ErrAtCapacity refuses an inbound call to an engine that carries
+// Config.MaxCalls calls: a SIP network answers it 503 with Retry-After.
+var ErrAtCapacity = &Error{Code: EUnavailable, Msg: "this voicehook node carries as many calls as it may (--max-calls)"}
 
 // Inbound is a call coming in to a number an application answers.
 type Inbound struct {
@@ -257,6 +275,9 @@ type Inbound struct {
 func (e *Engine) InboundCall(ctx context.Context, in Inbound) (*Call, error) {
 	if err := e.accepting(); err != nil {
 		return nil, err
+	}
+	if e.full() {
+		return nil, ErrAtCapacity
 	}
 	now := e.cfg.Clock.Now()
 	c := Call{

@@ -47,6 +47,8 @@ type (
 	evRecover struct{}
 	// evIncoming begins an inbound call: connect the caller, send initiate.
 	evIncoming struct{ in Inbound }
+	// evCapacity ends a new call the engine has no room for.
+	evCapacity struct{ max int }
 	// evMeasured is the length of the audio files of actMeasure.
 	evMeasured struct {
 		id     int
@@ -64,6 +66,7 @@ func (evUpdateBXML) isEvent() {}
 func (evRecover) isEvent()    {}
 func (evIncoming) isEvent()   {}
 func (evMeasured) isEvent()   {}
+func (evCapacity) isEvent()   {}
 
 // action is something the actor must do.
 type action interface{ isAction() }
@@ -242,6 +245,9 @@ func next(s *callState, ev event, now time.Time) []action {
 		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
 	case evRecover:
 		return s.end(now, callback.CauseError, "voicehook stopped while the call was live; it was ended when voicehook started again", 0, false)
+	case evCapacity:
+		return s.end(now, callback.CauseNodeCapacityExceeded,
+			fmt.Sprintf("this voicehook node carries %d calls, as many as it may (--max-calls)", ev.max), 0, false)
 	case evIncoming:
 		s.call.State = StateInitiated
 		s.call.StartTime = now

@@ -129,6 +129,10 @@ type Config struct {
 	// _GENDER in its environment, and writes a WAV to stdout. Default:
 	// espeak-ng.
 	TTSCommand []string
+	// MaxCalls bounds the calls this node carries at once (--max-calls):
+	// beyond it createCall ends the call with node-capacity-exceeded and
+	// an inbound INVITE gets 503 with Retry-After. 0 is no bound.
+	MaxCalls int
 	// STT recognizes real calls' speech: real-time transcription and the
 	// transcription of their recordings. Default: pocketsphinx.
 	STT STT
@@ -492,7 +496,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{speechToText}, Transcriber: s.transcriber})
+		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{speechToText}, Transcriber: s.transcriber, MaxCalls: cfg.MaxCalls})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
 	}

@@ -153,7 +153,8 @@ func (n *Network) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		l.mu.Unlock()
 		if ringing {
 			l.signalResponse(true, 503, "Service Unavailable")
-			_ = ds.Respond(503, "Service Unavailable", nil)
+			// A trunk tries another node, or this one later.
+			_ = ds.Respond(503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
 		}
 		l.finish()
 	}
