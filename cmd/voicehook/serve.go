@@ -35,6 +35,7 @@ type serveFlags struct {
 	ttsCommand                                    string
 	sttURL, sttModel                              string
 	maxCalls                                      int
+	drainTimeout                                  time.Duration
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -90,6 +91,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	fs.IntVar(&f.maxCalls, "max-calls", envInt("VOICEHOOK_MAX_CALLS"),
 		"the most calls this node carries at once: a createCall beyond it ends at once with cause node-capacity-exceeded,\nan inbound call gets SIP 503 with Retry-After (env VOICEHOOK_MAX_CALLS; default 0, no limit)")
+	drain := server.DefaultDrainTimeout
+	if v := os.Getenv("VOICEHOOK_DRAIN_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+			drain = d
+		} else {
+			badEnv = append(badEnv, fmt.Sprintf("VOICEHOOK_DRAIN_TIMEOUT=%q: want a duration such as 30s", v))
+		}
+	}
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", drain,
+		"on SIGTERM or Ctrl-C, stop taking calls and give the live ones this long to end before ending them, one disconnect each;\na second signal ends them at once (env VOICEHOOK_DRAIN_TIMEOUT)")
 	fs.BoolVar(&f.retry, "retry-webhooks", envBool("VOICEHOOK_RETRY_WEBHOOKS", false),
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
 	fs.StringVar(&f.webhookGuard, "webhook-guard", env("VOICEHOOK_WEBHOOK_GUARD", server.GuardAuto),
@@ -214,6 +225,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		ready(srv)
 	}
 	<-ctx.Done()
+	if n := srv.Live(); n > 0 && f.drainTimeout > 0 {
+		fmt.Fprintf(stderr, "voicehook serve: draining: %d calls live, taking no new ones; they have %v to end (a second signal ends them now)\n", n, f.drainTimeout)
+	}
+	again, stopAgain := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	drainCtx, cancelDrain := context.WithTimeout(again, f.drainTimeout)
+	if ended := srv.Drain(drainCtx); ended > 0 {
+		fmt.Fprintf(stderr, "voicehook serve: ended %d calls still live\n", ended)
+	}
+	cancelDrain()
+	stopAgain()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Close(shutdown); err != nil {

@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,5 +378,73 @@ func TestServeBeyondLoopbackBanner(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`curl -u alice:\*{5} -H 'Content-Type: application/json' http://\S+/sim/v1/inbound`).MatchString(stdout.String()) ||
 		strings.Contains(stdout.String(), "wonderland") {
 		t.Errorf("exit %d, banner:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// Stopping serve drains: no new calls, the live ones get --drain-timeout
+// to end, then each ends with one disconnect.
+func TestServeDrainsOnStop(t *testing.T) {
+	var disconnects atomic.Int32
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/disconnect" {
+			disconnects.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<Response><Pause duration="600"/></Response>`)
+	}))
+	defer app.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	ready := make(chan *server.Server, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--drain-timeout", "1s"}, &stdout, &stderr, func(s *server.Server) { ready <- s })
+	}()
+	var srv *server.Server
+	select {
+	case srv = <-ready:
+	case code := <-exit:
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	body := `{"from":"+15551234567","to":"+15550000000","applicationId":"04e88489-df02-4e34-a0ee-27a91849555f",` +
+		`"answerUrl":"` + app.URL + `/answer","disconnectUrl":"` + app.URL + `/disconnect"}`
+	req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/9900000/calls", strings.NewReader(body))
+	req.SetBasicAuth("dev", "dev")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "Pause") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	took := time.Since(start)
+	log := stderr.String()
+	for _, want := range []string{"draining: 1 calls live", "ended 1 calls still live", "disconnected: error (voicehook was stopped while the call was live"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if n := disconnects.Load(); n != 1 {
+		t.Errorf("the app got %d disconnects before serve stopped, want 1", n)
+	}
+	if took < time.Second {
+		t.Errorf("serve stopped after %v: it did not give the call its second", took)
 	}
 }

@@ -190,6 +190,44 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	}
 }
 
+// Drain stops taking new calls (createCall and inbound calls get
+// EUnavailable: a SIP trunk is answered 503) and waits for the live calls
+// to end, until ctx ends; then it ends those left, each with its one
+// disconnect (cause error, saying voicehook stopped), and waits a few
+// seconds for them to finish. It returns how many calls it ended. Shutdown
+// follows it; a call Drain ended is not ended again on the next Start.
+func (e *Engine) Drain(ctx context.Context) int {
+	e.mu.Lock()
+	e.stop = true
+	e.mu.Unlock()
+	for e.Live() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(drainPoll):
+		}
+	}
+	e.mu.Lock()
+	left := make([]*actor, 0, len(e.live))
+	for _, a := range e.live {
+		left = append(left, a)
+	}
+	e.mu.Unlock()
+	for _, a := range left {
+		a.post(evDrained{})
+	}
+	for deadline := time.Now().Add(drainGrace); e.Live() > 0 && time.Now().Before(deadline); {
+		time.Sleep(drainPoll)
+	}
+	return len(left)
+}
+
+// How often Drain looks at the live calls, and how long it waits for the
+// calls it ended to finish.
+const (
+	drainPoll  = 50 * time.Millisecond
+	drainGrace = 5 * time.Second
+)
+
 // accepting is nil while the engine takes new calls.
 func (e *Engine) accepting() error {
 	e.mu.Lock()

@@ -47,6 +47,8 @@ type (
 	evRecover struct{}
 	// evIncoming begins an inbound call: connect the caller, send initiate.
 	evIncoming struct{ in Inbound }
+	// evDrained ends a call still live when the engine drained.
+	evDrained struct{}
 	// evCapacity ends a new call the engine has no room for.
 	evCapacity struct{ max int }
 	// evMeasured is the length of the audio files of actMeasure.
@@ -67,6 +69,7 @@ func (evRecover) isEvent()    {}
 func (evIncoming) isEvent()   {}
 func (evMeasured) isEvent()   {}
 func (evCapacity) isEvent()   {}
+func (evDrained) isEvent()    {}
 
 // action is something the actor must do.
 type action interface{ isAction() }
@@ -245,6 +248,8 @@ func next(s *callState, ev event, now time.Time) []action {
 		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
 	case evRecover:
 		return s.end(now, callback.CauseError, "voicehook stopped while the call was live; it was ended when voicehook started again", 0, false)
+	case evDrained:
+		return s.end(now, callback.CauseError, "voicehook was stopped while the call was live: it waited for the call to end, then ended it (--drain-timeout)", 0, false)
 	case evCapacity:
 		return s.end(now, callback.CauseNodeCapacityExceeded,
 			fmt.Sprintf("this voicehook node carries %d calls, as many as it may (--max-calls)", ev.max), 0, false)

@@ -709,6 +709,22 @@ func (s *Server) Network() *sim.Network { return s.net }
 // Close stops the server: no new requests, then the engine (live calls stay
 // live in the store, for the next Start to end), pending webhooks until ctx
 // ends, and the store. Calling it again returns the first result.
+// DefaultDrainTimeout is how long voicehook serve gives live calls to end
+// when it is stopped (--drain-timeout).
+const DefaultDrainTimeout = 30 * time.Second
+
+// Drain stops taking calls (a createCall gets 503, an INVITE 503 with
+// Retry-After) and gives the live ones until ctx ends to finish; then it
+// ends those left, one disconnect each. It returns how many it ended.
+// Close follows it.
+func (s *Server) Drain(ctx context.Context) int {
+	s.stopCalls()
+	return s.engine.Drain(ctx)
+}
+
+// Live is how many calls the server carries.
+func (s *Server) Live() int { return s.engine.Live() }
+
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.stopCalls()
