@@ -511,6 +511,7 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 	all := entries(call.CallID, hist)
 	legRows := make([]Row, 0, len(legs))
 	var recs []*engine.Recording
+	transcriptions := []map[string]any{}
 	for _, leg := range append([]*engine.Call{call}, legs...) {
 		if leg != call {
 			legHist, err := c.cfg.Engine.History(ctx, leg.AccountID, leg.CallID)
@@ -525,6 +526,13 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		recs = append(recs, more...)
+		live, err := c.cfg.Engine.ListLiveTranscriptions(ctx, leg.AccountID, leg.CallID)
+		if err != nil && engine.ErrorCode(err) != engine.ENotFound {
+			return err
+		}
+		for _, t := range live {
+			transcriptions = append(transcriptions, transcriptionOf(t))
+		}
 	}
 	sortByTime(all)
 	recordings := make([]map[string]any, 0, len(recs))
@@ -540,8 +548,23 @@ func (c *Console) callDetail(w http.ResponseWriter, r *http.Request) error {
 		}
 		recordings = append(recordings, m)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"call": rowOf(call), "legs": legRows, "entries": all, "recordings": recordings})
+	writeJSON(w, http.StatusOK, map[string]any{"call": rowOf(call), "legs": legRows, "entries": all, "recordings": recordings,
+		"transcriptions": transcriptions})
 	return nil
+}
+
+// transcriptionOf is a real-time transcription as the call page shows it:
+// what was said on each track, utterance by utterance, with when.
+func transcriptionOf(t *engine.LiveTranscription) map[string]any {
+	utterances := make([]map[string]any, 0, len(t.Transcripts))
+	for _, u := range t.Transcripts {
+		if u.Text == "" && u.Err == "" {
+			continue
+		}
+		utterances = append(utterances, map[string]any{"track": u.Track, "text": u.Text, "error": u.Err,
+			"startSeconds": u.Start.Seconds(), "endSeconds": u.End.Seconds(), "confidence": u.Confidence})
+	}
+	return map[string]any{"transcriptionId": t.ID, "name": t.Name, "callId": t.CallID, "tracks": t.Tracks, "utterances": utterances}
 }
 
 // legs are the calls that shared this one's media: its transfer B-legs,

@@ -530,3 +530,28 @@ func TestConsoleStreamEndsOnClose(t *testing.T) {
 		t.Error("the stream is still open after Close")
 	}
 }
+
+// The call page lists the call's real-time transcriptions, utterance by
+// utterance: here a scripted phone's line, exact.
+func TestConsoleShowsTranscriptions(t *testing.T) {
+	app := newApp(t, map[string]string{"/answer": `<Response><StartTranscription name="live"/><Pause duration="3"/></Response>`})
+	srv := startServerWith(t, server.Config{Phones: map[string]sim.Script{"+15550000556": {Says: "I want to cancel my order"}}})
+	id, _ := createCall(t, srv, callFields(app, "+15550000556"))
+	app.waitFor(t, callback.EventDisconnect, 15*time.Second)
+	var d struct {
+		Transcriptions []struct {
+			TranscriptionID, Name string
+			Utterances            []struct {
+				Track, Text  string
+				StartSeconds float64
+			}
+		}
+	}
+	if status := consoleGet(t, srv.URL()+"/console/api/calls/"+id, &d); status != 200 {
+		t.Fatalf("call detail: %d", status)
+	}
+	if len(d.Transcriptions) != 1 || d.Transcriptions[0].Name != "live" || len(d.Transcriptions[0].Utterances) != 1 ||
+		d.Transcriptions[0].Utterances[0].Text != "I want to cancel my order" || d.Transcriptions[0].Utterances[0].Track != "inbound" {
+		t.Errorf("transcriptions %+v", d.Transcriptions)
+	}
+}

@@ -31,9 +31,13 @@ export function callPage(ctx, callId) {
   const recordings = h('section', { class: 'card', 'data-testid': 'recordings', 'aria-labelledby': 'rec-heading' },
     h('h2', { id: 'rec-heading' }, 'Recordings'), recordingsBox);
   let recordingsSig = null;
+  const transcriptionsBox = h('div');
+  const transcriptions = h('section', { class: 'card', 'data-testid': 'transcriptions', 'aria-labelledby': 'tx-heading' },
+    h('h2', { id: 'tx-heading' }, 'Transcriptions'), transcriptionsBox);
+  let transcriptionsSig = null;
   const el = h('section', { class: 'page call-page', 'data-testid': 'call-page', 'data-call-id': callId },
     h('p', { class: 'crumbs' }, h('a', { href: '#/', 'data-testid': 'back-link' }, '← All calls')),
-    heading, error, facts, controls, layout, recordings);
+    heading, error, facts, controls, layout, recordings, transcriptions);
 
   const onKey = (e) => {
     if (e.key === 'Escape' && !panel.el.hidden) {
@@ -69,6 +73,7 @@ export function callPage(ctx, callId) {
     renderControls();
     renderLadder();
     renderRecordings();
+    renderTranscriptions();
     el.dataset.loaded = 'true';
     el.dataset.state = data.call.state;
   }
@@ -220,6 +225,26 @@ export function callPage(ctx, callId) {
           texts.length ? texts.map((x) => h('blockquote', {}, x)) : h('p', { class: 'muted' }, noText)));
     }));
     recordingsBox.replaceChildren(body);
+  }
+
+  // The real-time transcriptions (<StartTranscription>) kept once they
+  // ended: each utterance with its track and time.
+  function renderTranscriptions() {
+    const list = data.transcriptions ?? [];
+    const sig = JSON.stringify(list);
+    if (sig === transcriptionsSig) return;
+    transcriptionsSig = sig;
+    const body = list.length === 0 ? h('p', { class: 'muted' }, 'No transcriptions.') : h('ul', { class: 'transcriptions' }, list.map((t) =>
+      h('li', { class: 'transcription', 'data-testid': 'live-transcription', 'data-transcription-id': t.transcriptionId },
+        h('p', { class: 'small' }, h('strong', {}, t.name), ' · ', (t.tracks ?? []).join(' and '),
+          h('br'), h('span', { class: 'muted' }, t.transcriptionId),
+          t.callId !== data.call.callId ? h('span', { class: 'muted' }, ` (leg ${t.callId})`) : null),
+        (t.utterances ?? []).length === 0 ? h('p', { class: 'muted' }, 'Nothing was said.')
+          : h('ol', { class: 'utterances' }, t.utterances.map((u) =>
+            h('li', { 'data-track': u.track },
+              h('span', { class: 'num muted' }, `${fmtDuration(u.startSeconds)} ${u.track} `),
+              u.error ? h('span', { class: 'error' }, u.error) : u.text))))));
+    transcriptionsBox.replaceChildren(body);
   }
 
   // A refetch at most every 200 ms while events come in.
