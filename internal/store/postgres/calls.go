@@ -65,6 +65,11 @@ func (s *Store) SaveCall(ctx context.Context, c *engine.Call) error {
 	if err != nil {
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
 	}
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
+	}
+	defer cancel()
 	if _, err := s.pool.Exec(ctx, upsertCall, args...); err != nil {
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
 	}

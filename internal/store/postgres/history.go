@@ -36,9 +36,11 @@ func historyArgs(entries []engine.HistoryEntry) ([][]any, error) {
 // Every call must have been saved: otherwise the error wraps
 // engine.ErrNotFound.
 func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntry) error {
-	if err := ctx.Err(); err != nil {
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
 		return fmt.Errorf("postgres: append history: %w", err)
 	}
+	defer cancel()
 	if len(entries) == 0 {
 		return nil
 	}

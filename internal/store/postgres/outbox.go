@@ -15,9 +15,11 @@ import (
 // transaction: a webhook is queued exactly when the state it reports is
 // stored.
 func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
-	if err := ctx.Err(); err != nil {
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: write: %w", err)
 	}
+	defer cancel()
 	b := &pgx.Batch{}
 	if w.Call != nil {
 		if w.Call.CallID == "" {
@@ -91,6 +93,11 @@ func (s *Store) Queued(ctx context.Context) ([]engine.QueuedWebhook, error) {
 
 // Delivered removes a queued webhook; an unknown id is not an error.
 func (s *Store) Delivered(ctx context.Context, id int64) error {
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: mark webhook %d delivered: %w", id, err)
+	}
+	defer cancel()
 	if _, err := s.pool.Exec(ctx, "DELETE FROM outbox WHERE id = $1", id); err != nil {
 		return fmt.Errorf("postgres: mark webhook %d delivered: %w", id, err)
 	}

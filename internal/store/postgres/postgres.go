@@ -16,7 +16,10 @@
 // Every operation runs on a connection of the pool, which pgxpool owns;
 // the Store starts no goroutine of its own. A Write, or an AppendHistory,
 // is one pipelined batch: PostgreSQL runs the batch as one implicit
-// transaction, so it costs one round trip and lands all or nothing.
+// transaction, so it costs one round trip and lands all or nothing. A
+// write whose context is done before it starts does nothing; once started
+// it no longer follows its context and reports what happened (see
+// writeContext).
 //
 // Times are timestamptz: microseconds, so a time read back is the one
 // written truncated to the microsecond, in UTC. Only years 1 to 9999 are
@@ -31,6 +34,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -101,6 +105,22 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// writeTimeout bounds a write once it has started: see writeContext.
+const writeTimeout = time.Minute
+
+// writeContext returns the context a write runs under, or ctx's error when
+// ctx is already done: a canceled write does nothing. Once started, a
+// write no longer follows ctx, like the SQLite store's: a write canceled
+// in flight might have committed or not, and its caller would not know
+// which. It waits for the answer, up to writeTimeout.
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	return wctx, cancel, nil
 }
 
 // Close closes the pool's connections, waiting for those in use to be

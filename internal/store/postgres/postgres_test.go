@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -186,4 +187,51 @@ func TestTimeOutOfRange(t *testing.T) {
 	if _, err := s.GetCall(t.Context(), "A", "c-far"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("GetCall after the failed save: %v, want ErrNotFound", err)
 	}
+}
+
+// TestWriteCanceledTellsTheTruth cancels writes as they start: each one
+// either fails and stores nothing, or succeeds and stores its call and
+// its webhook. An engine that retries a failed write never queues a
+// webhook twice.
+func TestWriteCanceledTellsTheTruth(t *testing.T) {
+	s := open(t, newDatabase(t))
+	var okN, failedN int
+	for i := range 40 {
+		id := fmt.Sprintf("c-%02d", i)
+		ctx, cancel := context.WithCancel(t.Context())
+		if i%10 == 0 {
+			cancel() // before the write: it must fail
+		}
+		go func() {
+			time.Sleep(time.Duration(i%10) * 150 * time.Microsecond)
+			cancel()
+		}()
+		_, err := s.Write(ctx, engine.Write{
+			Call:    &engine.Call{AccountID: "A", CallID: id, State: engine.StateAnswered},
+			Enqueue: []engine.QueuedWebhook{{CallID: id, EventID: id, Data: []byte("answer")}},
+		})
+		cancel()
+		_, getErr := s.GetCall(t.Context(), "A", id)
+		switch {
+		case err == nil && getErr != nil:
+			t.Errorf("write %s succeeded, then GetCall: %v", id, getErr)
+		case err != nil && !errors.Is(getErr, engine.ErrNotFound):
+			t.Errorf("write %s failed (%v), then GetCall: %v, want ErrNotFound", id, err, getErr)
+		case err == nil:
+			okN++
+		default:
+			failedN++
+		}
+	}
+	q, err := s.Queued(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failedN < 4 {
+		t.Errorf("%d writes failed, want at least the 4 canceled before they began", failedN)
+	}
+	if len(q) != okN {
+		t.Errorf("%d webhooks queued after %d writes succeeded", len(q), okN)
+	}
+	t.Logf("%d writes succeeded, %d failed", okN, failedN)
 }

@@ -28,6 +28,11 @@ func (s *Store) SaveRecording(ctx context.Context, r *engine.Recording) error {
 	if !start.Valid {
 		start.Time, start.Valid = minTime, true // the column is NOT NULL
 	}
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: save recording %s: %w", r.RecordingID, err)
+	}
+	defer cancel()
 	_, err = s.pool.Exec(ctx, `INSERT INTO recordings (recording_id, account_id, call_id, conference_id, to_number, from_number, start_time, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (recording_id) DO UPDATE SET data = excluded.data`,
@@ -90,6 +95,11 @@ func (s *Store) ListRecordings(ctx context.Context, f engine.RecordingFilter) ([
 // DeleteRecording removes a recording's record, or returns an error
 // wrapping engine.ErrNotFound when the account has no such recording.
 func (s *Store) DeleteRecording(ctx context.Context, accountID, recordingID string) error {
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: delete recording %s: %w", recordingID, err)
+	}
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, "DELETE FROM recordings WHERE recording_id = $1 AND account_id = $2", recordingID, accountID)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = engine.ErrNotFound
