@@ -57,9 +57,12 @@ type Store struct {
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
-// key=value connection string, as libpq takes them; pool settings such as
-// pool_max_conns are accepted too) and migrates its schema to the current
-// version.
+// key=value connection string, as libpq takes them) and migrates its
+// schema to the current version. The DSN also takes pgx's settings:
+// pool_max_conns (default: 4 or the number of CPUs, whichever is more)
+// caps the connections, and default_query_exec_mode=exec suits a pooler
+// in transaction mode (PgBouncer), which cannot keep the statements pgx
+// prepares and caches by default.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {

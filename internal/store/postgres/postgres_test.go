@@ -235,3 +235,28 @@ func TestWriteCanceledTellsTheTruth(t *testing.T) {
 	}
 	t.Logf("%d writes succeeded, %d failed", okN, failedN)
 }
+
+// TestWriteWebhookOfUnknownCall: a webhook queued for a call that was
+// never saved fails the whole write, which stores neither its call nor
+// its history.
+func TestWriteWebhookOfUnknownCall(t *testing.T) {
+	s := open(t, newDatabase(t))
+	c := &engine.Call{AccountID: "A", CallID: "c-1", State: engine.StateAnswered}
+	_, err := s.Write(t.Context(), engine.Write{
+		Call:    c,
+		History: []engine.HistoryEntry{{CallID: "c-1", Time: time.Now(), Kind: "state", Summary: "answered"}},
+		Enqueue: []engine.QueuedWebhook{{CallID: "c-nobody", EventID: "e-1", Data: []byte("answer")}},
+	})
+	if !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Write = %v, want an error wrapping ErrNotFound", err)
+	}
+	if !strings.Contains(fmt.Sprint(err), "c-nobody") {
+		t.Errorf("Write = %v, want it to name the unknown call c-nobody", err)
+	}
+	if _, err := s.GetCall(t.Context(), "A", "c-1"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("GetCall after the failed write: %v, want ErrNotFound", err)
+	}
+	if q, err := s.Queued(t.Context()); err != nil || len(q) != 0 {
+		t.Errorf("Queued after the failed write = %v, %v; want none", q, err)
+	}
+}
