@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// Write stores what one event changed — the call, history entries and
+// queued webhooks — in one pipelined batch, which PostgreSQL runs as one
+// transaction: a webhook is queued exactly when the state it reports is
+// stored.
+func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: write: %w", err)
+	}
+	defer cancel()
+	b := &pgx.Batch{}
+	if w.Call != nil {
+		if w.Call.CallID == "" {
+			return nil, errors.New("postgres: write: empty call id")
+		}
+		args, err := callArgs(w.Call)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: write call %s: %w", w.Call.CallID, err)
+		}
+		b.Queue(upsertCall, args...)
+	}
+	history, err := historyArgs(w.History)
+	if err != nil {
+		return nil, err
+	}
+	firstHistory := b.Len()
+	for _, a := range history {
+		b.Queue(insertHistory, a...)
+	}
+	firstQueued := b.Len()
+	for _, q := range w.Enqueue {
+		b.Queue("INSERT INTO outbox (call_id, event_id, data) VALUES ($1, $2, $3) RETURNING id", q.CallID, q.EventID, q.Data)
+	}
+	ids := make([]int64, len(w.Enqueue))
+	if b.Len() == 0 {
+		return ids, nil
+	}
+	failed, err := s.runBatch(ctx, b, func(i int, r pgx.BatchResults) (bool, error) {
+		if i < firstQueued {
+			return false, nil
+		}
+		return true, r.QueryRow().Scan(&ids[i-firstQueued])
+	})
+	switch {
+	case err == nil:
+		return ids, nil
+	case failed >= firstHistory && failed < firstQueued:
+		return nil, historyError(w.History[failed-firstHistory].CallID, err)
+	case failed >= firstQueued:
+		q := w.Enqueue[failed-firstQueued]
+		if isForeignKeyViolation(err) {
+			err = engine.ErrNotFound
+		}
+		return nil, fmt.Errorf("postgres: write: queue a webhook of call %s: %w", q.CallID, err)
+	case failed == 0 && w.Call != nil:
+		return nil, fmt.Errorf("postgres: write call %s: %w", w.Call.CallID, err)
+	}
+	return nil, fmt.Errorf("postgres: write: %w", err)
+}
+
+// Queued returns the webhooks not yet delivered, oldest first.
+func (s *Store) Queued(ctx context.Context) ([]engine.QueuedWebhook, error) {
+	rows, err := s.pool.Query(ctx, "SELECT id, call_id, event_id, data FROM outbox ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: queued webhooks: %w", err)
+	}
+	defer rows.Close()
+	var out []engine.QueuedWebhook
+	for rows.Next() {
+		var q engine.QueuedWebhook
+		if err := rows.Scan(&q.ID, &q.CallID, &q.EventID, &q.Data); err != nil {
+			return nil, fmt.Errorf("postgres: queued webhooks: %w", err)
+		}
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: queued webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// Delivered removes a queued webhook; an unknown id is not an error.
+func (s *Store) Delivered(ctx context.Context, id int64) error {
+	ctx, cancel, err := writeContext(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: mark webhook %d delivered: %w", id, err)
+	}
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, "DELETE FROM outbox WHERE id = $1", id); err != nil {
+		return fmt.Errorf("postgres: mark webhook %d delivered: %w", id, err)
+	}
+	return nil
+}
