@@ -51,7 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", env("VOICEHOOK_ADDR", server.DefaultAddr), "listen address (env VOICEHOOK_ADDR)")
-	fs.StringVar(&f.db, "db", env("VOICEHOOK_DB", server.DefaultDB), `SQLite file; ":memory:" keeps nothing (env VOICEHOOK_DB)`)
+	fs.StringVar(&f.db, "db", env("VOICEHOOK_DB", server.DefaultDB), `SQLite file; ":memory:" keeps nothing; or a PostgreSQL URL, postgres://user:password@host:5432/db (env VOICEHOOK_DB)`)
 	fs.StringVar(&f.recordings, "recordings", env("VOICEHOOK_RECORDINGS", ""),
 		`directory of recordings' audio; default "recordings" beside --db, a temporary one with :memory: (env VOICEHOOK_RECORDINGS)`)
 	fs.StringVar(&f.account, "account-id", env("VOICEHOOK_ACCOUNT_ID", server.DefaultAccountID), "the account id (env VOICEHOOK_ACCOUNT_ID)")
@@ -322,7 +322,7 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "voicehook %s listening\n\n", version)
 	fmt.Fprintf(w, "  console    %s/   (open it in a browser)\n", srv.URL())
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
-	fmt.Fprintf(w, "  database   %s\n", cfg.DB)
+	fmt.Fprintf(w, "  database   %s\n", redact.URL(cfg.DB)) // a PostgreSQL URL may hold a password
 	fmt.Fprintf(w, "  recordings %s\n", cfg.RecordingsDir)
 	if cfg.WebhookGuard == server.GuardOn {
 		fmt.Fprintf(w, "  guard      on: no webhooks to loopback, private or link-local addresses; allowed: %s\n", egress.String(cfg.WebhookAllow))

@@ -37,6 +37,7 @@ import (
 	sipnet "github.com/voicehook/voicehook/internal/phone/sip"
 	"github.com/voicehook/voicehook/internal/recordings"
 	"github.com/voicehook/voicehook/internal/redact"
+	"github.com/voicehook/voicehook/internal/store/postgres"
 	"github.com/voicehook/voicehook/internal/store/sqlite"
 	"github.com/voicehook/voicehook/internal/streamer"
 	"github.com/voicehook/voicehook/internal/stt"
@@ -49,7 +50,8 @@ type Config struct {
 	// Addr is where to listen; default "127.0.0.1:8080". Port 0 picks one.
 	Addr string
 	// DB is the SQLite file; default "voicehook.db". ":memory:" keeps
-	// nothing.
+	// nothing. A postgres:// or postgresql:// URL keeps calls in that
+	// PostgreSQL database instead (its password is never logged).
 	DB string
 	// RecordingsDir holds the audio of recordings; default "recordings"
 	// beside DB, or a temporary directory, removed on Close, with
@@ -334,7 +336,7 @@ func (e *ListenError) Unwrap() error { return e.Err }
 type Server struct {
 	cfg     Config
 	http    *http.Server
-	store   *sqlite.Store
+	store   store
 	sender  *delivery.Sender
 	client  *http.Client // built by Open (no Config.Client): Close closes its idle connections
 	engine  *engine.Engine
@@ -421,7 +423,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +441,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 				return nil, err
 			}
 			s.tempDir = s.cfg.RecordingsDir
+		} else if postgresDSN(cfg.DB) {
+			s.cfg.RecordingsDir = "recordings" // in the working directory: a database URL has no directory
 		} else {
 			s.cfg.RecordingsDir = filepath.Join(filepath.Dir(cfg.DB), "recordings")
 		}
@@ -572,6 +576,36 @@ func (s *Server) changed(callID string) {
 
 // closeStore closes the store and removes a temporary recordings
 // directory.
+// store keeps calls, their histories, queued webhooks and recordings'
+// records: SQLite (a file) or PostgreSQL (a database several nodes share).
+type store interface {
+	engine.Store
+	recordings.Records
+	Close() error
+}
+
+// openStore opens the store DB names: a postgres:// URL, or an SQLite
+// file.
+func openStore(ctx context.Context, db string) (store, error) {
+	if postgresDSN(db) {
+		s, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// postgresDSN reports whether db is a PostgreSQL URL.
+func postgresDSN(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
 func (s *Server) closeStore() error {
 	err := s.store.Close()
 	if s.tempDir != "" {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"github.com/voicehook/voicehook/internal/store/postgres/pgtest"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -37,7 +38,7 @@ func benchCall(id string) *engine.Call {
 }
 
 func benchStore(b *testing.B) *Store {
-	return open(b, newDatabase(b))
+	return open(b, pgtest.NewDatabase(b))
 }
 
 // saveMany saves calls in batches of 1000, one round trip each: the

@@ -2,93 +2,18 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/recordings"
+	"github.com/voicehook/voicehook/internal/store/postgres/pgtest"
 	"github.com/voicehook/voicehook/internal/store/storetest"
 )
-
-// defaultDSN is the local server of the tests: trust authentication, user
-// postgres.
-const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-// adminDSN is the DSN of the database the tests create their own
-// databases from: VOICEHOOK_TEST_POSTGRES, else defaultDSN.
-func adminDSN() string {
-	if dsn := os.Getenv("VOICEHOOK_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return defaultDSN
-}
-
-// probe connects to the server of adminDSN once per run, so that a server
-// that does not answer costs one timeout, not one per test.
-var probe = sync.OnceValue(func() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, adminDSN())
-	if err != nil {
-		return err
-	}
-	return conn.Close(ctx)
-})
-
-// newDatabase creates a database of its own for t, dropped when t ends,
-// and returns its DSN. It skips t when no server answers, and fails it
-// instead when CI=true.
-func newDatabase(t testing.TB) string {
-	t.Helper()
-	if err := probe(); err != nil {
-		msg := "no PostgreSQL server answers at VOICEHOOK_TEST_POSTGRES or " + defaultDSN +
-			" (apt package postgresql; trust authentication for user postgres): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	admin := adminDSN()
-
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "vh_test_" + hex.EncodeToString(b)
-	exec := func(ctx context.Context, sql string) error {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("VOICEHOOK_TEST_POSTGRES is not a URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // open opens a store on the database at dsn, closed when t ends.
 func open(t testing.TB, dsn string) *Store {
@@ -103,19 +28,19 @@ func open(t testing.TB, dsn string) *Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) engine.Store {
-		return open(t, newDatabase(t))
+		return open(t, pgtest.NewDatabase(t))
 	})
 }
 
 func TestRestart(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.NewDatabase(t)
 	storetest.RunRestart(t, func(t *testing.T) engine.Store {
 		return open(t, dsn)
 	})
 }
 
 func TestRecordings(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.NewDatabase(t)
 	storetest.RunRecordings(t,
 		func(t *testing.T) recordings.Records { return open(t, dsn) },
 		func(t *testing.T, s recordings.Records) recordings.Records {
@@ -128,7 +53,7 @@ func TestRecordings(t *testing.T) {
 // at once, as nodes starting together do: each open succeeds and the
 // migrations are applied once.
 func TestMigrateTogether(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.NewDatabase(t)
 	want, err := migrations.ReadDir("migrations")
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +104,7 @@ func TestOpenBadDSN(t *testing.T) {
 // TestTimeOutOfRange: a time PostgreSQL could hold but voicehook would not
 // write as RFC 3339 is refused, and nothing is stored.
 func TestTimeOutOfRange(t *testing.T) {
-	s := open(t, newDatabase(t))
+	s := open(t, pgtest.NewDatabase(t))
 	c := &engine.Call{AccountID: "A", CallID: "c-far", StartTime: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := s.SaveCall(t.Context(), c); err == nil {
 		t.Fatal("SaveCall of a call starting in the year 10000 succeeded")
@@ -194,7 +119,7 @@ func TestTimeOutOfRange(t *testing.T) {
 // its webhook. An engine that retries a failed write never queues a
 // webhook twice.
 func TestWriteCanceledTellsTheTruth(t *testing.T) {
-	s := open(t, newDatabase(t))
+	s := open(t, pgtest.NewDatabase(t))
 	var okN, failedN int
 	for i := range 40 {
 		id := fmt.Sprintf("c-%02d", i)
@@ -240,7 +165,7 @@ func TestWriteCanceledTellsTheTruth(t *testing.T) {
 // never saved fails the whole write, which stores neither its call nor
 // its history.
 func TestWriteWebhookOfUnknownCall(t *testing.T) {
-	s := open(t, newDatabase(t))
+	s := open(t, pgtest.NewDatabase(t))
 	c := &engine.Call{AccountID: "A", CallID: "c-1", State: engine.StateAnswered}
 	_, err := s.Write(t.Context(), engine.Write{
 		Call:    c,
