@@ -38,8 +38,9 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntr
 	}
 
 	failed := -1
-	err := s.do(ctx, func(tx *sql.Tx) error {
-		stmt := tx.Stmt(s.stmtAppend)
+	err := s.do(ctx, func(tx *txn) error {
+		failed = -1 // a batch may run a write twice
+		stmt := tx.stmt(s.stmtAppend)
 		for i, a := range args {
 			if _, err := stmt.Exec(a...); err != nil {
 				failed = i
