@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -107,17 +108,30 @@ func (s *Store) writeLoop() {
 				}
 			}
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case w := <-s.w.queue:
-				batch = append(batch, w)
-			default:
-				break more
-			}
-		}
+		batch = s.gather(batch)
 		s.commit(batch)
 	}
+}
+
+// gather adds the writes waiting to batch, up to maxBatch. When the queue
+// runs dry it yields the processor once and looks again: writers that were
+// about to queue get into this commit instead of paying for the next. Idle,
+// the yield returns at once.
+func (s *Store) gather(batch []write) []write {
+	yielded := false
+	for len(batch) < maxBatch {
+		select {
+		case w := <-s.w.queue:
+			batch = append(batch, w)
+		default:
+			if yielded {
+				return batch
+			}
+			yielded = true
+			runtime.Gosched()
+		}
+	}
+	return batch
 }
 
 // commit runs a batch in one transaction and answers each write.
