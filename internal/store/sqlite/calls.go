@@ -60,8 +60,8 @@ func (s *Store) SaveCall(ctx context.Context, c *engine.Call) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: save call %s: %w", c.CallID, err)
 	}
-	err = s.do(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Stmt(s.stmtSave).Exec(args...)
+	err = s.do(ctx, func(tx *txn) error {
+		_, err := tx.stmt(s.stmtSave).Exec(args...)
 		return err
 	})
 	if err != nil {

@@ -11,15 +11,21 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// callSeq is the seq of the call whose id is the parameter: history
+// names its call by it.
+const callSeq = "(SELECT seq FROM calls WHERE call_id = ?)"
+
 // insertHistory appends an entry to a call's history: its seq follows the
-// call's last. The subquery and the insert are one statement, run under
-// SQLite's write lock, so no other writer (of this process or another) can
-// take the same seq.
-const insertHistory = `INSERT INTO history (call_id, seq, time, kind, summary, detail)
-VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE call_id = ?), ?, ?, ?, ?)`
+// call's last. Its parameters are the call id twice, then the entry's time,
+// kind, summary and detail. The subqueries and the insert are one
+// statement, run under SQLite's write lock, so no other writer (of this
+// process or another) can take the same seq. An unknown call id makes
+// call_seq NULL, which the table refuses.
+const insertHistory = `INSERT INTO history (call_seq, seq, time, kind, summary, detail)
+VALUES (` + callSeq + `, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE call_seq = ` + callSeq + `), ?, ?, ?, ?)`
 
 // selectHistory reads a call's history.
-const selectHistory = "SELECT time, kind, summary, detail FROM history WHERE call_id = ? ORDER BY seq"
+const selectHistory = "SELECT time, kind, summary, detail FROM history WHERE call_seq = " + callSeq + " ORDER BY seq"
 
 // AppendHistory adds entries to calls' histories, in order, all or none.
 // Every call must have been saved: otherwise the error wraps
@@ -38,8 +44,9 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntr
 	}
 
 	failed := -1
-	err := s.do(ctx, func(tx *sql.Tx) error {
-		stmt := tx.Stmt(s.stmtAppend)
+	err := s.do(ctx, func(tx *txn) error {
+		failed = -1 // a batch may run a write twice
+		stmt := tx.stmt(s.stmtAppend)
 		for i, a := range args {
 			if _, err := stmt.Exec(a...); err != nil {
 				failed = i
@@ -57,11 +64,11 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntr
 	return nil
 }
 
-// historyError describes a failed insert into callID's history. A foreign
-// key violation means the call is unknown.
+// historyError describes a failed insert into callID's history. A call
+// seq left NULL (or a foreign key violation) means the call is unknown.
 func historyError(callID string, err error) error {
 	var se *msqlite.Error
-	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_NOTNULL || se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
 		err = engine.ErrNotFound
 	}
 	return fmt.Errorf("sqlite: append history of call %s: %w", callID, err)

@@ -2,11 +2,16 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// The statements of the outbox, prepared once on the writing connection.
+const (
+	insertOutbox = "INSERT INTO outbox (call_id, event_id, data) VALUES (?, ?, ?)"
+	deleteOutbox = "DELETE FROM outbox WHERE id = ?"
 )
 
 // Write stores what one event changed — the call, history entries and
@@ -34,21 +39,23 @@ func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
 	}
 	ids := make([]int64, len(w.Enqueue))
 	failedHistory := -1
-	err := s.do(ctx, func(tx *sql.Tx) error {
+	err := s.do(ctx, func(tx *txn) error {
+		failedHistory = -1 // a batch may run a write twice
 		if callArgsList != nil {
-			if _, err := tx.Stmt(s.stmtSave).Exec(callArgsList...); err != nil {
+			if _, err := tx.stmt(s.stmtSave).Exec(callArgsList...); err != nil {
 				return fmt.Errorf("save call %s: %w", w.Call.CallID, err)
 			}
 		}
-		stmt := tx.Stmt(s.stmtAppend)
+		stmt := tx.stmt(s.stmtAppend)
 		for i, a := range history {
 			if _, err := stmt.Exec(a...); err != nil {
 				failedHistory = i
 				return err
 			}
 		}
+		enqueue := tx.stmt(s.stmtEnqueue)
 		for i, q := range w.Enqueue {
-			res, err := tx.Exec("INSERT INTO outbox (call_id, event_id, data) VALUES (?, ?, ?)", q.CallID, q.EventID, q.Data)
+			res, err := enqueue.Exec(q.CallID, q.EventID, q.Data)
 			if err != nil {
 				return fmt.Errorf("queue a webhook of call %s: %w", q.CallID, err)
 			}
@@ -90,8 +97,8 @@ func (s *Store) Queued(ctx context.Context) ([]engine.QueuedWebhook, error) {
 
 // Delivered removes a queued webhook; an unknown id is not an error.
 func (s *Store) Delivered(ctx context.Context, id int64) error {
-	err := s.do(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec("DELETE FROM outbox WHERE id = ?", id)
+	err := s.do(ctx, func(tx *txn) error {
+		_, err := tx.stmt(s.stmtDelivered).Exec(id)
 		return err
 	})
 	if err != nil {

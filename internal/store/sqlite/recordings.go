@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,7 @@ func (s *Store) SaveRecording(ctx context.Context, r *engine.Recording) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: save recording %s: %w", r.RecordingID, err)
 	}
-	err = s.do(ctx, func(tx *sql.Tx) error {
+	err = s.do(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO recordings (recording_id, seq, account_id, call_id, conference_id, to_number, from_number, start_time, data)
 			VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM recordings), ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (recording_id) DO UPDATE SET data = excluded.data`,
@@ -79,7 +78,7 @@ func (s *Store) ListRecordings(ctx context.Context, f engine.RecordingFilter) ([
 // DeleteRecording removes a recording's record.
 func (s *Store) DeleteRecording(ctx context.Context, accountID, recordingID string) error {
 	var n int64
-	err := s.do(ctx, func(tx *sql.Tx) error {
+	err := s.do(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM recordings WHERE recording_id = ? AND account_id = ?", recordingID, accountID)
 		if err == nil {
 			n, err = res.RowsAffected()

@@ -57,7 +57,7 @@ type Store struct {
 
 	// Statements prepared once, on write or read: parsing the upsert of a
 	// call costs as much as running it.
-	stmtSave, stmtAppend *sql.Stmt
+	stmtSave, stmtAppend, stmtEnqueue, stmtDelivered *sql.Stmt
 	// w is the group-commit writer that owns the writing connection.
 	w                    *writer
 	stmtGet, stmtHistory *sql.Stmt
@@ -204,6 +204,8 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{&s.stmtSave, s.write, upsertCall},
 		{&s.stmtAppend, s.write, insertHistory},
+		{&s.stmtEnqueue, s.write, insertOutbox},
+		{&s.stmtDelivered, s.write, deleteOutbox},
 		{&s.stmtGet, s.read, getCall},
 		{&s.stmtHistory, s.read, selectHistory},
 	} {
@@ -224,7 +226,7 @@ func (s *Store) Close() error {
 			s.stopWriter()
 		}
 		var errs []error
-		for _, stmt := range []*sql.Stmt{s.stmtSave, s.stmtAppend, s.stmtGet, s.stmtHistory} {
+		for _, stmt := range []*sql.Stmt{s.stmtSave, s.stmtAppend, s.stmtEnqueue, s.stmtDelivered, s.stmtGet, s.stmtHistory} {
 			if stmt != nil {
 				errs = append(errs, stmt.Close())
 			}

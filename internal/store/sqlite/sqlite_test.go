@@ -318,3 +318,66 @@ func TestOutboxEventIDMigration(t *testing.T) {
 		t.Errorf("event ids after the upgrade: %q, then %q; want two distinct version 4 UUIDs, kept", ids[0], ids[1])
 	}
 }
+
+// TestHistoryRowidMigration: histories written before history became a
+// rowid table are all there after the upgrade, each call's in its order,
+// and new entries follow them.
+func TestHistoryRowidMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "voicehook.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 5); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c-a", "c-b"} {
+		args, err := callArgs(&engine.Call{CallID: id, AccountID: "9900000", State: engine.StateInitiated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(upsertCall, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The rows go in out of order; seq decides.
+	if _, err := db.Exec(`INSERT INTO history (call_id, seq, time, kind, summary, detail) VALUES
+		('c-b', 2, 20, 'webhook', 'b2', x'7b7d'), ('c-a', 2, 12, 'state', 'a2', NULL),
+		('c-a', 1, 11, 'state', 'a1', NULL), ('c-b', 1, 10, 'state', 'b1', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, path)
+	if err := s.AppendHistory(t.Context(), engine.HistoryEntry{CallID: "c-a", Time: time.Unix(0, 13), Kind: "state", Summary: "a3"}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"c-a": "a1 a2 a3", "c-b": "b1 b2"}
+	for id, w := range want {
+		h, err := s.History(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range h {
+			got = append(got, e.Summary)
+		}
+		if strings.Join(got, " ") != w {
+			t.Errorf("history of %s after the upgrade: %q; want %q", id, got, w)
+		}
+	}
+	h, _ := s.History(t.Context(), "c-b")
+	if len(h) == 2 && (string(h[1].Detail) != "{}" || !h[1].Time.Equal(time.Unix(0, 20))) {
+		t.Errorf("entry b2 after the upgrade: detail %q, time %v; want {} at 20ns", h[1].Detail, h[1].Time)
+	}
+}

@@ -5,16 +5,22 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
 // Group commit. Every write goes through one goroutine that owns the
 // writing connection: it takes the writes waiting, runs up to maxBatch of
-// them in one transaction, each under its own savepoint (a write that fails
-// is rolled back alone), commits once, and answers every caller. Under load
-// many calls' writes share a commit, which is what a commit costs; alone, a
-// write costs one handoff more than it did. Callers still wait for their
-// commit, so a write that returned is on disk.
+// them in one transaction, commits once, and answers every caller. Under
+// load many calls' writes share a commit, which is what a commit costs;
+// alone, a write costs one handoff more than it did. Callers still wait for
+// their commit, so a write that returned is on disk.
+//
+// A write that fails is rolled back alone. Writes rarely fail, so a batch
+// first runs without savepoints; only when one of its writes fails is the
+// transaction rolled back and the batch run again with each write under its
+// own savepoint. A write's run may therefore be called twice, in two
+// transactions of which the first never commits.
 
 // maxBatch caps the writes of one transaction.
 const maxBatch = 256
@@ -24,8 +30,25 @@ var errClosed = errors.New("sqlite: store closed")
 
 // write is one queued write.
 type write struct {
-	run  func(tx *sql.Tx) error
+	run  func(tx *txn) error
 	done chan error
+}
+
+// txn is the transaction of a batch, with the store's prepared statements
+// bound to it once for all the batch's writes.
+type txn struct {
+	*sql.Tx
+	bound map[*sql.Stmt]*sql.Stmt
+}
+
+// stmt returns the prepared statement p bound to the transaction.
+func (t *txn) stmt(p *sql.Stmt) *sql.Stmt {
+	if b, ok := t.bound[p]; ok {
+		return b
+	}
+	b := t.Tx.Stmt(p)
+	t.bound[p] = b
+	return b
 }
 
 // writer is the group-commit loop's state.
@@ -46,7 +69,7 @@ func (s *Store) startWriter() {
 
 // do queues run and waits for its transaction to commit. run must use only
 // the transaction it is given.
-func (s *Store) do(ctx context.Context, run func(tx *sql.Tx) error) error {
+func (s *Store) do(ctx context.Context, run func(tx *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err // a cancelled write does nothing
 	}
@@ -85,27 +108,89 @@ func (s *Store) writeLoop() {
 				}
 			}
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case w := <-s.w.queue:
-				batch = append(batch, w)
-			default:
-				break more
-			}
-		}
+		batch = s.gather(batch)
 		s.commit(batch)
 	}
 }
 
+// gather adds the writes waiting to batch, up to maxBatch. When the queue
+// runs dry it yields the processor once and looks again: writers that were
+// about to queue get into this commit instead of paying for the next. Idle,
+// the yield returns at once.
+func (s *Store) gather(batch []write) []write {
+	yielded := false
+	for len(batch) < maxBatch {
+		select {
+		case w := <-s.w.queue:
+			batch = append(batch, w)
+		default:
+			if yielded {
+				return batch
+			}
+			yielded = true
+			runtime.Gosched()
+		}
+	}
+	return batch
+}
+
 // commit runs a batch in one transaction and answers each write.
 func (s *Store) commit(batch []write) {
-	ctx := context.Background()
 	results := make([]error, len(batch))
-	tx, err := s.write.BeginTx(ctx, nil)
+	if !s.commitFast(batch, results) {
+		s.commitIsolated(batch, results)
+	}
+	for i, w := range batch {
+		w.done <- results[i]
+	}
+}
+
+// begin starts the transaction of a batch.
+func (s *Store) begin() (*txn, error) {
+	tx, err := s.write.BeginTx(context.Background(), nil)
 	if err != nil {
-		for _, w := range batch {
-			w.done <- fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &txn{Tx: tx, bound: make(map[*sql.Stmt]*sql.Stmt, 4)}, nil
+}
+
+// commitFast runs the batch without savepoints and commits it, filling
+// results. It reports false, having rolled everything back, when a write
+// of a batch of several failed: the batch must run again isolated.
+func (s *Store) commitFast(batch []write, results []error) bool {
+	tx, err := s.begin()
+	if err != nil {
+		for i := range results {
+			results[i] = err
+		}
+		return true
+	}
+	for i, w := range batch {
+		if err := w.run(tx); err != nil {
+			_ = tx.Rollback()
+			if len(batch) == 1 {
+				results[i] = err // alone: nothing else to keep
+				return true
+			}
+			return false
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range results {
+			results[i] = fmt.Errorf("commit: %w", err)
+		}
+	}
+	return true
+}
+
+// commitIsolated runs the batch with each write under its own savepoint,
+// so that a write that fails is rolled back alone, and commits the rest.
+func (s *Store) commitIsolated(batch []write, results []error) {
+	ctx := context.Background()
+	tx, err := s.begin()
+	if err != nil {
+		for i := range results {
+			results[i] = err
 		}
 		return
 	}
@@ -128,9 +213,6 @@ func (s *Store) commit(batch []write) {
 				results[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
-	}
-	for i, w := range batch {
-		w.done <- results[i]
 	}
 }
 
