@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/voicehook/voicehook/bxml"
@@ -186,12 +187,7 @@ func (s *callState) streamEnded(st *streamState, cause callback.StreamCause, msg
 }
 
 func (s *callState) dropStream(st *streamState) {
-	for i, o := range s.streams {
-		if o == st {
-			s.streams = append(s.streams[:i], s.streams[i+1:]...)
-			return
-		}
-	}
+	s.streams = slices.DeleteFunc(s.streams, func(o *streamState) bool { return o == st })
 }
 
 // streamWebhook is a stream's or a transcription's webhook, to t.

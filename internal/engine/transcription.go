@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,14 +36,7 @@ type transcriptionState struct {
 	transcripts []Transcript
 }
 
-func (t *transcriptionState) has(track string) bool {
-	for _, x := range t.tracks {
-		if x == track {
-			return true
-		}
-	}
-	return false
-}
+func (t *transcriptionState) has(track string) bool { return slices.Contains(t.tracks, track) }
 
 // pendingTranscript is a simulated phone's utterance, transcribed once it
 // has been said (its timer).
@@ -192,12 +186,7 @@ func (s *callState) transcription(id string) *transcriptionState {
 }
 
 func (s *callState) dropTranscription(t *transcriptionState) {
-	for i, o := range s.transcriptions {
-		if o == t {
-			s.transcriptions = append(s.transcriptions[:i], s.transcriptions[i+1:]...)
-			return
-		}
-	}
+	s.transcriptions = slices.DeleteFunc(s.transcriptions, func(o *transcriptionState) bool { return o == t })
 }
 
 // transcriptionRejected reports a transcription that did not start.
