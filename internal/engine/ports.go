@@ -97,6 +97,13 @@ type Call struct {
 	// MachineDetection, when set, runs answering-machine detection on the
 	// answer.
 	MachineDetection *MachineDetection
+
+	// Dialog is the state of the call's signalling dialog, opaque to the
+	// engine, as its line last reported it (PhoneDialog); nil for a call
+	// whose line reports none (simulated phones). When the node carrying
+	// the call dies, the node that adopts it ends the dialog from it
+	// (DialogEnder), so that the carrier stops billing.
+	Dialog []byte
 }
 
 // CallFilter selects calls for ListCalls. Zero fields match everything.
@@ -305,6 +312,7 @@ const (
 	PhoneNoAnswer                           // the far end did not answer (SIP 408, 480)
 	PhoneSignal                             // a signalling message went to or came from the far end, for the history
 	PhoneGreeting                           // what the far end said on answering, now known (Dial.Detect)
+	PhoneDialog                             // the signalling dialog is established, or changed: Dialog holds its state
 )
 
 // PhoneEvent is a report from the phone network about one call.
@@ -342,6 +350,21 @@ type PhoneEvent struct {
 	// Message is the signalling message (PhoneSignal), one line as the
 	// console's ladder shows it: "INVITE →", "← 180 Ringing", "← BYE".
 	Message string
+	// Dialog is the dialog's state (PhoneDialog), opaque to the engine:
+	// a line that carries real signalling reports it once the dialog is
+	// established (the 2xx to the INVITE sent or received), and again
+	// when it changes (a target refresh). The engine keeps it with the
+	// call (Call.Dialog).
+	Dialog []byte
+}
+
+// DialogEnder is a Network that can end a call's dialog from its stored
+// state alone (Call.Dialog), without the line that carried it: when a node
+// dies, the node that adopts its calls ends their dialogs (a SIP BYE), so
+// that the far end and the carrier stop the call. EndDialog waits for the
+// far end's answer, until ctx ends.
+type DialogEnder interface {
+	EndDialog(ctx context.Context, dialog []byte) error
 }
 
 // Dial asks the network to place a call, or to connect the caller of an
