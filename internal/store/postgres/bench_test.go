@@ -48,7 +48,7 @@ func saveMany(b *testing.B, s *Store, calls []*engine.Call) {
 	for start := 0; start < len(calls); start += 1000 {
 		batch := &pgx.Batch{}
 		for _, c := range calls[start:min(start+1000, len(calls))] {
-			args, err := callArgs(c)
+			args, err := s.callArgs(c)
 			if err != nil {
 				b.Fatal(err)
 			}

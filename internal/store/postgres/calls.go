@@ -26,16 +26,20 @@ var callColumns = []string{
 	"username", "password", "fallback_username", "fallback_password",
 	"disconnect_url", "disconnect_method",
 	"call_timeout", "callback_timeout", "priority", "display_name", "uui", "privacy",
+	"dialog",
 }
 
 var (
-	selectCall = "SELECT " + strings.Join(callColumns, ", ") + " FROM calls"
+	callList   = strings.Join(callColumns, ", ")
+	selectCall = "SELECT " + callList + " FROM calls"
 	getCall    = selectCall + " WHERE call_id = $1 AND account_id = $2"
 
-	// upsertCall inserts a call or, when its id is known, replaces every
-	// column but seq: a call keeps its place in the creation order.
+	// upsertCall inserts a call, owned by the node and epoch of its two
+	// last parameters, or, when its id is known, replaces every column but
+	// seq and the owner — but only while that node, in that epoch, owns it
+	// (the fence): a call keeps its place in the creation order.
 	upsertCall = func() string {
-		params := make([]string, len(callColumns))
+		params := make([]string, len(callColumns)+2)
 		for i := range params {
 			params[i] = "$" + strconv.Itoa(i+1)
 		}
@@ -43,13 +47,15 @@ var (
 		for _, c := range callColumns[1:] {
 			set = append(set, c+" = excluded."+c)
 		}
-		return "INSERT INTO calls (" + strings.Join(callColumns, ", ") + ") VALUES (" +
-			strings.Join(params, ", ") + ") ON CONFLICT (call_id) DO UPDATE SET " + strings.Join(set, ", ")
+		return "INSERT INTO calls (" + strings.Join(callColumns, ", ") + ", owner_node, owner_epoch) VALUES (" +
+			strings.Join(params, ", ") + ") ON CONFLICT (call_id) DO UPDATE SET " + strings.Join(set, ", ") +
+			" WHERE calls.owner_node = excluded.owner_node AND calls.owner_epoch = excluded.owner_epoch"
 	}()
 
-	// liveCalls compares state with a literal, not a parameter, so that
-	// the planner can use the partial index calls_live.
-	liveCalls = selectCall + " WHERE state <> '" + string(engine.StateDisconnected) + "' ORDER BY seq"
+	// liveCalls, of the node $1, compares state with a literal, not a
+	// parameter, so that the planner can use the partial index
+	// calls_owner_live.
+	liveCalls = selectCall + " WHERE owner_node = $1 AND state <> '" + string(engine.StateDisconnected) + "' ORDER BY seq"
 )
 
 // SaveCall inserts the call or replaces the stored copy. A new call goes
@@ -61,7 +67,7 @@ func (s *Store) SaveCall(ctx context.Context, c *engine.Call) error {
 	if c.CallID == "" {
 		return errors.New("postgres: save call: empty call id")
 	}
-	args, err := callArgs(c)
+	args, err := s.callArgs(c)
 	if err != nil {
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
 	}
@@ -70,8 +76,12 @@ func (s *Store) SaveCall(ctx context.Context, c *engine.Call) error {
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
 	}
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, upsertCall, args...); err != nil {
+	tag, err := s.pool.Exec(ctx, upsertCall, args...)
+	if err != nil {
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: save call %s: %w", c.CallID, s.fenced())
 	}
 	return nil
 }
@@ -166,10 +176,11 @@ func (s *Store) ListCalls(ctx context.Context, f engine.CallFilter) ([]*engine.C
 	return calls, nil
 }
 
-// LiveCalls returns the calls not yet disconnected, of every account, in
-// creation order.
+// LiveCalls returns the calls of this node (see Join) not yet
+// disconnected, of every account, in creation order.
 func (s *Store) LiveCalls(ctx context.Context) ([]*engine.Call, error) {
-	calls, err := s.queryCalls(ctx, liveCalls)
+	node, _ := s.owner()
+	calls, err := s.queryCalls(ctx, liveCalls, node)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: live calls: %w", err)
 	}
@@ -178,7 +189,12 @@ func (s *Store) LiveCalls(ctx context.Context) ([]*engine.Call, error) {
 
 // queryCalls runs a query of selectCall and returns its calls.
 func (s *Store) queryCalls(ctx context.Context, q string, args ...any) ([]*engine.Call, error) {
-	rows, err := s.pool.Query(ctx, q, args...)
+	return s.queryCallsTx(ctx, s.pool, q, args...)
+}
+
+// queryCallsTx runs a query of callColumns on db and returns its calls.
+func (s *Store) queryCallsTx(ctx context.Context, db querier, q string, args ...any) ([]*engine.Call, error) {
+	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +211,17 @@ func (s *Store) queryCalls(ctx context.Context, q string, args ...any) ([]*engin
 		return nil, err
 	}
 	return calls, nil
+}
+
+// callArgs returns the parameters of upsertCall for c: the values of
+// callColumns, then this node and its epoch.
+func (s *Store) callArgs(c *engine.Call) ([]any, error) {
+	args, err := callArgs(c)
+	if err != nil {
+		return nil, err
+	}
+	node, epoch := s.owner()
+	return append(args, node, epoch), nil
 }
 
 // callArgs returns the values of callColumns for c.
@@ -225,6 +252,7 @@ func callArgs(c *engine.Call) ([]any, error) {
 		c.Username, c.Password, c.FallbackUsername, c.FallbackPassword,
 		c.DisconnectURL, c.DisconnectMethod,
 		int64(c.CallTimeout), int64(c.CallbackTimeout), int64(c.Priority), c.DisplayName, c.UUI, c.Privacy,
+		c.Dialog,
 	}, nil
 }
 
@@ -247,6 +275,7 @@ func scanCall(r pgx.Row) (*engine.Call, error) {
 		&c.Username, &c.Password, &c.FallbackUsername, &c.FallbackPassword,
 		&c.DisconnectURL, &c.DisconnectMethod,
 		&callTimeout, &callbackTimeout, &priority, &c.DisplayName, &c.UUI, &c.Privacy,
+		&c.Dialog,
 	)
 	if err != nil {
 		return nil, err

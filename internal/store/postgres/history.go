@@ -49,12 +49,16 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...engine.HistoryEntr
 		return err
 	}
 	b := &pgx.Batch{}
+	fences := s.fence(b, engine.Write{History: entries})
 	for _, a := range args {
 		b.Queue(insertHistory, a...)
 	}
 	failed, err := s.runBatch(ctx, b, nil)
+	if failed >= 0 && failed < fences {
+		return fmt.Errorf("postgres: append history: %w", s.fenceError(err))
+	}
 	if failed >= 0 {
-		return historyError(entries[failed].CallID, err)
+		return historyError(entries[failed-fences].CallID, err)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: append history: %w", err)

@@ -21,11 +21,12 @@ func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
 	}
 	defer cancel()
 	b := &pgx.Batch{}
+	fences := s.fence(b, w)
 	if w.Call != nil {
 		if w.Call.CallID == "" {
 			return nil, errors.New("postgres: write: empty call id")
 		}
-		args, err := callArgs(w.Call)
+		args, err := s.callArgs(w.Call)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: write call %s: %w", w.Call.CallID, err)
 		}
@@ -56,6 +57,8 @@ func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
 	switch {
 	case err == nil:
 		return ids, nil
+	case failed >= 0 && failed < fences:
+		return nil, fmt.Errorf("postgres: write: %w", s.fenceError(err))
 	case failed >= firstHistory && failed < firstQueued:
 		return nil, historyError(w.History[failed-firstHistory].CallID, err)
 	case failed >= firstQueued:
@@ -64,15 +67,22 @@ func (s *Store) Write(ctx context.Context, w engine.Write) ([]int64, error) {
 			err = engine.ErrNotFound
 		}
 		return nil, fmt.Errorf("postgres: write: queue a webhook of call %s: %w", q.CallID, err)
-	case failed == 0 && w.Call != nil:
+	case failed == fences && w.Call != nil:
 		return nil, fmt.Errorf("postgres: write call %s: %w", w.Call.CallID, err)
 	}
 	return nil, fmt.Errorf("postgres: write: %w", err)
 }
 
-// Queued returns the webhooks not yet delivered, oldest first.
+// Queued returns the webhooks of this node's calls (see Join) not yet
+// delivered, oldest first.
 func (s *Store) Queued(ctx context.Context) ([]engine.QueuedWebhook, error) {
-	rows, err := s.pool.Query(ctx, "SELECT id, call_id, event_id, data FROM outbox ORDER BY id")
+	node, _ := s.owner()
+	return s.queued(ctx, s.pool, "SELECT o.id, o.call_id, o.event_id, o.data FROM outbox o JOIN calls c USING (call_id) WHERE c.owner_node = $1 ORDER BY o.id", node)
+}
+
+// queued runs a query of the outbox's rows.
+func (s *Store) queued(ctx context.Context, db querier, q string, args ...any) ([]engine.QueuedWebhook, error) {
+	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: queued webhooks: %w", err)
 	}

@@ -53,6 +53,11 @@ var migrations embed.FS
 type Store struct {
 	pool *pgxpool.Pool
 
+	// The node this store writes as, and its epoch (see Join).
+	mu    sync.Mutex
+	node  string
+	epoch int64
+
 	closeOnce sync.Once
 }
 

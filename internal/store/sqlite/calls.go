@@ -24,6 +24,7 @@ var callColumns = []string{
 	"username", "password", "fallback_username", "fallback_password",
 	"disconnect_url", "disconnect_method",
 	"call_timeout", "callback_timeout", "priority", "display_name", "uui", "privacy",
+	"dialog",
 }
 
 var (
@@ -239,6 +240,7 @@ func callArgs(c *engine.Call) ([]any, error) {
 		c.Username, c.Password, c.FallbackUsername, c.FallbackPassword,
 		c.DisconnectURL, c.DisconnectMethod,
 		int64(c.CallTimeout), int64(c.CallbackTimeout), c.Priority, c.DisplayName, c.UUI, privacy,
+		c.Dialog,
 	}, nil
 }
 
@@ -261,6 +263,7 @@ func scanCall(r interface{ Scan(dest ...any) error }) (*engine.Call, error) {
 		&c.Username, &c.Password, &c.FallbackUsername, &c.FallbackPassword,
 		&c.DisconnectURL, &c.DisconnectMethod,
 		&callTimeout, &callbackTimeout, &c.Priority, &c.DisplayName, &c.UUI, &privacy,
+		&c.Dialog,
 	)
 	if err != nil {
 		return nil, err

@@ -195,6 +195,7 @@ func fullCall(id, account string) *engine.Call {
 		DisplayName:          "Display Name",
 		UUI:                  "bWF5IHRoZSBmb3JjZSBiZSB3aXRoIHlvdQ==;encoding=base64",
 		Privacy:              ptr(true),
+		Dialog:               []byte(`{"v":1,"callId":"` + id + `@127.0.0.1","tags":["a","b"]}`),
 	}
 }
 

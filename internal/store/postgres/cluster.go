@@ -1,0 +1,270 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// Several nodes share one database. Each holds a lease, a row of nodes
+// that it renews, and owns the calls it created, in the epoch of its
+// lease: the store writes a call only for its owner in that epoch (the
+// fence, function voicehook_fence), so a node that froze past its lease
+// and woke up cannot overwrite a call another node adopted.
+//
+// A Store that has not joined (Join) is node "" in epoch 0: one node alone,
+// with no lease, as a single voicehook on PostgreSQL runs.
+
+// ErrFenced is wrapped by the error of a write to a call that this node no
+// longer owns: its lease expired and another node adopted the call, or
+// another process joined under the same node id.
+var ErrFenced = errors.New("this node no longer owns the call")
+
+// ErrLeaseLost is returned by Renew when the node's lease is gone: it
+// expired and another node adopted its calls, or another process joined
+// under the same id.
+var ErrLeaseLost = errors.New("this node's lease is lost")
+
+// querier runs queries: the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Node is a node of the cluster, as the nodes table has it.
+type Node struct {
+	ID         string
+	URL        string
+	Epoch      int64
+	LeaseUntil time.Time
+	Started    time.Time
+}
+
+// owner returns the node this store writes as, and its epoch.
+func (s *Store) owner() (string, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.node, s.epoch
+}
+
+// Join registers this store's process as node id, reachable by the other
+// nodes at url, with a lease of ttl, in a new epoch. It takes over the
+// node's calls left live or with webhooks queued by an earlier life of
+// the node (a restart), so that LiveCalls and Queued return them, and
+// returns the epoch. Renew must follow within ttl, again and again.
+func (s *Store) Join(ctx context.Context, id, url string, ttl time.Duration) (int64, error) {
+	if id == "" {
+		return 0, errors.New("postgres: join: empty node id")
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: join as node %s: %w", id, err)
+	}
+	defer tx.Rollback(ctx)
+	var epoch int64
+	err = tx.QueryRow(ctx, `INSERT INTO nodes (id, url, epoch, lease_until, started)
+		VALUES ($1, $2, nextval('node_epochs'), now() + $3::interval, now())
+		ON CONFLICT (id) DO UPDATE SET url = excluded.url, epoch = excluded.epoch, lease_until = excluded.lease_until, started = excluded.started
+		RETURNING epoch`, id, url, ttl).Scan(&epoch)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: join as node %s: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE calls SET owner_epoch = $2 WHERE owner_node = $1 AND owner_epoch <> $2
+		AND (state <> 'disconnected' OR EXISTS (SELECT 1 FROM outbox o WHERE o.call_id = calls.call_id))`, id, epoch); err != nil {
+		return 0, fmt.Errorf("postgres: join as node %s: take back its calls: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("postgres: join as node %s: %w", id, err)
+	}
+	s.mu.Lock()
+	s.node, s.epoch = id, epoch
+	s.mu.Unlock()
+	return epoch, nil
+}
+
+// Renew extends this node's lease to ttl from now, as the database's
+// clock reads. It returns an error wrapping ErrLeaseLost when the lease is
+// no longer this node's.
+func (s *Store) Renew(ctx context.Context, ttl time.Duration) error {
+	node, epoch := s.owner()
+	tag, err := s.pool.Exec(ctx, "UPDATE nodes SET lease_until = now() + $3::interval WHERE id = $1 AND epoch = $2", node, epoch, ttl)
+	if err != nil {
+		return fmt.Errorf("postgres: renew the lease of node %s: %w", node, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: renew the lease of node %s (epoch %d): %w", node, epoch, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Leave ends this node's lease: a node that stopped cleanly, with no call
+// left, leaves nothing to adopt.
+func (s *Store) Leave(ctx context.Context) error {
+	node, epoch := s.owner()
+	if _, err := s.pool.Exec(ctx, "DELETE FROM nodes WHERE id = $1 AND epoch = $2", node, epoch); err != nil {
+		return fmt.Errorf("postgres: node %s leaves: %w", node, err)
+	}
+	return nil
+}
+
+// Nodes returns the nodes with a lease, live or expired and not yet
+// adopted, by id.
+func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
+	rows, err := s.pool.Query(ctx, "SELECT id, url, epoch, lease_until, started FROM nodes ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: nodes: %w", err)
+	}
+	nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Node, error) {
+		var n Node
+		err := r.Scan(&n.ID, &n.URL, &n.Epoch, &n.LeaseUntil, &n.Started)
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: nodes: %w", err)
+	}
+	return nodes, nil
+}
+
+// Expired returns the ids of the other nodes whose lease has expired, as
+// the database's clock reads, oldest expiry first.
+func (s *Store) Expired(ctx context.Context) ([]string, error) {
+	node, _ := s.owner()
+	rows, err := s.pool.Query(ctx, "SELECT id FROM nodes WHERE lease_until < now() AND id <> $1 ORDER BY lease_until", node)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: expired nodes: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: expired nodes: %w", err)
+	}
+	return ids, nil
+}
+
+// Adoption is what a node takes over from a dead one.
+type Adoption struct {
+	// Node is the dead node; Epoch was its epoch.
+	Node  string
+	Epoch int64
+	// Live are its calls not yet disconnected, in creation order.
+	Live []*engine.Call
+	// Queued are the webhooks its calls had queued, in order.
+	Queued []engine.QueuedWebhook
+}
+
+// Adopt takes over the calls of node dead, whose lease has expired: its
+// lease is removed and its calls that are live or have webhooks queued
+// become this node's, in one transaction. Of several nodes adopting at
+// once one wins; the others get ok false, as does a node whose lease was
+// renewed in time.
+func (s *Store) Adopt(ctx context.Context, dead string) (a Adoption, ok bool, err error) {
+	node, epoch := s.owner()
+	if node == "" {
+		return a, false, errors.New("postgres: adopt: this store has not joined")
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return a, false, fmt.Errorf("postgres: adopt node %s: %w", dead, err)
+	}
+	defer tx.Rollback(ctx)
+	err = tx.QueryRow(ctx, "DELETE FROM nodes WHERE id = $1 AND lease_until < now() RETURNING epoch", dead).Scan(&a.Epoch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("postgres: adopt node %s: %w", dead, err)
+	}
+	a.Node = dead
+	moved, err := s.queryCallsTx(ctx, tx, `WITH moved AS (
+		UPDATE calls SET owner_node = $2, owner_epoch = $3 WHERE owner_node = $1
+			AND (state <> 'disconnected' OR EXISTS (SELECT 1 FROM outbox o WHERE o.call_id = calls.call_id))
+		RETURNING *)
+		SELECT `+callList+` FROM moved ORDER BY seq`, dead, node, epoch)
+	if err != nil {
+		return a, false, fmt.Errorf("postgres: adopt the calls of node %s: %w", dead, err)
+	}
+	ids := make([]string, len(moved))
+	for i, c := range moved {
+		ids[i] = c.CallID
+	}
+	a.Live = slices.DeleteFunc(moved, func(c *engine.Call) bool { return c.State == engine.StateDisconnected })
+	a.Queued, err = s.queued(ctx, tx, "SELECT id, call_id, event_id, data FROM outbox WHERE call_id = ANY($1) ORDER BY id", ids)
+	if err != nil {
+		return a, false, fmt.Errorf("postgres: adopt the webhooks of node %s: %w", dead, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return a, false, fmt.Errorf("postgres: adopt node %s: %w", dead, err)
+	}
+	return a, true, nil
+}
+
+// Owner returns the node that owns a call and the URL it serves at, and
+// whether its lease is current. A call of a node that stopped or was
+// adopted has no URL. The error wraps engine.ErrNotFound for an unknown
+// call.
+func (s *Store) Owner(ctx context.Context, callID string) (node, url string, live bool, err error) {
+	var u *string
+	var alive *bool
+	err = s.pool.QueryRow(ctx, `SELECT c.owner_node, n.url, n.lease_until > now() FROM calls c
+		LEFT JOIN nodes n ON n.id = c.owner_node WHERE c.call_id = $1`, callID).Scan(&node, &u, &alive)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", false, fmt.Errorf("postgres: owner of call %s: %w", callID, engine.ErrNotFound)
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("postgres: owner of call %s: %w", callID, err)
+	}
+	if u != nil {
+		url = *u
+	}
+	return node, url, alive != nil && *alive, nil
+}
+
+// fence queues, at the start of b, the check that this node owns every
+// call w writes, and returns how many statements it queued. A store that
+// has not joined checks nothing.
+func (s *Store) fence(b *pgx.Batch, w engine.Write) int {
+	node, epoch := s.owner()
+	if node == "" {
+		return 0
+	}
+	var ids []string
+	add := func(id string) {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if w.Call != nil {
+		add(w.Call.CallID)
+	}
+	for _, h := range w.History {
+		add(h.CallID)
+	}
+	for _, q := range w.Enqueue {
+		add(q.CallID)
+	}
+	for _, id := range ids {
+		b.Queue("SELECT voicehook_fence($1, $2, $3)", id, node, epoch)
+	}
+	return len(ids)
+}
+
+// fenceError is the error of a fence statement that failed: ErrFenced when
+// the fence refused, as the database said why.
+func (s *Store) fenceError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "VH001" {
+		return fmt.Errorf("%w: %s", ErrFenced, pgErr.Message)
+	}
+	return err
+}
+
+// fenced is ErrFenced for a save that changed no row.
+func (s *Store) fenced() error {
+	node, epoch := s.owner()
+	return fmt.Errorf("%w (node %s, epoch %d)", ErrFenced, node, epoch)
+}
