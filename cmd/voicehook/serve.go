@@ -36,6 +36,8 @@ type serveFlags struct {
 	sttURL, sttModel                              string
 	maxCalls                                      int
 	drainTimeout                                  time.Duration
+	node, advertiseURL                            string
+	lease                                         time.Duration
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -101,6 +103,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", drain,
 		"on SIGTERM or Ctrl-C, stop taking calls and give the live ones this long to end before ending them, one disconnect each;\na second signal ends them at once (env VOICEHOOK_DRAIN_TIMEOUT)")
+	fs.StringVar(&f.node, "node", env("VOICEHOOK_NODE", ""),
+		"with a PostgreSQL --db: this node's id among the nodes sharing the database; default the host:port of --advertise-url (env VOICEHOOK_NODE)")
+	fs.StringVar(&f.advertiseURL, "advertise-url", env("VOICEHOOK_ADVERTISE_URL", ""),
+		"with a PostgreSQL --db: where the other nodes reach this one, to forward it requests for its calls; default http://--addr\n(env VOICEHOOK_ADVERTISE_URL; the nodes' shared secret in env VOICEHOOK_CLUSTER_SECRET)")
+	lease := server.DefaultLease
+	if v := os.Getenv("VOICEHOOK_NODE_LEASE"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			lease = d
+		} else {
+			badEnv = append(badEnv, fmt.Sprintf("VOICEHOOK_NODE_LEASE=%q: want a duration such as 10s", v))
+		}
+	}
+	fs.DurationVar(&f.lease, "node-lease", lease,
+		"with a PostgreSQL --db: a node that has not renewed its lease for this long is taken for dead, and another node\nends its calls, one disconnect each (env VOICEHOOK_NODE_LEASE)")
 	fs.BoolVar(&f.retry, "retry-webhooks", envBool("VOICEHOOK_RETRY_WEBHOOKS", false),
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
 	fs.StringVar(&f.webhookGuard, "webhook-guard", env("VOICEHOOK_WEBHOOK_GUARD", server.GuardAuto),
@@ -209,7 +225,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,
-		WebhookSecrets: secrets(f.webhookSecret)})
+		WebhookSecrets: secrets(f.webhookSecret),
+		Node:           f.node, AdvertiseURL: f.advertiseURL, Lease: f.lease, ClusterSecret: os.Getenv("VOICEHOOK_CLUSTER_SECRET")})
 	if le := (*server.ListenError)(nil); errors.As(err, &le) && errors.Is(err, syscall.EADDRINUSE) {
 		env := "VOICEHOOK_" + strings.ToUpper(strings.ReplaceAll(le.Flag, "-", "_"))
 		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --%s or %s (e.g. --%s 127.0.0.1:0 picks a free port)\n",
@@ -224,7 +241,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if ready != nil {
 		ready(srv)
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-srv.Lost():
+		fmt.Fprintf(stderr, "voicehook serve: node %s lost its lease (it was stopped or cut off from the database for longer than --node-lease %v): another node has ended its calls; exiting\n",
+			srv.Node(), f.lease)
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Close(shutdown)
+		return 1
+	}
 	if n := srv.Live(); n > 0 && f.drainTimeout > 0 {
 		fmt.Fprintf(stderr, "voicehook serve: draining: %d calls live, taking no new ones; they have %v to end (a second signal ends them now)\n", n, f.drainTimeout)
 	}
@@ -324,6 +350,9 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
 	fmt.Fprintf(w, "  database   %s\n", redact.URL(cfg.DB)) // a PostgreSQL URL may hold a password
 	fmt.Fprintf(w, "  recordings %s\n", cfg.RecordingsDir)
+	if node := srv.Node(); node != "" {
+		fmt.Fprintf(w, "  node       %s, reached by the other nodes at %s\n", node, cfg.AdvertiseURL)
+	}
 	if cfg.WebhookGuard == server.GuardOn {
 		fmt.Fprintf(w, "  guard      on: no webhooks to loopback, private or link-local addresses; allowed: %s\n", egress.String(cfg.WebhookAllow))
 	} else {

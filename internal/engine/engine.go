@@ -148,28 +148,67 @@ func New(cfg Config) (*Engine, error) {
 // Start ends the calls that were live when the engine last stopped — each
 // gets its disconnect, cause error — and readies the engine for new calls.
 func (e *Engine) Start(ctx context.Context) error {
-	// Webhooks queued but not delivered before the stop go first, in order.
 	pending, err := e.cfg.Store.Queued(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: find queued webhooks: %w", err)
-	}
-	for _, q := range pending {
-		w, err := decodeQueued(q)
-		if err != nil {
-			e.log.Error("drop an unreadable queued webhook", "call_id", q.CallID, "err", err)
-			_ = e.cfg.Store.Delivered(ctx, q.ID)
-			continue
-		}
-		e.outboxFor(q.CallID).push(queued{id: q.ID, w: w})
 	}
 	calls, err := e.cfg.Store.LiveCalls(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: find calls left live: %w", err)
 	}
-	for _, c := range calls {
-		e.spawn(c, evRecover{})
-	}
+	e.Adopt(calls, pending, "voicehook stopped while the call was live; it was ended when voicehook started again")
 	return nil
+}
+
+// Adopt takes over calls that another engine carried and can no longer
+// end: the calls an earlier run of this one left live (Start), or those
+// of a node that died. The webhooks they had queued are delivered first,
+// in order; then each live call ends with its one disconnect, cause
+// error, with why as its errorMessage. A call whose line left its dialog
+// state (Call.Dialog) has its dialog ended too, when the Network is a
+// DialogEnder, so that the far end stops the call. The calls and webhooks
+// must now be this engine's to write (the store decides: see Store).
+func (e *Engine) Adopt(calls []*Call, webhooks []QueuedWebhook, why string) {
+	for _, q := range webhooks {
+		w, err := decodeQueued(q)
+		if err != nil {
+			e.log.Error("drop an unreadable queued webhook", "call_id", q.CallID, "err", err)
+			_ = e.cfg.Store.Delivered(e.ctx, q.ID)
+			continue
+		}
+		e.outboxFor(q.CallID).push(queued{id: q.ID, w: w})
+	}
+	ender, _ := e.cfg.Network.(DialogEnder)
+	for _, c := range calls {
+		if ender != nil && len(c.Dialog) > 0 {
+			e.endDialog(ender, c.CallID, c.Dialog)
+		}
+		e.spawn(c, evRecover{why: why})
+	}
+}
+
+// dialogTimeout bounds ending an adopted call's dialog.
+const dialogTimeout = 10 * time.Second
+
+// endDialog ends an adopted call's dialog in the background, and writes
+// how it went in the call's history.
+func (e *Engine) endDialog(ender DialogEnder, callID string, dialog []byte) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		ctx, cancel := context.WithTimeout(e.ctx, dialogTimeout)
+		defer cancel()
+		summary := "BYE → (the dialog stored at answer): ended"
+		if err := ender.EndDialog(ctx, dialog); err != nil {
+			summary = "BYE → (the dialog stored at answer): " + err.Error()
+			e.log.Warn("end an adopted call's dialog", "call_id", callID, "err", err)
+		}
+		entry := HistoryEntry{CallID: callID, Time: e.cfg.Clock.Now(), Kind: "phone", Summary: summary}
+		if err := e.cfg.Store.AppendHistory(e.ctx, entry); err != nil {
+			e.log.Error("store an adopted call's history", "call_id", callID, "err", err)
+		}
+		e.changed(callID)
+	}()
 }
 
 // Shutdown stops the engine: no new calls, the actors stop, pending

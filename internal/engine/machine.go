@@ -43,8 +43,10 @@ type (
 		verbs  []bxml.Verb
 		result chan<- error
 	}
-	// evRecover ends a call that was live when the engine last stopped.
-	evRecover struct{}
+	// evRecover ends a call that was live when the engine last stopped,
+	// or that it adopted from a node that died; why says which, for the
+	// disconnect's errorMessage.
+	evRecover struct{ why string }
 	// evIncoming begins an inbound call: connect the caller, send initiate.
 	evIncoming struct{ in Inbound }
 	// evDrained ends a call still live when the engine drained.
@@ -247,7 +249,7 @@ func next(s *callState, ev event, now time.Time) []action {
 		s.wait = waitRing
 		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
 	case evRecover:
-		return s.end(now, callback.CauseError, "voicehook stopped while the call was live; it was ended when voicehook started again", 0, false)
+		return s.end(now, callback.CauseError, ev.why, 0, false)
 	case evDrained:
 		return s.end(now, callback.CauseError, "voicehook was stopped while the call was live: it waited for the call to end, then ended it (--drain-timeout)", 0, false)
 	case evCapacity:
@@ -342,6 +344,13 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 	switch pe.Kind {
 	case PhoneSignal:
 		return nil // history only
+	case PhoneDialog:
+		// Kept with the call, for a node that adopts it to end the dialog.
+		if s.call.State == StateDisconnected {
+			return nil
+		}
+		s.call.Dialog = pe.Dialog
+		return []action{actSave{}}
 	case PhonePlayed:
 		if pe.PlayID == 0 || pe.PlayID != s.timer {
 			return nil // stopped, or stale

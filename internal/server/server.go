@@ -144,6 +144,24 @@ type Config struct {
 	// voice-like signal made in process.
 	SimVoice tts.Synthesizer
 
+	// Node is this node's id among the nodes sharing a PostgreSQL
+	// database (DB): its calls are its own, its lease is in its name.
+	// Default: the host and port of AdvertiseURL. A node restarted under
+	// the same id ends the calls its earlier life left, as one node does.
+	Node string
+	// AdvertiseURL is where the other nodes reach this one, to forward it
+	// requests for its calls; default BaseURL.
+	AdvertiseURL string
+	// ClusterSecret is the secret nodes send with the requests they
+	// forward each other, and check (env VOICEHOOK_CLUSTER_SECRET). Every
+	// node of a cluster needs the same. Default none: fit for nodes on one
+	// machine's loopback only.
+	ClusterSecret string
+	// Lease is how long a node's lease lasts unrenewed (DefaultLease): it
+	// renews it every fifth of that, and when a node has not renewed it in
+	// that time, another adopts its calls.
+	Lease time.Duration
+
 	// DisableSim turns the simulator off, for a server that carries real
 	// calls only: no /sim/v1, no simulated phones, Phones and Calls
 	// refused. Calls placed then have no network: they end with cause
@@ -236,6 +254,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Password == "" {
 		c.Password = DefaultPassword
+	}
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
+	}
+	if c.Lease < time.Second {
+		return c, fmt.Errorf("node lease %v: want 1s or more", c.Lease)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -357,6 +381,10 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// cluster is this node's part among the nodes of a PostgreSQL
+	// database; nil on SQLite.
+	cluster *cluster
+
 	// The admin listener (Config.AdminAddr) and the metrics it serves.
 	metrics     *metrics.Metrics
 	admin       *http.Server
@@ -428,6 +456,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: store, dir: cfg.Accounts, served: make(chan error, 1), stopCalls: func() {}}
+	if pg, ok := store.(*postgres.Store); ok {
+		if s.cfg.AdvertiseURL == "" {
+			s.cfg.AdvertiseURL = s.cfg.BaseURL
+		}
+		if s.cfg.Node == "" {
+			u, err := url.Parse(s.cfg.AdvertiseURL)
+			if err != nil || u.Host == "" {
+				store.Close()
+				return nil, fmt.Errorf("advertise URL %q: want http://HOST:PORT", s.cfg.AdvertiseURL)
+			}
+			s.cfg.Node = u.Host
+		}
+		if s.cluster, err = joinCluster(ctx, pg, s.cfg); err != nil {
+			store.Close()
+			return nil, err
+		}
+		cfg = s.cfg
+	}
 	var observer engine.Metrics
 	if cfg.AdminAddr != "" {
 		s.metrics = metrics.New()
@@ -463,6 +509,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		replay = &http.Client{Transport: client.Transport, CheckRedirect: egress.NoRedirects, Timeout: 15 * time.Second}
 	}
 	s.sender = delivery.New(delivery.Config{Logger: cfg.Logger, Client: client, Signers: signers(s.dir)})
+	var sender engine.Sender = s.sender
+	if s.cluster != nil {
+		sender = fencedSender{Sender: s.sender, c: s.cluster}
+	}
 	var network engine.Network = noNetwork{}
 	if !cfg.DisableSim {
 		s.net = sim.New(engine.RealClock{}, cfg.Phones)
@@ -498,7 +548,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		network = router{sim: s.net, sip: s.sip, gateway: len(cfg.SIP.Gateways) > 0}
 		mixer = s.sip
 	}
-	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: s.sender,
+	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
 		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{speechToText}, Transcriber: s.transcriber, MaxCalls: cfg.MaxCalls})
 	if err == nil && s.metrics != nil {
@@ -506,6 +556,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err == nil {
 		err = s.engine.Start(ctx)
+	}
+	if err == nil && s.cluster != nil {
+		s.cluster.run(s.engine)
 	}
 	if err != nil {
 		s.closeStore()
@@ -533,6 +586,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/console/", con.Handler())
 	mux.Handle("/", handler)
 	s.handler = mux
+	if s.cluster != nil {
+		s.handler = s.cluster.forward(mux)
+	}
 	return s, nil
 }
 
@@ -756,6 +812,25 @@ func (s *Server) Drain(ctx context.Context) int {
 	return s.engine.Drain(ctx)
 }
 
+// Lost is closed when this node finds that it lost its lease in the
+// cluster (it froze, or could not reach the database, for longer than its
+// lease): another node has adopted its calls, and it must stop. Never
+// closed on SQLite.
+func (s *Server) Lost() <-chan struct{} {
+	if s.cluster == nil {
+		return nil
+	}
+	return s.cluster.lost
+}
+
+// Node is this node's id in its cluster, "" on SQLite.
+func (s *Server) Node() string {
+	if s.cluster == nil {
+		return ""
+	}
+	return s.cluster.id
+}
+
 // Live is how many calls the server carries.
 func (s *Server) Live() int { return s.engine.Live() }
 
@@ -773,6 +848,7 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		errAdmin := s.closeAdmin(ctx)
 		s.console.Load().Close()
+		live := s.engine.Live()
 		errEngine := s.engine.Shutdown(ctx)
 		s.streams.Close() // after the engine: the streams of calls left live end now
 		s.transcriber.Close()
@@ -786,13 +862,17 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.client != nil {
 			s.client.CloseIdleConnections()
 		}
+		var errCluster error
+		if s.cluster != nil {
+			errCluster = s.cluster.close(ctx, live)
+		}
 		errStore := s.closeStore()
 		if s.http != nil {
 			if errServe = <-s.served; errors.Is(errServe, http.ErrServerClosed) {
 				errServe = nil
 			}
 		}
-		s.closeErr = errors.Join(errHTTP, errEngine, errSIP, errSender, errStore, errServe, errAdmin)
+		s.closeErr = errors.Join(errHTTP, errEngine, errSIP, errSender, errCluster, errStore, errServe, errAdmin)
 	})
 	return s.closeErr
 }

@@ -1,0 +1,281 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/store/postgres"
+)
+
+// Several nodes share one PostgreSQL database. Each holds a lease that it
+// renews every fifth of Config.Lease; each call belongs to the node that
+// created it. A request for a call of another live node is forwarded to
+// it (forward). When a node's lease expires, a survivor adopts its calls:
+// the webhooks they had queued are delivered, and each live call ends with
+// its one disconnect, cause error, naming the failed node. A node that
+// finds its own lease lost (it froze, or lost the database, for longer
+// than the lease) stops at once: its calls are another's now, and the
+// store refuses its writes to them.
+
+// DefaultLease is how long a node's lease lasts unrenewed (--node-lease).
+const DefaultLease = 10 * time.Second
+
+// The headers of a request one node forwards to another: the forwarding
+// node's id, which stops a second hop, and the cluster's secret.
+const (
+	hopHeader    = "Voicehook-Forwarded-By"
+	secretHeader = "Voicehook-Cluster-Secret"
+)
+
+// cluster is this node's part in a cluster of nodes on one database.
+type cluster struct {
+	pg     *postgres.Store
+	id     string
+	url    string
+	secret string
+	lease  time.Duration
+	log    *slog.Logger
+	proxy  *httputil.ReverseProxy
+
+	mu sync.Mutex
+	// valid is until when this node may act on its calls, by its own
+	// monotonic clock: the lease's start as sent, plus the lease, less a
+	// margin. Past it the node sends no webhook: another may have adopted
+	// the calls.
+	valid time.Time
+	eng   *engine.Engine
+	lost  chan struct{}
+	once  sync.Once
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// joinCluster registers the node, before the engine starts: the engine
+// then finds the calls an earlier life of this node left.
+func joinCluster(ctx context.Context, pg *postgres.Store, cfg Config) (*cluster, error) {
+	c := &cluster{pg: pg, id: cfg.Node, url: cfg.AdvertiseURL, secret: cfg.ClusterSecret, lease: cfg.Lease,
+		log: cfg.Logger.With("part", "cluster", "node", cfg.Node), lost: make(chan struct{}), done: make(chan struct{})}
+	sent := time.Now()
+	epoch, err := pg.Join(ctx, c.id, c.url, c.lease)
+	if err != nil {
+		return nil, err
+	}
+	c.renewed(sent)
+	c.log.Info("joined the cluster", "epoch", epoch, "url", c.url, "lease", c.lease)
+	c.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			target, _ := url.Parse(r.In.Context().Value(ownerURL{}).(string))
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+			r.Out.Header.Set(hopHeader, c.id)
+			r.Out.Header.Set(secretHeader, c.secret)
+			r.SetXForwarded()
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			owner, _ := r.Context().Value(ownerID{}).(string)
+			c.log.Warn("forward a request to the call's node", "owner", owner, "path", r.URL.Path, "err", err)
+			writeClusterError(w, http.StatusBadGateway, "service-unavailable",
+				fmt.Sprintf("The call belongs to voicehook node %s, which did not answer: %v", owner, err))
+		},
+	}
+	return c, nil
+}
+
+// ownerURL and ownerID carry the owner of a forwarded request's call to
+// the proxy.
+type (
+	ownerURL struct{}
+	ownerID  struct{}
+)
+
+// renewMargin is how much sooner than the database a node gives up its
+// lease: clocks run at slightly different rates.
+const renewMargin = 500 * time.Millisecond
+
+// renewed records a renewal sent at sent.
+func (c *cluster) renewed(sent time.Time) {
+	c.mu.Lock()
+	c.valid = sent.Add(c.lease - renewMargin)
+	c.mu.Unlock()
+}
+
+// current reports whether the node's lease still holds by its own clock.
+func (c *cluster) current() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Before(c.valid)
+}
+
+// run renews the lease and adopts the calls of nodes whose lease expired,
+// until Close.
+func (c *cluster) run(eng *engine.Engine) {
+	c.eng = eng
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	go func() {
+		defer close(c.done)
+		tick := time.NewTicker(c.lease / 5)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			sent := time.Now()
+			err := c.pg.Renew(ctx, c.lease)
+			switch {
+			case err == nil:
+				c.renewed(sent)
+			case errors.Is(err, postgres.ErrLeaseLost):
+				c.log.Error("this node lost its lease: another node adopted its calls, or another process joined as this node; stopping", "err", err)
+				c.once.Do(func() { close(c.lost) })
+				return
+			case ctx.Err() != nil:
+				return
+			default:
+				c.log.Warn("renew the lease", "err", err)
+				continue
+			}
+			c.adoptExpired(ctx)
+		}
+	}()
+}
+
+// adoptExpired adopts the calls of every node whose lease has expired.
+func (c *cluster) adoptExpired(ctx context.Context) {
+	expired, err := c.pg.Expired(ctx)
+	if err != nil {
+		c.log.Warn("look for failed nodes", "err", err)
+		return
+	}
+	for _, dead := range expired {
+		a, ok, err := c.pg.Adopt(ctx, dead)
+		if err != nil {
+			c.log.Error("adopt the calls of a failed node", "failed", dead, "err", err)
+			continue
+		}
+		if !ok {
+			continue // another node won, or it came back
+		}
+		c.log.Warn("adopted the calls of a failed node", "failed", dead, "live_calls", len(a.Live), "queued_webhooks", len(a.Queued))
+		c.eng.Adopt(a.Live, a.Queued, fmt.Sprintf("voicehook node %s failed (its lease expired); node %s ended the call", dead, c.id))
+	}
+}
+
+// close stops renewing. A node with no call left and no webhook queued
+// leaves the cluster; one with either keeps its lease to expire, so that a
+// survivor, or this node restarted, ends the calls and sends the webhooks.
+func (c *cluster) close(ctx context.Context, calls int) error {
+	if c.stop != nil {
+		c.stop()
+		<-c.done
+	}
+	select {
+	case <-c.lost:
+		return nil
+	default:
+	}
+	if calls > 0 {
+		c.log.Warn("stopping with calls live: a surviving node ends them when this node's lease expires", "live_calls", calls)
+		return nil
+	}
+	queued, err := c.pg.Queued(ctx)
+	if err != nil {
+		return err
+	}
+	if len(queued) > 0 {
+		c.log.Warn("stopping with webhooks queued: a surviving node sends them when this node's lease expires", "queued_webhooks", len(queued))
+		return nil
+	}
+	return c.pg.Leave(ctx)
+}
+
+// forward sends a request for a call of another live node to that node,
+// and serves the others. A request another node forwarded is served here,
+// once its secret is checked.
+func (c *cluster) forward(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if from := r.Header.Get(hopHeader); from != "" {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get(secretHeader)), []byte(c.secret)) != 1 {
+				writeClusterError(w, http.StatusForbidden, "forbidden",
+					fmt.Sprintf("The request says voicehook node %s forwarded it, but its %s header is not this cluster's secret (VOICEHOOK_CLUSTER_SECRET)", from, secretHeader))
+				return
+			}
+			r.Header.Del(secretHeader)
+			next.ServeHTTP(w, r)
+			return
+		}
+		callID := callOfPath(r.URL.Path)
+		if callID == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		node, u, live, err := c.pg.Owner(r.Context(), callID)
+		if err != nil || node == c.id || !live || u == "" {
+			// Unknown calls, and calls of a node gone, are answered here:
+			// the database has all there is to know of them.
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := context.WithValue(context.WithValue(r.Context(), ownerURL{}, u), ownerID{}, node)
+		c.proxy.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// callOfPath returns the call id a path names: /api/v2/accounts/{a}/calls/{id}…
+// or /sim/v1/calls/{id}/…; "" for any other path.
+func callOfPath(p string) string {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	switch {
+	case len(parts) >= 6 && parts[0] == "api" && parts[1] == "v2" && parts[2] == "accounts" && parts[4] == "calls":
+		return parts[5]
+	case len(parts) >= 4 && parts[0] == "sim" && parts[1] == "v1" && parts[2] == "calls":
+		return parts[3]
+	}
+	return ""
+}
+
+// writeClusterError answers with a body of the API's error form.
+func writeClusterError(w http.ResponseWriter, status int, kind, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"type": kind, "description": msg, "id": nil})
+}
+
+// fencedSender sends webhooks only while this node's lease holds: a node
+// that woke up after its lease expired must not speak for calls another
+// node adopted.
+type fencedSender struct {
+	engine.Sender
+	c *cluster
+}
+
+func (f fencedSender) refused() error {
+	return fmt.Errorf("voicehook node %s sends no webhook: its lease has expired, and another node may have adopted its calls", f.c.id)
+}
+
+func (f fencedSender) Send(ctx context.Context, w engine.Webhook) (engine.Reply, error) {
+	if !f.c.current() {
+		return engine.Reply{}, &engine.DeliveryError{Reason: f.refused().Error()}
+	}
+	return f.Sender.Send(ctx, w)
+}
+
+func (f fencedSender) Notify(ctx context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
+	if !f.c.current() {
+		return f.refused()
+	}
+	return f.Sender.Notify(ctx, w, done)
+}
