@@ -1,0 +1,458 @@
+// Package cluster_test runs voicehook as several node processes on one
+// PostgreSQL database, each on its own loopback address, and kills, stops
+// and drains them as an operator's machines would be.
+package cluster_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/voicehook/voicehook/internal/store/postgres/pgtest"
+)
+
+const (
+	account = "9900000"
+	appID   = "04e88489-df02-4e34-a0ee-27a91849555f"
+	secret  = "a-secret-the-nodes-share"
+	lease   = 2 * time.Second
+)
+
+// binary builds voicehook once per test run.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "voicehook-cluster-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "voicehook")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/voicehook").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// node is a voicehook process.
+type node struct {
+	name string
+	url  string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	mu   *sync.Mutex
+	exit chan error
+}
+
+// lockedBuffer is a log both the process and the test touch.
+type lockedBuffer struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (n *node) logs() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.log.String()
+}
+
+// startNode runs a node on addr with the database dsn.
+func startNode(t *testing.T, dsn, addr string, extra ...string) *node {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{name: addr, url: "http://" + addr, log: &bytes.Buffer{}, mu: &sync.Mutex{}, exit: make(chan error, 1)}
+	args := append([]string{"serve", "--addr", addr, "--db", dsn, "--node-lease", lease.String(), "--drain-timeout", "3s",
+		"--recordings", t.TempDir()}, extra...)
+	n.cmd = exec.Command(bin, args...)
+	n.cmd.Env = append(os.Environ(), "VOICEHOOK_CLUSTER_SECRET="+secret)
+	n.cmd.Stdout = lockedBuffer{n.mu, n.log}
+	n.cmd.Stderr = lockedBuffer{n.mu, n.log}
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { n.exit <- n.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = n.cmd.Process.Signal(syscall.SIGCONT)
+		_ = n.cmd.Process.Kill()
+		<-n.exit
+		if t.Failed() {
+			t.Logf("log of node %s:\n%s", n.name, n.logs())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", n.url+"/api/v2/accounts/"+account+"/calls?pageSize=1", nil)
+		req.SetBasicAuth("dev", "dev")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return n
+			}
+		}
+		select {
+		case err := <-n.exit:
+			t.Fatalf("node %s exited: %v\n%s", addr, err, n.logs())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s did not start:\n%s", addr, n.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// hook is a webhook the app received.
+type hook struct {
+	Type    string `json:"eventType"`
+	CallID  string `json:"callId"`
+	Cause   string `json:"cause"`
+	Message string `json:"errorMessage"`
+}
+
+// app is the customer's app: it answers calls with BXML by path and keeps
+// the webhooks it took in order. Disconnects of calls in hold wait until
+// the test lets them go; one whose sender goes away first was not taken.
+type app struct {
+	url  string
+	mu   sync.Mutex
+	got  []hook
+	hold map[string]bool
+	free chan struct{}
+}
+
+func newApp(t *testing.T, addr string) *app {
+	a := &app{hold: map[string]bool{}, free: make(chan struct{})}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: a}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	a.url = "http://" + ln.Addr().String()
+	return a
+}
+
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var h hook
+	body, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(body, &h); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if h.Type == "disconnect" {
+		a.mu.Lock()
+		held := a.hold[h.CallID]
+		a.mu.Unlock()
+		if held {
+			select {
+			case <-a.free:
+			case <-r.Context().Done():
+				return // the node died with it in flight: not taken
+			}
+		}
+	}
+	a.mu.Lock()
+	a.got = append(a.got, h)
+	a.mu.Unlock()
+	switch r.URL.Path {
+	case "/answer":
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<Response><Pause duration="600"/></Response>`)
+	case "/answer-short":
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<Response><Pause duration="4"/><Hangup/></Response>`)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// of returns the webhooks of a call, in the order taken.
+func (a *app) of(callID string) []hook {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []hook
+	for _, h := range a.got {
+		if h.CallID == callID {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// waitFor waits until cond holds, up to limit.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// call creates a call on n and returns its id.
+func call(t *testing.T, n *node, a *app, to, answer string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"from":"+15551234567","to":%q,"applicationId":%q,"answerUrl":"%s%s","disconnectUrl":"%s/disconnect"}`,
+		to, appID, a.url, answer, a.url)
+	resp, out := do(t, "POST", n.url+"/api/v2/accounts/"+account+"/calls", body, nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("createCall on %s: %d %s", n.name, resp.StatusCode, out)
+	}
+	var c struct{ CallID string }
+	if err := json.Unmarshal(out, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.CallID
+}
+
+func do(t *testing.T, method, url, body string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("dev", "dev")
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+// owners returns the owner node of each call, from the database.
+func owners(t *testing.T, dsn string) map[string]string {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), "SELECT call_id, owner_node FROM calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for rows.Next() {
+		var id, owner string
+		if err := rows.Scan(&id, &owner); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = owner
+	}
+	return out
+}
+
+// answered waits until the app has answered each call.
+func answered(t *testing.T, a *app, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		waitFor(t, 15*time.Second, "call "+id+" was not answered", func() bool {
+			hs := a.of(id)
+			return len(hs) > 0 && hs[0].Type == "answer"
+		})
+	}
+}
+
+// oneDisconnect waits for a call's disconnect and checks that the call got
+// its answer, then exactly one disconnect, last, with that cause and, when
+// given, a message naming what.
+func oneDisconnect(t *testing.T, a *app, id, cause, naming string) {
+	t.Helper()
+	waitFor(t, 20*time.Second, "no disconnect for call "+id, func() bool {
+		hs := a.of(id)
+		return len(hs) > 0 && hs[len(hs)-1].Type == "disconnect"
+	})
+	hs := a.of(id)
+	if len(hs) != 2 || hs[0].Type != "answer" || hs[1].Type != "disconnect" {
+		t.Errorf("call %s: webhooks %+v; want answer then one disconnect", id, hs)
+		return
+	}
+	if d := hs[1]; d.Cause != cause || !strings.Contains(d.Message, naming) {
+		t.Errorf("call %s: disconnect cause %s, %q; want %s naming %q", id, d.Cause, d.Message, cause, naming)
+	}
+}
+
+// TestThreeNodes: three nodes on one database. Calls spread across the
+// nodes that take them; any node answers for any call; a node killed with
+// kill -9 has each of its calls ended once by a survivor, its queued
+// disconnects delivered; a node frozen past its lease and woken cannot
+// touch the calls it lost, and stops; SIGTERM drains.
+func TestThreeNodes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := newApp(t, "127.0.0.190:0")
+	n1 := startNode(t, dsn, "127.0.0.191:28080")
+	n2 := startNode(t, dsn, "127.0.0.192:28080")
+	n3 := startNode(t, dsn, "127.0.0.193:28080")
+
+	// Calls spread: each node owns the calls it created.
+	byNode := map[*node][]string{}
+	for _, n := range []*node{n1, n2, n3} {
+		for range 3 {
+			byNode[n] = append(byNode[n], call(t, n, a, "+15550000000", "/answer"))
+		}
+	}
+	// n2 also has calls whose far end hangs up, and whose disconnect the
+	// app holds: they are in flight when n2 dies.
+	var held []string
+	for range 2 {
+		id := call(t, n2, a, "+15550000200", "/answer")
+		a.mu.Lock()
+		a.hold[id] = true
+		a.mu.Unlock()
+		held = append(held, id)
+	}
+	for _, ids := range byNode {
+		answered(t, a, ids...)
+	}
+	owner := owners(t, dsn)
+	for n, ids := range byNode {
+		for _, id := range ids {
+			if owner[id] != n.name {
+				t.Fatalf("call %s created on %s is owned by %q", id, n.name, owner[id])
+			}
+		}
+	}
+
+	// Any node answers for any call: n1 reads and ends one of n3's.
+	ended := byNode[n3][0]
+	byNode[n3] = byNode[n3][1:]
+	resp, out := do(t, "GET", n1.url+"/api/v2/accounts/"+account+"/calls/"+ended, "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), ended) {
+		t.Fatalf("GET of n3's call on n1: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := do(t, "POST", n1.url+"/api/v2/accounts/"+account+"/calls/"+ended, `{"state":"completed"}`, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("ending n3's call on n1: %d %s", resp.StatusCode, out)
+	}
+	oneDisconnect(t, a, ended, "hangup", "")
+	// A forged hop is refused.
+	resp, out = do(t, "POST", n1.url+"/api/v2/accounts/"+account+"/calls/"+byNode[n3][0], `{"state":"completed"}`,
+		http.Header{"Voicehook-Forwarded-By": {"intruder"}, "Voicehook-Cluster-Secret": {"guess"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(out), "secret") {
+		t.Fatalf("a forwarded request with the wrong secret: %d %s; want 403 naming the secret", resp.StatusCode, out)
+	}
+	// The listing of any node shows the cluster's calls.
+	resp, out = do(t, "GET", n3.url+"/api/v2/accounts/"+account+"/calls?pageSize=100", "", nil)
+	var listed []struct{ CallID string }
+	if err := json.Unmarshal(out, &listed); err != nil || resp.StatusCode != http.StatusOK || len(listed) != 11 {
+		t.Fatalf("listing on n3: %d, %d calls, %v; want all 11", resp.StatusCode, len(listed), err)
+	}
+
+	// kill -9 of n2, its disconnects in flight: a survivor ends each of its
+	// calls once, and sends the held disconnects.
+	waitFor(t, 15*time.Second, "the held disconnects did not reach the app", func() bool {
+		return strings.Count(n2.logs(), "disconnected: hangup") >= 2
+	})
+	killed := time.Now()
+	if err := n2.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-n2.exit
+	n2.exit <- nil
+	time.Sleep(100 * time.Millisecond) // the app sees the connections close
+	close(a.free)
+	for _, id := range byNode[n2] {
+		oneDisconnect(t, a, id, "error", "node "+n2.name+" failed")
+	}
+	for _, id := range held {
+		oneDisconnect(t, a, id, "hangup", "")
+	}
+	t.Logf("n2's calls ended %v after kill -9 (lease %v)", time.Since(killed).Round(10*time.Millisecond), lease)
+	for id, o := range owners(t, dsn) {
+		if o == n2.name {
+			t.Errorf("call %s is still n2's", id)
+		}
+	}
+
+	// SIGSTOP of n3 past its lease, with a call whose pause ends while it
+	// is stopped: n1 adopts its calls; when n3 wakes it sends nothing for
+	// them, writes nothing, and exits.
+	short := call(t, n3, a, "+15550000000", "/answer-short")
+	answered(t, a, short)
+	if err := n3.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range append(byNode[n3], short) {
+		oneDisconnect(t, a, id, "error", "node "+n3.name+" failed")
+	}
+	before := owners(t, dsn)
+	if err := n3.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-n3.exit:
+		n3.exit <- err
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("n3 woke and exited with %v; want status 1", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("n3 woke and did not stop")
+	}
+	if log := n3.logs(); !strings.Contains(log, "lost its lease") {
+		t.Errorf("n3's log does not say it lost its lease:\n%s", log)
+	}
+	oneDisconnect(t, a, short, "error", "node "+n3.name+" failed") // no hangup from n3 after it woke
+	after := owners(t, dsn)
+	for _, id := range append(byNode[n3], short) {
+		if after[id] != before[id] || after[id] == n3.name {
+			t.Errorf("call %s: owner %q before n3 woke, %q after", id, before[id], after[id])
+		}
+	}
+
+	// SIGTERM drains n1: no new calls, the live ones end with one
+	// disconnect each after --drain-timeout.
+	for _, id := range byNode[n1] {
+		if hs := a.of(id); len(hs) != 1 {
+			t.Fatalf("n1's call %s: %+v before the drain; want only its answer", id, hs)
+		}
+	}
+	if err := n1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "n1 does not say it drains", func() bool { return strings.Contains(n1.logs(), "draining") })
+	body := fmt.Sprintf(`{"from":"+15551234567","to":"+15550000000","applicationId":%q,"answerUrl":"%s/answer"}`, appID, a.url)
+	if resp, out := do(t, "POST", n1.url+"/api/v2/accounts/"+account+"/calls", body, nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("createCall on a draining node: %d %s; want 503", resp.StatusCode, out)
+	}
+	for _, id := range byNode[n1] {
+		oneDisconnect(t, a, id, "error", "drain")
+	}
+	select {
+	case err := <-n1.exit:
+		n1.exit <- err
+		if err != nil {
+			t.Errorf("n1 drained and exited with %v; want status 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("n1 did not stop after draining")
+	}
+}
