@@ -136,6 +136,33 @@ func TestEndDialogOfAnOutboundCall(t *testing.T) {
 	checkBye(t, bye, b.Addr(), invite.CallID().Value(), tag(invite.From().Params), tag(ds.InviteResponse.To().Params), d.CSeq)
 }
 
+func TestEndDialogOverTCP(t *testing.T) {
+	p := newPhone(t, "127.0.0.150")
+	a := startNetwork(t, Config{Addr: "127.0.0.151:0", RTPPorts: dialogLinePorts, Gateways: []Gateway{{URI: "sip:" + p.addr + ";transport=tcp"}}})
+	b := startNetwork(t, Config{Addr: "127.0.0.152:0", RTPPorts: dialogEnderPorts})
+	tl := newTestLine()
+	line, err := a.Dial(dial, tl.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.Line = line
+	ds, _ := p.answerNext(200, "OK")
+	raw := waitDialogs(t, tl, 1)[0]
+	if d := decodeDialog(t, raw); d.Transport != "tcp" {
+		t.Errorf("dialog transport %q, want tcp", d.Transport)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if err := b.EndDialog(ctx, raw); err != nil {
+		t.Fatalf("EndDialog: %v", err)
+	}
+	waitEnded(t, ds.Context())
+	// Over TCP the Via names the connection's own port, not the listener's.
+	if via := p.firstBye(t).Via(); !strings.EqualFold(via.Transport, "tcp") || via.Host != "127.0.0.152" {
+		t.Errorf("BYE Via %s, want TCP from 127.0.0.152", via.Value())
+	}
+}
+
 func TestEndDialogOfAnInboundCallAfterATargetRefresh(t *testing.T) {
 	p := newPhone(t, "127.0.0.153")
 	_, _, tl, dc := inboundCallOn(t, "127.0.0.154", p, Config{RTPPorts: dialogLinePorts}, 101)
@@ -145,20 +172,26 @@ func TestEndDialogOfAnInboundCallAfterATargetRefresh(t *testing.T) {
 		t.Errorf("dialog target %q, want the phone's Contact %s", first.Target, p.dua.ContactHDR.Address.String())
 	}
 
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	reinviteFrom := func(contact sip.Uri) {
+		req := sip.NewRequest(sip.INVITE, dc.InviteResponse.Contact().Address)
+		req.AppendHeader(&sip.ContactHeader{Address: contact})
+		res, err := dc.Do(ctx, req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("re-INVITE: %v %v", res, err)
+		}
+		if err := dc.WriteRequest(sip.NewRequest(sip.ACK, req.Recipient)); err != nil {
+			t.Fatalf("ACK: %v", err)
+		}
+	}
+	// A re-INVITE from the same Contact changes nothing: the next report
+	// is the one of the move that follows.
+	reinviteFrom(p.dua.ContactHDR.Address)
 	// The phone moves: a re-INVITE with a new Contact refreshes the target.
 	moved := p.dua.ContactHDR.Address
 	moved.User = "moved"
-	req := sip.NewRequest(sip.INVITE, dc.InviteResponse.Contact().Address)
-	req.AppendHeader(&sip.ContactHeader{Address: moved})
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	res, err := dc.Do(ctx, req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("re-INVITE: %v %v", res, err)
-	}
-	if err := dc.WriteRequest(sip.NewRequest(sip.ACK, req.Recipient)); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
+	reinviteFrom(moved)
 	raw := waitDialogs(t, tl, 2)[1]
 	d := decodeDialog(t, raw)
 	if d.Target != moved.String() {
