@@ -60,7 +60,7 @@ func uacDialog(cs *sipgo.DialogClientSession) (*dialogState, error) {
 	d := &dialogState{V: dialogVersion, Transport: strings.ToLower(req.Transport()), CSeq: cs.CSEQ()}
 	from, to, contact := req.From(), res.To(), res.Contact()
 	if from == nil || to == nil || contact == nil || req.CallID() == nil {
-		return nil, errors.New("the 2xx lacks To or Contact")
+		return nil, errors.New("the INVITE or its 2xx lacks From, To, Contact or Call-ID")
 	}
 	d.CallID = req.CallID().Value()
 	d.LocalURI, d.LocalTag = from.Address.String(), tag(from.Params)
@@ -82,7 +82,7 @@ func uasDialog(ds *sipgo.DialogServerSession) (*dialogState, error) {
 	d := &dialogState{V: dialogVersion, Transport: strings.ToLower(req.Transport()), CSeq: ds.CSEQ()}
 	from, to, contact := req.From(), req.To(), req.Contact()
 	if from == nil || to == nil || contact == nil || req.CallID() == nil {
-		return nil, errors.New("the INVITE lacks From, To or Contact")
+		return nil, errors.New("the INVITE lacks From, To, Contact or Call-ID")
 	}
 	d.CallID = req.CallID().Value()
 	d.LocalURI, d.LocalTag = to.Address.String(), tag(to.Params)
@@ -156,10 +156,18 @@ func (l *line) refreshTarget(c *sip.ContactHeader) {
 	}
 	target := c.Address.String()
 	l.mu.Lock()
-	old, srv, cli := l.dialog, l.srv, l.cli
+	old, srv, cli, guarded := l.dialog, l.srv, l.cli, l.guarded
 	l.mu.Unlock()
 	if old == nil || old.Target == target {
 		return
+	}
+	if guarded && l.n.cfg.CheckHost != nil {
+		// The BYE of EndDialog goes there: a guarded call's new target
+		// is checked as its first Contact was.
+		if _, err := l.n.checkHost(l.n.ctx, c.Address.Host); err != nil {
+			l.n.log.Warn("sip: target refresh refused: the dialog keeps its target", "sip_call_id", l.sipCallID, "host", c.Address.Host, "err", err)
+			return
+		}
 	}
 	d := *old
 	d.Target = target

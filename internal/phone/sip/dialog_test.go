@@ -449,3 +449,46 @@ func TestDialogRouteSet(t *testing.T) {
 		t.Errorf("BYE goes to %s, want the strict router", bye.Destination())
 	}
 }
+
+// A call to a SIP URI's own host takes a new target only where
+// Config.CheckHost allows it.
+func TestGuardedTargetRefresh(t *testing.T) {
+	p := newPhone(t, "127.0.0.150")
+	a := startNetwork(t, Config{Addr: "127.0.0.151:0", RTPPorts: dialogLinePorts, CheckHost: func(ctx context.Context, host string) error {
+		if host == "127.0.0.150" {
+			return nil
+		}
+		return errors.New("address not allowed")
+	}})
+	tl := newTestLine()
+	d := dial
+	d.To = "sip:bob@" + p.addr
+	line, err := a.Dial(d, tl.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.Line = line
+	ds, invite := p.answerNext(200, "OK")
+	waitDialogs(t, tl, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	reinviteFrom := func(contact sip.Uri) {
+		req := sip.NewRequest(sip.INVITE, invite.Contact().Address)
+		req.AppendHeader(&sip.ContactHeader{Address: contact})
+		res, err := ds.Do(ctx, req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("re-INVITE: %v %v", res, err)
+		}
+		if err := ds.WriteRequest(sip.NewRequest(sip.ACK, req.Recipient)); err != nil {
+			t.Fatalf("ACK: %v", err)
+		}
+	}
+	// Refused (the address is only checked, never sent to).
+	reinviteFrom(sip.Uri{Scheme: "sip", User: "elsewhere", Host: "127.0.0.155", Port: 5060})
+	moved := p.dua.ContactHDR.Address
+	moved.User = "moved"
+	reinviteFrom(moved)
+	if got := decodeDialog(t, waitDialogs(t, tl, 2)[1]).Target; got != moved.String() {
+		t.Errorf("target after the refreshes %q, want %s (the refused one skipped)", got, moved.String())
+	}
+}

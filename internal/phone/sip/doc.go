@@ -101,9 +101,11 @@
 // after PhoneAnswered; an inbound call as its 200 OK goes out, before the
 // ACK, so that a node that dies while it waits leaves a dialog another can
 // end; and again on a target refresh (a re-INVITE from the far end with a
-// new Contact, or the 2xx of our session refresh). The state is versioned
-// JSON of this package's ({"v":1,...}): Call-ID, both tags, the From and
-// To URIs of our requests, the remote target, the route set in the order
+// new Contact, or the 2xx of our session refresh; for a call to a SIP
+// URI's own host, only to a host Config.CheckHost allows). The state is
+// versioned JSON of this package's ({"v":1,...}): Call-ID, both tags, the
+// From and To URIs of our requests, the remote target, the route set in
+// the order
 // of our Route headers (the 2xx's Record-Route reversed for a call we
 // placed, the INVITE's as it came for one we took), the transport and the
 // CSeq of our last request; our CSeq alone does not make a new report.
