@@ -94,6 +94,31 @@
 // with PhoneFailed. The Contact host and the media address of its answer
 // are checked the same way (a refused Contact gets no ACK or BYE). Every message of a dialog is reported as a PhoneSignal.
 //
+// # Dialog state
+//
+// A line reports its dialog's state to the engine (PhoneDialog), which
+// stores it with the call: an outbound call once its 2xx is ACKed, just
+// after PhoneAnswered; an inbound call as its 200 OK goes out, before the
+// ACK, so that a node that dies while it waits leaves a dialog another can
+// end; and again on a target refresh (a re-INVITE from the far end with a
+// new Contact, or the 2xx of our session refresh; for a call to a SIP
+// URI's own host, only to a host Config.CheckHost allows). The state is
+// versioned JSON of this package's ({"v":1,...}): Call-ID, both tags, the
+// From and To URIs of our requests, the remote target, the route set in
+// the order
+// of our Route headers (the 2xx's Record-Route reversed for a call we
+// placed, the INVITE's as it came for one we took), the transport and the
+// CSeq of our last request; our CSeq alone does not make a new report.
+// Network.EndDialog (engine.DialogEnder) ends a dialog from that state
+// alone, on any node: a BYE from its own address (Via), to the remote
+// target or the first route (a strict router takes the Request-URI), with
+// the stored CSeq plus 1000, since the line may have sent requests after
+// the state was stored; it returns nil on a 2xx or a 481 (the far end has
+// no such dialog), an error otherwise, or when ctx ends first. A BYE that
+// the far end challenges (401, 407) is not answered. The live line keeps
+// sending its requests to the Contact of the INVITE or its answer (sipgo's
+// dialog), even after a target refresh.
+//
 // # Softphones
 //
 // Config.Users may REGISTER: digest authentication (RFC 2617 MD5, realm

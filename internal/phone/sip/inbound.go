@@ -252,6 +252,9 @@ func (l *line) answer() {
 		}
 		hdrs = append(hdrs, se.header(ref), sip.NewHeader("Supported", "timer"))
 	}
+	// The dialog is reported as the 200 goes out, before its ACK: a node
+	// that dies while it waits for the ACK leaves a dialog another can end.
+	l.dialogEstablished()
 	err = ds.Respond(200, "OK", sdp, hdrs...)
 	timer.Stop()
 	l.settle()
@@ -381,6 +384,7 @@ func (n *Network) respondSDP(l *line, req *sip.Request, tx sip.ServerTransaction
 	res.AppendHeader(&ua.ContactHDR)
 	l.signalResponse(true, 200, "OK")
 	_ = tx.Respond(res)
+	l.refreshTarget(req.Contact())
 }
 
 // ackSettle is how long an answer waits, once sipgo's RespondSDP returned,

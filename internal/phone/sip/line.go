@@ -73,7 +73,9 @@ type line struct {
 		reason string
 	}
 	// se is the call's session timer, nil when none was asked for.
-	se     *sessionTimer
+	se *sessionTimer
+	// dialog is the dialog state last reported (PhoneDialog), nil before.
+	dialog *dialogState
 	dialCx context.CancelFunc
 	// detect is createCall's machine detection (engine.Dial.Detect), set
 	// by Dial: the media sender hears the greeting for it.

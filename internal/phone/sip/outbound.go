@@ -437,6 +437,7 @@ func (l *line) invite(ctx context.Context, d engine.Dial, t target) (outcome sip
 	event := answer.event
 	l.startMedia(answer.addr, answer.codecs[0], event)
 	l.emit(engine.PhoneEvent{Kind: engine.PhoneAnswered, GreetingFollows: l.detect != nil})
+	l.dialogEstablished()
 	l.startSession()
 	n.wg.Add(1)
 	go func() {

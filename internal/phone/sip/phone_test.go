@@ -58,6 +58,8 @@ type phone struct {
 	mu      sync.Mutex
 	servers map[string]*sipgo.DialogServerSession
 	clients map[string]*sipgo.DialogClientSession
+	// byeReqs are the BYEs of the phone's dialogs, in order.
+	byeReqs []*sip.Request
 
 	rtp    *net.UDPConn
 	rtpMu  sync.Mutex
@@ -124,13 +126,18 @@ func newPhone(t *testing.T, host string) *phone {
 		}
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if ds := p.server(req); ds != nil {
-			_ = ds.ReadBye(req, tx)
-		} else if dc := p.client(req); dc != nil {
-			_ = dc.ReadBye(req, tx)
-		} else {
+		ds, dc := p.server(req), p.client(req)
+		if ds == nil && dc == nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No Such Call", nil))
 			return
+		}
+		p.mu.Lock()
+		p.byeReqs = append(p.byeReqs, req)
+		p.mu.Unlock()
+		if ds != nil {
+			_ = ds.ReadBye(req, tx)
+		} else {
+			_ = dc.ReadBye(req, tx)
 		}
 		p.byes <- struct{}{}
 	})

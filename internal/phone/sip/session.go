@@ -141,6 +141,7 @@ func (l *line) refreshSession() {
 	}
 	l.signalResponse(false, res.StatusCode, res.Reason)
 	if res.IsSuccess() {
+		l.refreshTarget(res.Contact())
 		ack := sip.NewRequest(sip.ACK, req.Recipient)
 		if srv != nil {
 			err = srv.WriteRequest(ack)
