@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -86,3 +87,15 @@ func (s *Server) outgoing(user sipnet.User, number string) (engine.Inbound, bool
 	doc := fmt.Sprintf(`<Response><Forward to="%s" from="%s"/></Response>`, number, user.Number)
 	return engine.Inbound{AccountID: s.dir.Accounts[0].ID, From: user.Number, To: number, BXML: []byte(doc)}, true
 }
+
+// EndDialog ends an adopted call's SIP dialog (engine.DialogEnder): only
+// SIP lines leave one.
+func (r router) EndDialog(ctx context.Context, dialog []byte) error {
+	ender, ok := r.sip.(engine.DialogEnder)
+	if !ok {
+		return errors.New("the call's SIP dialog cannot be ended: SIP is off on this node (start it with --sip-addr)")
+	}
+	return ender.EndDialog(ctx, dialog)
+}
+
+var _ engine.DialogEnder = router{}

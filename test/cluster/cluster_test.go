@@ -456,3 +456,75 @@ func TestThreeNodes(t *testing.T) {
 		t.Fatal("n1 did not stop after draining")
 	}
 }
+
+// TestAdoptedSIPCallGetsBye: a node dies with a real SIP call answered;
+// the survivor ends the far end's dialog with a BYE built from the state
+// stored at answer, so the carrier stops billing, and the app gets one
+// disconnect.
+func TestAdoptedSIPCallGetsBye(t *testing.T) {
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sipp is not installed (apt package sip-tester)")
+		}
+		t.Skip("sipp is not installed (apt package sip-tester)")
+	}
+	dsn := pgtest.NewDatabase(t)
+	a := newApp(t, "127.0.0.190:0")
+	survivor := startNode(t, dsn, "127.0.0.194:28080", "--sip-addr", "127.0.0.194:5060", "--rtp-ports", "33200-33299")
+	doomed := startNode(t, dsn, "127.0.0.196:28080", "--sip-addr", "127.0.0.196:5060", "--rtp-ports", "33300-33399")
+
+	// The far end: SIPp answers, then waits up to 20 s for a BYE, and
+	// succeeds only if one comes.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	scenario, err := filepath.Abs("../sip/scenarios/uas-answer.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := exec.CommandContext(ctx, sipp, "-sf", scenario, "-i", "127.0.0.195", "-p", "5070",
+		"-m", "1", "-nostdin", "-timeout", "50s", "-timeout_error", "-mp", "33400")
+	phone.Dir = t.TempDir()
+	var out bytes.Buffer
+	phone.Stdout, phone.Stderr = &out, &out
+	if err := phone.Start(); err != nil {
+		t.Fatal(err)
+	}
+	phoneDone := make(chan error, 1)
+	go func() { phoneDone <- phone.Wait() }()
+	time.Sleep(300 * time.Millisecond) // SIPp binds its port
+
+	id := call(t, doomed, a, "sip:phone@127.0.0.195:5070", "/answer")
+	select {
+	case err := <-phoneDone:
+		t.Fatalf("SIPp ended before the call: %v\n%s", err, out.String())
+	default:
+	}
+	answered(t, a, id)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	waitFor(t, 5*time.Second, "the call's dialog was not stored", func() bool {
+		var n int
+		_ = conn.QueryRow(t.Context(), "SELECT count(*) FROM calls WHERE call_id = $1 AND dialog IS NOT NULL", id).Scan(&n)
+		return n == 1
+	})
+	if err := doomed.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	oneDisconnect(t, a, id, "error", "node "+doomed.name+" failed")
+	select {
+	case err := <-phoneDone:
+		if err != nil {
+			t.Fatalf("the far end got no BYE from the survivor (SIPp: %v):\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the far end is still in the call:\n%s", out.String())
+	}
+	resp, body := do(t, "GET", survivor.url+"/api/v2/accounts/"+account+"/calls/"+id, "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"disconnected"`) {
+		t.Errorf("the call on the survivor: %d %s", resp.StatusCode, body)
+	}
+}
