@@ -166,9 +166,12 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("engine: find calls left live: %w", err)
 	}
+	ended := make(map[string]bool, len(calls))
 	for _, c := range calls {
 		e.spawn(c, evRecover{})
+		ended[c.CallID] = true
 	}
+	e.endConferences(ctx, ended)
 	return nil
 }
 
