@@ -29,6 +29,9 @@ import (
 // leaves go straight into the conference's inbox, in the order the call
 // made them; the conference tells a call by posting it an event, never
 // waiting for it.
+//
+// When the store is also a ConferenceStore, conferences outlive the engine
+// that ran them: see conferencestore.go.
 
 const (
 	// MaxConferenceMembers is how many calls a conference holds at once.
