@@ -887,7 +887,10 @@ func (e *Engine) liveConferences(f ConferenceFilter) []Conference {
 	return out
 }
 
-// confRequest sends a REST request to a conference's actor and waits.
+// confRequest sends a REST request to a conference's actor and waits. A
+// conference this engine does not run but the store has is refused: one
+// completed as a conflict, an active one (run by another node) with
+// EUnavailable.
 func (e *Engine) confRequest(ctx context.Context, accountID, id string, mk func(chan<- error) confEvent) error {
 	c, err := e.confByID(accountID, id)
 	if err != nil {
