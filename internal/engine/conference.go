@@ -399,7 +399,10 @@ func (c *conference) run() {
 		case ev := <-c.inbox:
 			c.handle(ev)
 			c.publish()
+			// As a call's do, the conference's events leave once the
+			// state they report is stored.
 			c.save()
+			c.sendNext()
 			if c.ended && !c.sending && len(c.hooks) == 0 {
 				c.finish()
 				c.forget()
@@ -427,7 +430,6 @@ func (c *conference) handle(ev confEvent) {
 	case cReply:
 		c.sending = false
 		c.replied(ev.event, ev.reply, ev.err)
-		c.sendNext()
 	case cPlayed:
 		if ev.reason != "" {
 			c.log.Warn("conference audio could not be played", "err", ev.reason)
@@ -657,13 +659,13 @@ func (c *conference) finish() {
 // webhook gives a conference webhook its id and owner.
 func (c *conference) webhook(w Webhook) Webhook { return stamp(w, c.st.AccountID, c.app) }
 
-// queue sends a synchronous event once those before it are answered.
+// queue sends a synchronous event once those before it are answered and
+// the event that queued it has been handled and stored (run).
 func (c *conference) queue(ev callback.Event, t Target) {
 	if t.URL == "" {
 		return
 	}
 	c.hooks = append(c.hooks, pendingHook{ev, t})
-	c.sendNext()
 }
 
 // pendingHook is a synchronous event waiting its turn.

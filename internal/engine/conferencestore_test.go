@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 	"github.com/voicehook/voicehook/internal/phone/sim"
 )
@@ -16,11 +17,14 @@ import (
 // engine.ConferenceStore.
 type confStore struct {
 	*memStore
+	// slow is how long SaveConference takes: a slow disk.
+	slow  time.Duration
 	cmu   sync.Mutex
 	confs []engine.Conference // in creation order
 }
 
 func (s *confStore) SaveConference(_ context.Context, c engine.Conference) error {
+	time.Sleep(s.slow)
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	c.Members, c.Joined = slices.Clone(c.Members), slices.Clone(c.Joined)
@@ -93,11 +97,21 @@ func TestConferenceOutlivesTheEngine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const a, b, c = "+15554450001", "+15554450002", "+15554450003"
 		ctx := context.Background()
-		store := &confStore{memStore: newMemStore()}
-		answers := replies(map[string]string{
+		store := &confStore{memStore: newMemStore(), slow: 10 * time.Millisecond}
+		byURL := replies(map[string]string{
 			"https://app.test/answer":   `<Response><Conference conferenceEventUrl="https://app.test/conf">room-1</Conference></Response>`,
 			"https://app.test/answer-2": `<Response><Conference>room-2</Conference></Response>`,
 			"https://app.test/conf":     ""})
+		// A member's join is stored before its conferenceMemberJoin leaves.
+		answers := func(ev callback.Event, tg engine.Target) (string, error) {
+			if j, ok := ev.(*callback.ConferenceMemberJoin); ok {
+				confs := store.stored()
+				if len(confs) != 1 || !slices.ContainsFunc(confs[0].Members, func(m engine.ConferenceMember) bool { return m.CallID == j.CallID }) {
+					t.Errorf("conferenceMemberJoin of %s sent before the join was stored: %+v", j.CallID, confs)
+				}
+			}
+			return byURL(ev, tg)
+		}
 		first := newHarnessWith(t, map[string]sim.Script{b: {Ring: 2 * time.Second}}, answers, onStore(store))
 		ida, idb := first.call(a, nil), first.call(b, nil)
 		time.Sleep(5 * time.Second)
@@ -111,6 +125,7 @@ func TestConferenceOutlivesTheEngine(t *testing.T) {
 		if err := first.eng.UpdateConferenceMember(ctx, "9900000", id, idb, engine.MemberUpdate{Mute: &mute}); err != nil {
 			t.Fatal(err)
 		}
+		time.Sleep(time.Second) // the slow store's write
 		synctest.Wait()
 		if m := store.stored()[0].Members; len(m) != 2 || !m[1].Mute || m[1].To != b {
 			t.Errorf("stored members after muting %s: %+v", idb, m)
