@@ -29,6 +29,9 @@ import (
 // leaves go straight into the conference's inbox, in the order the call
 // made them; the conference tells a call by posting it an event, never
 // waiting for it.
+//
+// When the store is also a ConferenceStore, conferences outlive the engine
+// that ran them: see conferencestore.go.
 
 const (
 	// MaxConferenceMembers is how many calls a conference holds at once.
@@ -48,6 +51,9 @@ type Conference struct {
 	EventURL      string
 	EventMethod   string
 	Tag           *string
+	// CreatorCallID is the call whose <Conference> created it: the node
+	// that owns that call runs the conference.
+	CreatorCallID string
 	// Members are the calls in the conference now, in joining order.
 	Members []ConferenceMember
 	// Joined are every call that joined, in order, including those that
@@ -60,7 +66,9 @@ type ConferenceMember struct {
 	CallID         string
 	Mute, Hold     bool
 	CallIDsToCoach []string
-	from, to       string
+	// From and To are the call's numbers, as its conferenceMemberExit
+	// tells them.
+	From, To string
 }
 
 // ConferenceFilter selects conferences for a listing.
@@ -274,6 +282,9 @@ type conference struct {
 	// one; roomPlays is set while the room plays the verb playing.
 	room      Room
 	roomPlays bool
+	// dirty is set when the conference's record changed since it was last
+	// stored (Config.Store as a ConferenceStore).
+	dirty bool
 
 	mu   sync.Mutex
 	snap Conference // what readers see
@@ -388,8 +399,13 @@ func (c *conference) run() {
 		case ev := <-c.inbox:
 			c.handle(ev)
 			c.publish()
+			// As a call's do, the conference's events leave once the
+			// state they report is stored.
+			c.save()
+			c.sendNext()
 			if c.ended && !c.sending && len(c.hooks) == 0 {
 				c.finish()
+				c.forget()
 				return
 			}
 		case <-c.e.ctx.Done():
@@ -414,7 +430,6 @@ func (c *conference) handle(ev confEvent) {
 	case cReply:
 		c.sending = false
 		c.replied(ev.event, ev.reply, ev.err)
-		c.sendNext()
 	case cPlayed:
 		if ev.reason != "" {
 			c.log.Warn("conference audio could not be played", "err", ev.reason)
@@ -475,8 +490,11 @@ func (c *conference) handle(ev confEvent) {
 	}
 }
 
-func (c *conference) errCompleted() error {
-	return &Error{Code: EConflict, Msg: fmt.Sprintf("Conference %s has completed and cannot be modified", c.st.ID)}
+func (c *conference) errCompleted() error { return errCompleted(c.st.ID) }
+
+// errCompleted is the error of a request to change a completed conference.
+func errCompleted(id string) error {
+	return &Error{Code: EConflict, Msg: fmt.Sprintf("Conference %s has completed and cannot be modified", id)}
 }
 
 func (c *conference) fields() callback.Conference {
@@ -507,6 +525,7 @@ func (c *conference) join(j cJoin, now time.Time) {
 		if c.timeout == 0 {
 			c.timeout = j.timeout
 		}
+		c.st.CreatorCallID = j.callID
 		c.st.EventURL, c.st.EventMethod = v.ConferenceEventURL, method(v.ConferenceEventMethod)
 		if v.Tag != nil && *v.Tag != "" {
 			tag := *v.Tag
@@ -516,12 +535,13 @@ func (c *conference) join(j cJoin, now time.Time) {
 		created.EventTime = callback.TimeOf(now)
 		c.queue(created, c.target)
 	}
-	m := ConferenceMember{CallID: j.callID, Mute: v.Mute, Hold: v.Hold, from: j.from, to: j.to}
+	m := ConferenceMember{CallID: j.callID, Mute: v.Mute, Hold: v.Hold, From: j.from, To: j.to}
 	if v.CallIDsToCoach != "" {
 		m.CallIDsToCoach = c.coachable(j.callID, splitIDs(v.CallIDsToCoach))
 	}
 	c.st.Members = append(c.st.Members, m)
 	c.st.Joined = append(c.st.Joined, j.callID)
+	c.dirty = true
 	c.log.Info("member joined", "call_id", j.callID, "members", len(c.st.Members))
 	if c.room == nil && c.e.cfg.Mixer != nil {
 		c.room = c.e.cfg.Mixer.Room(func(pe PhoneEvent) {
@@ -567,11 +587,12 @@ func splitIDs(s string) []string {
 func (c *conference) remove(i int, now time.Time) {
 	m := c.st.Members[i]
 	c.st.Members = slices.Delete(c.st.Members, i, i+1)
+	c.dirty = true
 	if c.room != nil {
 		c.room.Leave(m.CallID)
 	}
 	c.log.Info("member left", "call_id", m.CallID, "members", len(c.st.Members))
-	exit := &callback.ConferenceMemberExit{Conference: c.fields(), From: m.from, To: m.to, CallID: m.CallID, Tag: c.st.Tag}
+	exit := &callback.ConferenceMemberExit{Conference: c.fields(), From: m.From, To: m.To, CallID: m.CallID, Tag: c.st.Tag}
 	exit.EventTime = callback.TimeOf(now)
 	c.queue(exit, c.target)
 }
@@ -613,6 +634,7 @@ func (c *conference) complete(now time.Time) {
 	c.stopRecording(now)
 	c.ended = true
 	c.st.CompletedTime = now
+	c.dirty = true
 	c.stopPlaying()
 	if c.room != nil {
 		c.room.Close()
@@ -637,13 +659,13 @@ func (c *conference) finish() {
 // webhook gives a conference webhook its id and owner.
 func (c *conference) webhook(w Webhook) Webhook { return stamp(w, c.st.AccountID, c.app) }
 
-// queue sends a synchronous event once those before it are answered.
+// queue sends a synchronous event once those before it are answered and
+// the event that queued it has been handled and stored (run).
 func (c *conference) queue(ev callback.Event, t Target) {
 	if t.URL == "" {
 		return
 	}
 	c.hooks = append(c.hooks, pendingHook{ev, t})
-	c.sendNext()
 }
 
 // pendingHook is a synchronous event waiting its turn.
@@ -802,25 +824,45 @@ func (c *conference) updateMember(callID string, u MemberUpdate) error {
 		}
 		m.CallIDsToCoach = slices.Clone(u.CallIDsToCoach)
 	}
+	c.dirty = true
 	if c.room != nil {
 		c.room.Set(m.roomMember())
 	}
 	return nil
 }
 
-// GetConference returns a conference of the account, with its members.
+// GetConference returns a conference of the account, with its members:
+// one this engine runs as it is now, any other as the store has it.
 func (e *Engine) GetConference(ctx context.Context, accountID, id string) (*Conference, error) {
 	c, err := e.confByID(accountID, id)
 	if err != nil {
-		return nil, err
+		return e.storedConference(ctx, accountID, id, err)
 	}
 	s := c.snapshot()
 	return &s, nil
 }
 
 // ListConferences returns the account's conferences matching f, oldest
-// first.
+// first. With a ConferenceStore the listing is the store's, in the order
+// conferences were first stored, with those this engine runs as they are
+// now; one is listed once its first member's join has been stored.
 func (e *Engine) ListConferences(ctx context.Context, f ConferenceFilter) []Conference {
+	cs := e.confStore()
+	if cs == nil {
+		return e.liveConferences(f)
+	}
+	list, err := cs.ListConferences(ctx, f)
+	if err != nil {
+		e.log.Error("list the stored conferences: listing those in memory only", "err", err)
+		return e.liveConferences(f)
+	}
+	e.overlay(list)
+	return list
+}
+
+// liveConferences lists the conferences in the engine's memory that match
+// f, in creation order.
+func (e *Engine) liveConferences(f ConferenceFilter) []Conference {
 	e.mu.Lock()
 	all := slices.Clone(e.confOrder)
 	e.mu.Unlock()
@@ -847,11 +889,21 @@ func (e *Engine) ListConferences(ctx context.Context, f ConferenceFilter) []Conf
 	return out
 }
 
-// confRequest sends a REST request to a conference's actor and waits.
+// confRequest sends a REST request to a conference's actor and waits. A
+// conference this engine does not run but the store has is refused: one
+// completed as a conflict, an active one (run by another node) with
+// EUnavailable.
 func (e *Engine) confRequest(ctx context.Context, accountID, id string, mk func(chan<- error) confEvent) error {
 	c, err := e.confByID(accountID, id)
 	if err != nil {
-		return err
+		s, err := e.storedConference(ctx, accountID, id, err)
+		switch {
+		case err != nil:
+			return err
+		case !s.CompletedTime.IsZero():
+			return errCompleted(id)
+		}
+		return &Error{Code: EUnavailable, Msg: fmt.Sprintf("Conference %s is run by another voicehook node", id)}
 	}
 	result := make(chan error, 1)
 	if !c.post(mk(result)) {
@@ -885,11 +937,11 @@ func (e *Engine) UpdateConferenceBXML(ctx context.Context, accountID, id string,
 
 // GetConferenceMember returns a member of a conference.
 func (e *Engine) GetConferenceMember(ctx context.Context, accountID, id, callID string) (*ConferenceMember, error) {
-	c, err := e.confByID(accountID, id)
+	conf, err := e.GetConference(ctx, accountID, id)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range c.snapshot().Members {
+	for _, m := range conf.Members {
 		if m.CallID == callID {
 			return &m, nil
 		}

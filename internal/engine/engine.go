@@ -164,7 +164,9 @@ func (e *Engine) Start(ctx context.Context) error {
 // end: the calls an earlier run of this one left live (Start), or those
 // of a node that died. The webhooks they had queued are delivered first,
 // in order; then each live call ends with its one disconnect, cause
-// error, with why as its errorMessage. A call whose line left its dialog
+// error, with why as its errorMessage, and a stored conference whose
+// members were all among them is completed (without its webhooks: see
+// endConferences). A call whose line left its dialog
 // state (Call.Dialog) has its dialog ended too, when the Network is a
 // DialogEnder, so that the far end stops the call. The calls and webhooks
 // must now be this engine's to write (the store decides: see Store).
@@ -179,12 +181,16 @@ func (e *Engine) Adopt(calls []*Call, webhooks []QueuedWebhook, why string) {
 		e.outboxFor(q.CallID).push(queued{id: q.ID, w: w})
 	}
 	ender, _ := e.cfg.Network.(DialogEnder)
+	ended := make(map[string]bool, len(calls))
 	for _, c := range calls {
 		if ender != nil && len(c.Dialog) > 0 {
 			e.endDialog(ender, c.CallID, c.Dialog)
 		}
 		e.spawn(c, evRecover{why: why})
+		ended[c.CallID] = true
 	}
+	// The conferences only these calls were in end with them.
+	e.endConferences(e.ctx, ended)
 }
 
 // dialogTimeout bounds ending an adopted call's dialog.

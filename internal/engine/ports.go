@@ -882,3 +882,24 @@ type Recognizer interface {
 	// samples a second): "" when nothing is.
 	Recognize(ctx context.Context, samples []int16, rate int) (string, error)
 }
+
+// ConferenceStore keeps conferences, so that they outlive the engine that
+// ran them: a restart, or another node sharing the database, still finds
+// them and their legs. A Store that also implements it keeps conferences;
+// without it they live in the engine's memory only.
+type ConferenceStore interface {
+	// SaveConference inserts a conference or replaces it, members and
+	// Joined included. A replaced conference keeps its place in listings.
+	SaveConference(ctx context.Context, c Conference) error
+	// GetConference returns a conference of the account, or an error
+	// wrapping ErrNotFound.
+	GetConference(ctx context.Context, accountID, id string) (*Conference, error)
+	// ListConferences returns the conferences that match f in the order
+	// they were first saved, with Engine.ListConferences's semantics:
+	// bounds on the creation time are inclusive, and After that names no
+	// conference gives an empty list.
+	ListConferences(ctx context.Context, f ConferenceFilter) ([]Conference, error)
+	// ActiveConferences returns the conferences not completed, of every
+	// account.
+	ActiveConferences(ctx context.Context) ([]Conference, error)
+}
