@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -47,6 +49,7 @@ type cluster struct {
 	lease  time.Duration
 	log    *slog.Logger
 	proxy  *httputil.ReverseProxy
+	client *http.Client // to the other nodes
 
 	mu sync.Mutex
 	// valid is until when this node may act on its calls, by its own
@@ -59,6 +62,48 @@ type cluster struct {
 	once  sync.Once
 	stop  context.CancelFunc
 	done  chan struct{}
+	// polled is closed when poll returns.
+	polled chan struct{}
+}
+
+// How often a node looks for the calls that changed on the others, how
+// far back it looks again each time (ids are given at insert, not at
+// commit: a slow transaction's entries may land behind the last one
+// seen), and how many calls it takes at once.
+const (
+	pollEvery   = time.Second
+	pollOverlap = 1000
+	pollLimit   = 10000
+)
+
+// poll tells changed of the calls whose history grew on any node (this
+// node's own are told by its engine already; twice does no harm).
+func (c *cluster) poll(ctx context.Context, changed func(string)) {
+	defer close(c.polled)
+	_, last, err := c.pg.Touched(ctx, -1, 0)
+	if err != nil {
+		c.log.Warn("follow the other nodes' calls", "err", err)
+	}
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ids, seen, err := c.pg.Touched(ctx, max(0, last-pollOverlap), pollLimit)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("follow the other nodes' calls", "err", err)
+			}
+			continue
+		}
+		last = max(last, seen)
+		for _, id := range ids {
+			changed(id)
+		}
+	}
 }
 
 // joinCluster registers the node, before the engine starts: the engine
@@ -73,6 +118,7 @@ func joinCluster(ctx context.Context, pg *postgres.Store, cfg Config) (*cluster,
 	}
 	c.renewed(sent)
 	c.log.Info("joined the cluster", "epoch", epoch, "url", c.url, "lease", c.lease)
+	c.client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			target, _ := url.Parse(r.In.Context().Value(ownerURL{}).(string))
@@ -86,7 +132,7 @@ func joinCluster(ctx context.Context, pg *postgres.Store, cfg Config) (*cluster,
 			owner, _ := r.Context().Value(ownerID{}).(string)
 			c.log.Warn("forward a request to the call's node", "owner", owner, "path", r.URL.Path, "err", err)
 			writeClusterError(w, http.StatusBadGateway, "service-unavailable",
-				fmt.Sprintf("The call belongs to voicehook node %s, which did not answer: %v", owner, err))
+				fmt.Sprintf("It belongs to voicehook node %s, which did not answer: %v", owner, err))
 		},
 	}
 	return c, nil
@@ -118,11 +164,14 @@ func (c *cluster) current() bool {
 }
 
 // run renews the lease and adopts the calls of nodes whose lease expired,
+// and tells changed of the calls that change on any node (the console),
 // until Close.
-func (c *cluster) run(eng *engine.Engine) {
+func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 	c.eng = eng
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
+	c.polled = make(chan struct{})
+	go c.poll(ctx, changed)
 	go func() {
 		defer close(c.done)
 		tick := time.NewTicker(c.lease / 5)
@@ -181,6 +230,7 @@ func (c *cluster) close(ctx context.Context, calls int) error {
 	if c.stop != nil {
 		c.stop()
 		<-c.done
+		<-c.polled
 	}
 	select {
 	case <-c.lost:
@@ -217,12 +267,24 @@ func (c *cluster) forward(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		callID := callOfPath(r.URL.Path)
-		if callID == "" {
+		if strings.HasPrefix(r.URL.Path, "/sim/v1/phones/") && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
+			c.everywhere(w, r, next)
+			return
+		}
+		var (
+			node, u string
+			live    bool
+			err     error
+		)
+		switch kind, id := ownedByPath(r.URL.Path); kind {
+		case "call":
+			node, u, live, err = c.pg.Owner(r.Context(), id)
+		case "conference":
+			node, u, live, err = c.pg.ConferenceOwner(r.Context(), id)
+		default:
 			next.ServeHTTP(w, r)
 			return
 		}
-		node, u, live, err := c.pg.Owner(r.Context(), callID)
 		if err != nil || node == c.id || !live || u == "" {
 			// Unknown calls, and calls of a node gone, are answered here:
 			// the database has all there is to know of them.
@@ -234,17 +296,97 @@ func (c *cluster) forward(next http.Handler) http.Handler {
 	})
 }
 
-// callOfPath returns the call id a path names: /api/v2/accounts/{a}/calls/{id}…
-// or /sim/v1/calls/{id}/…; "" for any other path.
-func callOfPath(p string) string {
+// ownedByPath returns what a path names that a node owns: a call
+// (/api/v2/accounts/{a}/calls/{id}…, /sim/v1/calls/{id}/…) or a conference
+// (/api/v2/accounts/{a}/conferences/{id}…), and its id; "" for any other.
+func ownedByPath(p string) (kind, id string) {
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	switch {
 	case len(parts) >= 6 && parts[0] == "api" && parts[1] == "v2" && parts[2] == "accounts" && parts[4] == "calls":
-		return parts[5]
+		return "call", parts[5]
+	case len(parts) >= 6 && parts[0] == "api" && parts[1] == "v2" && parts[2] == "accounts" && parts[4] == "conferences":
+		return "conference", parts[5]
 	case len(parts) >= 4 && parts[0] == "sim" && parts[1] == "v1" && parts[2] == "calls":
-		return parts[3]
+		return "call", parts[3]
 	}
-	return ""
+	return "", ""
+}
+
+// everywhere serves a change to the simulated phones here, then sends it
+// to every other live node, so that a call placed on any node finds the
+// phone as scripted. The answer is this node's, unless a node did not
+// take the change: then it is 502, naming them.
+func (c *cluster) everywhere(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPhoneBody))
+	if err != nil {
+		writeClusterError(w, http.StatusRequestEntityTooLarge, "validation", fmt.Sprintf("The phone's script is too large: %v", err))
+		return
+	}
+	here := &recorder{header: http.Header{}, code: http.StatusOK}
+	local := r.Clone(r.Context())
+	local.Body = io.NopCloser(bytes.NewReader(body))
+	next.ServeHTTP(here, local)
+	if here.code/100 == 2 {
+		if failed := c.tellOthers(r, body); len(failed) > 0 {
+			writeClusterError(w, http.StatusBadGateway, "service-unavailable",
+				fmt.Sprintf("The phone changed on this node, but not on: %s", strings.Join(failed, "; ")))
+			return
+		}
+	}
+	for k, v := range here.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(here.code)
+	_, _ = w.Write(here.body.Bytes())
+}
+
+// recorder keeps a response, to pass on once the other nodes answered.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) WriteHeader(code int)        { r.code = code }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+
+// maxPhoneBody bounds a phone's script sent to every node.
+const maxPhoneBody = 1 << 20
+
+// tellOthers sends a request to every other live node, and returns what
+// failed, node by node.
+func (c *cluster) tellOthers(r *http.Request, body []byte) []string {
+	nodes, err := c.pg.Nodes(r.Context())
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var failed []string
+	for _, n := range nodes {
+		if n.ID == c.id || n.LeaseUntil.Before(time.Now()) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		req, err := http.NewRequestWithContext(ctx, r.Method, strings.TrimSuffix(n.URL, "/")+r.URL.RequestURI(), bytes.NewReader(body))
+		if err == nil {
+			req.Header = r.Header.Clone()
+			req.Header.Set(hopHeader, c.id)
+			req.Header.Set(secretHeader, c.secret)
+			var resp *http.Response
+			if resp, err = c.client.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+				resp.Body.Close()
+				if resp.StatusCode/100 != 2 {
+					err = fmt.Errorf("%s", resp.Status)
+				}
+			}
+		}
+		cancel()
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("node %s: %v", n.ID, err))
+		}
+	}
+	return failed
 }
 
 // writeClusterError answers with a body of the API's error form.

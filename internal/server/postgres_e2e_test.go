@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +19,10 @@ import (
 func TestServerOnPostgreSQL(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	app := newApp(t, map[string]string{"/answer": `<Response><Pause duration="600"/></Response>`})
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: dsn, RecordingsDir: t.TempDir()}
+	// The same node, restarted: it ends the calls it left (a node that
+	// comes back under another id leaves them to a survivor, after its
+	// lease: test/cluster).
+	cfg := server.Config{Addr: "127.0.0.1:0", DB: dsn, RecordingsDir: t.TempDir(), Node: "the-node"}
 	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -43,4 +49,49 @@ func TestServerOnPostgreSQL(t *testing.T) {
 		t.Errorf("disconnect of %s with %s, want %s with error", ev.CallID, ev.Cause, id)
 	}
 	checkHooks(t, app.got())
+}
+
+// TestConsoleFollowsOtherNodes: the console of one node shows the calls of
+// another as they change.
+func TestConsoleFollowsOtherNodes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	app := newApp(t, map[string]string{"/answer": `<Response><Pause duration="1"/></Response>`})
+	start := func(addr string) *server.Server {
+		srv, err := server.Start(context.Background(), server.Config{Addr: addr, DB: dsn, RecordingsDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close(context.Background()) })
+		return srv
+	}
+	watcher, other := start("127.0.0.238:0"), start("127.0.0.239:0")
+	stream, err := http.Get(watcher.URL() + "/console/api/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stream.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	id, _ := createCall(t, other, callFields(app, "+15550000000"))
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if strings.Contains(l, id) && strings.Contains(l, "disconnected") {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("node %s's console did not show call %s of node %s ending", watcher.Node(), id, other.Node())
+		}
+	}
 }

@@ -558,7 +558,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		err = s.engine.Start(ctx)
 	}
 	if err == nil && s.cluster != nil {
-		s.cluster.run(s.engine)
+		s.cluster.run(s.engine, s.changed)
 	}
 	if err != nil {
 		s.closeStore()

@@ -180,6 +180,9 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/answer":
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, `<Response><Pause duration="600"/></Response>`)
+	case "/answer-conference":
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<Response><Conference>room</Conference></Response>`)
 	case "/answer-short":
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, `<Response><Pause duration="4"/><Hangup/></Response>`)
@@ -360,11 +363,38 @@ func TestThreeNodes(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(out), "secret") {
 		t.Fatalf("a forwarded request with the wrong secret: %d %s; want 403 naming the secret", resp.StatusCode, out)
 	}
+	// A conference runs on the node of the call that made it; any node
+	// answers for it.
+	member := call(t, n3, a, "+15550000000", "/answer-conference")
+	answered(t, a, member)
+	byNode[n3] = append(byNode[n3], member)
+	var confs []struct{ ID string }
+	waitFor(t, 10*time.Second, "n1 does not list n3's conference", func() bool {
+		_, out := do(t, "GET", n1.url+"/api/v2/accounts/"+account+"/conferences?name=room", "", nil)
+		return json.Unmarshal(out, &confs) == nil && len(confs) == 1
+	})
+	confURL := "/api/v2/accounts/" + account + "/conferences/" + confs[0].ID
+	if resp, out := do(t, "PUT", n1.url+confURL+"/members/"+member, `{"mute":true}`, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("muting n3's conference member on n1: %d %s", resp.StatusCode, out)
+	}
+	if _, out := do(t, "GET", n2.url+confURL+"/members/"+member, "", nil); !strings.Contains(string(out), `"mute":true`) {
+		t.Fatalf("n3's conference member, read on n2: %s; want it muted", out)
+	}
+	// A simulated phone scripted on one node is scripted on all.
+	if resp, out := do(t, "PUT", n1.url+"/sim/v1/phones/+15557770123", `{"outcome":"busy"}`, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("scripting a phone on n1: %d %s", resp.StatusCode, out)
+	}
+	busy := call(t, n2, a, "+15557770123", "/answer")
+	waitFor(t, 10*time.Second, "the busy phone's call did not end", func() bool { return len(a.of(busy)) == 1 })
+	if hs := a.of(busy); hs[0].Type != "disconnect" || hs[0].Cause != "busy" {
+		t.Fatalf("a call on n2 to the phone scripted on n1: %+v; want it busy", hs)
+	}
+
 	// The listing of any node shows the cluster's calls.
 	resp, out = do(t, "GET", n3.url+"/api/v2/accounts/"+account+"/calls?pageSize=100", "", nil)
 	var listed []struct{ CallID string }
-	if err := json.Unmarshal(out, &listed); err != nil || resp.StatusCode != http.StatusOK || len(listed) != 11 {
-		t.Fatalf("listing on n3: %d, %d calls, %v; want all 11", resp.StatusCode, len(listed), err)
+	if err := json.Unmarshal(out, &listed); err != nil || resp.StatusCode != http.StatusOK || len(listed) != 13 {
+		t.Fatalf("listing on n3: %d, %d calls, %v; want all 13", resp.StatusCode, len(listed), err)
 	}
 
 	// kill -9 of n2, its disconnects in flight: a survivor ends each of its
@@ -387,8 +417,9 @@ func TestThreeNodes(t *testing.T) {
 		oneDisconnect(t, a, id, "hangup", "")
 	}
 	t.Logf("n2's calls ended %v after kill -9 (lease %v)", time.Since(killed).Round(10*time.Millisecond), lease)
-	for id, o := range owners(t, dsn) {
-		if o == n2.name {
+	after := owners(t, dsn)
+	for _, id := range append(byNode[n2], held...) {
+		if after[id] == n2.name {
 			t.Errorf("call %s is still n2's", id)
 		}
 	}
@@ -421,12 +452,18 @@ func TestThreeNodes(t *testing.T) {
 		t.Errorf("n3's log does not say it lost its lease:\n%s", log)
 	}
 	oneDisconnect(t, a, short, "error", "node "+n3.name+" failed") // no hangup from n3 after it woke
-	after := owners(t, dsn)
+	after = owners(t, dsn)
 	for _, id := range append(byNode[n3], short) {
 		if after[id] != before[id] || after[id] == n3.name {
 			t.Errorf("call %s: owner %q before n3 woke, %q after", id, before[id], after[id])
 		}
 	}
+
+	// The conference ended with its only member.
+	waitFor(t, 10*time.Second, "n3's conference is still active", func() bool {
+		_, out := do(t, "GET", n1.url+confURL, "", nil)
+		return strings.Contains(string(out), `"completedTime":"`)
+	})
 
 	// SIGTERM drains n1: no new calls, the live ones end with one
 	// disconnect each after --drain-timeout.

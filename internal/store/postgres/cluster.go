@@ -268,3 +268,62 @@ func (s *Store) fenced() error {
 	node, epoch := s.owner()
 	return fmt.Errorf("%w (node %s, epoch %d)", ErrFenced, node, epoch)
 }
+
+// ConferenceOwner returns the node that runs a conference — the owner of
+// the call that created it — as Owner does for a call.
+func (s *Store) ConferenceOwner(ctx context.Context, conferenceID string) (node, url string, live bool, err error) {
+	var u *string
+	var alive *bool
+	err = s.pool.QueryRow(ctx, `SELECT c.owner_node, n.url, n.lease_until > now() FROM conferences f
+		JOIN calls c ON c.call_id = f.creator_call_id
+		LEFT JOIN nodes n ON n.id = c.owner_node WHERE f.id = $1`, conferenceID).Scan(&node, &u, &alive)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", false, fmt.Errorf("postgres: owner of conference %s: %w", conferenceID, engine.ErrNotFound)
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("postgres: owner of conference %s: %w", conferenceID, err)
+	}
+	if u != nil {
+		url = *u
+	}
+	return node, url, alive != nil && *alive, nil
+}
+
+// Touched returns the calls whose history grew past the entry after, of
+// any node, at most limit of them, and the last entry seen: a node's
+// console polls it to show the other nodes' calls as they change.
+// Entries of transactions still open are not seen yet: a poller that
+// starts each time a little before the last entry it saw (the ids are
+// given out at insert, not at commit) misses none in practice.
+//
+// With after negative it returns no call, and the last entry as it stands.
+func (s *Store) Touched(ctx context.Context, after int64, limit int) ([]string, int64, error) {
+	if after < 0 {
+		var last int64
+		if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM history").Scan(&last); err != nil {
+			return nil, after, fmt.Errorf("postgres: calls changed: %w", err)
+		}
+		return nil, last, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT call_id, max(id) FROM history WHERE id > $1
+		GROUP BY call_id ORDER BY max(id) LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("postgres: calls changed: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	last := after
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, after, fmt.Errorf("postgres: calls changed: %w", err)
+		}
+		ids = append(ids, id)
+		last = max(last, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, after, fmt.Errorf("postgres: calls changed: %w", err)
+	}
+	return ids, last, nil
+}
