@@ -154,8 +154,8 @@ type Config struct {
 	AdvertiseURL string
 	// ClusterSecret is the secret nodes send with the requests they
 	// forward each other, and check (env VOICEHOOK_CLUSTER_SECRET). Every
-	// node of a cluster needs the same. Default none: fit for nodes on one
-	// machine's loopback only.
+	// node of a cluster needs the same. Required on PostgreSQL beyond
+	// loopback; on loopback it may be empty, for nodes on one machine.
 	ClusterSecret string
 	// Lease is how long a node's lease lasts unrenewed (DefaultLease): it
 	// renews it every fifth of that, and when a node has not renewed it in
@@ -457,6 +457,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, dir: cfg.Accounts, served: make(chan error, 1), stopCalls: func() {}}
 	if pg, ok := store.(*postgres.Store); ok {
+		if cfg.ClusterSecret == "" && cfg.BeyondLoopback() {
+			store.Close()
+			return nil, errors.New("a node on PostgreSQL beyond loopback needs the cluster's secret, the same on every node, in VOICEHOOK_CLUSTER_SECRET: nodes forward each other requests with it")
+		}
 		if s.cfg.AdvertiseURL == "" {
 			s.cfg.AdvertiseURL = s.cfg.BaseURL
 		}
