@@ -56,8 +56,9 @@ func (s *Store) owner() (string, int64) {
 // Join registers this store's process as node id, reachable by the other
 // nodes at url, with a lease of ttl, in a new epoch. It takes over the
 // node's calls left live or with webhooks queued by an earlier life of
-// the node (a restart), so that LiveCalls and Queued return them, and
-// returns the epoch. Renew must follow within ttl, again and again.
+// the node (a restart), and those of no node (stored by a voicehook from
+// before nodes), so that LiveCalls and Queued return them, and returns
+// the epoch. Renew must follow within ttl, again and again.
 func (s *Store) Join(ctx context.Context, id, url string, ttl time.Duration) (int64, error) {
 	if id == "" {
 		return 0, errors.New("postgres: join: empty node id")
@@ -75,7 +76,9 @@ func (s *Store) Join(ctx context.Context, id, url string, ttl time.Duration) (in
 	if err != nil {
 		return 0, fmt.Errorf("postgres: join as node %s: %w", id, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE calls SET owner_epoch = $2 WHERE owner_node = $1 AND owner_epoch <> $2
+	// Calls of no node were left by a voicehook from before nodes: the
+	// first node to join ends them.
+	if _, err := tx.Exec(ctx, `UPDATE calls SET owner_node = $1, owner_epoch = $2 WHERE (owner_node = $1 OR owner_node = '') AND owner_epoch <> $2
 		AND (state <> 'disconnected' OR EXISTS (SELECT 1 FROM outbox o WHERE o.call_id = calls.call_id))`, id, epoch); err != nil {
 		return 0, fmt.Errorf("postgres: join as node %s: take back its calls: %w", id, err)
 	}

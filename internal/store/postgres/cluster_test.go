@@ -176,3 +176,18 @@ func TestRejoin(t *testing.T) {
 		t.Fatalf("Nodes after node-a left = %+v, %v; want node-b alone", nodes, err)
 	}
 }
+
+// TestJoinTakesUnownedCalls: calls stored before nodes had leases (no
+// owner) are taken by the first node to join, which ends them.
+func TestJoinTakesUnownedCalls(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	alone := open(t, dsn) // a store that never joins: node ""
+	if err := alone.SaveCall(t.Context(), liveCall("c-old")); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := join(t, dsn, "node-a", time.Minute)
+	live, err := s.LiveCalls(t.Context())
+	if err != nil || len(live) != 1 || live[0].CallID != "c-old" {
+		t.Fatalf("LiveCalls of the first node = %v, %v; want c-old", live, err)
+	}
+}
