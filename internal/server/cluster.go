@@ -58,10 +58,12 @@ type cluster struct {
 	// the calls.
 	valid time.Time
 	eng   *engine.Engine
-	lost  chan struct{}
-	once  sync.Once
-	stop  context.CancelFunc
-	done  chan struct{}
+	// renewing is held by a renewal made out of turn (holds).
+	renewing sync.Mutex
+	lost     chan struct{}
+	once     sync.Once
+	stop     context.CancelFunc
+	done     chan struct{}
 	// polled is closed when poll returns.
 	polled chan struct{}
 }
@@ -163,6 +165,39 @@ func (c *cluster) current() bool {
 	return time.Now().Before(c.valid)
 }
 
+// holds reports whether the node may act on its calls: its lease holds by
+// its own clock, or, having run out (the node slept, or the database was
+// slow), it could be renewed now — which the database allows only while
+// no other node has adopted the calls. A lease found lost stops the node.
+func (c *cluster) holds(ctx context.Context) bool {
+	if c.current() {
+		return true
+	}
+	c.renewing.Lock()
+	defer c.renewing.Unlock()
+	if c.current() {
+		return true // renewed while this one waited
+	}
+	sent := time.Now()
+	err := c.pg.Renew(ctx, c.lease)
+	switch {
+	case err == nil:
+		c.renewed(sent)
+		return true
+	case errors.Is(err, postgres.ErrLeaseLost):
+		c.loseLease(err)
+	}
+	return false
+}
+
+// loseLease stops the node: another node has its calls.
+func (c *cluster) loseLease(err error) {
+	c.once.Do(func() {
+		c.log.Error("this node lost its lease: another node adopted its calls, or another process joined as this node; stopping", "err", err)
+		close(c.lost)
+	})
+}
+
 // run renews the lease and adopts the calls of nodes whose lease expired,
 // and tells changed of the calls that change on any node (the console),
 // until Close.
@@ -188,8 +223,7 @@ func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 			case err == nil:
 				c.renewed(sent)
 			case errors.Is(err, postgres.ErrLeaseLost):
-				c.log.Error("this node lost its lease: another node adopted its calls, or another process joined as this node; stopping", "err", err)
-				c.once.Do(func() { close(c.lost) })
+				c.loseLease(err)
 				return
 			case ctx.Err() != nil:
 				return
@@ -398,7 +432,8 @@ func writeClusterError(w http.ResponseWriter, status int, kind, msg string) {
 
 // fencedSender sends webhooks only while this node's lease holds: a node
 // that woke up after its lease expired must not speak for calls another
-// node adopted.
+// node adopted, but a node alone, or one no other has adopted from yet,
+// renews its lease and goes on.
 type fencedSender struct {
 	engine.Sender
 	c *cluster
@@ -409,14 +444,14 @@ func (f fencedSender) refused() error {
 }
 
 func (f fencedSender) Send(ctx context.Context, w engine.Webhook) (engine.Reply, error) {
-	if !f.c.current() {
+	if !f.c.holds(ctx) {
 		return engine.Reply{}, &engine.DeliveryError{Reason: f.refused().Error()}
 	}
 	return f.Sender.Send(ctx, w)
 }
 
 func (f fencedSender) Notify(ctx context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
-	if !f.c.current() {
+	if !f.c.holds(ctx) {
 		return f.refused()
 	}
 	return f.Sender.Notify(ctx, w, done)

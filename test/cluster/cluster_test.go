@@ -565,3 +565,31 @@ func TestAdoptedSIPCallGetsBye(t *testing.T) {
 		t.Errorf("the call on the survivor: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestLoneNodeWakes: a node with no other to adopt its calls, stopped past
+// its lease (a laptop asleep), renews it when it wakes and carries on with
+// its calls.
+func TestLoneNodeWakes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := newApp(t, "127.0.0.190:0")
+	n := startNode(t, dsn, "127.0.0.196:28081")
+	id := call(t, n, a, "+15550000000", "/answer")
+	answered(t, a, id)
+	if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * lease)
+	if err := n.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if resp, out := do(t, "POST", n.url+"/api/v2/accounts/"+account+"/calls/"+id, `{"state":"completed"}`, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("ending the call after the node woke: %d %s", resp.StatusCode, out)
+	}
+	oneDisconnect(t, a, id, "hangup", "")
+	select {
+	case err := <-n.exit:
+		n.exit <- err
+		t.Fatalf("the node exited after it woke: %v", err)
+	case <-time.After(2 * lease):
+	}
+}
