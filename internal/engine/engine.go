@@ -239,7 +239,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // EUnavailable: a SIP trunk is answered 503) and waits for the live calls
 // to end, until ctx ends; then it ends those left, each with its one
 // disconnect (cause error, saying voicehook stopped), and waits a few
-// seconds for them to finish. It returns how many calls it ended. Shutdown
+// seconds for them to finish, and as long again for their webhooks to be
+// delivered. It returns how many calls it ended. Shutdown
 // follows it; a call Drain ended is not ended again on the next Start.
 func (e *Engine) Drain(ctx context.Context) int {
 	e.mu.Lock()
@@ -263,7 +264,19 @@ func (e *Engine) Drain(ctx context.Context) int {
 	for deadline := time.Now().Add(drainGrace); e.Live() > 0 && time.Now().Before(deadline); {
 		time.Sleep(drainPoll)
 	}
+	// The calls' last webhooks, their disconnects, go out before the
+	// engine stops; those that cannot stay queued for the next start.
+	for deadline := time.Now().Add(drainGrace); e.sending() && time.Now().Before(deadline); {
+		time.Sleep(drainPoll)
+	}
 	return len(left)
+}
+
+// sending reports whether any call has webhooks queued or in flight.
+func (e *Engine) sending() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.outboxes) > 0
 }
 
 // How often Drain looks at the live calls, and how long it waits for the
@@ -469,6 +482,13 @@ func (e *Engine) request(ctx context.Context, accountID, callID string, mk func(
 			return errNotModifiable(callID)
 		}
 	}
+}
+
+// Carries reports whether the call is live on this engine.
+func (e *Engine) Carries(callID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.live[callID] != nil
 }
 
 // Live reports how many calls the engine owns now.

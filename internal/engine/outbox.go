@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -142,7 +143,15 @@ func (o *outbox) deliver(q queued) {
 	first := o.e.cfg.Clock.Now()
 	wait := retryFirst
 	for {
-		attempts, ok := o.send(q.w)
+		attempts, ok, owned := o.send(q.w)
+		if !owned {
+			// Another engine has the call: it sends this webhook and
+			// those behind it, from the store.
+			o.mu.Lock()
+			o.queue = nil
+			o.mu.Unlock()
+			return
+		}
 		if o.e.ctx.Err() != nil && !ok {
 			return // stopped mid-delivery: it stays queued
 		}
@@ -164,18 +173,18 @@ func (o *outbox) deliver(q queued) {
 }
 
 // send makes one delivery (with the sender's own retry rule) and reports
-// its attempts and whether the last one succeeded.
-func (o *outbox) send(w Webhook) ([]Attempt, bool) {
+// its attempts, whether the last one succeeded, and whether the engine
+// still owns the call (ErrNotOwner).
+func (o *outbox) send(w Webhook) (attempts []Attempt, ok, owned bool) {
 	done := make(chan []Attempt, 1)
 	if err := o.e.cfg.Sender.Notify(o.e.ctx, w, func(a []Attempt) { done <- a }); err != nil {
 		o.e.log.Error("queue webhook", "call_id", o.callID, "event", w.Event.Type(), "err", err)
-		return nil, false
+		return nil, false, !errors.Is(err, ErrNotOwner)
 	}
-	var attempts []Attempt
 	select {
 	case attempts = <-done:
 	case <-o.e.ctx.Done():
-		return nil, false
+		return nil, false, true
 	}
 	o.e.attempted(w.Event.Type(), attempts)
 	entries := attemptEntries(o.callID, attempts)
@@ -187,8 +196,8 @@ func (o *outbox) send(w Webhook) ([]Attempt, bool) {
 	if o.e.cfg.Store.AppendHistory(context.WithoutCancel(o.e.ctx), entries...) == nil {
 		o.e.changed(o.callID)
 	}
-	ok := len(attempts) == 0 || attempts[len(attempts)-1].Err == ""
-	return attempts, ok
+	ok = len(attempts) == 0 || attempts[len(attempts)-1].Err == ""
+	return attempts, ok, true
 }
 
 // refused reports whether the last attempt was refused by the outbound

@@ -259,6 +259,12 @@ const (
 	OutcomeCanceled        Outcome = "canceled"         // voicehook stopped while it waited
 )
 
+// ErrNotOwner is wrapped by a Sender's error when this engine may no
+// longer speak for the call: its node lost the call to another (see
+// Adopt). A webhook refused so stays queued in the store, for the engine
+// that has the call now; this one stops delivering the call's webhooks.
+var ErrNotOwner = errors.New("this engine no longer owns the call")
+
 // Reply is the answer to a synchronous webhook.
 type Reply struct {
 	// Body is the BXML returned (may be empty).

@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voicehook/voicehook/internal/engine"
@@ -60,6 +63,8 @@ type cluster struct {
 	eng   *engine.Engine
 	// renewing is held by a renewal made out of turn (holds).
 	renewing sync.Mutex
+	// adopting is false once the node stops: it takes no more calls.
+	adopting atomic.Bool
 	lost     chan struct{}
 	once     sync.Once
 	stop     context.CancelFunc
@@ -82,17 +87,24 @@ const (
 // node's own are told by its engine already; twice does no harm).
 func (c *cluster) poll(ctx context.Context, changed func(string)) {
 	defer close(c.polled)
-	_, last, err := c.pg.Touched(ctx, -1, 0)
-	if err != nil {
-		c.log.Warn("follow the other nodes' calls", "err", err)
-	}
+	last := int64(-1) // not known yet: start from the newest entry
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
+		if last < 0 {
+			if _, newest, err := c.pg.Touched(ctx, -1, 0); err == nil {
+				last = newest
+			} else if ctx.Err() == nil {
+				c.log.Warn("follow the other nodes' calls", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if last < 0 {
+			continue
 		}
 		ids, seen, err := c.pg.Touched(ctx, max(0, last-pollOverlap), pollLimit)
 		if err != nil {
@@ -113,15 +125,46 @@ func (c *cluster) poll(ctx context.Context, changed func(string)) {
 func joinCluster(ctx context.Context, pg *postgres.Store, cfg Config) (*cluster, error) {
 	c := &cluster{pg: pg, id: cfg.Node, url: cfg.AdvertiseURL, secret: cfg.ClusterSecret, lease: cfg.Lease,
 		log: cfg.Logger.With("part", "cluster", "node", cfg.Node), lost: make(chan struct{}), done: make(chan struct{})}
-	sent := time.Now()
-	epoch, err := pg.Join(ctx, c.id, c.url, c.lease)
-	if err != nil {
-		return nil, err
+	// A node killed and started again finds its earlier life's lease
+	// held until it runs out: it waits for that, once.
+	var epoch int64
+	deadline := time.Now().Add(c.lease + time.Second)
+	for {
+		sent := time.Now()
+		var err error
+		if epoch, err = pg.Join(ctx, c.id, c.url, c.lease); err == nil {
+			c.renewed(sent)
+			break
+		}
+		if !errors.Is(err, postgres.ErrNodeTaken) || time.Now().After(deadline) {
+			if errors.Is(err, postgres.ErrNodeTaken) {
+				err = fmt.Errorf("%w: another voicehook runs as node %s; give each node its own --node", err, c.id)
+			}
+			return nil, err
+		}
+		c.log.Info("waiting for the lease of this node's earlier life to run out", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	c.renewed(sent)
+	c.adopting.Store(true)
 	c.log.Info("joined the cluster", "epoch", epoch, "url", c.url, "lease", c.lease)
-	c.client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Between nodes: no proxy from the environment (the secret stays
+	// inside the cluster), and a node that does not answer is given up
+	// on soon.
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ResponseHeaderTimeout: 60 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   64,
+	}
+	c.client = &http.Client{Transport: transport, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c.proxy = &httputil.ReverseProxy{
+		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			target, _ := url.Parse(r.In.Context().Value(ownerURL{}).(string))
 			r.SetURL(target)
@@ -178,16 +221,24 @@ func (c *cluster) holds(ctx context.Context) bool {
 	if c.current() {
 		return true // renewed while this one waited
 	}
-	sent := time.Now()
-	err := c.pg.Renew(ctx, c.lease)
+	err := c.renew(ctx)
 	switch {
 	case err == nil:
-		c.renewed(sent)
 		return true
 	case errors.Is(err, postgres.ErrLeaseLost):
 		c.loseLease(err)
 	}
 	return false
+}
+
+// lostLease reports whether the node found its lease lost.
+func (c *cluster) lostLease() bool {
+	select {
+	case <-c.lost:
+		return true
+	default:
+		return false
+	}
 }
 
 // loseLease stops the node: another node has its calls.
@@ -211,17 +262,16 @@ func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 		defer close(c.done)
 		tick := time.NewTicker(c.lease / 5)
 		defer tick.Stop()
+		healthy := time.Now() // held since: the node just joined
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			}
-			sent := time.Now()
-			err := c.pg.Renew(ctx, c.lease)
+			err := c.renew(ctx)
 			switch {
 			case err == nil:
-				c.renewed(sent)
 			case errors.Is(err, postgres.ErrLeaseLost):
 				c.loseLease(err)
 				return
@@ -229,12 +279,38 @@ func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 				return
 			default:
 				c.log.Warn("renew the lease", "err", err)
+				healthy = time.Time{}
 				continue
 			}
-			c.adoptExpired(ctx)
+			if healthy.IsZero() {
+				healthy = time.Now()
+			}
+			// A node adopts only once it has held its lease for a whole
+			// lease: one that was itself cut off from the database must
+			// not take for dead the nodes that were not.
+			if c.adopting.Load() && time.Since(healthy) >= c.lease {
+				c.adoptExpired(ctx)
+			}
 		}
 	}()
 }
+
+// renew renews the lease, bounded by a tick: a renewal that hangs must not
+// keep the node from noticing its lease ran out.
+func (c *cluster) renew(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.lease/5)
+	defer cancel()
+	sent := time.Now()
+	if err := c.pg.Renew(ctx, c.lease); err != nil {
+		return err
+	}
+	c.renewed(sent)
+	return nil
+}
+
+// stopAdopting keeps a node that is stopping from taking other nodes'
+// calls, which it could no longer end.
+func (c *cluster) stopAdopting() { c.adopting.Store(false) }
 
 // adoptExpired adopts the calls of every node whose lease has expired.
 func (c *cluster) adoptExpired(ctx context.Context) {
@@ -257,33 +333,25 @@ func (c *cluster) adoptExpired(ctx context.Context) {
 	}
 }
 
-// close stops renewing. A node with no call left and no webhook queued
-// leaves the cluster; one with either keeps its lease to expire, so that a
-// survivor, or this node restarted, ends the calls and sends the webhooks.
-func (c *cluster) close(ctx context.Context, calls int) error {
+// close stops renewing and ends the lease: a node with no call of its
+// own left live and no webhook queued leaves the cluster; one with either
+// ends its lease now, so that a survivor, or this node started again,
+// takes them at once.
+func (c *cluster) close(ctx context.Context) error {
+	c.stopAdopting()
 	if c.stop != nil {
 		c.stop()
 		<-c.done
 		<-c.polled
 	}
-	select {
-	case <-c.lost:
-		return nil
-	default:
-	}
-	if calls > 0 {
-		c.log.Warn("stopping with calls live: a surviving node ends them when this node's lease expires", "live_calls", calls)
+	if c.lostLease() {
 		return nil
 	}
-	queued, err := c.pg.Queued(ctx)
-	if err != nil {
-		return err
+	left, err := c.pg.Leave(ctx)
+	if err == nil && !left {
+		c.log.Warn("stopping with calls live or webhooks queued: another node takes them now, or this one when it starts again")
 	}
-	if len(queued) > 0 {
-		c.log.Warn("stopping with webhooks queued: a surviving node sends them when this node's lease expires", "queued_webhooks", len(queued))
-		return nil
-	}
-	return c.pg.Leave(ctx)
+	return err
 }
 
 // forward sends a request for a call of another live node to that node,
@@ -312,6 +380,10 @@ func (c *cluster) forward(next http.Handler) http.Handler {
 		)
 		switch kind, id := ownedByPath(r.URL.Path); kind {
 		case "call":
+			if c.eng.Carries(id) {
+				next.ServeHTTP(w, r) // live here: no need to ask
+				return
+			}
 			node, u, live, err = c.pg.Owner(r.Context(), id)
 		case "conference":
 			node, u, live, err = c.pg.ConferenceOwner(r.Context(), id)
@@ -319,9 +391,18 @@ func (c *cluster) forward(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if err == nil && node != c.id && !live && u != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Its node's lease ran out, and no node has adopted it yet:
+			// a change must wait for that.
+			w.Header().Set("Retry-After", strconv.Itoa(int(c.lease/time.Second)+1))
+			writeClusterError(w, http.StatusServiceUnavailable, "service-unavailable",
+				fmt.Sprintf("It belongs to voicehook node %s, which stopped renewing its lease; another node ends its calls within %v: try again then", node, c.lease))
+			return
+		}
 		if err != nil || node == c.id || !live || u == "" {
-			// Unknown calls, and calls of a node gone, are answered here:
-			// the database has all there is to know of them.
+			// Unknown calls, reads of a node's calls in its last moments,
+			// and calls of a node gone, are answered here: the database
+			// has all there is to know of them.
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -440,19 +521,37 @@ type fencedSender struct {
 }
 
 func (f fencedSender) refused() error {
-	return fmt.Errorf("voicehook node %s sends no webhook: its lease has expired, and another node may have adopted its calls", f.c.id)
+	return fmt.Errorf("voicehook node %s may not send the webhook: it lost its lease, and another node adopted its calls: %w", f.c.id, engine.ErrNotOwner)
+}
+
+// wait waits until the node's lease holds, which it does at once but when
+// the node cannot reach the database: then it tries again every second.
+// It returns refused once the lease is lost, or ctx's error.
+func (f fencedSender) wait(ctx context.Context) error {
+	for !f.c.holds(ctx) {
+		if f.c.lostLease() {
+			return f.refused()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-f.c.lost:
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
 }
 
 func (f fencedSender) Send(ctx context.Context, w engine.Webhook) (engine.Reply, error) {
-	if !f.c.holds(ctx) {
-		return engine.Reply{}, &engine.DeliveryError{Reason: f.refused().Error()}
+	if err := f.wait(ctx); err != nil {
+		return engine.Reply{}, &engine.DeliveryError{Reason: err.Error()}
 	}
 	return f.Sender.Send(ctx, w)
 }
 
 func (f fencedSender) Notify(ctx context.Context, w engine.Webhook, done func([]engine.Attempt)) error {
-	if !f.c.holds(ctx) {
-		return f.refused()
+	if err := f.wait(ctx); err != nil {
+		return err
 	}
 	return f.Sender.Notify(ctx, w, done)
 }

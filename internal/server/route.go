@@ -28,6 +28,8 @@ type router struct {
 	sim     *sim.Network   // nil with --sim=false
 	sip     engine.Network // nil with SIP off
 	gateway bool           // sip has a gateway for numbers
+	// started is closed once sip listens (nil: it does already).
+	started <-chan struct{}
 }
 
 // registrar is the SIP network's side that knows the softphones
@@ -94,6 +96,14 @@ func (r router) EndDialog(ctx context.Context, dialog []byte) error {
 	ender, ok := r.sip.(engine.DialogEnder)
 	if !ok {
 		return errors.New("the call's SIP dialog cannot be ended: SIP is off on this node (start it with --sip-addr)")
+	}
+	if r.started != nil {
+		// The calls a restart ends are ended before SIP listens.
+		select {
+		case <-r.started:
+		case <-ctx.Done():
+			return fmt.Errorf("the call's SIP dialog was not ended: SIP did not start: %w", ctx.Err())
+		}
 	}
 	return ender.EndDialog(ctx, dialog)
 }

@@ -358,15 +358,18 @@ func (e *ListenError) Unwrap() error { return e.Err }
 
 // Server is a running voicehook.
 type Server struct {
-	cfg     Config
-	http    *http.Server
-	store   store
-	sender  *delivery.Sender
-	client  *http.Client // built by Open (no Config.Client): Close closes its idle connections
-	engine  *engine.Engine
-	net     *sim.Network
-	sip     *sipnet.Network // nil with SIP off
-	streams *streamer.Streamer
+	cfg    Config
+	http   *http.Server
+	store  store
+	sender *delivery.Sender
+	client *http.Client // built by Open (no Config.Client): Close closes its idle connections
+	engine *engine.Engine
+	net    *sim.Network
+	sip    *sipnet.Network // nil with SIP off
+	// sipStarted is closed once sip listens: the dialogs of calls left
+	// live by the last run are ended then.
+	sipStarted chan struct{}
+	streams    *streamer.Streamer
 	// transcriber hears real calls for real-time transcription.
 	transcriber *stt.Transcriber
 	dir         *config.Directory
@@ -430,6 +433,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.closeStore()
 			return nil, &ListenError{Flag: "sip-addr", Addr: cfg.SIP.Addr, Err: err}
 		}
+		close(s.sipStarted)
 	}
 	if adminLn != nil {
 		s.startAdmin(adminLn)
@@ -464,12 +468,17 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		if s.cfg.AdvertiseURL == "" {
 			s.cfg.AdvertiseURL = s.cfg.BaseURL
 		}
+		u, err := url.Parse(s.cfg.AdvertiseURL)
+		if err != nil || u.Host == "" {
+			store.Close()
+			return nil, fmt.Errorf("advertise URL %q: want http://HOST:PORT", s.cfg.AdvertiseURL)
+		}
+		if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && ip.IsUnspecified() {
+			store.Close()
+			return nil, fmt.Errorf("advertise URL %s: the other nodes cannot reach %s; set --advertise-url (VOICEHOOK_ADVERTISE_URL) to this node's address on their network",
+				s.cfg.AdvertiseURL, u.Hostname())
+		}
 		if s.cfg.Node == "" {
-			u, err := url.Parse(s.cfg.AdvertiseURL)
-			if err != nil || u.Host == "" {
-				store.Close()
-				return nil, fmt.Errorf("advertise URL %q: want http://HOST:PORT", s.cfg.AdvertiseURL)
-			}
 			s.cfg.Node = u.Host
 		}
 		if s.cluster, err = joinCluster(ctx, pg, s.cfg); err != nil {
@@ -549,7 +558,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			s.closeStore()
 			return nil, fmt.Errorf("SIP: %w", err)
 		}
-		network = router{sim: s.net, sip: s.sip, gateway: len(cfg.SIP.Gateways) > 0}
+		s.sipStarted = make(chan struct{})
+		network = router{sim: s.net, sip: s.sip, gateway: len(cfg.SIP.Gateways) > 0, started: s.sipStarted}
 		mixer = s.sip
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: sender,
@@ -813,6 +823,9 @@ const DefaultDrainTimeout = 30 * time.Second
 // Close follows it.
 func (s *Server) Drain(ctx context.Context) int {
 	s.stopCalls()
+	if s.cluster != nil {
+		s.cluster.stopAdopting()
+	}
 	return s.engine.Drain(ctx)
 }
 
@@ -852,7 +865,9 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		errAdmin := s.closeAdmin(ctx)
 		s.console.Load().Close()
-		live := s.engine.Live()
+		if s.cluster != nil {
+			s.cluster.stopAdopting()
+		}
 		errEngine := s.engine.Shutdown(ctx)
 		s.streams.Close() // after the engine: the streams of calls left live end now
 		s.transcriber.Close()
@@ -868,7 +883,7 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		var errCluster error
 		if s.cluster != nil {
-			errCluster = s.cluster.close(ctx, live)
+			errCluster = s.cluster.close(ctx)
 		}
 		errStore := s.closeStore()
 		if s.http != nil {

@@ -139,6 +139,9 @@ type app struct {
 	got  []hook
 	hold map[string]bool
 	free chan struct{}
+	// holding counts the disconnects held; aborted those of them whose
+	// sender went away.
+	holding, aborted int
 }
 
 func newApp(t *testing.T, addr string) *app {
@@ -164,11 +167,17 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Type == "disconnect" {
 		a.mu.Lock()
 		held := a.hold[h.CallID]
+		if held {
+			a.holding++
+		}
 		a.mu.Unlock()
 		if held {
 			select {
 			case <-a.free:
 			case <-r.Context().Done():
+				a.mu.Lock()
+				a.aborted++
+				a.mu.Unlock()
 				return // the node died with it in flight: not taken
 			}
 		}
@@ -400,7 +409,9 @@ func TestThreeNodes(t *testing.T) {
 	// kill -9 of n2, its disconnects in flight: a survivor ends each of its
 	// calls once, and sends the held disconnects.
 	waitFor(t, 15*time.Second, "the held disconnects did not reach the app", func() bool {
-		return strings.Count(n2.logs(), "disconnected: hangup") >= 2
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.holding == len(held)
 	})
 	killed := time.Now()
 	if err := n2.cmd.Process.Kill(); err != nil {
@@ -408,7 +419,11 @@ func TestThreeNodes(t *testing.T) {
 	}
 	<-n2.exit
 	n2.exit <- nil
-	time.Sleep(100 * time.Millisecond) // the app sees the connections close
+	waitFor(t, 5*time.Second, "the app did not see the held disconnects' connections close", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.aborted == len(held)
+	})
 	close(a.free)
 	for _, id := range byNode[n2] {
 		oneDisconnect(t, a, id, "error", "node "+n2.name+" failed")

@@ -76,12 +76,15 @@ func (s *Store) SaveCall(ctx context.Context, c *engine.Call) error {
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
 	}
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, upsertCall, args...)
-	if err != nil {
+	b := &pgx.Batch{}
+	fences := s.fence(b, engine.Write{Call: c})
+	b.Queue(upsertCall, args...)
+	failed, err := s.runBatch(ctx, b, nil)
+	switch {
+	case failed >= 0 && failed < fences:
+		return fmt.Errorf("postgres: save call %s: %w", c.CallID, s.fenceError(err))
+	case err != nil:
 		return fmt.Errorf("postgres: save call %s: %w", c.CallID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: save call %s: %w", c.CallID, s.fenced())
 	}
 	return nil
 }

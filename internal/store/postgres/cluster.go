@@ -32,6 +32,11 @@ var ErrFenced = errors.New("this node no longer owns the call")
 // under the same id.
 var ErrLeaseLost = errors.New("this node's lease is lost")
 
+// ErrNodeTaken is wrapped by Join's error when a live process holds the
+// node's lease: two processes run under one node id, or the earlier life
+// of a node that was killed has not yet reached the end of its lease.
+var ErrNodeTaken = errors.New("another process holds this node's lease")
+
 // querier runs queries: the pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -72,7 +77,14 @@ func (s *Store) Join(ctx context.Context, id, url string, ttl time.Duration) (in
 	err = tx.QueryRow(ctx, `INSERT INTO nodes (id, url, epoch, lease_until, started)
 		VALUES ($1, $2, nextval('node_epochs'), now() + $3::interval, now())
 		ON CONFLICT (id) DO UPDATE SET url = excluded.url, epoch = excluded.epoch, lease_until = excluded.lease_until, started = excluded.started
+		WHERE nodes.lease_until < now()
 		RETURNING epoch`, id, url, ttl).Scan(&epoch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var holder string
+		var until time.Time
+		_ = tx.QueryRow(ctx, "SELECT url, lease_until FROM nodes WHERE id = $1", id).Scan(&holder, &until)
+		return 0, fmt.Errorf("postgres: join as node %s: %w (at %s, until %s)", id, ErrNodeTaken, holder, until.UTC().Format(time.RFC3339))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("postgres: join as node %s: %w", id, err)
 	}
@@ -106,14 +118,25 @@ func (s *Store) Renew(ctx context.Context, ttl time.Duration) error {
 	return nil
 }
 
-// Leave ends this node's lease: a node that stopped cleanly, with no call
-// left, leaves nothing to adopt.
-func (s *Store) Leave(ctx context.Context) error {
+// Leave ends this node's lease as it stops. With no call of its own left
+// live and no webhook queued, it leaves the cluster; otherwise its lease
+// ends now, so that another node, or this one started again, takes its
+// calls at once. It reports whether the node left.
+func (s *Store) Leave(ctx context.Context) (bool, error) {
 	node, epoch := s.owner()
-	if _, err := s.pool.Exec(ctx, "DELETE FROM nodes WHERE id = $1 AND epoch = $2", node, epoch); err != nil {
-		return fmt.Errorf("postgres: node %s leaves: %w", node, err)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM nodes WHERE id = $1 AND epoch = $2
+		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.owner_node = $1 AND c.state <> 'disconnected')
+		AND NOT EXISTS (SELECT 1 FROM outbox o JOIN calls c USING (call_id) WHERE c.owner_node = $1)`, node, epoch)
+	if err != nil {
+		return false, fmt.Errorf("postgres: node %s leaves: %w", node, err)
 	}
-	return nil
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE nodes SET lease_until = now() - interval '1 millisecond' WHERE id = $1 AND epoch = $2", node, epoch); err != nil {
+		return false, fmt.Errorf("postgres: node %s ends its lease: %w", node, err)
+	}
+	return false, nil
 }
 
 // Nodes returns the nodes with a lease, live or expired and not yet
@@ -135,10 +158,15 @@ func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 }
 
 // Expired returns the ids of the other nodes whose lease has expired, as
-// the database's clock reads, oldest expiry first.
+// the database's clock reads, oldest expiry first, then those of nodes
+// with no lease at all that own live calls (a node that started a call
+// just as it lost its lease).
 func (s *Store) Expired(ctx context.Context) ([]string, error) {
 	node, _ := s.owner()
-	rows, err := s.pool.Query(ctx, "SELECT id FROM nodes WHERE lease_until < now() AND id <> $1 ORDER BY lease_until", node)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM (SELECT id, lease_until FROM nodes WHERE lease_until < now() AND id <> $1
+		UNION ALL SELECT DISTINCT c.owner_node, NULL::timestamptz FROM calls c WHERE c.state <> 'disconnected' AND c.owner_node NOT IN ('', $1)
+			AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = c.owner_node)) e
+		ORDER BY lease_until NULLS LAST`, node)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: expired nodes: %w", err)
 	}
@@ -160,11 +188,11 @@ type Adoption struct {
 	Queued []engine.QueuedWebhook
 }
 
-// Adopt takes over the calls of node dead, whose lease has expired: its
-// lease is removed and its calls that are live or have webhooks queued
-// become this node's, in one transaction. Of several nodes adopting at
-// once one wins; the others get ok false, as does a node whose lease was
-// renewed in time.
+// Adopt takes over the calls of node dead, whose lease has expired (or
+// which holds none): its lease is removed and its calls that are live or
+// have webhooks queued become this node's, in one transaction. Of several
+// nodes adopting at once one wins; the others get ok false, or nothing to
+// adopt, as does a node whose lease was renewed in time.
 func (s *Store) Adopt(ctx context.Context, dead string) (a Adoption, ok bool, err error) {
 	node, epoch := s.owner()
 	if node == "" {
@@ -175,9 +203,19 @@ func (s *Store) Adopt(ctx context.Context, dead string) (a Adoption, ok bool, er
 		return a, false, fmt.Errorf("postgres: adopt node %s: %w", dead, err)
 	}
 	defer tx.Rollback(ctx)
+	orphan := false // it held no lease at all
 	err = tx.QueryRow(ctx, "DELETE FROM nodes WHERE id = $1 AND lease_until < now() RETURNING epoch", dead).Scan(&a.Epoch)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return a, false, nil
+		// Either it holds its lease, or it has none at all: then its
+		// calls are anyone's to end.
+		var leased bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM nodes WHERE id = $1)", dead).Scan(&leased); err != nil {
+			return a, false, fmt.Errorf("postgres: adopt node %s: %w", dead, err)
+		}
+		if leased {
+			return a, false, nil
+		}
+		orphan, err = true, nil
 	}
 	if err != nil {
 		return a, false, fmt.Errorf("postgres: adopt node %s: %w", dead, err)
@@ -190,6 +228,9 @@ func (s *Store) Adopt(ctx context.Context, dead string) (a Adoption, ok bool, er
 		SELECT `+callList+` FROM moved ORDER BY seq`, dead, node, epoch)
 	if err != nil {
 		return a, false, fmt.Errorf("postgres: adopt the calls of node %s: %w", dead, err)
+	}
+	if orphan && len(moved) == 0 {
+		return a, false, nil // another node adopted them first
 	}
 	ids := make([]string, len(moved))
 	for i, c := range moved {
@@ -264,12 +305,6 @@ func (s *Store) fenceError(err error) error {
 		return fmt.Errorf("%w: %s", ErrFenced, pgErr.Message)
 	}
 	return err
-}
-
-// fenced is ErrFenced for a save that changed no row.
-func (s *Store) fenced() error {
-	node, epoch := s.owner()
-	return fmt.Errorf("%w (node %s, epoch %d)", ErrFenced, node, epoch)
 }
 
 // ConferenceOwner returns the node that runs a conference — the owner of

@@ -31,8 +31,7 @@ func liveCall(id string) *engine.Call {
 // the adopter gets its live calls and queued webhooks, in order.
 func TestFence(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	const ttl = 300 * time.Millisecond
-	a, epochA := join(t, dsn, "node-a", ttl)
+	a, epochA := join(t, dsn, "node-a", time.Minute)
 	b, epochB := join(t, dsn, "node-b", time.Minute)
 	if epochB <= epochA {
 		t.Fatalf("epochs %d then %d: want them increasing", epochA, epochB)
@@ -69,7 +68,11 @@ func TestFence(t *testing.T) {
 	if _, ok, err := b.Adopt(ctx, "node-a"); ok || err != nil {
 		t.Fatalf("Adopt of a live node = %v, %v; want not adopted", ok, err)
 	}
-	time.Sleep(ttl + 100*time.Millisecond) // a stops renewing
+	// a's lease runs out: it renews for a moment only.
+	if err := a.Renew(ctx, time.Microsecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
 	expired, err := b.Expired(ctx)
 	if err != nil || len(expired) != 1 || expired[0] != "node-a" {
 		t.Fatalf("Expired = %v, %v; want [node-a]", expired, err)
@@ -107,7 +110,16 @@ func TestFence(t *testing.T) {
 		t.Fatalf("adopted webhooks %v; want %v in order", got, ids)
 	}
 	// a wakes up: fenced everywhere.
-	if err := a.Renew(ctx, ttl); !errors.Is(err, ErrLeaseLost) {
+	if err := a.Delivered(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := winner.Queued(ctx); len(q) != 3 {
+		t.Fatalf("after the lost node marked a webhook delivered, %d stay queued; want all 3, for the adopter", len(q))
+	}
+	if err := a.SaveCall(ctx, liveCall("c-new")); !errors.Is(err, ErrFenced) {
+		t.Fatalf("a starts a call after losing its lease: err = %v, want ErrFenced", err)
+	}
+	if err := a.Renew(ctx, time.Minute); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("a renews: err = %v, want ErrLeaseLost", err)
 	}
 	c.ErrorMessage = "a woke up"
@@ -138,8 +150,9 @@ func TestFence(t *testing.T) {
 	}
 }
 
-// TestRejoin: a node that restarts under its id takes back its calls in a
-// new epoch; its old life is fenced.
+// TestRejoin: a node that restarts under its id, once the lease of its
+// earlier life ran out, takes back its calls in a new epoch; its old life
+// is fenced.
 func TestRejoin(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	old, epoch1 := join(t, dsn, "node-a", time.Minute)
@@ -147,6 +160,14 @@ func TestRejoin(t *testing.T) {
 	if err := old.SaveCall(ctx, liveCall("c-1")); err != nil {
 		t.Fatal(err)
 	}
+	// While the lease holds, the node's name is taken.
+	if _, err := open(t, dsn).Join(ctx, "node-a", "http://node-a.test", time.Minute); !errors.Is(err, ErrNodeTaken) { // only stored
+		t.Fatalf("a second process joins as node-a: err = %v, want ErrNodeTaken", err)
+	}
+	if err := old.Renew(ctx, time.Microsecond); err != nil { // it was killed: its lease runs out
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
 	restarted, epoch2 := join(t, dsn, "node-a", time.Minute)
 	if epoch2 <= epoch1 {
 		t.Fatalf("epochs %d then %d: want a new one", epoch1, epoch2)
@@ -168,8 +189,24 @@ func TestRejoin(t *testing.T) {
 	if live, err := other.LiveCalls(ctx); err != nil || len(live) != 0 {
 		t.Fatalf("another node's LiveCalls = %d, %v; want none of node-a's", len(live), err)
 	}
-	if err := restarted.Leave(ctx); err != nil {
+	// Leaving with a call live ends the lease, but keeps the node's row
+	// for the adopter; with none it leaves.
+	if left, err := restarted.Leave(ctx); err != nil || left {
+		t.Fatalf("Leave with a live call = %v, %v; want the lease ended, not left", left, err)
+	}
+	if expired, err := other.Expired(ctx); err != nil || len(expired) != 1 || expired[0] != "node-a" {
+		t.Fatalf("Expired after node-a stopped with a call = %v, %v; want node-a at once", expired, err)
+	}
+	if _, err := restarted.Join(ctx, "node-a", "http://node-a.test", time.Minute); err != nil { // only stored: nothing dials it
 		t.Fatal(err)
+	}
+	ended := liveCall("c-1")
+	ended.State = engine.StateDisconnected
+	if err := restarted.SaveCall(ctx, ended); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := restarted.Leave(ctx); err != nil || !left {
+		t.Fatalf("Leave with no call = %v, %v; want left", left, err)
 	}
 	nodes, err := other.Nodes(ctx)
 	if err != nil || len(nodes) != 1 || nodes[0].ID != "node-b" {
@@ -189,5 +226,29 @@ func TestJoinTakesUnownedCalls(t *testing.T) {
 	live, err := s.LiveCalls(t.Context())
 	if err != nil || len(live) != 1 || live[0].CallID != "c-old" {
 		t.Fatalf("LiveCalls of the first node = %v, %v; want c-old", live, err)
+	}
+}
+
+// TestOrphanCalls: the calls of a node with no lease at all are anyone's
+// to adopt.
+func TestOrphanCalls(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := t.Context()
+	a, _ := join(t, dsn, "node-a", time.Minute)
+	if err := a.SaveCall(ctx, liveCall("c-1")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := join(t, dsn, "node-b", time.Minute)
+	// node-a's row goes (as if it left while a write of its was landing).
+	if _, err := b.pool.Exec(ctx, "DELETE FROM nodes WHERE id = 'node-a'"); err != nil {
+		t.Fatal(err)
+	}
+	expired, err := b.Expired(ctx)
+	if err != nil || len(expired) != 1 || expired[0] != "node-a" {
+		t.Fatalf("Expired = %v, %v; want node-a, which owns a live call and holds no lease", expired, err)
+	}
+	adopted, ok, err := b.Adopt(ctx, "node-a")
+	if err != nil || !ok || len(adopted.Live) != 1 {
+		t.Fatalf("Adopt = %+v, %v, %v; want c-1", adopted, ok, err)
 	}
 }

@@ -101,14 +101,23 @@ func (s *Store) queued(ctx context.Context, db querier, q string, args ...any) (
 	return out, nil
 }
 
-// Delivered removes a queued webhook; an unknown id is not an error.
+// Delivered removes a queued webhook; an unknown id is not an error, nor
+// is a webhook of a call this node no longer owns, which stays.
 func (s *Store) Delivered(ctx context.Context, id int64) error {
 	ctx, cancel, err := writeContext(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: mark webhook %d delivered: %w", id, err)
 	}
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, "DELETE FROM outbox WHERE id = $1", id); err != nil {
+	// A node removes only the webhooks of calls it still owns: one that
+	// lost its lease leaves them to the node that adopted them.
+	q, args := "DELETE FROM outbox WHERE id = $1", []any{id}
+	if node, epoch := s.owner(); node != "" {
+		q = `DELETE FROM outbox o USING calls c WHERE o.id = $1 AND c.call_id = o.call_id
+			AND c.owner_node = $2 AND c.owner_epoch = $3`
+		args = append(args, node, epoch)
+	}
+	if _, err := s.pool.Exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("postgres: mark webhook %d delivered: %w", id, err)
 	}
 	return nil

@@ -28,10 +28,10 @@ CREATE INDEX calls_owner_live ON calls (owner_node, seq) WHERE state <> 'disconn
 CREATE INDEX outbox_by_call ON outbox (call_id, id);
 
 -- voicehook_fence refuses, for the rest of the transaction, a write to a
--- call owned by another node or by another life of this one. A call not
--- stored yet is anyone's. The row stays locked (FOR SHARE) until the
--- transaction ends, so that no adoption slips in between the check and
--- the write.
+-- call owned by another node or by another life of this one, and a new
+-- call from a node that no longer holds its lease in that epoch. The row
+-- it read stays locked (FOR SHARE) until the transaction ends, so that no
+-- adoption slips in between the check and the write.
 -- +goose StatementBegin
 CREATE FUNCTION voicehook_fence(p_call text, p_node text, p_epoch bigint) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -40,8 +40,16 @@ DECLARE
     e bigint;
 BEGIN
     SELECT owner_node, owner_epoch INTO o, e FROM calls WHERE call_id = p_call FOR SHARE;
-    IF FOUND AND (o <> p_node OR e <> p_epoch) THEN
-        RAISE EXCEPTION 'call % belongs to node % (epoch %), not to node % (epoch %)', p_call, o, e, p_node, p_epoch
+    IF FOUND THEN
+        IF o <> p_node OR e <> p_epoch THEN
+            RAISE EXCEPTION 'call % belongs to node % (epoch %), not to node % (epoch %)', p_call, o, e, p_node, p_epoch
+                USING ERRCODE = 'VH001';
+        END IF;
+        RETURN;
+    END IF;
+    PERFORM 1 FROM nodes WHERE id = p_node AND epoch = p_epoch FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % holds no lease in epoch %: it may not start call %', p_node, p_epoch, p_call
             USING ERRCODE = 'VH001';
     END IF;
 END
