@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -154,4 +155,43 @@ type stallPause struct{ stallSender }
 
 func (s *stallPause) Send(_ context.Context, w engine.Webhook) (engine.Reply, error) {
 	return engine.Reply{Body: []byte(`<Response><Pause duration="600"/></Response>`), URL: w.Target.URL}, nil
+}
+
+// notOwner answers calls at once and refuses every asynchronous webhook:
+// its node lost the call.
+type notOwner struct{}
+
+func (notOwner) Send(_ context.Context, w engine.Webhook) (engine.Reply, error) {
+	return engine.Reply{Body: []byte(hangup), URL: w.Target.URL}, nil
+}
+
+func (notOwner) Notify(context.Context, engine.Webhook, func([]engine.Attempt)) error {
+	return fmt.Errorf("node lost its lease: %w", engine.ErrNotOwner)
+}
+
+// TestNotOwnerKeepsWebhooks: a webhook the sender refuses because the
+// engine no longer owns the call stays queued in the store, for the engine
+// that adopted the call.
+func TestNotOwnerKeepsWebhooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMemStore()
+		eng, err := engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: notOwner{},
+			Network: sim.New(engine.RealClock{}, nil), BaseURL: "http://voicehook.test/api/v2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Start(context.Background())
+		defer eng.Shutdown(context.Background())
+		c, err := eng.CreateCall(context.Background(), engine.Call{AccountID: "9900000", ApplicationID: "app-1",
+			From: "+15551112222", To: "+15550000000", AnswerURL: "https://app.test/answer", DisconnectURL: "https://app.test/disconnect"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		queued, _ := store.Queued(context.Background())
+		if len(queued) != 1 || queued[0].CallID != c.CallID {
+			t.Fatalf("queued after the refusal: %+v; want the call's disconnect, kept", queued)
+		}
+	})
 }

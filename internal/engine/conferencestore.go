@@ -106,11 +106,20 @@ func (e *Engine) endConferences(ctx context.Context, ended map[string]bool) {
 		e.mu.Lock()
 		_, mine := e.confs[s.ID]
 		e.mu.Unlock()
-		// One with no member is only between a leave and its close, or
-		// a join: it is left alone unless the call that created it ended
-		// here (another node may run it).
-		if mine || slices.ContainsFunc(s.Members, func(m ConferenceMember) bool { return !ended[m.CallID] }) ||
-			len(s.Members) == 0 && !ended[s.CreatorCallID] {
+		// A member whose call ended here, or has ended for good in the
+		// store (its node died between the call's last write and the
+		// conference's), is gone. One with no member is only between a
+		// leave and its close, or a join: it is left alone unless the
+		// call that created it is gone (another node may run it).
+		gone := func(callID string) bool {
+			if ended[callID] {
+				return true
+			}
+			c, err := e.cfg.Store.GetCall(ctx, s.AccountID, callID)
+			return err == nil && c.State == StateDisconnected
+		}
+		if mine || slices.ContainsFunc(s.Members, func(m ConferenceMember) bool { return !gone(m.CallID) }) ||
+			len(s.Members) == 0 && !gone(s.CreatorCallID) {
 			continue
 		}
 		s.CompletedTime = now

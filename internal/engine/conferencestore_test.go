@@ -210,11 +210,19 @@ func TestStartEndsOrphanConferences(t *testing.T) {
 		if err := store.SaveCall(ctx, live); err != nil {
 			t.Fatal(err)
 		}
+		done := &engine.Call{AccountID: "9900000", CallID: "c-done", State: engine.StateDisconnected, To: "+15554450022", From: "+15551112222"}
+		if err := store.SaveCall(ctx, done); err != nil {
+			t.Fatal(err)
+		}
 		created := time.Now().Add(-time.Hour)
 		for _, c := range []engine.Conference{
 			{ID: "conf-orphan", AccountID: "9900000", Name: "a", CreatedTime: created,
 				Members: []engine.ConferenceMember{{CallID: "c-live"}}, Joined: []string{"c-gone", "c-live"}},
 			{ID: "conf-empty", AccountID: "9900000", Name: "b", CreatedTime: created, Joined: []string{"c-live"}, CreatorCallID: "c-live"},
+			// Its member's call ended, but the conference was not saved
+			// after: the node died in between.
+			{ID: "conf-stale", AccountID: "9900000", Name: "e", CreatedTime: created,
+				Members: []engine.ConferenceMember{{CallID: "c-done"}}, Joined: []string{"c-done"}, CreatorCallID: "c-done"},
 			{ID: "conf-empty-elsewhere", AccountID: "9900000", Name: "d", CreatedTime: created, Joined: []string{"c-other-node"}, CreatorCallID: "c-other-node"},
 			{ID: "conf-elsewhere", AccountID: "9900000", Name: "c", CreatedTime: created,
 				Members: []engine.ConferenceMember{{CallID: "c-live"}, {CallID: "c-other-node"}}, Joined: []string{"c-live", "c-other-node"}},
@@ -229,7 +237,7 @@ func TestStartEndsOrphanConferences(t *testing.T) {
 		for _, c := range store.stored() {
 			completed := !c.CompletedTime.IsZero()
 			switch c.ID {
-			case "conf-orphan", "conf-empty":
+			case "conf-orphan", "conf-empty", "conf-stale":
 				if !completed || len(c.Members) != 0 || len(c.Joined) == 0 {
 					t.Errorf("%s: %+v; want it completed, no members, its joined calls kept", c.ID, c)
 				}
