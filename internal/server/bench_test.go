@@ -5,6 +5,7 @@ import (
 	stdjson "encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -30,9 +31,12 @@ type benchApp struct {
 	latencies            []time.Duration
 }
 
-func newBenchApp(reply string) *benchApp {
+func newBenchApp(reply string) *benchApp { return newBenchAppOn("127.0.0.1:0", reply) }
+
+// newBenchAppOn is newBenchApp listening on addr.
+func newBenchAppOn(addr, reply string) *benchApp {
 	a := &benchApp{}
-	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived := time.Now()
 		body, _ := io.ReadAll(r.Body)
 		switch r.URL.Path {
@@ -50,6 +54,13 @@ func newBenchApp(reply string) *benchApp {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		panic(fmt.Sprintf("bench app: %v", err))
+	}
+	a.Listener.Close()
+	a.Listener = ln
+	a.Start()
 	return a
 }
 
@@ -71,6 +82,12 @@ func benchServerWith(b *testing.B, cfg server.Config) *server.Server {
 // placeCalls creates n calls from workers goroutines, paced at rate calls
 // a second (0: as fast as possible).
 func placeCalls(b *testing.B, srv *server.Server, app *benchApp, n, workers int, rate float64) {
+	placeCallsOn(b, []string{srv.URL()}, app, n, workers, rate)
+}
+
+// placeCallsOn is placeCalls on several servers, by base URL: the i-th
+// call goes to urls[i%len(urls)].
+func placeCallsOn(b *testing.B, urls []string, app *benchApp, n, workers int, rate float64) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
 	body := fmt.Sprintf(`{"from":"+15551112222","to":"+15559990000","applicationId":"%s","answerUrl":"%s/answer","disconnectUrl":"%s/disconnect"}`,
@@ -90,7 +107,7 @@ func placeCalls(b *testing.B, srv *server.Server, app *benchApp, n, workers int,
 				if rate > 0 {
 					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
 				}
-				req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/9900000/calls", strings.NewReader(body))
+				req, _ := http.NewRequest("POST", urls[i%int64(len(urls))]+"/api/v2/accounts/9900000/calls", strings.NewReader(body))
 				req.SetBasicAuth("dev", "dev")
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
@@ -144,6 +161,57 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 		})
 	}
+}
+
+// BenchmarkLoopbackLimit measures the ceiling BenchmarkCallsPerSecond is
+// held to on this machine: the 32 clients of placeCalls doing HTTP POST
+// round trips with a small JSON body against a handler that reads it and
+// answers 204, as fast as they go. It reports round-trips/s and
+// calls/s-limit, a third of that, since a call takes three round trips
+// (createCall, the answer webhook, the disconnect webhook). Measure both in
+// one run, so that their ratio is taken on the same day's machine:
+//
+//	go test -run '^$' -bench 'CallsPerSecond/signing=off|LoopbackLimit' -count 5 ./internal/server | tee limit.txt
+func BenchmarkLoopbackLimit(b *testing.B) {
+	const workers = 32
+	ln, err := net.Listen("tcp", "127.0.0.252:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	defer client.CloseIdleConnections()
+	body := `{"from":"+15551112222","to":"+15559990000","applicationId":"` + appID + `","answerUrl":"` + srv.URL + `/answer"}`
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				resp, err := client.Post(srv.URL+"/calls", "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	perSecond := float64(b.N) / time.Since(start).Seconds()
+	b.ReportMetric(perSecond, "round-trips/s")
+	b.ReportMetric(perSecond/3, "calls/s-limit")
 }
 
 // BenchmarkAnswerLatency places calls at a steady 500 calls a second and
