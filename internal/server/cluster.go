@@ -251,15 +251,20 @@ func (c *cluster) loseLease(err error) {
 
 // run renews the lease and adopts the calls of nodes whose lease expired,
 // and tells changed of the calls that change on any node (the console),
-// until Close.
+// until Close. Adoption has a goroutine of its own, told after each
+// renewal to look for expired nodes: adopting thousands of calls takes
+// longer than the margin of a short lease, and the renewals must go on
+// meanwhile, or this node would stop sending the webhooks of the calls it
+// adopts.
 func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 	c.eng = eng
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	c.polled = make(chan struct{})
 	go c.poll(ctx, changed)
-	go func() {
-		defer close(c.done)
+	look := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		tick := time.NewTicker(c.lease / 5)
 		defer tick.Stop()
 		healthy := time.Now() // held since: the node just joined
@@ -274,6 +279,7 @@ func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 			case err == nil:
 			case errors.Is(err, postgres.ErrLeaseLost):
 				c.loseLease(err)
+				cancel() // and adopt nothing more
 				return
 			case ctx.Err() != nil:
 				return
@@ -289,9 +295,26 @@ func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 			// lease: one that was itself cut off from the database must
 			// not take for dead the nodes that were not.
 			if c.adopting.Load() && time.Since(healthy) >= c.lease {
-				c.adoptExpired(ctx)
+				select {
+				case look <- struct{}{}:
+				default: // an adoption is under way, and looks again after
+				}
 			}
 		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-look:
+			}
+			c.adoptExpired(ctx)
+		}
+	})
+	go func() {
+		wg.Wait()
+		close(c.done)
 	}()
 }
 

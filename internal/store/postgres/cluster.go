@@ -68,7 +68,7 @@ func (s *Store) Join(ctx context.Context, id, url string, ttl time.Duration) (in
 	if id == "" {
 		return 0, errors.New("postgres: join: empty node id")
 	}
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.lease.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: join as node %s: %w", id, err)
 	}
@@ -108,7 +108,7 @@ func (s *Store) Join(ctx context.Context, id, url string, ttl time.Duration) (in
 // no longer this node's.
 func (s *Store) Renew(ctx context.Context, ttl time.Duration) error {
 	node, epoch := s.owner()
-	tag, err := s.pool.Exec(ctx, "UPDATE nodes SET lease_until = now() + $3::interval WHERE id = $1 AND epoch = $2", node, epoch, ttl)
+	tag, err := s.lease.Exec(ctx, "UPDATE nodes SET lease_until = now() + $3::interval WHERE id = $1 AND epoch = $2", node, epoch, ttl)
 	if err != nil {
 		return fmt.Errorf("postgres: renew the lease of node %s: %w", node, err)
 	}

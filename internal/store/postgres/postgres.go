@@ -52,6 +52,11 @@ var migrations embed.FS
 // concurrent use. Close releases it.
 type Store struct {
 	pool *pgxpool.Pool
+	// lease is a pool of one connection, for the node's lease alone (Join,
+	// Renew): a renewal waits for no call's write, however busy the
+	// pool, so a loaded node does not let its lease lapse. It connects on
+	// its first use: a store that joins no cluster opens no connection.
+	lease *pgxpool.Pool
 
 	// The node this store writes as, and its epoch (see Join).
 	mu    sync.Mutex
@@ -65,7 +70,8 @@ type Store struct {
 // key=value connection string, as libpq takes them) and migrates its
 // schema to the current version. The DSN also takes pgx's settings:
 // pool_max_conns (default: 4 or the number of CPUs, whichever is more)
-// caps the connections, and default_query_exec_mode=exec suits a pooler
+// caps the connections of calls' reads and writes (a node of a cluster
+// takes one more, for its lease), and default_query_exec_mode=exec suits a pooler
 // in transaction mode (PgBouncer), which cannot keep the statements pgx
 // prepares and caches by default.
 func Open(ctx context.Context, dsn string) (*Store, error) {
@@ -74,17 +80,24 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// The error may quote the DSN, password included: say less.
 		return nil, errors.New("postgres: open: the connection string does not parse")
 	}
+	leaseCfg := cfg.Copy()
+	leaseCfg.MaxConns, leaseCfg.MinConns = 1, 0
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	lease, err := pgxpool.NewWithConfig(ctx, leaseCfg)
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, lease: lease}
+	if err := pool.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
 	if err := s.migrate(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	return s, nil
@@ -131,10 +144,13 @@ func writeContext(ctx context.Context) (context.Context, context.CancelFunc, err
 	return wctx, cancel, nil
 }
 
-// Close closes the pool's connections, waiting for those in use to be
+// Close closes the pools' connections, waiting for those in use to be
 // returned. It always returns nil; calls after the first do nothing.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.pool.Close)
+	s.closeOnce.Do(func() {
+		s.pool.Close()
+		s.lease.Close()
+	})
 	return nil
 }
 
