@@ -192,6 +192,57 @@ func BenchmarkWrite(b *testing.B) {
 	})
 }
 
+// BenchmarkWriteUpdate runs the engine's write of one event to a call
+// already stored (1000 calls in turn): the call, two history entries and
+// a queued webhook, then the webhook's delivery, from about 8 goroutines.
+// joined=no is a store alone; joined=yes a node of a cluster, whose writes
+// are fenced by its lease.
+func BenchmarkWriteUpdate(b *testing.B) {
+	detail := []byte(`{"eventType":"answer","callId":"c-00000001","status":200,"latency":"3ms"}`)
+	for _, joined := range []string{"no", "yes"} {
+		b.Run("joined="+joined, func(b *testing.B) {
+			s := benchStore(b)
+			if joined == "yes" {
+				if _, err := s.Join(b.Context(), "bench", "http://127.0.0.1:1", time.Hour); err != nil {
+					b.Fatal(err)
+				}
+			}
+			calls := make([]*engine.Call, 1000)
+			for i := range calls {
+				calls[i] = benchCall(fmt.Sprintf("c-%08d", i))
+				if err := s.SaveCall(b.Context(), calls[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var next atomic.Int64
+			b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					c := *calls[next.Add(1)%int64(len(calls))]
+					now := time.Now()
+					c.State, c.LastUpdate = engine.StateAnswered, now
+					ids, err := s.Write(b.Context(), engine.Write{
+						Call: &c,
+						History: []engine.HistoryEntry{
+							{CallID: c.CallID, Time: now, Kind: "state", Summary: "answered"},
+							{CallID: c.CallID, Time: now, Kind: "webhook", Summary: "answer", Detail: detail},
+						},
+						Enqueue: []engine.QueuedWebhook{{CallID: c.CallID, EventID: "2b7c5e7a-0f4e-4a51-9a3b-6f1d2c3e4a5b", Data: detail}},
+					})
+					if err == nil {
+						err = s.Delivered(b.Context(), ids[0])
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkConsoleList lists pages of 50 calls, newest first, among
 // 100 000 stored, as the console does: the first page, a page from the
 // middle, and pages filtered by a rare cause (1 call in 100), a number (1
