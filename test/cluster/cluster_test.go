@@ -472,6 +472,13 @@ func TestThreeNodes(t *testing.T) {
 		if after[id] != before[id] || after[id] == n3.name {
 			t.Errorf("call %s: owner %q before n3 woke, %q after", id, before[id], after[id])
 		}
+		// The call as stored is the survivor's: n3's hangup of the short
+		// call, due while it was stopped, was refused.
+		_, out := do(t, "GET", n1.url+"/api/v2/accounts/"+account+"/calls/"+id, "", nil)
+		var c struct{ DisconnectCause, ErrorMessage string }
+		if err := json.Unmarshal(out, &c); err != nil || c.DisconnectCause != "error" || !strings.Contains(c.ErrorMessage, "node "+n3.name+" failed") {
+			t.Errorf("call %s as stored after n3 woke: %s; want cause error naming n3", id, out)
+		}
 	}
 
 	// The conference ended with its only member.
