@@ -56,8 +56,8 @@ type cluster struct {
 
 	mu sync.Mutex
 	// valid is until when this node may act on its calls, by its own
-	// monotonic clock: the lease's start as sent, plus the lease, less a
-	// margin. Past it the node sends no webhook: another may have adopted
+	// clocks (see current): the lease's start as sent, plus the lease,
+	// less a margin. Past it the node sends no webhook: another may have adopted
 	// the calls.
 	valid time.Time
 	eng   *engine.Engine
@@ -201,11 +201,15 @@ func (c *cluster) renewed(sent time.Time) {
 	c.mu.Unlock()
 }
 
-// current reports whether the node's lease still holds by its own clock.
+// current reports whether the node's lease still holds by its own clock:
+// by the monotonic clock, which no clock step moves, and by the wall
+// clock, which moves on while a virtual machine is suspended (the
+// monotonic one does not).
 func (c *cluster) current() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Now().Before(c.valid)
+	now := time.Now()
+	return now.Before(c.valid) && now.Round(0).Before(c.valid.Round(0))
 }
 
 // holds reports whether the node may act on its calls: its lease holds by
