@@ -166,7 +166,7 @@ func joinCluster(ctx context.Context, pg *postgres.Store, cfg Config) (*cluster,
 	c.proxy = &httputil.ReverseProxy{
 		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
-			target, _ := url.Parse(r.In.Context().Value(ownerURL{}).(string))
+			target, _ := url.Parse(r.In.Context().Value(ownerKey{}).(owner).url)
 			r.SetURL(target)
 			r.Out.Host = r.In.Host
 			r.Out.Header.Set(hopHeader, c.id)
@@ -174,20 +174,20 @@ func joinCluster(ctx context.Context, pg *postgres.Store, cfg Config) (*cluster,
 			r.SetXForwarded()
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			owner, _ := r.Context().Value(ownerID{}).(string)
-			c.log.Warn("forward a request to the call's node", "owner", owner, "path", r.URL.Path, "err", err)
+			o, _ := r.Context().Value(ownerKey{}).(owner)
+			c.log.Warn("forward a request to the call's node", "owner", o.node, "path", r.URL.Path, "err", err)
 			writeClusterError(w, http.StatusBadGateway, "service-unavailable",
-				fmt.Sprintf("It belongs to voicehook node %s, which did not answer: %v", owner, err))
+				fmt.Sprintf("It belongs to voicehook node %s, which did not answer: %v", o.node, err))
 		},
 	}
 	return c, nil
 }
 
-// ownerURL and ownerID carry the owner of a forwarded request's call to
-// the proxy.
+// owner is the node a forwarded request goes to, carried to the proxy in
+// the request's context under ownerKey.
 type (
-	ownerURL struct{}
-	ownerID  struct{}
+	owner    struct{ node, url string }
+	ownerKey struct{}
 )
 
 // renewMargin is how much sooner than the database a node gives up its
@@ -433,7 +433,7 @@ func (c *cluster) forward(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx := context.WithValue(context.WithValue(r.Context(), ownerURL{}, u), ownerID{}, node)
+		ctx := context.WithValue(r.Context(), ownerKey{}, owner{node: node, url: u})
 		c.proxy.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

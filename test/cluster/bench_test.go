@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,71 +93,15 @@ func adoptOnce(b *testing.B, n int) adoption {
 	return adoption{took: last.Sub(killed), rssDead: rssDead, rssSurvivor: rssMB(survivor)}
 }
 
-// benchNode is a voicehook process of BenchmarkAdoption.
-type benchNode struct {
-	*node
-	stopped bool
-}
-
 // startBenchNode runs a node on addr, with the lease benchLease, and waits
 // until it serves.
-func startBenchNode(b *testing.B, dsn, addr string) *benchNode {
+func startBenchNode(b *testing.B, dsn, addr string) *node {
 	b.Helper()
-	bin, err := binary()
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := &node{name: addr, url: "http://" + addr, log: &bytes.Buffer{}, mu: &sync.Mutex{}, exit: make(chan error, 1)}
-	n.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--node-lease", benchLease.String(),
-		"--recordings", b.TempDir(), "-q")
-	n.cmd.Env = append(os.Environ(), "VOICEHOOK_CLUSTER_SECRET="+secret)
-	n.cmd.Stdout = lockedBuffer{n.mu, n.log}
-	n.cmd.Stderr = lockedBuffer{n.mu, n.log}
-	if err := n.cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	go func() { n.exit <- n.cmd.Wait() }()
-	bn := &benchNode{node: n}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, _ := http.NewRequest("GET", n.url+"/api/v2/accounts/"+account+"/calls?pageSize=1", nil)
-		req.SetBasicAuth("dev", "dev")
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return bn
-			}
-		}
-		select {
-		case err := <-n.exit:
-			b.Fatalf("node %s exited: %v\n%s", addr, err, n.logs())
-		default:
-		}
-		if time.Now().After(deadline) {
-			bn.stop(b)
-			b.Fatalf("node %s did not start:\n%s", addr, n.logs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop kills the node, if it still runs, and waits for it to exit, so
-// that the next round can take its address.
-func (n *benchNode) stop(b *testing.B) {
-	if n.stopped {
-		return
-	}
-	n.stopped = true
-	_ = n.cmd.Process.Kill()
-	<-n.exit
-	if b.Failed() {
-		b.Logf("log of node %s:\n%s", n.name, n.logs())
-	}
+	return launch(b, dsn, addr, "--node-lease", benchLease.String(), "-q")
 }
 
 // rssMB returns the resident memory of a node's process, in MB.
-func rssMB(n *benchNode) float64 {
+func rssMB(n *node) float64 {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -223,7 +165,7 @@ func (a *countingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // createCalls creates n calls on node n from workers clients at once.
-func createCalls(b *testing.B, on *benchNode, a *countingApp, n, workers int) {
+func createCalls(b *testing.B, on *node, a *countingApp, n, workers int) {
 	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: time.Minute}
 	defer client.CloseIdleConnections()

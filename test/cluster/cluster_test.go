@@ -53,6 +53,8 @@ type node struct {
 	log  *bytes.Buffer
 	mu   *sync.Mutex
 	exit chan error
+	// stopped makes stop run once.
+	stopped sync.Once
 }
 
 // lockedBuffer is a log both the process and the test touch.
@@ -73,32 +75,32 @@ func (n *node) logs() string {
 	return n.log.String()
 }
 
-// startNode runs a node on addr with the database dsn.
+// startNode runs a node on addr with the database dsn, the test's lease
+// and a drain timeout of 3 s, and stops it when the test ends.
 func startNode(t *testing.T, dsn, addr string, extra ...string) *node {
 	t.Helper()
+	n := launch(t, dsn, addr, append([]string{"--node-lease", lease.String(), "--drain-timeout", "3s"}, extra...)...)
+	t.Cleanup(func() { n.stop(t) })
+	return n
+}
+
+// launch runs a node process serving on addr with the database dsn and
+// args, and waits until it answers. The caller stops it (stop).
+func launch(tb testing.TB, dsn, addr string, args ...string) *node {
+	tb.Helper()
 	bin, err := binary()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	n := &node{name: addr, url: "http://" + addr, log: &bytes.Buffer{}, mu: &sync.Mutex{}, exit: make(chan error, 1)}
-	args := append([]string{"serve", "--addr", addr, "--db", dsn, "--node-lease", lease.String(), "--drain-timeout", "3s",
-		"--recordings", t.TempDir()}, extra...)
-	n.cmd = exec.Command(bin, args...)
+	n.cmd = exec.Command(bin, append([]string{"serve", "--addr", addr, "--db", dsn, "--recordings", tb.TempDir()}, args...)...)
 	n.cmd.Env = append(os.Environ(), "VOICEHOOK_CLUSTER_SECRET="+secret)
 	n.cmd.Stdout = lockedBuffer{n.mu, n.log}
 	n.cmd.Stderr = lockedBuffer{n.mu, n.log}
 	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	go func() { n.exit <- n.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = n.cmd.Process.Signal(syscall.SIGCONT)
-		_ = n.cmd.Process.Kill()
-		<-n.exit
-		if t.Failed() {
-			t.Logf("log of node %s:\n%s", n.name, n.logs())
-		}
-	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		req, _ := http.NewRequest("GET", n.url+"/api/v2/accounts/"+account+"/calls?pageSize=1", nil)
@@ -112,14 +114,30 @@ func startNode(t *testing.T, dsn, addr string, extra ...string) *node {
 		}
 		select {
 		case err := <-n.exit:
-			t.Fatalf("node %s exited: %v\n%s", addr, err, n.logs())
+			n.exit <- err
+			n.stop(tb)
+			tb.Fatalf("node %s exited: %v\n%s", addr, err, n.logs())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node %s did not start:\n%s", addr, n.logs())
+			n.stop(tb)
+			tb.Fatalf("node %s did not start:\n%s", addr, n.logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stop ends the node, waking it first if it was stopped, and waits for it
+// to exit; it shows the node's log if tb failed. Later calls do nothing.
+func (n *node) stop(tb testing.TB) {
+	n.stopped.Do(func() {
+		_ = n.cmd.Process.Signal(syscall.SIGCONT)
+		_ = n.cmd.Process.Kill()
+		<-n.exit
+		if tb.Failed() {
+			tb.Logf("log of node %s:\n%s", n.name, n.logs())
+		}
+	})
 }
 
 // hook is a webhook the app received.
