@@ -120,7 +120,8 @@ func New(cfg Config) *Handler {
 		}
 	}
 	h.mux.HandleFunc(TokenPath, h.issueToken)
-	h.notImplemented()
+	h.notImplemented(voiceOperations)
+	h.unknownUnderAccount()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeUnknownPath(w, r) })
 	return h
 }

@@ -51,11 +51,11 @@ var voiceOperations = []operation{
 	{"deleteRealTimeTranscription", "DELETE", "/accounts/{accountId}/calls/{callId}/transcriptions/{transcriptionId}"},
 }
 
-// notImplemented answers 501, naming the operation, for each voice
-// operation no route serves, and 404 for any other path under an account;
-// both after the account's credentials. New calls it after every route.
-func (h *Handler) notImplemented() {
-	for _, op := range voiceOperations {
+// notImplemented answers 501, naming the operation, for each of ops no
+// route serves, after the account's credentials. New calls it after every
+// route.
+func (h *Handler) notImplemented(ops []operation) {
+	for _, op := range ops {
 		pattern := op.Method + " /api/v2" + op.Path
 		if h.routed[pattern] {
 			continue
@@ -67,6 +67,11 @@ func (h *Handler) notImplemented() {
 			return nil
 		})
 	}
+}
+
+// unknownUnderAccount answers a path under an account that is no
+// operation with 404, after the account's credentials.
+func (h *Handler) unknownUnderAccount() {
 	h.mux.HandleFunc(accountPath, h.wrap(h.forAccount(func(w http.ResponseWriter, r *http.Request) error {
 		writeUnknownPath(w, r)
 		return nil
