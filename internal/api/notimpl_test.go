@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -46,8 +47,11 @@ func TestVoiceOperationsAreTheSpecs(t *testing.T) {
 // no route serves is a 501 naming it, once the account's credentials are
 // checked; other methods of its path are 405.
 func TestNotImplementedNamesTheOperation(t *testing.T) {
-	h := New(Config{Accounts: config.Dev("9900000", "dev", "dev", "", "")})
+	// A handler of no routes but this operation's, and no engine.
+	h := &Handler{cfg: Config{Accounts: config.Dev("9900000", "dev", "dev", "", "")}, mux: http.NewServeMux(),
+		log: slog.New(slog.DiscardHandler), paths: map[string]bool{}, routed: map[string]bool{}}
 	h.notImplemented([]operation{{"fakeOperation", "GET", "/accounts/{accountId}/fake/{fakeId}"}})
+	h.unknownUnderAccount()
 	for _, c := range []struct {
 		name, method, path, user string
 		status                   int
@@ -58,6 +62,7 @@ func TestNotImplementedNamesTheOperation(t *testing.T) {
 		{"wrong password", "GET", "/api/v2/accounts/9900000/fake/f-1", "nobody", 401, "authentication-error"},
 		{"another account", "GET", "/api/v2/accounts/1234567/fake/f-1", "dev", 403, "authorization-error"},
 		{"another method", "DELETE", "/api/v2/accounts/9900000/fake/f-1", "dev", 405, "validation"},
+		{"another method, no credentials", "DELETE", "/api/v2/accounts/9900000/fake/f-1", "", 401, "authentication-error"},
 	} {
 		req := httptest.NewRequest(c.method, c.path, nil)
 		if c.user != "" {
