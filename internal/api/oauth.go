@@ -36,9 +36,9 @@ const DefaultTokenLifetime = time.Hour
 const (
 	tokenVersion = 1
 	tokenMACSize = sha256.Size
-	// maxTokenLen bounds what is decoded: a token of an account id of 256
-	// bytes is under 400 characters.
-	maxTokenLen  = 512
+	// maxTokenLen bounds what is decoded: a token of an account id of
+	// 1 KB is under 1,500 characters.
+	maxTokenLen  = 2048
 	maxTokenBody = 64 << 10
 )
 
@@ -57,17 +57,14 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
-
 // issueToken serves POST /api/v1/oauth2/token.
 func (h *Handler) issueToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
-	a, err := h.tokenClient(w, r)
-	if err != nil {
-		e := err.(*oauthError)
-		writeJSON(w, e.status, e)
+	a, oerr := h.tokenClient(w, r)
+	if oerr != nil {
+		writeJSON(w, oerr.status, oerr)
 		return
 	}
 	lifetime := h.tokenLifetime()
@@ -79,8 +76,8 @@ func (h *Handler) issueToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // tokenClient checks a token request and returns the account of the
-// client that made it, or an *oauthError.
-func (h *Handler) tokenClient(w http.ResponseWriter, r *http.Request) (*config.Account, error) {
+// client that made it, or the error to answer.
+func (h *Handler) tokenClient(w http.ResponseWriter, r *http.Request) (*config.Account, *oauthError) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return nil, &oauthError{http.StatusMethodNotAllowed, "invalid_request", fmt.Sprintf("the token endpoint takes POST, not %s", r.Method)}
@@ -102,9 +99,9 @@ func (h *Handler) tokenClient(w http.ResponseWriter, r *http.Request) (*config.A
 			return nil, &oauthError{http.StatusBadRequest, "invalid_request", fmt.Sprintf("parameter %s is given %d times; give it once", name, len(values))}
 		}
 	}
-	a, err := h.tokenCredentials(w, r, form)
-	if err != nil {
-		return nil, err
+	a, oerr := h.tokenCredentials(w, r, form)
+	if oerr != nil {
+		return nil, oerr
 	}
 	switch grant := form.Get("grant_type"); grant {
 	case "client_credentials":
@@ -120,8 +117,8 @@ func (h *Handler) tokenClient(w http.ResponseWriter, r *http.Request) (*config.A
 // tokenCredentials authenticates the client of a token request: by HTTP
 // Basic clientId:clientSecret, or by the client_id and client_secret
 // parameters of the body, not both (RFC 6749 §2.3.1).
-func (h *Handler) tokenCredentials(w http.ResponseWriter, r *http.Request, form url.Values) (*config.Account, error) {
-	invalid := func(msg string) error {
+func (h *Handler) tokenCredentials(w http.ResponseWriter, r *http.Request, form url.Values) (*config.Account, *oauthError) {
+	invalid := func(msg string) *oauthError {
 		w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
 		return &oauthError{http.StatusUnauthorized, "invalid_client", msg}
 	}
