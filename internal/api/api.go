@@ -50,13 +50,14 @@ type Config struct {
 	// act on that account's calls only: the server listens beyond
 	// loopback. Without it (on loopback) /sim/v1 is open.
 	RequireAuth bool
+	Logger      *slog.Logger
+
 	// Now is the clock OAuth2 tokens are issued and checked by; nil is
 	// time.Now.
 	Now func() time.Time
 	// TokenLifetime is how long an OAuth2 token lasts; 0 is
 	// DefaultTokenLifetime, an hour. Tests shorten it.
 	TokenLifetime time.Duration
-	Logger        *slog.Logger
 }
 
 // Handler serves the API.
