@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 // clientId/clientSecret, its token URL pointed at voicehook, gets one
 // token and places, reads, lists and hangs up a call with it, sending
 // bearer tokens only; on another account it gets 403, and with a wrong
-// secret the token endpoint's 401.
+// secret the token endpoint's 401. On a path voicehook does not serve, bad
+// credentials are 401 and another account 403 before the path is a 404.
 func TestOfficialNodeSDKOAuth(t *testing.T) {
 	dir := requireSDK(t)
 	srv := startServer(t)
@@ -45,21 +47,25 @@ func TestOfficialNodeSDKOAuth(t *testing.T) {
 		s["url"] != srv.URL()+"/api/v1/oauth2/token" {
 		t.Errorf("a wrong client secret: %v, want voicehook's token endpoint's 401 invalid_client", s)
 	}
-	// One token for the first client's four requests and the other
-	// account's, and one refused for the second client.
-	seen := step("seen")
-	if seen["tokenRequests"] != 2.0 {
-		t.Errorf("token requests %v, want 2: the SDK keeps its token", seen["tokenRequests"])
-	}
-	schemes := seen["schemes"].([]any)
-	if len(schemes) != 5 {
-		t.Errorf("the SDK sent %d REST requests, want 5: %v", len(schemes), schemes)
-	}
-	for _, scheme := range schemes {
-		if scheme != "Bearer" {
-			t.Errorf("the SDK authenticated a request by %v, want Bearer only: %v", scheme, schemes)
-			break
+	// Credentials before routing, for a path voicehook does not serve.
+	for name, want := range map[string]float64{"endpoints": 404, "endpointsbad": 401, "endpointsother": 403, "statisticsbad": 401} {
+		if s := step(name); s["status"] != want {
+			t.Errorf("%s: %v, want status %v", name, s, want)
 		}
+	}
+	// A token for the first client's five requests, one refused for the
+	// second, and one for the third, which lists endpoints twice.
+	seen := step("seen")
+	if seen["tokenRequests"] != 3.0 {
+		t.Errorf("token requests %v, want 3: the SDK keeps its token", seen["tokenRequests"])
+	}
+	var schemes []string
+	for _, s := range seen["schemes"].([]any) {
+		schemes = append(schemes, s.(string))
+	}
+	want := "Bearer,Bearer,Bearer,Bearer,Bearer,Bearer,Basic,Bearer,Basic"
+	if got := strings.Join(schemes, ","); got != want {
+		t.Errorf("the SDK authenticated its REST requests by %s, want %s", got, want)
 	}
 	d := app.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
 	if d.CallID != callID || d.Cause != callback.CauseHangup {

@@ -13,7 +13,7 @@
 // own location: `import axios from 'axios'` here would load the ES module
 // build, a different instance.
 import { createRequire } from 'node:module';
-import { CallsApi, Configuration } from 'bandwidth-sdk';
+import { CallsApi, Configuration, EndpointsApi, StatisticsApi } from 'bandwidth-sdk';
 
 const base = process.env.VH_BASE;       // http://127.0.0.1:port/api/v2
 const app = process.env.VH_APP;         // the test's app server
@@ -74,4 +74,14 @@ out('hangup', { status: hungUp.status });
 await expectError('otheraccount', () => calls.getCallState('1234567', callId));
 const wrong = new CallsApi(new Configuration({ clientId: 'dev', clientSecret: 'wrong', basePath: base }));
 await expectError('wrongsecret', () => wrong.getCallState(account, callId));
+
+// Credentials come before routing: a path voicehook does not serve (the
+// SDK's BRTC endpoints, sent to voicehook's base path) is 401 without good
+// credentials and 403 on another account before it is a 404.
+const good = new Configuration({ clientId: 'dev', clientSecret: 'dev', basePath: base });
+const badBasic = new Configuration({ username: 'dev', password: 'wrong', basePath: base });
+await expectError('endpoints', () => new EndpointsApi(good).listEndpoints(account));
+await expectError('endpointsbad', () => new EndpointsApi(badBasic).listEndpoints(account));
+await expectError('endpointsother', () => new EndpointsApi(good).listEndpoints('1234567'));
+await expectError('statisticsbad', () => new StatisticsApi(badBasic).getStatistics(account));
 out('seen', seen);
