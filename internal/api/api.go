@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -50,6 +51,13 @@ type Config struct {
 	// loopback. Without it (on loopback) /sim/v1 is open.
 	RequireAuth bool
 	Logger      *slog.Logger
+
+	// Now is the clock OAuth2 tokens are issued and checked by; nil is
+	// time.Now.
+	Now func() time.Time
+	// TokenLifetime is how long an OAuth2 token lasts; 0 is
+	// DefaultTokenLifetime, an hour. Tests shorten it.
+	TokenLifetime time.Duration
 }
 
 // Handler serves the API.
@@ -58,11 +66,14 @@ type Handler struct {
 	mux   *http.ServeMux
 	log   *slog.Logger
 	paths map[string]bool // paths with a 405 handler
+	// routed are the patterns of the /api/v2 handlers, so that an
+	// operation none of them serves answers 501 (see notImplemented).
+	routed map[string]bool
 }
 
 // New returns the API handler.
 func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, paths: map[string]bool{}, routed: map[string]bool{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -109,6 +120,9 @@ func New(cfg Config) *Handler {
 			h.simRoute("POST /sim/v1/inbound", h.simInbound)
 		}
 	}
+	h.mux.HandleFunc(TokenPath, h.issueToken)
+	h.notImplemented(voiceOperations)
+	h.unknownUnderAccount()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeUnknownPath(w, r) })
 	return h
 }
@@ -117,12 +131,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// route registers an /api/v2 handler behind Basic auth and the account check.
+// route registers an /api/v2 handler behind authentication (Basic or an
+// OAuth2 bearer token) and the account check.
 func (h *Handler) route(pattern string, f handlerFunc) {
-	h.mux.HandleFunc(pattern, h.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		account, err := h.authenticate(r)
+	h.routed[pattern] = true
+	h.mux.HandleFunc(pattern, h.wrap(h.forAccount(f)))
+	h.otherMethods(pattern)
+}
+
+// forAccount runs f for a request whose credentials are those of the
+// account of its path: others get 401, another account's 403.
+func (h *Handler) forAccount(f handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		account, err := h.authenticate(w, r)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
 			return err
 		}
 		if id := r.PathValue("accountId"); id != account.ID {
@@ -130,21 +152,25 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 				fmt.Sprintf("Access is denied: the credentials are for account %s, not %s", account.ID, id)}
 		}
 		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
-	}))
-	h.otherMethods(pattern)
+	}
 }
 
 // otherMethods answers the path of pattern with 405, not 404, for the
-// methods no handler takes.
+// methods no handler takes; under an account, after its credentials.
 func (h *Handler) otherMethods(pattern string) {
 	path := pattern[strings.IndexByte(pattern, ' ')+1:]
 	if h.paths[path] {
 		return
 	}
 	h.paths[path] = true
-	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &apiError{http.StatusMethodNotAllowed, "validation", "Method Not Allowed"})
-	})
+	notAllowed := func(w http.ResponseWriter, r *http.Request) error {
+		return &apiError{http.StatusMethodNotAllowed, "validation", "Method Not Allowed"}
+	}
+	if strings.HasPrefix(path, accountPath) {
+		h.mux.HandleFunc(path, h.wrap(h.forAccount(notAllowed)))
+		return
+	}
+	h.mux.HandleFunc(path, h.wrap(notAllowed))
 }
 
 // simRoute registers a /sim/v1 handler. With RequireAuth it needs an
@@ -155,9 +181,8 @@ func (h *Handler) simRoute(pattern string, f handlerFunc) {
 		if !h.cfg.RequireAuth {
 			return f(w, r)
 		}
-		account, err := h.authenticate(r)
+		account, err := h.authenticate(w, r)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Basic realm="voicehook"`)
 			return err
 		}
 		return f(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
@@ -186,7 +211,8 @@ func (h *Handler) wrap(f handlerFunc) http.HandlerFunc {
 	}
 }
 
-func (h *Handler) authenticate(r *http.Request) (*config.Account, error) {
+// basic returns the account whose Basic credentials a request carries.
+func (h *Handler) basic(r *http.Request) (*config.Account, error) {
 	if r.Header.Get("Authorization") == "" {
 		return nil, &apiError{http.StatusUnauthorized, "authentication-error", "The credentials provided were invalid"}
 	}

@@ -9,6 +9,8 @@
 //	  - id: "9900000"                  # required: the account id in REST paths
 //	    username: dev                  # required: Basic auth of the REST API
 //	    password: dev                  # required
+//	    clientId: my-client            # OAuth2 client credentials (both or neither): POST /api/v1/oauth2/token
+//	    clientSecret: s3cret           # trades them for a bearer token; clientId unique across accounts
 //	    applications:
 //	      - id: 7d0f6c9e-3b2a-4c1d-9e8f-5a6b7c8d9e0f   # required: a UUID
 //	        name: IVR                                 # for people
@@ -136,6 +138,10 @@ type Account struct {
 	ID       string
 	Username string
 	Password string
+	// ClientID and ClientSecret are the account's OAuth2 client
+	// credentials, which POST /api/v1/oauth2/token trades for a bearer
+	// token; both empty when the account has none.
+	ClientID, ClientSecret string
 	// AnyApplication accepts any UUID as an applicationId in createCall,
 	// as the dev account does; otherwise it must be one of Applications.
 	AnyApplication bool
@@ -179,11 +185,13 @@ func (r Range) String() string {
 }
 
 // Dev is the directory without a config file: one account with the given
-// credentials, accepting any applicationId, and a dev application that
+// credentials (its Basic username and password are its OAuth2 client id
+// and secret too), accepting any applicationId, and a dev application that
 // answers +15550001000 to +15550001999 with the given URLs.
 func Dev(accountID, username, password, initiateURL, statusURL string) *Directory {
 	return &Directory{Accounts: []*Account{{
 		ID: accountID, Username: username, Password: password, AnyApplication: true,
+		ClientID: username, ClientSecret: password,
 		Applications: []*Application{{
 			ID: DevApplicationID, Name: "dev", InitiateURL: initiateURL, InitiateMethod: "POST",
 			StatusURL: statusURL, StatusMethod: "POST", CallbackTimeout: 15 * time.Second,
@@ -243,6 +251,8 @@ type file struct {
 		ID           string    `yaml:"id"`
 		Username     string    `yaml:"username"`
 		Password     string    `yaml:"password"`
+		ClientID     string    `yaml:"clientId"`
+		ClientSecret string    `yaml:"clientSecret"`
 		Applications []appYAML `yaml:"applications"`
 	} `yaml:"accounts"`
 	SIP *struct {
@@ -318,7 +328,7 @@ func Load(r io.Reader) (*Directory, error) {
 			return nil, fmt.Errorf("config: account %s: username %q is another account's", fa.ID, fa.Username)
 		}
 		seenAccount[fa.ID], seenUser[fa.Username] = true, true
-		a := &Account{ID: fa.ID, Username: fa.Username, Password: fa.Password}
+		a := &Account{ID: fa.ID, Username: fa.Username, Password: fa.Password, ClientID: fa.ClientID, ClientSecret: fa.ClientSecret}
 		for _, fapp := range fa.Applications {
 			app, err := loadApp(fa.ID, fapp)
 			if err != nil {
@@ -332,6 +342,9 @@ func Load(r io.Reader) (*Directory, error) {
 		d.Accounts = append(d.Accounts, a)
 	}
 	if err := d.checkNumbers(); err != nil {
+		return nil, err
+	}
+	if err := d.checkClients(); err != nil {
 		return nil, err
 	}
 	if s := f.SIP; s != nil {

@@ -162,6 +162,11 @@ type Config struct {
 	// that time, another adopts its calls.
 	Lease time.Duration
 
+	// TokenLifetime is how long the OAuth2 access tokens of
+	// POST /api/v1/oauth2/token last; default an hour, as Bandwidth's.
+	// Tests shorten it.
+	TokenLifetime time.Duration
+
 	// DisableSim turns the simulator off, for a server that carries real
 	// calls only: no /sim/v1, no simulated phones, Phones and Calls
 	// refused. Calls placed then have no network: they end with cause
@@ -586,6 +591,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	apiCfg := api.Config{Engine: s.engine, Accounts: s.dir, BaseURL: base, RequireAuth: cfg.BeyondLoopback(), Logger: cfg.Logger}
+	apiCfg.TokenLifetime = cfg.TokenLifetime
 	var phones func() [][2]string
 	if s.net != nil {
 		apiCfg.Sim, apiCfg.Answerer, phones = s.net, s.answerer, s.net.Numbers
