@@ -20,6 +20,7 @@ func TestEveryCause(t *testing.T) {
 	cases := []struct {
 		cause   callback.Cause
 		to      string
+		script  string // if set, PUT /sim/v1/phones/{to} first
 		answer  string // the app's reply to answer
 		status  int    // or the status it answers with
 		timeout int    // callTimeout, if set
@@ -43,13 +44,24 @@ func TestEveryCause(t *testing.T) {
 		{cause: callback.CauseApplicationError, to: "+15550000000", answer: `<Response><PlayAudio>/greeting.ogg</PlayAudio></Response>`, message: ".ogg"},
 		{cause: callback.CauseError, to: "+15550000500", sipCode: 500, message: "SIP 500"},
 		{cause: callback.CauseUnknown, to: "+15550000699", sipCode: 699, message: "SIP 699"},
+		{cause: callback.CauseError, to: "+15553330500", script: `{"outcome":"error"}`, sipCode: 500, message: "SIP 500"},
+		{cause: callback.CauseUnknown, to: "+15553330699", script: `{"outcome":"unknown"}`, sipCode: 699, message: "SIP 699"},
 		// account-limit: the lead adds its subtest with the limits (limits
 		// callsPerSecond 1, concurrentCalls 1: the second call meets the
 		// concurrent limit).
 	}
 	for _, c := range cases {
-		t.Run(string(c.cause), func(t *testing.T) {
+		name := string(c.cause)
+		if c.script != "" {
+			name += " scripted"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			if c.script != "" {
+				if status, _, body := rest(t, srv, "PUT", "/sim/v1/phones/"+c.to, "application/json", c.script); status != http.StatusNoContent {
+					t.Fatalf("PUT /sim/v1/phones/%s %s: %d %s", c.to, c.script, status, body)
+				}
+			}
 			app := newApp(t, map[string]string{"/answer": cmp.Or(c.answer, pause)})
 			if c.status != 0 {
 				app.status["/answer"] = c.status
