@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -26,8 +25,7 @@ func (e *Engine) endedLately(ctx context.Context, accountID, callID string) bool
 // completeEnded turns the conflict of a hang-up request that met an ended
 // call into success while the call's end is recent (CompletedGrace).
 func (e *Engine) completeEnded(ctx context.Context, accountID, callID string, err error) error {
-	var ee *Error
-	if errors.As(err, &ee) && ee.Code == EConflict && e.endedLately(ctx, accountID, callID) {
+	if ErrorCode(err) == EConflict && e.endedLately(ctx, accountID, callID) {
 		return nil
 	}
 	return err

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -43,7 +42,4 @@ func TestCompletedJustAfterTheEnd(t *testing.T) {
 	})
 }
 
-func isConflict(err error) bool {
-	var ee *engine.Error
-	return errors.As(err, &ee) && ee.Code == engine.EConflict
-}
+func isConflict(err error) bool { return engine.ErrorCode(err) == engine.EConflict }
