@@ -232,11 +232,8 @@ func (p *parser) startRoot(t xml.StartElement, line, col int) error {
 	}
 	if t.Name.Local != p.root || t.Name.Space != "" {
 		msg := fmt.Sprintf("the root element is <%s>; want <%s>", t.Name.Local, p.root)
-		if other := map[string]string{"Response": "Bxml", "Bxml": "Response"}[p.root]; t.Name.Local == other {
-			msg += map[string]string{
-				"Response": " (a <Bxml> document is for REST updates; webhook replies use <Response>)",
-				"Bxml":     " (a <Response> document is for webhook replies; REST updates use <Bxml>)",
-			}[p.root]
+		if t.Name.Local == "Bxml" {
+			msg += " (a <Bxml> document is for REST updates; webhook replies use <Response>)"
 		}
 		return &Error{Line: line, Column: col, Msg: msg}
 	}
