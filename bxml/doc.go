@@ -1,6 +1,7 @@
 // Package bxml reads, validates and builds BXML, the XML documents that
 // tell a Bandwidth Voice API v2 call what to do: a <Response> returned to a
-// webhook, or a <Bxml> sent to update a call or conference over REST.
+// webhook, or a <Bxml> sent to update a call or conference over REST
+// (where a <Response> is accepted too, as Bandwidth's hosted API accepts it).
 //
 // # Reading
 //

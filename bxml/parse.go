@@ -97,7 +97,9 @@ func Parse(data []byte, ctx Context) (*Response, error) {
 }
 
 // ParseUpdate reads a REST update, root <Bxml>, and validates all of it
-// for ctx before returning. Errors are an ErrorList.
+// for ctx before returning. Errors are an ErrorList. A <Response> root is
+// accepted too, as Bandwidth's hosted API accepts it: the verbs are the
+// same.
 func ParseUpdate(data []byte, ctx Context) (*Bxml, error) {
 	verbs, err := parse(data, "Bxml", ctx)
 	if err != nil {
@@ -221,13 +223,17 @@ func (p *parser) run() error {
 }
 
 func (p *parser) startRoot(t xml.StartElement, line, col int) error {
+	if p.root == "Bxml" && t.Name.Local == "Response" && t.Name.Space == "" {
+		// An update in a webhook reply's clothes: the hosted API takes it.
+		p.root = "Response"
+	}
+	if p.root == "Bxml" && (t.Name.Local != p.root || t.Name.Space != "") {
+		return &Error{Line: line, Column: col, Msg: fmt.Sprintf("the root element is <%s>; want <Bxml> or <Response>", t.Name.Local)}
+	}
 	if t.Name.Local != p.root || t.Name.Space != "" {
 		msg := fmt.Sprintf("the root element is <%s>; want <%s>", t.Name.Local, p.root)
-		if other := map[string]string{"Response": "Bxml", "Bxml": "Response"}[p.root]; t.Name.Local == other {
-			msg += map[string]string{
-				"Response": " (a <Bxml> document is for REST updates; webhook replies use <Response>)",
-				"Bxml":     " (a <Response> document is for webhook replies; REST updates use <Bxml>)",
-			}[p.root]
+		if t.Name.Local == "Bxml" {
+			msg += " (a <Bxml> document is for REST updates; webhook replies use <Response>)"
 		}
 		return &Error{Line: line, Column: col, Msg: msg}
 	}

@@ -28,13 +28,6 @@ func checkVerb(v Verb) []problem {
 		if len(v.Targets) == 0 {
 			add("", "needs at least one <PhoneNumber> or <SipUri>")
 		}
-		if v.DiversionReason != "" && v.DiversionTreatment != "stack" {
-			add("diversionReason", `applies only with diversionTreatment="stack"`)
-		}
-	case *Forward:
-		if v.DiversionReason != "" && v.DiversionTreatment != "stack" {
-			add("diversionReason", `applies only with diversionTreatment="stack"`)
-		}
 	case *StartTranscription:
 		if v.Stabilized != nil && v.Destination == "" {
 			add("stabilized", "applies only with a destination")

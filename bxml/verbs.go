@@ -91,7 +91,8 @@ type Forward struct {
 	CallTimeout time.Duration `bxml:"callTimeout,seconds,min=1,max=300,default=30"`
 	// DiversionTreatment is none (default), propagate or stack.
 	DiversionTreatment string `bxml:"diversionTreatment,enum=none|propagate|stack"`
-	// DiversionReason applies with stack only.
+	// DiversionReason applies with stack only; without it, it is accepted
+	// and does nothing, as on Bandwidth's hosted API.
 	DiversionReason string `bxml:"diversionReason,enum=unknown|user-busy|no-answer|unavailable|unconditional|time-of-day|do-not-disturb|deflection|follow-me|out-of-service|away"`
 	UUI             string `bxml:"uui,string,max=256"`
 	// Privacy hides the caller's number; CallerDisplayName is then one of
@@ -342,7 +343,8 @@ type Transfer struct {
 	FallbackPassword               string        `bxml:"fallbackPassword,string,max=1024"`
 	Tag                            *string       `bxml:"tag,string,max=256"`
 	DiversionTreatment             string        `bxml:"diversionTreatment,enum=none|propagate|stack"`
-	DiversionReason                string        `bxml:"diversionReason,enum=unknown|user-busy|no-answer|unavailable|unconditional|time-of-day|do-not-disturb|deflection|follow-me|out-of-service|away"`
+	// DiversionReason applies with stack only, as Forward's does.
+	DiversionReason string `bxml:"diversionReason,enum=unknown|user-busy|no-answer|unavailable|unconditional|time-of-day|do-not-disturb|deflection|follow-me|out-of-service|away"`
 	// Privacy hides the caller's number from the B-legs (official SDKs).
 	Privacy bool `bxml:"privacy,bool,default=false"`
 	// Targets are *PhoneNumber and *SipUri; 1 to 8.

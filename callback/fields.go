@@ -165,7 +165,7 @@ type StirShaken struct {
 // announces. The sources disagree on its shape: the webhook page sends its
 // metadata (ID, URL, Status, CompletedTime), the OpenAPI document its text
 // (Speaker, Text, Confidence). Both shapes decode; voicehook fills in the
-// metadata.
+// metadata, Text and Confidence (it knows no speakers).
 type Transcription struct {
 	// ID is "t-" and a UUID.
 	ID            string              `json:"id,omitzero"`

@@ -81,6 +81,11 @@ const (
 	Busy     Outcome = "busy"      // is busy (SIP 486): cause busy
 	Decline  Outcome = "decline"   // rings, then declines (SIP 603): cause rejected
 	NoAnswer Outcome = "no-answer" // rings until the call times out: cause timeout
+	// Fail fails at once (SIP 500): cause error.
+	Fail Outcome = "error"
+	// Unexplained fails with a code that means nothing (SIP 699): cause
+	// unknown.
+	Unexplained Outcome = "unknown"
 )
 
 // Voice is who answers a phone.

@@ -134,8 +134,11 @@ func TestScriptedPhonesAndCauses(t *testing.T) {
 				"+15551110002": {Outcome: voicetest.Decline, Ring: 3 * time.Second},
 				"+15551110003": {Outcome: voicetest.NoAnswer},
 				"+15551110004": {},
+				"+15551110005": {Outcome: voicetest.Fail},
+				"+15551110006": {Outcome: voicetest.Unexplained},
 			}})
-		want := map[string]string{"+15551110001": "busy", "+15551110002": "rejected", "+15551110003": "timeout", "+15551110004": "hangup"}
+		want := map[string]string{"+15551110001": "busy", "+15551110002": "rejected", "+15551110003": "timeout", "+15551110004": "hangup",
+			"+15551110005": "error", "+15551110006": "unknown"}
 		calls := map[string]*voicetest.Call{}
 		for number := range want {
 			calls[number] = v.PlaceCall(voicetest.CallRequest{To: number, CallTimeout: 20 * time.Second})

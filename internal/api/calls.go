@@ -110,9 +110,9 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
 		ApplicationID: created.ApplicationID, AccountID: created.AccountID, CallID: created.CallID,
 		To: created.To, From: created.From, CallURL: callURL,
 		CallTimeout: created.CallTimeout.Seconds(), CallbackTimeout: created.CallbackTimeout.Seconds(),
-		Tag: created.Tag, AnswerMethod: created.AnswerMethod, AnswerURL: redact.URL(created.AnswerURL),
-		AnswerFallbackMethod: optional(created.AnswerFallbackMethod), AnswerFallbackURL: optional(redact.URL(created.AnswerFallbackURL)),
-		DisconnectMethod: created.DisconnectMethod, DisconnectURL: optional(redact.URL(created.DisconnectURL)),
+		Tag: created.Tag, AnswerMethod: *echoMethod(created.AnswerMethod, req.AnswerMethod), AnswerURL: redact.URL(created.AnswerURL),
+		AnswerFallbackMethod: echoMethod(created.AnswerFallbackMethod, req.AnswerFallbackMethod), AnswerFallbackURL: optional(redact.URL(created.AnswerFallbackURL)),
+		DisconnectMethod: *echoMethod(created.DisconnectMethod, req.DisconnectMethod), DisconnectURL: optional(redact.URL(created.DisconnectURL)),
 		Username: optional(created.Username), Password: masked(created.Password),
 		FallbackUsername: optional(created.FallbackUsername), FallbackPassword: masked(created.FallbackPassword),
 		Priority: &created.Priority,
@@ -168,6 +168,9 @@ func (h *Handler) validateCreate(account *config.Account, req *createCallRequest
 	}
 	if err := callback.ValidateE164(c.From); err != nil {
 		return c, validation("Invalid from: must be an E164 telephone number")
+	}
+	if err := checkFrom(account, c.From); err != nil {
+		return c, err
 	}
 	_, known := account.Application(c.ApplicationID)
 	if _, err := uuid.Parse(c.ApplicationID); err != nil || len(c.ApplicationID) != 36 || !known && !account.AnyApplication {

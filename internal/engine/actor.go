@@ -547,6 +547,8 @@ func describePhone(pe PhoneEvent) string {
 		return fmt.Sprintf("pressed %c", pe.Digit)
 	case PhoneFailed:
 		return fmt.Sprintf("could not be reached (%d)", pe.SIPCode)
+	case PhoneUnexplained:
+		return fmt.Sprintf("failed, no known reason (%d)", pe.SIPCode)
 	case PhoneHeard:
 		return "heard " + pe.Digits
 	case PhoneNoAnswer:

@@ -438,11 +438,17 @@ type Update struct {
 }
 
 // UpdateCall applies an update to a live call. A call that has ended, or
-// cannot take the update in its state, gives an EConflict error.
+// cannot take the update in its state, gives an EConflict error; but a
+// hang-up (Complete) of a call that ended within CompletedGrace succeeds
+// and does nothing.
 func (e *Engine) UpdateCall(ctx context.Context, accountID, callID string, u Update) error {
-	return e.request(ctx, accountID, callID, func(result chan<- error) event {
+	err := e.request(ctx, accountID, callID, func(result chan<- error) event {
 		return evUpdate{complete: u.Complete, redirect: u.Redirect, setTag: u.SetTag, tag: u.Tag, result: result}
 	})
+	if u.Complete {
+		return e.completeEnded(ctx, accountID, callID, err)
+	}
+	return err
 }
 
 // UpdateCallBXML replaces the running BXML of an answered call (PUT

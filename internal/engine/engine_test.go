@@ -304,6 +304,8 @@ func TestCallScenarios(t *testing.T) {
 			want: "answer@1s\ndisconnect@1s cause=hangup\n"},
 		{name: "busy", to: "+15550000486", want: "disconnect@0.5s cause=busy sip=486\n"},
 		{name: "declines", to: "+15550000603", want: "disconnect@1s cause=rejected sip=603\n"},
+		{name: "the far end fails", to: "+15550000500", want: "disconnect@0.5s cause=error sip=500\n"},
+		{name: "the far end fails unexplained", to: "+15550000699", want: "disconnect@0.5s cause=unknown sip=699\n"},
 		{name: "rings out at callTimeout", to: "+15550000408", edit: func(c *engine.Call) { c.CallTimeout = 7 * time.Second },
 			want: "disconnect@7s cause=timeout\n"},
 		{name: "callee hangs up after 5 s", to: "+15550000200",

@@ -423,6 +423,8 @@ func (s *callState) phone(pe PhoneEvent, now time.Time) []action {
 			msg += ": " + pe.Reason
 		}
 		return s.end(now, callback.CauseError, msg, pe.SIPCode, true)
+	case PhoneUnexplained:
+		return s.end(now, callback.CauseUnknown, unexplained(pe.Reason), pe.SIPCode, true)
 	case PhoneHungUp:
 		if s.call.State != StateAnswered {
 			if s.call.Direction == callback.Inbound {

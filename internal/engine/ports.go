@@ -319,13 +319,17 @@ const (
 	PhoneSignal                             // a signalling message went to or came from the far end, for the history
 	PhoneGreeting                           // what the far end said on answering, now known (Dial.Detect)
 	PhoneDialog                             // the signalling dialog is established, or changed: Dialog holds its state
+
+	// PhoneUnexplained: the call failed in a way nothing explains (a final
+	// response whose code has no known meaning, such as SIP 699).
+	PhoneUnexplained
 )
 
 // PhoneEvent is a report from the phone network about one call.
 type PhoneEvent struct {
 	Kind    PhoneEventKind
 	Digit   byte // for PhoneDigit
-	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneNoAnswer, PhoneFailed
+	SIPCode int  // for PhoneBusy, PhoneRejected, PhoneNoAnswer, PhoneFailed, PhoneUnexplained
 	// Reason says why a call could not be placed (PhoneFailed, and the
 	// others with a SIPCode), why a Playback could not be played
 	// (PhonePlayed), or why the line hung up on its own (PhoneHungUp: no

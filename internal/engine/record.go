@@ -85,7 +85,7 @@ func transcriptionEvent(r *Recording, leg callback.Leg, recordingURL string, now
 	t := r.Transcription
 	ev := &callback.TranscriptionAvailable{Leg: leg, Recording: recordingFields(r, recordingURL),
 		Transcription: &callback.Transcription{ID: t.ID, URL: recordingURL + "/transcription", Status: t.Status,
-			CompletedTime: callback.TimeOf(t.CompletedTime)},
+			CompletedTime: callback.TimeOf(t.CompletedTime), Text: t.text(), Confidence: t.confidence()},
 		Transfer: recordingTransfer(r)}
 	ev.EventTime = callback.TimeOf(now)
 	return ev

@@ -365,8 +365,13 @@ func TestUpdatesOverREST(t *testing.T) {
 	if d.Cause != callback.CauseHangup {
 		t.Errorf("cause %s", d.Cause)
 	}
-	if s, _, b := rest(t, srv, "POST", base, "application/json", `{"state":"completed"}`); s != 409 || !bytes.Contains(b, []byte("cannot be modified")) {
-		t.Errorf("update after the end: %d %s", s, b)
+	// A hang-up that crosses the call's end succeeds (engine.CompletedGrace);
+	// any other change is refused.
+	if s, _, b := rest(t, srv, "POST", base, "application/json", `{"state":"completed"}`); s != 200 {
+		t.Errorf("hang-up just after the end: %d %s", s, b)
+	}
+	if s, _, b := rest(t, srv, "POST", base, "application/json", fmt.Sprintf(`{"redirectUrl":"%s/redirect"}`, app.URL)); s != 409 || !bytes.Contains(b, []byte("cannot be modified")) {
+		t.Errorf("redirect after the end: %d %s", s, b)
 	}
 
 	// Cancel a ringing call.
@@ -407,7 +412,7 @@ func TestRESTErrors(t *testing.T) {
 		{"unknown call", "GET", calls + "/c-00000000-00000000-0000-0000-0000-000000000000", "", "", false, 404, "not found"},
 		{"method not allowed", "DELETE", calls, "", "", false, 405, "Method Not Allowed"},
 		{"unknown path", "GET", "/api/v2/nothing", "", "", false, 404, `"path":"/api/v2/nothing"`},
-		{"invalid update bxml", "PUT", calls + "/c-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml", `<Response/>`, false, 400, "want <Bxml>"},
+		{"invalid update bxml", "PUT", calls + "/c-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml", `<Speak/>`, false, 400, "want <Bxml> or <Response>"},
 		{"relative URL in update bxml", "PUT", calls + "/c-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml",
 			`<Bxml><Redirect redirectUrl="/next"/></Bxml>`, false, 400, "is relative"},
 		{"relative URL in conference bxml", "PUT", "/api/v2/accounts/9900000/conferences/conf-00000000-00000000-0000-0000-0000-000000000000/bxml", "application/xml",
@@ -556,8 +561,8 @@ accounts:
 		t.Fatal(err)
 	}
 	srv := startServerWith(t, server.Config{Accounts: dir})
-	call := func(user, pass, account, appID string) (int, []byte) {
-		body := fmt.Sprintf(`{"from":"+15551112222","to":"+15550000486","applicationId":"%s","answerUrl":"%s/answer"}`, appID, app.URL)
+	call := func(user, pass, account, appID string, from ...string) (int, []byte) {
+		body := fmt.Sprintf(`{"from":"%s","to":"+15550000486","applicationId":"%s","answerUrl":"%s/answer"}`, cmp.Or(append(from, "+15551230001")...), appID, app.URL)
 		req, _ := http.NewRequest("POST", srv.URL()+"/api/v2/accounts/"+account+"/calls", strings.NewReader(body))
 		req.SetBasicAuth(user, pass)
 		req.Header.Set("Content-Type", "application/json")
@@ -571,6 +576,10 @@ accounts:
 	}
 	if s, b := call("alice", "wonderland", "1000001", "11111111-2222-4333-8444-555555555555"); s != 201 {
 		t.Errorf("alice's own application: %d %s", s, b)
+	}
+	if s, b := call("alice", "wonderland", "1000001", "11111111-2222-4333-8444-555555555555", "+15551112222"); s != 400 ||
+		!bytes.Contains(b, []byte("Invalid from: +15551112222 is not a number of account 1000001")) {
+		t.Errorf("a from that is not alice's: %d %s", s, b)
 	}
 	if s, b := call("alice", "wonderland", "1000001", "04e88489-df02-4e34-a0ee-27a91849555f"); s != 400 || !bytes.Contains(b, []byte("Application id 04e88489-df02-4e34-a0ee-27a91849555f not found")) {
 		t.Errorf("an application alice lacks: %d %s", s, b)

@@ -95,10 +95,17 @@ func TestVoicemailRecording(t *testing.T) {
 	}
 
 	// The transcription is what the phone said.
-	ta := app.waitFor(t, callback.EventTranscriptionAvailable, 5*time.Second).event.(*callback.TranscriptionAvailable)
+	taHook := app.waitFor(t, callback.EventTranscriptionAvailable, 5*time.Second)
+	ta := taHook.event.(*callback.TranscriptionAvailable)
 	if ta.RecordingID != rc.RecordingID || ta.Transcription == nil || ta.Transcription.Status != callback.TranscriptionStatusAvailable {
-		t.Errorf("transcriptionAvailable %+v", ta)
+		t.Fatalf("transcriptionAvailable %+v", ta)
 	}
+	// It carries the words (the OpenAPI document's shape) beside the
+	// metadata (the webhook page's), and validates against the schema.
+	if tr := ta.Transcription; tr.Text != "Hi, this is Alex. Please call me back after five." || tr.Confidence == nil || *tr.Confidence != 1 || tr.URL == "" {
+		t.Errorf("the webhook's transcription: text %q, confidence %v, url %q", tr.Text, tr.Confidence, tr.URL)
+	}
+	conforms(t, "transcriptionAvailableCallback", taHook.body)
 	tURL := base + "/" + rc.RecordingID + "/transcription"
 	status, _, body = rest(t, srv, "GET", tURL, "", "")
 	conforms(t, "recordingTranscriptions", body)

@@ -110,7 +110,9 @@ accounts:
 	}
 
 	unsigned := newApp(t, map[string]string{"/answer": `<Response><Hangup/></Response>`})
-	createCall(t, srv, callFields(unsigned, "+15550000000"))
+	fields := callFields(unsigned, "+15550000000")
+	fields["from"] = "+15551230000" // the account's only number
+	createCall(t, srv, fields)
 	unsigned.waitFor(t, callback.EventDisconnect, 5*time.Second)
 	for _, h := range unsigned.got() {
 		if h.header.Get("webhook-id") == "" || h.header.Get("webhook-signature") != "" || h.header.Get("webhook-timestamp") != "" {

@@ -24,7 +24,8 @@ import (
 //
 //	phones:
 //	  "+15551230001":
-//	    outcome: answer       # answer (default), busy, decline, no-answer
+//	    outcome: answer       # answer (default), busy, decline, no-answer,
+//	                          # error (SIP 500), unknown (SIP 699)
 //	    ring: 2s              # how long it rings first (default 1s)
 //	    hangupAfter: 30s      # hang up this long after answering
 //	    digits: "1#"          # press these after answering…
@@ -198,9 +199,9 @@ func LoadScenario(r io.Reader) (*Scenario, error) {
 		switch s.Outcome {
 		case "":
 			s.Outcome = Answer
-		case Answer, Busy, Decline, NoAnswer:
+		case Answer, Busy, Decline, NoAnswer, Fail, Unexplained:
 		default:
-			return nil, fmt.Errorf("scenario: phone %s: outcome %q: want answer, busy, decline or no-answer", number, p.Outcome)
+			return nil, fmt.Errorf("scenario: phone %s: outcome %q: want answer, busy, decline, no-answer, error or unknown", number, p.Outcome)
 		}
 		fields := map[string]string{"digits": s.Digits, "gatherDigits": s.GatherDigits}
 		for i, in := range s.GatherInputs {

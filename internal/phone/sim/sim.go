@@ -30,14 +30,21 @@ const (
 	Busy     Outcome = "busy"      // it is busy: SIP 486
 	Decline  Outcome = "decline"   // it rings, then declines: SIP 603
 	NoAnswer Outcome = "no-answer" // it rings until the caller gives up
+	// Fail is a far end that fails: SIP 500 Server Internal Error, cause
+	// error.
+	Fail Outcome = "error"
+	// Unexplained is a far end that fails in a way nothing explains: a
+	// final response whose code has no meaning (SIP 699), cause unknown.
+	Unexplained Outcome = "unknown"
 )
 
 // Script is how a simulated phone behaves.
 type Script struct {
 	// Outcome defaults to Answer.
 	Outcome Outcome
-	// Ring is how long it rings before its outcome (busy phones do not
-	// ring). Zero means DefaultRing.
+	// Ring is how long it rings before its outcome (busy and failing
+	// phones do not ring: their answer comes after half of it). Zero means
+	// DefaultRing.
 	Ring time.Duration
 	// HangupAfter hangs up this long after answering; 0 never does.
 	HangupAfter time.Duration
@@ -155,6 +162,8 @@ var (
 		"+15550000000": Default,
 		"+15550000486": {Outcome: Busy, Note: "busy (SIP 486)"},
 		"+15550000603": {Outcome: Decline, Note: "declines (SIP 603)"},
+		"+15550000500": {Outcome: Fail, Note: "fails (SIP 500): cause error"},
+		"+15550000699": {Outcome: Unexplained, Note: "fails with a code that means nothing (SIP 699): cause unknown"},
 		"+15550000408": {Outcome: NoAnswer, Note: "rings until callTimeout"},
 		"+15550000200": {Outcome: Answer, HangupAfter: 5 * time.Second, Note: "answers after 1 s, hangs up 5 s later"},
 		"+15550000800": {Outcome: Answer, Voice: Machine, Greeting: 6 * time.Second, Beep: true,
@@ -461,6 +470,14 @@ func (l *line) start() {
 	switch s.Outcome {
 	case Busy:
 		l.after(ring/2, func() { l.finish(engine.PhoneEvent{Kind: engine.PhoneBusy, SIPCode: 486}) })
+		return
+	case Fail:
+		l.after(ring/2, func() {
+			l.finish(engine.PhoneEvent{Kind: engine.PhoneFailed, SIPCode: 500, Reason: "SIP 500 Server Internal Error"})
+		})
+		return
+	case Unexplained:
+		l.after(ring/2, func() { l.finish(engine.PhoneEvent{Kind: engine.PhoneUnexplained, SIPCode: 699, Reason: "SIP 699"}) })
 		return
 	}
 	l.after(0, func() { l.notify(engine.PhoneEvent{Kind: engine.PhoneRinging}) })

@@ -26,7 +26,7 @@ func (r *recorder) notify(ev engine.PhoneEvent) {
 	defer r.mu.Unlock()
 	name := map[engine.PhoneEventKind]string{engine.PhoneRinging: "ringing", engine.PhoneAnswered: "answered",
 		engine.PhoneBusy: "busy", engine.PhoneRejected: "rejected", engine.PhoneHungUp: "hungup", engine.PhoneDigit: "digit",
-		engine.PhoneHeard: "heard", engine.PhoneSpeech: "said"}[ev.Kind]
+		engine.PhoneHeard: "heard", engine.PhoneSpeech: "said", engine.PhoneFailed: "failed", engine.PhoneUnexplained: "unexplained"}[ev.Kind]
 	s := fmt.Sprintf("%s@%gs", name, time.Since(r.start).Seconds())
 	switch ev.Kind {
 	case engine.PhoneDigit:
@@ -56,6 +56,8 @@ func TestMagicNumbers(t *testing.T) {
 		"+15550000603": "ringing@0s rejected@1s sip=603",
 		"+15550000408": "ringing@0s",
 		"+15550000200": "ringing@0s answered@1s hungup@6s",
+		"+15550000500": "failed@0.5s sip=500",
+		"+15550000699": "unexplained@0.5s sip=699",
 	}
 	for number, want := range cases {
 		t.Run(number, func(t *testing.T) {
@@ -332,7 +334,7 @@ calls:
 		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    count: 0":             "count 0 (no end) needs every",
 		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    count: -2":            "count -2",
 		"calls:\n  - from: \"+15551230001\"\n    to: \"+15550001000\"\n    sipHeaders: {Via: x}": `"Via" is not an X- header`,
-		"phones:\n  \"+1555\":\n    outcome: maybe":                                              `outcome "maybe": want answer, busy, decline or no-answer`,
+		"phones:\n  \"+1555\":\n    outcome: maybe":                                              `outcome "maybe": want answer, busy, decline, no-answer, error or unknown`,
 		"phones:\n  \"5551234\":\n    outcome: busy":                                             `phone "5551234": not an E.164 number or SIP URI`,
 		"phones:\n  \"+1555\":\n    gatherInputs: [\"1\", \"x\"]":                                `gatherInputs[1] "x": want 0-9`,
 		"phones:\n  \"+1555\":\n    ring: soon":                                                  `line 3: "soon" is not a duration`,
@@ -404,13 +406,18 @@ func TestLoadPhoneAndSetScript(t *testing.T) {
 	if err != nil || len(hearing.OnHearing) != 2 || hearing.OnHearing[1] != (sim.Reaction{Press: "1", Hangup: true}) {
 		t.Errorf("onHearing as JSON: %+v, %v", hearing, err)
 	}
+	for _, o := range []sim.Outcome{sim.Fail, sim.Unexplained} {
+		if s, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"outcome":"`+string(o)+`"}`)); err != nil || s.Outcome != o {
+			t.Errorf("outcome %s: %+v, %v", o, s, err)
+		}
+	}
 	// Keys are kept in upper case, as the phone hears digits.
 	lower, err := sim.LoadPhone("+15551230009", strings.NewReader(`{"onDigits":{"1a#":{"hangup":true}}}`))
 	if err != nil || len(lower.OnDigits) != 1 || lower.OnDigits["1A#"] != (sim.Reaction{Hangup: true}) {
 		t.Errorf("a lower-case key: %+v, %v", lower.OnDigits, err)
 	}
 	for in, want := range map[string]string{
-		`{"outcome":"maybe"}`: `outcome "maybe": want answer, busy, decline or no-answer`,
+		`{"outcome":"maybe"}`: `outcome "maybe": want answer, busy, decline, no-answer, error or unknown`,
 		`{"ring":"soon"}`:     `"soon" is not a duration`,
 		`{"colour":"red"}`:    `unknown field "colour": want one of outcome, ring,`,
 		`{"outcme":"busy"}`:   `unknown field "outcme"`,

@@ -224,6 +224,8 @@ func (l *line) fail(outcome siphdr.Outcome, code int, reason string) {
 		kind = engine.PhoneRejected
 	case siphdr.NoAnswer:
 		kind = engine.PhoneNoAnswer
+	case siphdr.Unexplained:
+		kind = engine.PhoneUnexplained
 	}
 	l.emit(engine.PhoneEvent{Kind: kind, SIPCode: code, Reason: reason})
 	l.finish()

@@ -95,6 +95,7 @@ func TestDialFinalResponses(t *testing.T) {
 		{603, "Decline", engine.PhoneRejected},
 		{480, "Temporarily Unavailable", engine.PhoneNoAnswer},
 		{404, "Not Found", engine.PhoneFailed},
+		{699, "Something Odd", engine.PhoneUnexplained},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
 			tl := newTestLine()

@@ -7,7 +7,7 @@ type Outcome int
 
 // The outcomes of an outbound INVITE. The engine turns them into a
 // disconnect cause: Busy busy, Rejected rejected, NoAnswer timeout, Failed
-// error.
+// error, Unexplained unknown.
 const (
 	// Answered: a 2xx; the call is up.
 	Answered Outcome = iota + 1
@@ -22,13 +22,18 @@ const (
 	// TryNext: 503 Service Unavailable. Try the next gateway (RFC 3261
 	// §21.5.4); when none is left, treat it as Failed.
 	TryNext
+	// Unexplained: a final response whose code has no registered meaning
+	// (499, 699) or lies past the classes (700 and up). RFC 3261 §8.1.3.2
+	// would read it as the x00 of its class; the dialect has a cause for a
+	// failure nothing explains, unknown, and this is it.
+	Unexplained
 )
 
-var outcomeNames = [...]string{"", "Answered", "Busy", "Rejected", "NoAnswer", "Failed", "TryNext"}
+var outcomeNames = [...]string{"", "Answered", "Busy", "Rejected", "NoAnswer", "Failed", "TryNext", "Unexplained"}
 
 // String returns the outcome's name, e.g. "Busy".
 func (o Outcome) String() string {
-	if o < Answered || o > TryNext {
+	if o < Answered || o > Unexplained {
 		return fmt.Sprintf("Outcome(%d)", int(o))
 	}
 	return outcomeNames[o]
@@ -37,7 +42,8 @@ func (o Outcome) String() string {
 // Final maps the code of a final response to our INVITE to an outcome.
 // reason is one line for errorMessage naming the code and its standard
 // reason phrase, e.g. "SIP 404 Not Found"; a code without a registered
-// phrase is named alone ("SIP 499"). A code outside 200-699 is Failed.
+// phrase is named alone ("SIP 499") and is Unexplained, as is a code past
+// 699. A code under 200 is Failed.
 //
 // 487 Request Terminated, the answer to our own CANCEL, is Failed here: the
 // caller knows why it cancelled (callTimeout, or the app ending the call)
@@ -48,10 +54,15 @@ func Final(code int) (o Outcome, reason string) {
 		reason += " " + p
 	}
 	switch {
-	case code < 200 || code > 699:
+	case code < 200:
 		return Failed, reason + " (not a final response)"
 	case code < 300:
 		return Answered, reason
+	case code > 699:
+		return Unexplained, reason + " (no SIP class)"
+	}
+	if _, ok := phrases[code]; !ok {
+		return Unexplained, reason
 	}
 	switch code {
 	case 486, 600:

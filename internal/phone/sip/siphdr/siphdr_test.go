@@ -236,12 +236,12 @@ func TestFinal(t *testing.T) {
 		{407, Failed, "SIP 407 Proxy Authentication Required"},
 		{500, Failed, "SIP 500 Server Internal Error"},
 		{302, Failed, "SIP 302 Moved Temporarily"},
-		{499, Failed, "SIP 499"},
-		{699, Failed, "SIP 699"},
+		{499, Unexplained, "SIP 499"},
+		{699, Unexplained, "SIP 699"},
 		{299, Answered, "SIP 299"},
 		{180, Failed, "SIP 180 Ringing (not a final response)"},
 		{0, Failed, "SIP 0 (not a final response)"},
-		{700, Failed, "SIP 700 (not a final response)"},
+		{700, Unexplained, "SIP 700 (no SIP class)"},
 	}
 	for _, tt := range tests {
 		o, reason := Final(tt.code)
