@@ -33,7 +33,7 @@ func TestRetention(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	for _, line := range []string{"voicehook_expired_calls_total 1", "voicehook_expired_recordings_total 1"} {
+	for _, line := range []string{"voicehook_expired_calls_total 2", "voicehook_expired_recordings_total 1"} {
 		if !strings.Contains(string(body), "\n"+line+"\n") {
 			t.Errorf("metrics lack %q", line)
 		}
@@ -127,6 +127,11 @@ func checkRetention(t *testing.T, srv *server.Server, dir string) {
 		t.Fatalf("hang up the live call: %d %s", status, body)
 	}
 	waitDisconnect(t, app, live, 5*time.Second)
+	// Ended, it goes too: the account has no call left.
+	pollStatus(t, srv, calls+"/"+live, http.StatusNotFound, 10*time.Second)
+	if status, _, body := rest(t, srv, "GET", calls, "", ""); status != http.StatusOK || string(body) != "[]" {
+		t.Errorf("GET /calls once every call expired: %d %s; want []", status, body)
+	}
 }
 
 // waitDisconnect waits for the disconnect of a call.
