@@ -38,6 +38,7 @@ type serveFlags struct {
 	drainTimeout                                  time.Duration
 	node, advertiseURL                            string
 	lease                                         time.Duration
+	keepCalls, keepRecordings                     keep
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -117,6 +118,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	fs.DurationVar(&f.lease, "node-lease", lease,
 		"with a PostgreSQL --db: a node that has not renewed its lease for this long is taken for dead, and another node\nends its calls, one disconnect each (env VOICEHOOK_NODE_LEASE)")
+	f.keepCalls, f.keepRecordings = keep(server.DefaultKeepCalls), keep(server.DefaultKeepRecordings)
+	for _, k := range []struct {
+		v    *keep
+		name string
+	}{{&f.keepCalls, "VOICEHOOK_KEEP_CALLS"}, {&f.keepRecordings, "VOICEHOOK_KEEP_RECORDINGS"}} {
+		if v := os.Getenv(k.name); v != "" {
+			if err := k.v.Set(v); err != nil {
+				badEnv = append(badEnv, fmt.Sprintf("%s=%v", k.name, err))
+			}
+		}
+	}
+	fs.Var(&f.keepCalls, "keep-calls",
+		"how long a call's record and history are kept after it ends, and a conference's after it completes (GET then answers 404):\na `duration` such as 168h, days such as 7d, or 0 to keep them forever; live calls are never removed (env VOICEHOOK_KEEP_CALLS)")
+	fs.Var(&f.keepRecordings, "keep-recordings",
+		"how long a recording, its transcription and its audio file are kept after it started, even once its call is gone:\na `duration`, days such as 30d, or 0 to keep them forever (env VOICEHOOK_KEEP_RECORDINGS)")
 	fs.BoolVar(&f.retry, "retry-webhooks", envBool("VOICEHOOK_RETRY_WEBHOOKS", false),
 		"retry failed asynchronous webhooks (disconnect, dtmf, …) with backoff for up to a day, instead of\nBandwidth's single retry on a connection error (env VOICEHOOK_RETRY_WEBHOOKS=true)")
 	fs.StringVar(&f.webhookGuard, "webhook-guard", env("VOICEHOOK_WEBHOOK_GUARD", server.GuardAuto),
@@ -226,7 +242,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,
 		WebhookSecrets: secrets(f.webhookSecret),
-		Node:           f.node, AdvertiseURL: f.advertiseURL, Lease: f.lease, ClusterSecret: os.Getenv("VOICEHOOK_CLUSTER_SECRET")})
+		Node:           f.node, AdvertiseURL: f.advertiseURL, Lease: f.lease, ClusterSecret: os.Getenv("VOICEHOOK_CLUSTER_SECRET"),
+		KeepCalls: f.keepCalls.config(), KeepRecordings: f.keepRecordings.config()})
 	if le := (*server.ListenError)(nil); errors.As(err, &le) && errors.Is(err, syscall.EADDRINUSE) {
 		env := "VOICEHOOK_" + strings.ToUpper(strings.ReplaceAll(le.Flag, "-", "_"))
 		fmt.Fprintf(stderr, "voicehook serve: the address %s is in use: stop what listens there, or listen elsewhere with --%s or %s (e.g. --%s 127.0.0.1:0 picks a free port)\n",
@@ -350,6 +367,8 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  REST API   %s/api/v2   (Bandwidth SDK base path)\n", srv.URL())
 	fmt.Fprintf(w, "  database   %s\n", redact.URL(cfg.DB)) // a PostgreSQL URL may hold a password
 	fmt.Fprintf(w, "  recordings %s\n", cfg.RecordingsDir)
+	fmt.Fprintf(w, "  retention  calls %s after they end, recordings %s (--keep-calls, --keep-recordings)\n",
+		formatKeep(cfg.KeepCalls), formatKeep(cfg.KeepRecordings))
 	if node := srv.Node(); node != "" {
 		fmt.Fprintf(w, "  node       %s, reached by the other nodes at %s\n", node, cfg.AdvertiseURL)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -170,11 +171,30 @@ func (h *Handler) getRecording(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listCallRecordings lists a call's recordings. A recording is kept longer
+// than its call (30 days against 7): once the call has expired, its
+// recordings still list here until they expire too; a call that is not
+// known and has no recording is not found.
 func (h *Handler) listCallRecordings(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.cfg.Engine.GetCall(r.Context(), account(r).ID, r.PathValue("callId")); err != nil {
+	_, callErr := h.cfg.Engine.GetCall(r.Context(), account(r).ID, r.PathValue("callId"))
+	if callErr != nil && !isNotFound(callErr) {
+		return callErr
+	}
+	list, err := h.cfg.Engine.ListRecordings(r.Context(), engine.RecordingFilter{AccountID: account(r).ID, CallID: r.PathValue("callId")})
+	if err != nil {
 		return err
 	}
-	return h.writeRecordings(w, r, engine.RecordingFilter{AccountID: account(r).ID, CallID: r.PathValue("callId")})
+	if callErr != nil && len(list) == 0 {
+		return callErr
+	}
+	writeJSON(w, http.StatusOK, mapAll(list, h.toRecording))
+	return nil
+}
+
+// isNotFound reports whether err is the engine's not found.
+func isNotFound(err error) bool {
+	var e *engine.Error
+	return errors.As(err, &e) && e.Code == engine.ENotFound
 }
 
 // listAccountRecordings is GET /recordings: filters to, from,
@@ -287,12 +307,17 @@ func (h *Handler) conferenceRecording(r *http.Request) (*engine.Recording, error
 
 func (h *Handler) listConferenceRecordings(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("conferenceId")
-	if _, err := h.cfg.Engine.GetConference(r.Context(), account(r).ID, id); err != nil {
-		return err
+	// As a call's: the recordings outlive an expired conference.
+	_, confErr := h.cfg.Engine.GetConference(r.Context(), account(r).ID, id)
+	if confErr != nil && !isNotFound(confErr) {
+		return confErr
 	}
 	list, err := h.cfg.Engine.ListRecordings(r.Context(), engine.RecordingFilter{AccountID: account(r).ID, ConferenceID: id})
 	if err != nil {
 		return err
+	}
+	if confErr != nil && len(list) == 0 {
+		return confErr
 	}
 	writeJSON(w, http.StatusOK, mapAll(list, h.toConferenceRecording))
 	return nil

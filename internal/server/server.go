@@ -166,6 +166,17 @@ type Config struct {
 	// POST /api/v1/oauth2/token last; default an hour, as Bandwidth's.
 	// Tests shorten it.
 	TokenLifetime time.Duration
+	// KeepCalls is how long a call's record — GET /calls/{id}, listings,
+	// its history, its real-time transcriptions — is kept after it ends,
+	// and a completed conference after it completed: DefaultKeepCalls (7
+	// days, Bandwidth's) when zero; negative (KeepForever) keeps them for
+	// good. A live call is never removed.
+	KeepCalls time.Duration
+	// KeepRecordings is how long a recording — its record, transcription
+	// and audio — is kept after it started, whether or not its call is
+	// still kept: DefaultKeepRecordings (30 days, Bandwidth's) when zero;
+	// negative (KeepForever) keeps them for good.
+	KeepRecordings time.Duration
 
 	// DisableSim turns the simulator off, for a server that carries real
 	// calls only: no /sim/v1, no simulated phones, Phones and Calls
@@ -263,6 +274,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Lease == 0 {
 		c.Lease = DefaultLease
 	}
+	c.defaultRetention()
 	if c.Lease < time.Second {
 		return c, fmt.Errorf("node lease %v: want 1s or more", c.Lease)
 	}
@@ -392,6 +404,9 @@ type Server struct {
 	// cluster is this node's part among the nodes of a PostgreSQL
 	// database; nil on SQLite.
 	cluster *cluster
+	// sweeper expires calls and recordings (retention.go); nil when
+	// everything is kept forever.
+	sweeper *sweeper
 
 	// The admin listener (Config.AdminAddr) and the metrics it serves.
 	metrics     *metrics.Metrics
@@ -590,6 +605,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("scheduled call from %s to %s: %w", c.From, c.To, err)
 		}
 	}
+	s.startRetention(keeper)
 	apiCfg := api.Config{Engine: s.engine, Accounts: s.dir, BaseURL: base, RequireAuth: cfg.BeyondLoopback(), Logger: cfg.Logger}
 	apiCfg.TokenLifetime = cfg.TokenLifetime
 	var phones func() [][2]string
@@ -683,6 +699,7 @@ func postgresDSN(db string) bool {
 }
 
 func (s *Server) closeStore() error {
+	s.stopRetention()
 	err := s.store.Close()
 	if s.tempDir != "" {
 		err = errors.Join(err, os.RemoveAll(s.tempDir))
@@ -829,6 +846,7 @@ const DefaultDrainTimeout = 30 * time.Second
 // Close follows it.
 func (s *Server) Drain(ctx context.Context) int {
 	s.stopCalls()
+	s.stopRetention()
 	if s.cluster != nil {
 		s.cluster.stopAdopting()
 	}
@@ -860,6 +878,7 @@ func (s *Server) Live() int { return s.engine.Live() }
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.stopCalls()
+		s.stopRetention()
 		s.callsDone.Wait()
 		var errHTTP, errServe error
 		if s.http != nil {

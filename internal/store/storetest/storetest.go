@@ -30,6 +30,9 @@
 //     start time matches neither; a negative Limit is an error.
 //   - Bad input (a nil call, an empty call id) and a canceled context are
 //     errors, never panics.
+//
+// RunRecordings, RunConferences and RunExpire check the stores of
+// recordings' records, of conferences, and retention (engine.Expirer).
 package storetest
 
 import (
