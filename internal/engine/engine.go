@@ -232,6 +232,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.stop = true
 	e.mu.Unlock()
 	e.cancel()
+	e.stopLimiters()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	select {

@@ -429,3 +429,17 @@ func (a *actor) startLegs(legs []*legSpec) {
 		a.e.spawnLeg(a.e.ctx, spec, &slot{l: l, index: -1, counted: true})
 	}
 }
+
+// stopLimiters stops the timers of the accounts' queues: the engine stops.
+func (e *Engine) stopLimiters() {
+	e.limiters.Range(func(_, v any) bool {
+		l := v.(*limiter)
+		l.mu.Lock()
+		if l.timer != nil {
+			l.timer.Stop()
+			l.timer = nil
+		}
+		l.mu.Unlock()
+		return true
+	})
+}
