@@ -68,9 +68,11 @@ type limiter struct {
 	lim Limits
 
 	mu sync.Mutex
-	// starts are the times of the starts in the last second, oldest first
-	// (more than CallsPerSecond when inbound calls came in beyond it).
+	// starts[head:] are the times of the starts in the last second, oldest
+	// first (more than CallsPerSecond when inbound calls came in beyond
+	// it); those before head have left the window.
 	starts []time.Time
+	head   int
 	// live counts the account's calls that started and have not ended.
 	live int
 	// queue holds the calls waiting to start; reserved counts those being
@@ -125,15 +127,20 @@ func (e *Engine) QueueStats(accountID string) (current, capacity int) {
 	return len(l.queue) + l.reserved, l.lim.QueueCapacity()
 }
 
-// prune drops the starts that left the window.
+// prune drops the starts that left the window: they are skipped, and
+// the slice is compacted once most of it is skipped, so that a start
+// costs O(1) however high the rate.
 func (l *limiter) prune(now time.Time) {
 	cut := now.Add(-time.Second)
-	i := 0
-	for i < len(l.starts) && !l.starts[i].After(cut) {
-		i++
+	for l.head < len(l.starts) && !l.starts[l.head].After(cut) {
+		l.head++
 	}
-	if i > 0 {
-		l.starts = append(l.starts[:0], l.starts[i:]...)
+	switch {
+	case l.head == len(l.starts):
+		l.starts, l.head = l.starts[:0], 0
+	case l.head >= 64 && 2*l.head >= len(l.starts):
+		n := copy(l.starts, l.starts[l.head:])
+		l.starts, l.head = l.starts[:n], 0
 	}
 }
 
@@ -145,10 +152,19 @@ func (l *limiter) roomIn(now time.Time) time.Duration {
 		return 0
 	}
 	l.prune(now)
-	if len(l.starts) < cps {
+	if len(l.starts)-l.head < cps {
 		return 0
 	}
 	return l.starts[len(l.starts)-cps].Add(time.Second).Sub(now)
+}
+
+// took notes a start in the window (without a rate, there is none).
+func (l *limiter) took(now time.Time) {
+	if l.lim.CallsPerSecond == 0 {
+		return
+	}
+	l.prune(now)
+	l.starts = append(l.starts, now)
 }
 
 // full reports whether the account has as many live calls as it may.
@@ -180,7 +196,7 @@ func (l *limiter) admitCreated(now time.Time) (admission, error) {
 		if l.full() {
 			return 0, &Error{Code: ELimit, Msg: msgConcurrentLimit, RetryAfter: time.Second}
 		}
-		l.starts = append(l.starts, now)
+		l.took(now)
 		l.live++
 		return admitStart, nil
 	}
@@ -202,7 +218,7 @@ func (l *limiter) admitLeg(now time.Time, force bool) string {
 			return msgConcurrentLimit
 		}
 	}
-	l.starts = append(l.starts, now)
+	l.took(now)
 	l.live++
 	return ""
 }
@@ -215,8 +231,7 @@ func (l *limiter) admitInbound(now time.Time) error {
 	if l.full() {
 		return ErrAccountLimit
 	}
-	l.prune(now)
-	l.starts = append(l.starts, now)
+	l.took(now)
 	l.live++
 	return nil
 }
@@ -281,7 +296,7 @@ func (l *limiter) dispatch() {
 		s := heap.Pop(&l.queue).(*slot)
 		// A dequeued call takes its start whether or not it may go on: the
 		// queue drains at the rate.
-		l.starts = append(l.starts, now)
+		l.took(now)
 		if l.full() {
 			start = append(start, post{s.a, evAccountLimit{}})
 			continue
