@@ -254,6 +254,7 @@ func (e *Engine) Drain(ctx context.Context) int {
 	e.mu.Lock()
 	e.stop = true
 	e.mu.Unlock()
+	e.drainQueues()
 	for e.Live() > 0 && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():

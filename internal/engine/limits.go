@@ -83,6 +83,8 @@ type limiter struct {
 	// timer dispatches the queue when the window next has room; nil when
 	// none is set.
 	timer Timer
+	// closed is set when the engine drains: nothing more leaves the queue.
+	closed bool
 }
 
 // slot is a call's place in its account's limits, owned by its actor: it
@@ -280,7 +282,7 @@ func (l *limiter) dispatch() {
 	var start []post
 	l.mu.Lock()
 	now := l.e.cfg.Clock.Now()
-	for len(l.queue) > 0 && l.e.ctx.Err() == nil {
+	for len(l.queue) > 0 && !l.closed && l.e.ctx.Err() == nil {
 		wait := l.roomIn(now)
 		if wait > 0 {
 			if l.timer == nil {
@@ -442,6 +444,26 @@ func (a *actor) startLegs(legs []*legSpec) {
 			continue
 		}
 		a.e.spawnLeg(a.e.ctx, spec, &slot{l: l, index: -1, counted: true})
+	}
+}
+
+// drainQueues ends the calls waiting in the accounts' queues, as Drain
+// ends live calls (cause error): the engine takes no new calls, so they
+// will never start. Nothing leaves the queues after.
+func (e *Engine) drainQueues() {
+	var waiting []*actor
+	e.limiters.Range(func(_, v any) bool {
+		l := v.(*limiter)
+		l.mu.Lock()
+		l.closed = true
+		for _, s := range l.queue {
+			waiting = append(waiting, s.a)
+		}
+		l.mu.Unlock()
+		return true
+	})
+	for _, a := range waiting {
+		a.post(evDrained{})
 	}
 }
 

@@ -36,3 +36,19 @@ func TestLimiterWindow(t *testing.T) {
 		t.Errorf("a limiter without a rate kept %d starts", len(free.starts))
 	}
 }
+
+// BenchmarkLimiterStart is the whole cost of the limits for a call that
+// is not limited: the check that lets it start, and the release when it
+// ends.
+func BenchmarkLimiterStart(b *testing.B) {
+	l := &limiter{lim: Limits{CallsPerSecond: 1_000_000_000, ConcurrentCalls: 1_000_000_000}}
+	now := time.Now()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := l.admitCreated(now.Add(time.Duration(i) * time.Microsecond)); err != nil {
+			b.Fatal(err)
+		}
+		s := &slot{l: l, index: -1, counted: true}
+		s.release()
+	}
+}

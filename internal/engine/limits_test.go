@@ -270,20 +270,39 @@ func TestLimitsQueuedCallUpdates(t *testing.T) {
 	})
 }
 
-// A call waiting in the queue when the engine drains ends like the live
-// ones, one disconnect, and leaves the queue.
+// Calls waiting in the queue when the engine drains end at once, like
+// the live calls the drain ends (cause error, one disconnect each): the
+// engine takes no more calls, so they would never start.
 func TestLimitsDrainEndsQueued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := limitedHarness(t, engine.Limits{CallsPerSecond: 1}, nil)
 		defer h.close()
-		h.call("+15553330600", nil)
-		queued := h.call("+15553330601", nil)
-		h.call("+15553330602", nil)
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		live := h.call("+15553330600", nil)
+		queued := []string{h.call("+15553330601", nil), h.call("+15553330602", nil)}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		h.eng.Drain(ctx)
-		if got := h.disconnects()[queued]; len(got) != 1 || got[0].Cause != callback.CauseError {
-			t.Errorf("disconnects of a queued call on drain: %v, want one, cause error", got)
+		if ended := h.eng.Drain(ctx); ended != 1 {
+			t.Errorf("Drain ended %d calls after its wait, want 1 (the live one; the queued ended at once)", ended)
+		}
+		ends := map[string][]time.Duration{}
+		for _, d := range h.app.events() {
+			if ev, ok := d.event.(*callback.Disconnect); ok {
+				if ev.Cause != callback.CauseError {
+					t.Errorf("call %s ended with %s, want error", ev.CallID, ev.Cause)
+				}
+				ends[ev.CallID] = append(ends[ev.CallID], d.at)
+			}
+		}
+		for _, id := range queued {
+			if len(ends[id]) != 1 || ends[id][0] > 100*time.Millisecond {
+				t.Errorf("disconnects of a queued call %v after it was created, want one, at once", ends[id])
+			}
+			if c := h.record(id); !c.StartTime.IsZero() {
+				t.Errorf("a queued call started while draining at %v", c.StartTime)
+			}
+		}
+		if len(ends[live]) != 1 || ends[live][0] < 10*time.Second {
+			t.Errorf("disconnects of the live call %v, want one when the drain's 10 s were up", ends[live])
 		}
 		if cur, _ := h.eng.QueueStats("9900000"); cur != 0 {
 			t.Errorf("queue %d after the drain, want 0", cur)
