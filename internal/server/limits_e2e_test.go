@@ -279,7 +279,7 @@ accounts:
 
 // At its concurrent limit, an account's createCall gets Bandwidth's 429
 // (the queue is empty and the rate allows it), and so does an inbound
-// call through /sim/v1/inbound (over SIP: a 503, as for --max-calls).
+// call through /sim/v1/inbound, and over SIP with 503, as for --max-calls.
 func TestLimitsConcurrentOverREST(t *testing.T) {
 	app := newApp(t, map[string]string{"/answer": `<Response><Pause duration="60"/></Response>`})
 	dir, err := config.Load(strings.NewReader(`
@@ -296,7 +296,8 @@ accounts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServerWith(t, server.Config{Accounts: dir})
+	// SIP on 127.0.1.5, the peer on 127.0.1.6.
+	srv := startServerWith(t, server.Config{Accounts: dir, SIP: config.SIP{Addr: "127.0.1.5:0", RTPPorts: [2]int{34000, 34049}}})
 	createCall(t, srv, callFields(app, "+15550000000"))
 	want := `{"type":"error","description":"Account concurrent call limit exceeded","id":""}`
 	fields, _ := stdjson.Marshal(callFields(app, "+15550000001"))
@@ -307,6 +308,10 @@ accounts:
 	status, hdr, body = rest(t, srv, "POST", "/sim/v1/inbound", "application/json", `{"from":"+15557770000","to":"+15550001000"}`)
 	if status != http.StatusTooManyRequests || string(body) != want || hdr.Get("Retry-After") != "1" {
 		t.Errorf("an inbound call beyond the limit: %d %s (Retry-After %q), want 429 %s, 1", status, body, hdr.Get("Retry-After"), want)
+	}
+	peer := newSIPPeer(t, "127.0.1.6")
+	if code := peer.invite(t, srv.SIPAddr(), "caller", "", "+15550001000"); code != 503 {
+		t.Errorf("an INVITE beyond the account's limit: %d, want 503", code)
 	}
 	if current, capacity := statistics(t, srv); current != 0 || capacity != 0 {
 		t.Errorf("/statistics without a rate: %d of %d, want 0 of 0", current, capacity)
