@@ -338,9 +338,10 @@ func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
 	return &created, nil
 }
 
-// full reports whether the engine carries MaxCalls calls already.
+// full reports whether the engine carries MaxCalls calls already; calls
+// waiting in an account's queue are not carried yet.
 func (e *Engine) full() bool {
-	return e.cfg.MaxCalls > 0 && e.Live() >= e.cfg.MaxCalls
+	return e.cfg.MaxCalls > 0 && e.Live()-e.waiting() >= e.cfg.MaxCalls
 }
 
 // ErrAtCapacity refuses an inbound call to an engine that carries

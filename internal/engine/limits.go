@@ -409,9 +409,10 @@ func (e *Engine) createLimited(ctx context.Context, l *limiter, c *Call) (*Call,
 	return &created, nil
 }
 
-// queued is the machine's side of evQueued: the call waits, stored.
+// queued is the machine's side of evQueued: the call, stored as it was
+// created, waits; its history says why.
 func (s *callState) queued(now time.Time) []action {
-	return []action{actSave{}, history(s, now, "state", fmt.Sprintf("queued: the account's calls per second are taken (priority %d)", queuePriority(s.call.Priority)), nil)}
+	return []action{history(s, now, "state", fmt.Sprintf("queued: the account's calls per second are taken (priority %d)", queuePriority(s.call.Priority)), nil)}
 }
 
 // accountLimit is the machine's side of evAccountLimit.
@@ -445,6 +446,23 @@ func (a *actor) startLegs(legs []*legSpec) {
 		}
 		a.e.spawnLeg(a.e.ctx, spec, &slot{l: l, index: -1, counted: true})
 	}
+}
+
+// waiting counts the calls in the accounts' queues. It locks each
+// limiter in turn: never call it holding one.
+func (e *Engine) waiting() int {
+	if e.cfg.Limits == nil {
+		return 0
+	}
+	n := 0
+	e.limiters.Range(func(_, v any) bool {
+		l := v.(*limiter)
+		l.mu.Lock()
+		n += len(l.queue) + l.reserved
+		l.mu.Unlock()
+		return true
+	})
+	return n
 }
 
 // drainQueues ends the calls waiting in the accounts' queues, as Drain

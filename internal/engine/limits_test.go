@@ -432,3 +432,22 @@ func TestTransferCompleteErrorID(t *testing.T) {
 		})
 	}
 }
+
+// Calls waiting in the queue are not carried yet: they do not fill the
+// node for --max-calls.
+func TestLimitsQueuedNotCarried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarnessWith(t, nil, replies(map[string]string{"https://app.test/answer": longCall}), func(c *engine.Config) {
+			c.MaxCalls = 2
+			c.Limits = func(string) engine.Limits { return engine.Limits{CallsPerSecond: 1} }
+		})
+		defer h.close()
+		h.call("+15553330900", nil)
+		for i := range 3 {
+			h.call(fmt.Sprintf("+1555333091%d", i), nil)
+		}
+		if _, err := h.eng.InboundCall(context.Background(), engine.Inbound{AccountID: "9900000", From: "+15557770000", To: "+15550001000"}); err != nil {
+			t.Errorf("an inbound call to a node carrying 1 of 2 calls, 3 queued: %v", err)
+		}
+	})
+}
