@@ -308,6 +308,19 @@ func (l *limiter) dispatch() {
 		start = append(start, post{s.a, evStart{}})
 	}
 	l.mu.Unlock()
+	if max := l.e.cfg.MaxCalls; max > 0 && len(start) > 0 {
+		// The node's bound (--max-calls) holds for them too: those it has
+		// no room for end as a createCall beyond it does.
+		carried := l.e.Live() - l.e.waiting() - len(start)
+		for i := range start {
+			if _, ok := start[i].ev.(evStart); ok {
+				if carried >= max {
+					start[i].ev = evCapacity{max}
+				}
+				carried++
+			}
+		}
+	}
 	// Outside the lock: a post may wait for room in an inbox.
 	for _, g := range start {
 		g.a.post(g.ev)

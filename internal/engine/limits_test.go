@@ -437,17 +437,29 @@ func TestTransferCompleteErrorID(t *testing.T) {
 // node for --max-calls.
 func TestLimitsQueuedNotCarried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarnessWith(t, nil, replies(map[string]string{"https://app.test/answer": longCall}), func(c *engine.Config) {
+		h := newHarnessWith(t, nil, replies(map[string]string{"https://app.test/answer": longCall, "https://app.test/initiate": longCall}), func(c *engine.Config) {
 			c.MaxCalls = 2
 			c.Limits = func(string) engine.Limits { return engine.Limits{CallsPerSecond: 1} }
 		})
 		defer h.close()
 		h.call("+15553330900", nil)
+		var queued []string
 		for i := range 3 {
-			h.call(fmt.Sprintf("+1555333091%d", i), nil)
+			queued = append(queued, h.call(fmt.Sprintf("+1555333091%d", i), nil))
 		}
-		if _, err := h.eng.InboundCall(context.Background(), engine.Inbound{AccountID: "9900000", From: "+15557770000", To: "+15550001000"}); err != nil {
-			t.Errorf("an inbound call to a node carrying 1 of 2 calls, 3 queued: %v", err)
+		// An inbound call to a node carrying 1 of 2 calls, 3 queued, is
+		// taken (h.inbound fails the test otherwise).
+		h.inbound("+15557770000")
+		// Now the node is full: the queued calls, dequeued, end as a
+		// createCall beyond --max-calls does.
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		ends := h.disconnects()
+		for i := range 3 {
+			id := queued[i]
+			if got := ends[id]; len(got) != 1 || got[0].Cause != callback.CauseNodeCapacityExceeded {
+				t.Errorf("queued call %d, dequeued on a full node: %v, want one disconnect, node-capacity-exceeded", i, got)
+			}
 		}
 	})
 }
