@@ -305,7 +305,7 @@ func (l *limiter) dispatch() {
 		}
 		l.live++
 		s.counted = true
-		start = append(start, post{s.a, evStart{}})
+		start = append(start, post{s.a, evStart{at: now}})
 	}
 	l.mu.Unlock()
 	if max := l.e.cfg.MaxCalls; max > 0 && len(start) > 0 {
@@ -410,7 +410,7 @@ func (e *Engine) createLimited(ctx context.Context, l *limiter, c *Call) (*Call,
 	s := &slot{l: l, index: -1, priority: queuePriority(c.Priority), enqueued: now}
 	if how == admitStart {
 		s.counted = true
-		first := event(evStart{})
+		first := event(evStart{at: now})
 		if e.full() {
 			first = evCapacity{e.cfg.MaxCalls}
 		}

@@ -18,8 +18,9 @@ import (
 type event interface{ isEvent() }
 
 type (
-	// evStart begins an outbound call: dial it.
-	evStart struct{}
+	// evStart begins an outbound call: dial it. at, when set, is when an
+	// account's limits let it start (limits.go): its startTime.
+	evStart struct{ at time.Time }
 	// evPhone is a report from the network.
 	evPhone struct{ PhoneEvent }
 	// evTimer is a timer the machine started.
@@ -245,6 +246,9 @@ func next(s *callState, ev event, now time.Time) []action {
 	case evStart:
 		s.call.State = StateInitiated
 		s.call.StartTime = now
+		if !ev.at.IsZero() {
+			s.call.StartTime = ev.at
+		}
 		s.call.LastUpdate = now
 		s.wait = waitRing
 		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
