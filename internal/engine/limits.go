@@ -14,19 +14,20 @@ import (
 // number of live calls per account. Calls created beyond the rate wait in
 // the account's queue (state queued) and start, highest priority first,
 // when the rate allows; a queue holding CallsPerSecond × 300 calls refuses
-// more (ErrQueueFull, an ELimit error). Each engine counts its own calls:
-// in a cluster the limits are per node.
+// more (an ELimit error, which the API answers 429). Each engine counts
+// its own calls: in a cluster the limits are per node.
 //
-// An account's limiter has a mutex of its own; it is taken after an
-// actor's work, never while holding Engine.mu, and nothing else is locked
-// while it is held. An account without limits has no limiter: its calls
-// take no lock and allocate nothing for the limits.
+// Lock order: an account's limiter has a mutex of its own, never taken
+// while holding Engine.mu or another limiter's, and nothing else is
+// locked while it is held (posts to actors wait until it is released).
+// An account without limits has no limiter: its calls take no lock and
+// allocate nothing for the limits.
 
 // Limits bound one account's calls. The zero value is no limit.
 type Limits struct {
 	// CallsPerSecond bounds the calls of the account that start (an
-	// outbound call dialled, an inbound call taken, a transfer leg
-	// placed) in any one second; 0 is no bound.
+	// outbound call dialled, an inbound call taken, a <Transfer> or
+	// <Forward> leg placed) in any one second; 0 is no bound.
 	CallsPerSecond int
 	// ConcurrentCalls bounds the account's live calls; 0 is no bound.
 	ConcurrentCalls int
@@ -55,7 +56,7 @@ var ErrAccountLimit = &Error{Code: ELimit, Msg: msgConcurrentLimit, RetryAfter: 
 // its turn comes.
 type evAccountLimit struct{}
 
-// evQueued stores a call that waits in its account's queue.
+// evQueued begins a call that waits in its account's queue.
 type evQueued struct{}
 
 func (evAccountLimit) isEvent() {}
