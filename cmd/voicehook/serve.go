@@ -35,6 +35,7 @@ type serveFlags struct {
 	ttsCommand                                    string
 	sttURL, sttModel                              string
 	maxCalls                                      int
+	limits                                        string
 	drainTimeout                                  time.Duration
 	node, advertiseURL                            string
 	lease                                         time.Duration
@@ -94,6 +95,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	fs.IntVar(&f.maxCalls, "max-calls", envInt("VOICEHOOK_MAX_CALLS"),
 		"the most calls this node carries at once: a createCall beyond it ends at once with cause node-capacity-exceeded,\nan inbound call gets SIP 503 with Retry-After (env VOICEHOOK_MAX_CALLS; default 0, no limit)")
+	fs.StringVar(&f.limits, "limits", env("VOICEHOOK_LIMITS", server.LimitsOff),
+		"off, or bandwidth: every account without limits: in the config file gets Bandwidth's, 5 calls per second (the rest\nwait in a queue) and 100 live calls, per node (env VOICEHOOK_LIMITS)")
 	drain := server.DefaultDrainTimeout
 	if v := os.Getenv("VOICEHOOK_DRAIN_TIMEOUT"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
@@ -178,6 +181,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if len(badEnv) > 0 {
 		return 2
 	}
+	if f.limits != server.LimitsOff && f.limits != server.LimitsBandwidth {
+		fmt.Fprintf(stderr, "voicehook serve: --limits %q: want off or bandwidth\n", f.limits)
+		return 2
+	}
 	switch f.webhookGuard {
 	case server.GuardAuto, server.GuardOn, server.GuardOff:
 	default:
@@ -237,7 +244,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 2
 	}
 	srv, err := server.Start(ctx, server.Config{SIP: sipCfg, TTSCommand: strings.Fields(f.ttsCommand),
-		STT: server.STT{URL: f.sttURL, Key: os.Getenv("VOICEHOOK_STT_KEY"), Model: f.sttModel}, MaxCalls: f.maxCalls, Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
+		STT: server.STT{URL: f.sttURL, Key: os.Getenv("VOICEHOOK_STT_KEY"), Model: f.sttModel}, MaxCalls: f.maxCalls, Limits: f.limits, Addr: f.addr, DB: f.db, RecordingsDir: f.recordings, AccountID: f.account, Accounts: accounts, Version: version,
 		Username: f.username, Password: f.password, Phones: scenario.Phones, Calls: scenario.Calls, RetryWebhooks: f.retry,
 		InitiateURL: f.initiateURL, StatusURL: f.statusURL, Logger: logger,
 		WebhookGuard: f.webhookGuard, WebhookAllow: webhookAllow, AdminAddr: f.adminAddr, DisableSim: !f.sim,
@@ -376,6 +383,9 @@ func printBanner(w io.Writer, srv *server.Server) {
 		fmt.Fprintf(w, "  guard      on: no webhooks to loopback, private or link-local addresses; allowed: %s\n", egress.String(cfg.WebhookAllow))
 	} else {
 		fmt.Fprintf(w, "  guard      off: webhooks may go to any address\n")
+	}
+	if limits := cfg.Accounts.LimitsByAccount(); len(limits) > 0 {
+		fmt.Fprintf(w, "  limits     %s\n", describeLimits(limits))
 	}
 	if u := srv.AdminURL(); u != "" {
 		fmt.Fprintf(w, "  metrics    %s/metrics   profiles %s/debug/pprof/\n", u, u)

@@ -108,6 +108,7 @@ func New(cfg Config) *Handler {
 	h.route("GET "+conferences+"/{conferenceId}/recordings", h.listConferenceRecordings)
 	h.route("GET "+conferences+"/{conferenceId}/recordings/{recordingId}", h.getConferenceRecording)
 	h.route("GET "+conferences+"/{conferenceId}/recordings/{recordingId}/media", h.downloadConferenceRecording)
+	h.route("GET /api/v2/accounts/{accountId}/statistics", h.getStatistics)
 	if cfg.Sim != nil {
 		h.simRoute("POST /sim/v1/calls/{callId}/dtmf", h.simPress)
 		h.simRoute("POST /sim/v1/calls/{callId}/hangup", h.simHangup)

@@ -108,7 +108,7 @@ func (h *Handler) createCall(w http.ResponseWriter, r *http.Request) error {
 	callURL := h.callURL(created.AccountID, created.CallID)
 	resp := createCallResponse{
 		ApplicationID: created.ApplicationID, AccountID: created.AccountID, CallID: created.CallID,
-		To: created.To, From: created.From, CallURL: callURL,
+		To: created.To, From: created.From, CallURL: callURL, EnqueuedTime: timeOrNil(created.EnqueuedTime),
 		CallTimeout: created.CallTimeout.Seconds(), CallbackTimeout: created.CallbackTimeout.Seconds(),
 		Tag: created.Tag, AnswerMethod: *echoMethod(created.AnswerMethod, req.AnswerMethod), AnswerURL: redact.URL(created.AnswerURL),
 		AnswerFallbackMethod: echoMethod(created.AnswerFallbackMethod, req.AnswerFallbackMethod), AnswerFallbackURL: optional(redact.URL(created.AnswerFallbackURL)),

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -52,13 +53,21 @@ func writeError(w http.ResponseWriter, err error) {
 			status, kind = http.StatusConflict, "validation"
 		case engine.EUnavailable:
 			status, kind = http.StatusServiceUnavailable, "system-overloaded"
+		case engine.ELimit:
+			status, kind = http.StatusTooManyRequests, "error"
+			w.Header().Set("Retry-After", retryAfter(ee.RetryAfter))
 		}
 	}
 	id := uuid.NewString()
-	if status == http.StatusConflict {
-		id = ""
+	if status == http.StatusConflict || status == http.StatusTooManyRequests {
+		id = "" // as Bandwidth's bodies of these have it
 	}
 	writeJSON(w, status, voiceAPIError{Type: kind, Description: redact.Text(msg), ID: &id}) // a message may echo a URL
+}
+
+// retryAfter is a Retry-After header's value: whole seconds, at least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
 }
 
 // writeJSON writes v as the JSON body of the response. The body is always

@@ -25,6 +25,9 @@
 //	        callbackTimeout: 15                       # seconds, 1 to 25 (default 15)
 //	        webhookSecrets: [whsec_…, whsec_…]        # sign its webhooks (Standard Webhooks); two while rotating
 //	        numbers: ["+15551230000", "+15551230100-+15551230199"]  # numbers or ranges
+//	    limits:                        # absent: no limits (serve --limits bandwidth gives 5 and 100)
+//	      callsPerSecond: 5            # calls that start in any one second, 1 to 1000; 0 = no rate limit
+//	      concurrentCalls: 100         # live calls at once; 0 = no limit
 //	sip:                               # real calls (see also serve --sip-addr, --sip-gateway, --rtp-ports)
 //	  addr: 0.0.0.0:5060               # where SIP listens, UDP and TCP
 //	  externalHost: 203.0.113.7        # the address put in Contact and SDP, behind NAT
@@ -146,6 +149,9 @@ type Account struct {
 	// as the dev account does; otherwise it must be one of Applications.
 	AnyApplication bool
 	Applications   []*Application
+	// Limits are the account's call limits; nil when the config gives
+	// none (then DefaultLimits may give some).
+	Limits *Limits
 }
 
 // Application is a voice application.
@@ -254,6 +260,7 @@ type file struct {
 		ClientID     string    `yaml:"clientId"`
 		ClientSecret string    `yaml:"clientSecret"`
 		Applications []appYAML `yaml:"applications"`
+		Limits       yaml.Node `yaml:"limits"`
 	} `yaml:"accounts"`
 	SIP *struct {
 		Addr         string `yaml:"addr"`
@@ -329,6 +336,11 @@ func Load(r io.Reader) (*Directory, error) {
 		}
 		seenAccount[fa.ID], seenUser[fa.Username] = true, true
 		a := &Account{ID: fa.ID, Username: fa.Username, Password: fa.Password, ClientID: fa.ClientID, ClientSecret: fa.ClientSecret}
+		if fa.Limits.Kind != 0 {
+			if a.Limits, err = parseLimits(fa.ID, &fa.Limits); err != nil {
+				return nil, err
+			}
+		}
 		for _, fapp := range fa.Applications {
 			app, err := loadApp(fa.ID, fapp)
 			if err != nil {

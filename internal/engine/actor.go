@@ -46,6 +46,8 @@ type actor struct {
 	// attach connects an inbound call's caller (Inbound.Attach).
 	attach func(callID string, notify func(PhoneEvent)) (Line, error)
 	out    *outbox // the call's asynchronous webhooks, in order
+	// slot is the call's place in its account's limits; nil without.
+	slot *slot
 	// pending holds events the actor raised itself while performing
 	// actions; they run before the next inbox event.
 	pending  []event
@@ -281,9 +283,7 @@ func (a *actor) do(act action) {
 			a.post(evMeasured{id: act.id, length: total})
 		}()
 	case actStartLegs:
-		for _, spec := range act.legs {
-			a.e.spawnLeg(ctx, spec)
-		}
+		a.startLegs(act.legs)
 	case actPost:
 		a.e.postTo(a.st.call.CallID, act.to, act.ev)
 	case actPlay:
@@ -457,6 +457,9 @@ func (a *actor) do(act action) {
 		a.e.mu.Lock()
 		delete(a.e.live, a.st.call.CallID)
 		a.e.mu.Unlock()
+		if a.slot != nil {
+			a.slot.release()
+		}
 		a.e.release(a.out)
 	}
 }

@@ -93,6 +93,10 @@ type Config struct {
 	Changed func(callID string)
 	// Metrics is told what happens, for counting; nil counts nothing.
 	Metrics Metrics
+	// Limits returns an account's limits (limits.go); nil, or the zero
+	// Limits for an account, is no limit. It is called for every new
+	// call and must be cheap and safe for concurrent use.
+	Limits func(accountID string) Limits
 }
 
 // Engine runs calls.
@@ -114,6 +118,9 @@ type Engine struct {
 	confs     map[string]*conference
 	confNames map[string]*conference
 	confOrder []*conference
+	// limiters are the accounts' limits, *limiter by account id, made
+	// when an account with limits first has a call.
+	limiters sync.Map
 }
 
 // New checks cfg and returns an engine; Start begins its work.
@@ -225,6 +232,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.stop = true
 	e.mu.Unlock()
 	e.cancel()
+	e.stopLimiters()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	select {
@@ -246,6 +254,7 @@ func (e *Engine) Drain(ctx context.Context) int {
 	e.mu.Lock()
 	e.stop = true
 	e.mu.Unlock()
+	e.drainQueues()
 	for e.Live() > 0 && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
@@ -314,6 +323,9 @@ func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
 	if c.CallbackTimeout == 0 {
 		c.CallbackTimeout = 15 * time.Second
 	}
+	if l := e.limiterFor(c.AccountID); l != nil {
+		return e.createLimited(ctx, l, &c)
+	}
 	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
 		return nil, fmt.Errorf("engine: save new call: %w", err)
 	}
@@ -326,9 +338,10 @@ func (e *Engine) CreateCall(ctx context.Context, c Call) (*Call, error) {
 	return &created, nil
 }
 
-// full reports whether the engine carries MaxCalls calls already.
+// full reports whether the engine carries MaxCalls calls already; calls
+// waiting in an account's queue are not carried yet.
 func (e *Engine) full() bool {
-	return e.cfg.MaxCalls > 0 && e.Live() >= e.cfg.MaxCalls
+	return e.cfg.MaxCalls > 0 && e.Live()-e.waiting() >= e.cfg.MaxCalls
 }
 
 // ErrAtCapacity refuses an inbound call to an engine that carries
@@ -386,13 +399,26 @@ func (e *Engine) InboundCall(ctx context.Context, in Inbound) (*Call, error) {
 	if c.CallbackTimeout == 0 {
 		c.CallbackTimeout = 15 * time.Second
 	}
+	var s *slot
+	if l := e.limiterFor(in.AccountID); l != nil {
+		if err := l.admitInbound(now); err != nil {
+			return nil, err
+		}
+		s = &slot{l: l, index: -1, counted: true}
+	}
 	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
+		if s != nil {
+			s.l.unlive()
+		}
 		return nil, fmt.Errorf("engine: save new call: %w", err)
 	}
 	created := c
 	e.spawnWith(&c, evIncoming{in: in}, func(a *actor) {
 		a.st.sipCallID = in.SIPCallID
 		a.attach = in.Attach
+		if s != nil {
+			a.slot, s.a = s, a
+		}
 	})
 	return &created, nil
 }
@@ -588,7 +614,8 @@ func (e *Engine) spawnWith(c *Call, first event, setup func(*actor)) {
 }
 
 // spawnLeg stores and starts the B-leg of a transfer.
-func (e *Engine) spawnLeg(ctx context.Context, spec *legSpec) {
+// A leg counted in its account's limits comes with its slot; nil without.
+func (e *Engine) spawnLeg(ctx context.Context, spec *legSpec, s *slot) {
 	c := spec.call
 	if err := e.cfg.Store.SaveCall(ctx, &c); err != nil {
 		e.log.Error("save a transfer leg", "call_id", c.CallID, "err", err)
@@ -596,6 +623,9 @@ func (e *Engine) spawnLeg(ctx context.Context, spec *legSpec) {
 	e.spawnWith(&c, evStart{}, func(a *actor) {
 		leg := spec.leg
 		a.st.leg = &leg
+		if s != nil {
+			a.slot, s.a = s, a
+		}
 	})
 }
 

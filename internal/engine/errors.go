@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -15,6 +16,7 @@ const (
 	ENotFound    Code = "not_found"   // no such call for this account
 	EConflict    Code = "conflict"    // the call cannot do that in its state
 	EUnavailable Code = "unavailable" // the engine is shutting down
+	ELimit       Code = "limit"       // an account limit refuses the call (limits.go)
 	EInternal    Code = "internal"    // anything else
 )
 
@@ -22,6 +24,8 @@ const (
 type Error struct {
 	Code Code
 	Msg  string
+	// RetryAfter, with ELimit, is when a refused request may succeed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Msg }

@@ -18,8 +18,9 @@ import (
 type event interface{ isEvent() }
 
 type (
-	// evStart begins an outbound call: dial it.
-	evStart struct{}
+	// evStart begins an outbound call: dial it. at, when set, is when an
+	// account's limits let it start (limits.go): its startTime.
+	evStart struct{ at time.Time }
 	// evPhone is a report from the network.
 	evPhone struct{ PhoneEvent }
 	// evTimer is a timer the machine started.
@@ -245,6 +246,9 @@ func next(s *callState, ev event, now time.Time) []action {
 	case evStart:
 		s.call.State = StateInitiated
 		s.call.StartTime = now
+		if !ev.at.IsZero() {
+			s.call.StartTime = ev.at
+		}
 		s.call.LastUpdate = now
 		s.wait = waitRing
 		return []action{actSave{}, actDial{}, history(s, now, "state", "initiated: dialling "+s.call.To, nil)}
@@ -252,6 +256,10 @@ func next(s *callState, ev event, now time.Time) []action {
 		return s.end(now, callback.CauseError, ev.why, 0, false)
 	case evDrained:
 		return s.end(now, callback.CauseError, "voicehook was stopped while the call was live: it waited for the call to end, then ended it (--drain-timeout)", 0, false)
+	case evQueued:
+		return s.queued(now)
+	case evAccountLimit:
+		return s.accountLimit(now)
 	case evCapacity:
 		return s.end(now, callback.CauseNodeCapacityExceeded,
 			fmt.Sprintf("this voicehook node carries %d calls, as many as it may (--max-calls)", ev.max), 0, false)
@@ -643,7 +651,7 @@ func (s *callState) end(now time.Time, cause callback.Cause, msg string, sipCode
 	acts = append(acts, actSave{}, history(s, now, "state", "disconnected: "+string(cause)+suffix(msg), nil))
 	if s.leg != nil {
 		// A B-leg's end is its transferDisconnect, and news for its A-leg.
-		acts = append(acts, actPost{s.leg.parent, evLegEnded{leg: s.call.CallID, cause: cause, msg: msg, answered: !s.call.AnswerTime.IsZero()}})
+		acts = append(acts, actPost{s.leg.parent, evLegEnded{leg: s.call.CallID, cause: cause, msg: msg, errorID: s.call.ErrorID, answered: !s.call.AnswerTime.IsZero()}})
 		if s.leg.disconnect.URL != "" {
 			ev := &callback.TransferDisconnect{Call: s.eventCall(), Transfer: s.transferFields(), EndTime: callback.TimeOf(now), Outcome: s.outcome(cause, msg)}
 			ev.EventTime = callback.TimeOf(now)

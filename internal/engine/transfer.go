@@ -28,6 +28,7 @@ type (
 		leg      string
 		cause    callback.Cause
 		msg      string
+		errorID  string // the leg's, with msg
 		answered bool
 	}
 	// evLegWon and evLegLost answer evLegAnswered.
@@ -114,7 +115,7 @@ type legRef struct {
 	id, from, to string
 	ended        bool
 	cause        callback.Cause
-	msg          string
+	msg, errorID string
 }
 
 func (t *transferState) leg(id string) *legRef {
@@ -212,7 +213,7 @@ func (s *callState) transferEvent(ev event, now time.Time) []action {
 		if l == nil || l.ended {
 			return nil
 		}
-		l.ended, l.cause, l.msg = true, ev.cause, ev.msg
+		l.ended, l.cause, l.msg, l.errorID = true, ev.cause, ev.msg, ev.errorID
 		if t.forward {
 			s.transfer = nil
 			if t.winner == l {
@@ -246,14 +247,45 @@ func (s *callState) finishTransfer(l *legRef, now time.Time) []action {
 	}
 	ev := &callback.TransferComplete{Call: s.eventCall(), TransferCallerID: l.from, TransferTo: l.to}
 	ev.EventTime = callback.TimeOf(now)
-	ev.Cause = l.cause
-	if l.msg != "" {
-		msg := l.msg
-		ev.ErrorMessage = &msg
-	}
+	ev.Outcome = transferOutcome(l)
 	return s.send(ev, Target{URL: v.TransferCompleteURL, Method: v.TransferCompleteMethod, Username: v.Username, Password: v.Password,
 		FallbackURL: v.TransferCompleteFallbackURL, FallbackMethod: v.TransferCompleteFallbackMethod,
 		FallbackUsername: v.FallbackUsername, FallbackPassword: v.FallbackPassword}, now)
+}
+
+// transferOutcome is how a transfer ended, for transferComplete: a leg that
+// ended with an error, or failed to connect, gives its message and error
+// id (the leg's own, as its disconnect reported it, when it had one).
+func transferOutcome(l *legRef) callback.Outcome {
+	o := callback.Outcome{Cause: l.cause}
+	msg, id := l.msg, l.errorID
+	if msg == "" && l.cause != callback.CauseHangup {
+		msg = failedTransfer(l.cause)
+	}
+	if msg == "" {
+		return o
+	}
+	if id == "" {
+		id = newErrorID()
+	}
+	o.ErrorMessage, o.ErrorID = &msg, &id
+	return o
+}
+
+// failedTransfer says why a transfer failed when its leg's end had no
+// message of its own.
+func failedTransfer(cause callback.Cause) string {
+	switch cause {
+	case callback.CauseTimeout:
+		return "Call was not answered"
+	case callback.CauseBusy:
+		return "Callee is busy"
+	case callback.CauseRejected:
+		return "Call was rejected by the callee"
+	case callback.CauseCancel:
+		return "The transfer was cancelled before it was answered"
+	}
+	return "The transfer failed: " + string(cause)
 }
 
 // dropLegs hangs up the legs of a transfer the A-leg leaves.

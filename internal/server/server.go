@@ -131,6 +131,12 @@ type Config struct {
 	// _GENDER in its environment, and writes a WAV to stdout. Default:
 	// espeak-ng.
 	TTSCommand []string
+	// Limits gives every account without limits of its own (the limits:
+	// key of a config file) a rate and a bound on live calls (--limits):
+	// LimitsOff (or ""), the default, gives none; LimitsBandwidth gives
+	// Bandwidth's, 5 calls per second and 100 live calls. Each node
+	// counts its own calls.
+	Limits string
 	// MaxCalls bounds the calls this node carries at once (--max-calls):
 	// beyond it createCall ends the call with node-capacity-exceeded and
 	// an inbound INVITE gets 503 with Retry-After. 0 is no bound.
@@ -326,6 +332,13 @@ func (c Config) withDefaults() (Config, error) {
 	} else if len(c.WebhookSecrets) > 0 && !c.Accounts.Accounts[0].AnyApplication {
 		// (A dev directory is one withDefaults built on an earlier call.)
 		return c, errors.New("the webhook secret is the dev application's: with a config file, set webhookSecrets on each application in it")
+	}
+	switch c.Limits {
+	case "", LimitsOff:
+	case LimitsBandwidth:
+		c.Accounts.DefaultLimits(config.BandwidthLimits)
+	default:
+		return c, fmt.Errorf("limits %q (--limits, VOICEHOOK_LIMITS): want off or bandwidth", c.Limits)
 	}
 	devCredentials := slices.ContainsFunc(c.Accounts.Accounts, func(a *config.Account) bool {
 		return a.Username == DefaultUsername && a.Password == DefaultPassword
@@ -584,7 +597,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.engine, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: sender,
 		Network: network, Media: fetcher, Recorder: keeper, RetryWebhooks: cfg.RetryWebhooks, Logger: cfg.Logger, BaseURL: base,
-		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{speechToText}, Transcriber: s.transcriber, MaxCalls: cfg.MaxCalls})
+		Changed: s.changed, Metrics: observer, Mixer: mixer, Transcripts: keeper, Streamer: s.streams, TranscriptionSockets: s.streams, Recognizer: recognizer{speechToText}, Transcriber: s.transcriber, MaxCalls: cfg.MaxCalls,
+		Limits: accountLimits(s.dir)})
 	if err == nil && s.metrics != nil {
 		s.metrics.Track(s.engine.Stats)
 	}
