@@ -264,8 +264,17 @@ func TestLimitsQueuedCallUpdates(t *testing.T) {
 		if c := h.record(queued); !c.StartTime.IsZero() || c.DisconnectCause != callback.CauseCancel {
 			t.Errorf("cancelled call: startTime %v, cause %s", c.StartTime, c.DisconnectCause)
 		}
+		// A second hang-up just after the end is taken and changes nothing
+		// (engine.CompletedGrace); once the grace is over it is a conflict.
+		if err := h.eng.UpdateCall(ctx, "9900000", queued, engine.Update{Complete: true}); err != nil {
+			t.Errorf("cancel again at once: %v, want nil (CompletedGrace)", err)
+		}
+		time.Sleep(engine.CompletedGrace)
 		if err := h.eng.UpdateCall(ctx, "9900000", queued, engine.Update{Complete: true}); engine.ErrorCode(err) != engine.EConflict {
-			t.Errorf("cancel again: %v, want a conflict", err)
+			t.Errorf("cancel again after the grace: %v, want a conflict", err)
+		}
+		if got := h.disconnects()[queued]; len(got) != 1 {
+			t.Errorf("disconnects after two more hang-ups: %d, want still one", len(got))
 		}
 	})
 }

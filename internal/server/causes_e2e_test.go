@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
+	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/server"
 )
 
@@ -46,9 +47,6 @@ func TestEveryCause(t *testing.T) {
 		{cause: callback.CauseUnknown, to: "+15550000699", sipCode: 699, message: "SIP 699"},
 		{cause: callback.CauseError, to: "+15553330500", script: `{"outcome":"error"}`, sipCode: 500, message: "SIP 500"},
 		{cause: callback.CauseUnknown, to: "+15553330699", script: `{"outcome":"unknown"}`, sipCode: 699, message: "SIP 699"},
-		// account-limit: the lead adds its subtest with the limits (limits
-		// callsPerSecond 1, concurrentCalls 1: the second call meets the
-		// concurrent limit).
 	}
 	for _, c := range cases {
 		name := string(c.cause)
@@ -82,6 +80,40 @@ func TestEveryCause(t *testing.T) {
 			checkHooks(t, app.got())
 		})
 	}
+	t.Run(string(callback.CauseAccountLimit), func(t *testing.T) {
+		t.Parallel()
+		// One call a second and one live call: the second call waits in the
+		// queue for its second, then meets the concurrent limit it cannot
+		// wait for.
+		dir, err := config.Load(strings.NewReader(`
+accounts:
+  - id: "9900000"
+    username: dev
+    password: dev
+    limits: {callsPerSecond: 1, concurrentCalls: 1}
+    applications:
+      - id: ` + appID + `
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		limited := startServerWith(t, server.Config{Accounts: dir})
+		app := newApp(t, map[string]string{"/answer": pause})
+		first, _ := createCall(t, limited, callFields(app, "+15550000000"))
+		second, resp := createCall(t, limited, callFields(app, "+15550000000"))
+		if !strings.Contains(string(resp), `"enqueuedTime"`) {
+			t.Errorf("the second call's createCall response has no enqueuedTime: it did not queue: %s", resp)
+		}
+		d := app.waitFor(t, callback.EventDisconnect, 10*time.Second).event.(*callback.Disconnect)
+		if d.CallID != second {
+			t.Fatalf("the first disconnect is of %s, want the second call %s (the first, %s, holds the account's only live call)", d.CallID, second, first)
+		}
+		checkCause(t, d, callback.CauseAccountLimit, 0, "concurrent call limit")
+		if d.ErrorID == nil || *d.ErrorID == "" {
+			t.Error("account-limit disconnect without errorId")
+		}
+		checkHooks(t, app.got())
+	})
 	t.Run(string(callback.CauseNodeCapacityExceeded), func(t *testing.T) {
 		t.Parallel()
 		full := startServerWith(t, server.Config{MaxCalls: 1})

@@ -298,9 +298,14 @@ accounts:
 	}
 	// SIP on 127.0.1.5, the peer on 127.0.1.6.
 	srv := startServerWith(t, server.Config{Accounts: dir, SIP: config.SIP{Addr: "127.0.1.5:0", RTPPorts: [2]int{34000, 34049}}})
-	createCall(t, srv, callFields(app, "+15550000000"))
+	// The account lists its numbers, so its calls come from one of them.
+	first := callFields(app, "+15550000000")
+	first["from"] = "+15550001000"
+	createCall(t, srv, first)
 	want := `{"type":"error","description":"Account concurrent call limit exceeded","id":""}`
-	fields, _ := stdjson.Marshal(callFields(app, "+15550000001"))
+	second := callFields(app, "+15550000001")
+	second["from"] = "+15550001000"
+	fields, _ := stdjson.Marshal(second)
 	status, hdr, body := rest(t, srv, "POST", "/api/v2/accounts/9900000/calls", "application/json", string(fields))
 	if status != http.StatusTooManyRequests || string(body) != want || hdr.Get("Retry-After") != "1" {
 		t.Errorf("createCall beyond the limit: %d %s (Retry-After %q), want 429 %s, 1", status, body, hdr.Get("Retry-After"), want)
