@@ -105,7 +105,7 @@ func TestOAuth2OverHTTP(t *testing.T) {
 
 	calls := base + "/api/v2/accounts/1000001/calls"
 	status, _, created := bearerRequest(t, "POST", calls, token,
-		`{"from":"+15551112222","to":"+15550000486","applicationId":"11111111-2222-4333-8444-555555555555","answerUrl":"http://127.0.0.1:9/answer"}`)
+		`{"from":"+15551230000","to":"+15550000486","applicationId":"11111111-2222-4333-8444-555555555555","answerUrl":"http://127.0.0.1:9/answer"}`)
 	if status != 201 {
 		t.Fatalf("createCall with the token: %d %s", status, created)
 	}
