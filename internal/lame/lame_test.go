@@ -147,4 +147,3 @@ func TestEncodeRefusesBadInput(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
