@@ -170,8 +170,8 @@ func (s *callState) startRecord(v *bxml.Record, now time.Time) []action {
 	if !s.recorder {
 		return s.end(now, callback.CauseApplicationError, "<Record> needs recordings, which this voicehook has no place to keep", 0, false)
 	}
-	if v.FileFormat == string(callback.MP3) {
-		return s.end(now, callback.CauseApplicationError, `<Record fileFormat="mp3"> is not supported by voicehook: record wav (the default)`, 0, false)
+	if v.FileFormat == string(callback.MP3) && s.noMP3 != "" {
+		return s.end(now, callback.CauseApplicationError, `<Record fileFormat="mp3"> cannot be kept: `+s.noMP3, 0, false)
 	}
 	s.rec = &recordState{verb: v, start: now}
 	s.timer = s.nextID()
@@ -240,6 +240,7 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 	v := r.verb
 	length := min(now.Sub(r.start), v.MaxDuration)
 	rec := s.newRecording(r.start, length, 1, v.RecordingName, r.said)
+	rec.FileFormat = fileFormat(v.FileFormat)
 	fields := recordingFields(rec, s.recordingURL(rec.RecordingID))
 	transfer := recordingTransfer(rec)
 	save := s.saveRecording(rec, [][]audio.Segment{r.speech}, recordingOptions{
@@ -346,6 +347,9 @@ func (e *Engine) RecordingMedia(ctx context.Context, accountID, recordingID stri
 	if r.MediaDeleted {
 		return nil, nil, &Error{Code: ENotFound, Msg: fmt.Sprintf("The media of recording %s was deleted", recordingID)}
 	}
+	if err := noMedia(r); err != nil {
+		return nil, nil, err
+	}
 	f, err := e.cfg.Recorder.Media(ctx, accountID, recordingID)
 	if err != nil {
 		return nil, nil, err
@@ -369,6 +373,9 @@ func (e *Engine) TranscribeRecording(ctx context.Context, accountID, recordingID
 	}
 	if r.MediaDeleted {
 		return &Error{Code: EConflict, Msg: fmt.Sprintf("The media of recording %s was deleted: there is nothing to transcribe", recordingID)}
+	}
+	if err := noMedia(r); err != nil {
+		return &Error{Code: EConflict, Msg: err.(*Error).Msg + ": there is nothing to transcribe"}
 	}
 	now := e.cfg.Clock.Now()
 	transcribe(r, now)
