@@ -93,7 +93,10 @@ func TestMP3RecordingStatus(t *testing.T) {
 			r.EndTime = r.StartTime.Add(r.Duration)
 			return errors.New("lame: exit status 1")
 		}, callback.RecordingStatusPartial, 1500 * time.Millisecond, callback.TranscriptionStatusAvailable},
-		{"error", func(r *engine.Recording) error { r.Status = callback.RecordingStatusError; return errors.New("lame: exit status 1") },
+		{"error", func(r *engine.Recording) error {
+			r.Status = callback.RecordingStatusError
+			return errors.New("lame: exit status 1")
+		},
 			callback.RecordingStatusError, 4 * time.Second, callback.TranscriptionStatusError},
 		{"a recorder that sets no status", func(*engine.Recording) error { return errors.New("disk full") },
 			callback.RecordingStatusError, 4 * time.Second, callback.TranscriptionStatusError},
