@@ -3,9 +3,13 @@ package recordings
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
@@ -54,11 +58,13 @@ func (k *Keeper) saveMP3(ctx context.Context, r *engine.Recording, a engine.Audi
 	if err := k.Keeps(callback.MP3); err != nil {
 		return k.failed(ctx, r, err)
 	}
-	f, err := os.CreateTemp(k.dir, ".rec-*.mp3")
+	// The file is encoded under a name that says whose it is, so that one
+	// a crash cut short is found and finished at the next start (Recover).
+	tmp := filepath.Join(k.dir, k.partName(r))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return k.failed(ctx, r, err)
 	}
-	tmp := f.Name()
 	f.Close()
 	status := callback.RecordingStatusComplete
 	encErr := k.mp3.Encode(ctx, tmp, a.Rate, a.Channels)
@@ -118,4 +124,112 @@ func render(length time.Duration, channels [][]audio.Segment) (engine.Audio, err
 		a.Channels = append(a.Channels, clip.Samples)
 	}
 	return a, nil
+}
+
+// partName is the name of r's MP3 file while it is encoded:
+// ".part.<recordingId>.<accountId>.<node>.mp3", node being a hash of the
+// Keeper's node (SetNode). An account id that is not a plain word gets a
+// name that Recover passes over.
+func (k *Keeper) partName(r *engine.Recording) string {
+	if !plainWord(r.AccountID) {
+		return ".rec-" + r.RecordingID + ".mp3"
+	}
+	return ".part." + r.RecordingID + "." + r.AccountID + "." + k.nodeTag() + ".mp3"
+}
+
+// nodeTag is the short hash of the Keeper's node that its part files
+// carry.
+func (k *Keeper) nodeTag() string {
+	sum := sha256.Sum256([]byte(k.node))
+	return hex.EncodeToString(sum[:4])
+}
+
+// parsePart returns the recording and account ids of a partName of this
+// Keeper's node.
+func (k *Keeper) parsePart(name string) (recordingID, accountID string, ok bool) {
+	rest, ok := strings.CutPrefix(name, ".part.")
+	if !ok {
+		return "", "", false
+	}
+	rest, ok = strings.CutSuffix(rest, "."+k.nodeTag()+".mp3")
+	if !ok {
+		return "", "", false
+	}
+	recordingID, accountID, ok = strings.Cut(rest, ".")
+	if !ok || callback.ValidateRecordingID(recordingID) != nil || !plainWord(accountID) {
+		return "", "", false
+	}
+	return recordingID, accountID, true
+}
+
+// SetNode names the node this Keeper works for, when several share the
+// directory: Recover finishes only the files this node was encoding.
+// Call it before the Keeper is used; the default is "", one node.
+func (k *Keeper) SetNode(node string) { k.node = node }
+
+// plainWord reports whether s is a non-empty run of letters, digits, '-'
+// and '_'.
+func plainWord(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Recover finishes what a crash left in the directory: an MP3 file this
+// node (SetNode) was encoding becomes its recording's file when the
+// frames written play (status partial, the duration what they hold), and
+// its record says error when they do not. It returns how many recordings
+// it finished. Call it at start, before any Save.
+func (k *Keeper) Recover(ctx context.Context) (int, error) {
+	entries, err := os.ReadDir(k.dir)
+	if err != nil {
+		return 0, fmt.Errorf("recordings: recover: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		id, account, ok := k.parsePart(e.Name())
+		if !ok {
+			continue
+		}
+		p := filepath.Join(k.dir, e.Name())
+		r, err := k.records.GetRecording(ctx, account, id)
+		if err != nil || r.Status != callback.RecordingStatusProcessing {
+			// No record is waiting for this file.
+			os.Remove(p)
+			continue
+		}
+		if err := k.finishPart(ctx, r, p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// finishPart makes the file at p, cut short, the recording's file.
+func (k *Keeper) finishPart(ctx context.Context, r *engine.Recording, p string) error {
+	kept := playable(p)
+	if kept <= 0 {
+		os.Remove(p)
+		r.Status = callback.RecordingStatusError
+		return k.records.SaveRecording(ctx, r)
+	}
+	final, err := k.path(r.RecordingID, callback.MP3)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(p, final); err != nil {
+		return fmt.Errorf("recordings: recover %s: %w", r.RecordingID, err)
+	}
+	r.Duration = min(r.Duration, kept)
+	r.EndTime = r.StartTime.Add(r.Duration)
+	return k.keep(ctx, r, final, callback.RecordingStatusPartial)
 }

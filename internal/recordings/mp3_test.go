@@ -219,3 +219,118 @@ func TestKeeperWAVError(t *testing.T) {
 		t.Errorf("record %+v %v, want status error", got, err)
 	}
 }
+
+// stuckEncoder encodes the first half of the audio, hands the file's name
+// to started and waits for release: a process that stopped in the middle
+// of encoding, as at a crash.
+type stuckEncoder struct {
+	e       *lame.Encoder
+	started chan string
+	release chan struct{}
+}
+
+func (s stuckEncoder) Encode(ctx context.Context, dst string, rate int, channels [][]int16) error {
+	if err := (halfEncoder{s.e}).Encode(ctx, dst, rate, channels); err != nil && !strings.Contains(err.Error(), "killed") {
+		return err
+	}
+	s.started <- dst
+	<-s.release
+	return errors.New("lame: signal: killed")
+}
+
+// A recording whose encoding a crash cut short is finished when voicehook
+// starts again: partial, with what its frames hold; another node's file,
+// in a directory nodes share, is left to that node.
+func TestKeeperRecoversAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dir := t.TempDir()
+	open := func(node string) *recordings.Keeper {
+		k, err := recordings.New(dir, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.SetNode(node)
+		return k
+	}
+	enc := stuckEncoder{findLAME(t), make(chan string, 1), make(chan struct{})}
+	crashed := open("node-a")
+	crashed.UseMP3(enc, nil)
+	r := mp3Recording()
+	r.Status = callback.RecordingStatusProcessing // as the engine stores it first
+	if err := crashed.Update(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	saved := make(chan struct{})
+	go func() {
+		defer close(saved)
+		crashed.SaveAudio(ctx, r, engine.Audio{Rate: 8000, Channels: [][]int16{pcm.Tone(440, 8000, 2*time.Second, 0.5)}})
+	}()
+	part := <-enc.started
+	defer func() { close(enc.release); <-saved }()
+
+	if n, err := open("node-b").Recover(ctx); n != 0 || err != nil {
+		t.Errorf("another node recovered %d recordings (%v), want none", n, err)
+	}
+	if _, err := os.Stat(part); err != nil {
+		t.Fatalf("another node's Recover touched the file being encoded: %v", err)
+	}
+	restarted := open("node-a")
+	if n, err := restarted.Recover(ctx); n != 1 || err != nil {
+		t.Fatalf("Recover finished %d recordings (%v), want 1", n, err)
+	}
+	got, err := restarted.Get(ctx, "1", r.RecordingID)
+	if err != nil || got.Status != callback.RecordingStatusPartial {
+		t.Fatalf("record %+v %v, want status partial", got, err)
+	}
+	if got.Duration < time.Second || got.Duration > time.Second+mp3Tolerance*time.Second/16000 {
+		t.Errorf("recovered recording lasts %v, want the 1 s encoded", got.Duration)
+	}
+	if d := decodedLength(t, restarted, r.RecordingID); d != got.Duration {
+		t.Errorf("the file plays %v, the record says %v", d, got.Duration)
+	}
+	if _, err := os.Stat(part); !os.IsNotExist(err) {
+		t.Errorf("the part file is still there: %v", err)
+	}
+}
+
+// A file a crash left with nothing that plays: the record says error.
+func TestKeeperRecoversNothingPlayable(t *testing.T) {
+	ctx := context.Background()
+	k, dir := newMP3Keeper(t)
+	r := mp3Recording()
+	r.Status = callback.RecordingStatusProcessing
+	if err := k.Update(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	// The name an encoding of node "" has (see partName).
+	var part string
+	k.UseMP3(nameEncoder{&part}, nil)
+	other := mp3Recording()
+	k.SaveAudio(ctx, other, engine.Audio{Rate: 8000, Channels: [][]int16{make([]int16, 80)}})
+	part = strings.Replace(filepath.Base(part), other.RecordingID, r.RecordingID, 1)
+	if err := os.WriteFile(filepath.Join(dir, part), []byte("ID3 but nothing else"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := k.Recover(ctx); n != 1 || err != nil {
+		t.Fatalf("Recover finished %d recordings (%v), want 1", n, err)
+	}
+	if got, err := k.Get(ctx, "1", r.RecordingID); err != nil || got.Status != callback.RecordingStatusError {
+		t.Errorf("record %+v %v, want status error", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, part)); !os.IsNotExist(err) {
+		t.Errorf("the part file is still there: %v", err)
+	}
+}
+
+// nameEncoder notes the name it is asked to write, and fails.
+type nameEncoder struct{ dst *string }
+
+func (n nameEncoder) Encode(_ context.Context, dst string, _ int, _ [][]int16) error {
+	*n.dst = dst
+	return errors.New("lame: exit status 1")
+}

@@ -40,6 +40,8 @@ type Keeper struct {
 	// mp3 encodes MP3 recordings; nil when missing says why there is none.
 	mp3     Encoder
 	missing error
+	// node is the node whose encodings Recover finishes (SetNode).
+	node string
 	// mu orders the creation and removal of transcriptions' directories.
 	mu sync.Mutex
 }

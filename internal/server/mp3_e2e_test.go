@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	stdjson "encoding/json"
 	"io"
 	"log/slog"
@@ -16,8 +17,11 @@ import (
 
 	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/audio"
+	"github.com/voicehook/voicehook/internal/engine"
+	"github.com/voicehook/voicehook/internal/lame"
 	"github.com/voicehook/voicehook/internal/pcm"
 	"github.com/voicehook/voicehook/internal/server"
+	"github.com/voicehook/voicehook/internal/store/sqlite"
 )
 
 // needLAME returns the path of this machine's lame program. CI installs
@@ -329,4 +333,70 @@ func TestMP3RecordingFailures(t *testing.T) {
 			checkHooks(t, app.got())
 		})
 	}
+}
+
+// A run killed while it encoded an mp3 recording leaves its record,
+// processing, and the frames written so far; the next start keeps them as
+// a partial recording.
+func TestMP3RecordingCutByACrash(t *testing.T) {
+	lamePath := needLAME(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, recDir := filepath.Join(dir, "vh.db"), filepath.Join(dir, "recordings")
+	store, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
+	r := &engine.Recording{RecordingID: callback.NewRecordingID(), AccountID: "9900000", CallID: callback.NewCallID(), To: "+15550000801",
+		From: "+15551112222", Direction: callback.Outbound, StartTime: start, EndTime: start.Add(3 * time.Second), Duration: 3 * time.Second,
+		Channels: 1, FileFormat: callback.MP3, Status: callback.RecordingStatusProcessing}
+	if err := store.SaveRecording(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if err := os.MkdirAll(recDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The file's name while it is encoded by a single node (its node tag
+	// is the hash of ""): see recordings.Keeper.partName.
+	part := filepath.Join(recDir, ".part."+r.RecordingID+".9900000.e3b0c442.mp3")
+	enc := &lame.Encoder{Path: lamePath}
+	if err := enc.Encode(ctx, part, 8000, [][]int16{pcm.Tone(440, 8000, time.Second, 0.5)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs syncBuffer
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DB: db, LAME: lamePath, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Close(ctx)
+	})
+	if !strings.Contains(logs.String(), "kept as partial") {
+		t.Errorf("the start did not say it kept a partial recording:\n%s", logs.String())
+	}
+	url := "/api/v2/accounts/9900000/calls/" + r.CallID + "/recordings/" + r.RecordingID
+	status, _, body := rest(t, srv, "GET", url, "", "")
+	conforms(t, "callRecordingMetadata", body)
+	var meta struct {
+		Status   string
+		Duration string
+	}
+	stdjson.Unmarshal(body, &meta)
+	if status != 200 || meta.Status != "partial" {
+		t.Fatalf("metadata: %d %s, want status partial", status, body)
+	}
+	d, err := time.ParseDuration(strings.ToLower(strings.TrimPrefix(meta.Duration, "PT")))
+	if err != nil || d < time.Second || d > time.Second+mp3Slack {
+		t.Errorf("duration %q, want the 1 s encoded before the crash", meta.Duration)
+	}
+	mstatus, hdr, mp3 := download(t, srv.URL()+url+"/media", "")
+	if mstatus != 200 || hdr.Get("Content-Type") != "audio/mpeg" {
+		t.Fatalf("media: %d %s", mstatus, hdr.Get("Content-Type"))
+	}
+	playsFor(t, mp3, d)
 }
