@@ -185,3 +185,85 @@ func TestStartRecordingMP3(t *testing.T) {
 		}
 	})
 }
+
+// slowRecorder keeps records and holds every Save until release is
+// closed: an encoder at work.
+type slowRecorder struct {
+	*memRecorder
+	release chan struct{}
+	mu      sync.Mutex
+	records map[string]*engine.Recording
+}
+
+func (s *slowRecorder) Keeps(callback.FileFormat) error { return nil }
+
+func (s *slowRecorder) Update(_ context.Context, r *engine.Recording) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := *r
+	s.records[r.RecordingID] = &c
+	return nil
+}
+
+func (s *slowRecorder) Get(_ context.Context, _, id string) (*engine.Recording, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.records[id]; r != nil {
+		c := *r
+		return &c, nil
+	}
+	return nil, engine.ErrNotFound
+}
+
+func (s *slowRecorder) Save(ctx context.Context, r *engine.Recording, length time.Duration, channels [][]audio.Segment) error {
+	<-s.release
+	s.memRecorder.Save(ctx, r, length, channels)
+	r.Status = callback.RecordingStatusComplete
+	return s.Update(ctx, r)
+}
+
+// While an mp3 file is made the call goes on, and the recording is
+// processing: no media, no transcription, no deletion yet.
+func TestMP3Processing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &slowRecorder{memRecorder: &memRecorder{}, release: make(chan struct{}), records: map[string]*engine.Recording{}}
+		h := newHarnessWith(t, map[string]sim.Script{"+15554446668": {Says: "Please call me back tomorrow.", HangupAfter: 20 * time.Second}},
+			replies(map[string]string{
+				"https://app.test/answer": `<Response><Record fileFormat="mp3" maxDuration="2" recordCompleteUrl="https://app.test/rc" recordingAvailableUrl="https://app.test/ra"/></Response>`,
+				"https://app.test/rc":     `<Response><SpeakSentence>Fifteen chars..</SpeakSentence><Hangup/></Response>`}), // 1 s
+			func(cfg *engine.Config) { cfg.Recorder = rec })
+		defer h.close()
+		var once sync.Once
+		release := func() { once.Do(func() { close(rec.release) }) }
+		defer release() // before the engine shuts down, whatever failed
+		h.call("+15554446668", nil)
+		h.settle(time.Hour)
+		// The call went on and ended while the file was being made.
+		if got := summary(h.app.events()); got != "answer@1s\nrecordComplete@3s\ndisconnect@4s cause=hangup\n" {
+			t.Fatalf("webhooks before the file is made:\n%s", got)
+		}
+		id := h.app.events()[1].event.(*callback.RecordComplete).RecordingID
+		ctx := context.Background()
+		if r, err := h.eng.GetRecording(ctx, "9900000", id); err != nil || r.Status != callback.RecordingStatusProcessing || r.FileFormat != callback.MP3 {
+			t.Errorf("recording while encoded: %+v %v, want processing mp3", r, err)
+		}
+		if _, _, err := h.eng.RecordingMedia(ctx, "9900000", id); engine.ErrorCode(err) != engine.ENotFound || !strings.Contains(err.Error(), "still processing") {
+			t.Errorf("media while encoded: %v, want not found, still processing", err)
+		}
+		if err := h.eng.DeleteRecording(ctx, "9900000", id); engine.ErrorCode(err) != engine.EConflict {
+			t.Errorf("delete while encoded: %v, want conflict", err)
+		}
+		if err := h.eng.TranscribeRecording(ctx, "9900000", id, engine.TranscribeRequest{}); engine.ErrorCode(err) != engine.EConflict {
+			t.Errorf("transcribe while encoded: %v, want conflict", err)
+		}
+		release()
+		synctest.Wait()
+		got := h.app.events()
+		if len(got) != 4 || got[3].event.Type() != callback.EventRecordingAvailable || got[3].event.(*callback.RecordingAvailable).Status != callback.RecordingStatusComplete {
+			t.Fatalf("webhooks once the file is made:\n%s", summary(got))
+		}
+		if r, err := h.eng.GetRecording(ctx, "9900000", id); err != nil || r.Status != callback.RecordingStatusComplete {
+			t.Errorf("recording once encoded: %+v %v, want complete", r, err)
+		}
+	})
+}

@@ -324,7 +324,7 @@ func (e *Engine) ListRecordings(ctx context.Context, f RecordingFilter) ([]*Reco
 
 // DeleteRecording removes a recording, its audio and its record.
 func (e *Engine) DeleteRecording(ctx context.Context, accountID, recordingID string) error {
-	if _, err := e.GetRecording(ctx, accountID, recordingID); err != nil {
+	if err := e.deletable(ctx, accountID, recordingID); err != nil {
 		return err
 	}
 	return e.cfg.Recorder.Delete(ctx, accountID, recordingID)
@@ -332,7 +332,7 @@ func (e *Engine) DeleteRecording(ctx context.Context, accountID, recordingID str
 
 // DeleteRecordingMedia removes a recording's audio; its record stays.
 func (e *Engine) DeleteRecordingMedia(ctx context.Context, accountID, recordingID string) error {
-	if _, err := e.GetRecording(ctx, accountID, recordingID); err != nil {
+	if err := e.deletable(ctx, accountID, recordingID); err != nil {
 		return err
 	}
 	return e.cfg.Recorder.DeleteMedia(ctx, accountID, recordingID)

@@ -172,3 +172,16 @@ func noMedia(r *Recording) error {
 	}
 	return nil
 }
+
+// deletable is nil when the recording exists and may be deleted: not
+// while its file is being made, which would bring the record back.
+func (e *Engine) deletable(ctx context.Context, accountID, recordingID string) error {
+	r, err := e.GetRecording(ctx, accountID, recordingID)
+	if err != nil {
+		return err
+	}
+	if r.Status == callback.RecordingStatusProcessing {
+		return &Error{Code: EConflict, Msg: fmt.Sprintf("Recording %s is still processing: delete it once it is complete", recordingID)}
+	}
+	return nil
+}
