@@ -67,7 +67,9 @@ func (k *Keeper) saveMP3(ctx context.Context, r *engine.Recording, a engine.Audi
 	}
 	f.Close()
 	status := callback.RecordingStatusComplete
-	encErr := k.mp3.Encode(ctx, tmp, a.Rate, a.Channels)
+	ectx, cancel := context.WithTimeout(ctx, encodeTimeout(a.Length()))
+	encErr := k.mp3.Encode(ectx, tmp, a.Rate, a.Channels)
+	cancel()
 	if encErr != nil {
 		// What the encoder wrote before it failed may still play: a
 		// recording cut short, status partial.
@@ -92,6 +94,12 @@ func (k *Keeper) saveMP3(ctx context.Context, r *engine.Recording, a engine.Audi
 	}
 	return nil
 }
+
+// encodeTimeout bounds the encoding of d of audio: LAME encodes telephone
+// audio a hundred times faster than it plays, so a minute and a quarter
+// of d is ample; an encoder that takes longer is stopped, and what it
+// wrote kept as partial.
+func encodeTimeout(d time.Duration) time.Duration { return time.Minute + d/4 }
 
 // playable is how long the MP3 file at p plays; 0 when it does not.
 func playable(p string) time.Duration {
