@@ -109,7 +109,12 @@ type RecordingFilter struct {
 	Limit                      int
 }
 
-// Recorder keeps recordings: their audio and their records.
+// Recorder keeps recordings: their audio and their records, in the
+// record's FileFormat. Save and SaveAudio set the record's Status to what
+// was kept: complete, partial (a playable prefix; Duration and EndTime
+// shortened to it) or error (nothing). A Recorder that leaves Status as it
+// was is taken to have kept everything when it returns nil, nothing
+// otherwise. A Recorder that keeps some formats only is a FormatChecker.
 type Recorder interface {
 	// Save stores a finished recording: its record, and its audio, length
 	// long, one list of sound segments per channel.

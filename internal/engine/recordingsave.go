@@ -12,7 +12,7 @@ import (
 // owner is (it takes as long as copying the samples); an MP3 file is
 // encoded in the background, so that no call waits for the encoder: its
 // record says status processing until the file is made, then the final
-// status (complete, partial or error: see FormatChecker) goes into the
+// status (complete, partial or error: see Recorder) goes into the
 // record, the recordingAvailable and the transcriptionAvailable, which
 // are then sent once each, like a conference's webhooks.
 
@@ -22,11 +22,6 @@ import (
 // <Record> and <StartRecording> in a format it refuses end the call with
 // application-error, as a missing Recorder does, and a conference's
 // StartRecording is skipped.
-//
-// A Recorder's Save and SaveAudio set the record's Status to what was kept:
-// complete, partial (a playable prefix; Duration and EndTime shortened to
-// it) or error (nothing). A Recorder that leaves Status as it was is taken
-// to have kept everything when it returns nil, nothing otherwise.
 type FormatChecker interface {
 	Keeps(f callback.FileFormat) error
 }
