@@ -96,7 +96,7 @@ func (k *Keeper) saveMP3(ctx context.Context, r *engine.Recording, a engine.Audi
 }
 
 // encodeTimeout bounds the encoding of d of audio: LAME encodes telephone
-// audio a hundred times faster than it plays, so a minute and a quarter
+// audio a hundred times faster than it plays, so a minute plus a quarter
 // of d is ample; an encoder that takes longer is stopped, and what it
 // wrote kept as partial.
 func encodeTimeout(d time.Duration) time.Duration { return time.Minute + d/4 }
