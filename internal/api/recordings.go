@@ -233,8 +233,8 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request, rec *engine
 		return err
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", "audio/vnd.wave")
-	http.ServeContent(w, r, rec.RecordingID+".wav", rec.EndTime, f)
+	w.Header().Set("Content-Type", rec.MediaType())
+	http.ServeContent(w, r, rec.FileName(), rec.EndTime, f)
 	return nil
 }
 

@@ -632,7 +632,7 @@ func (c *Console) media(w http.ResponseWriter, r *http.Request) error {
 	if rec.CallID != call.CallID {
 		return &apiError{http.StatusNotFound, fmt.Sprintf("Recording %s not found on call %s", rec.RecordingID, call.CallID)}
 	}
-	w.Header().Set("Content-Type", "audio/vnd.wave")
-	http.ServeContent(w, r, rec.RecordingID+".wav", rec.EndTime, f)
+	w.Header().Set("Content-Type", rec.MediaType())
+	http.ServeContent(w, r, rec.FileName(), rec.EndTime, f)
 	return nil
 }

@@ -320,43 +320,7 @@ func (a *actor) do(act action) {
 			}
 		}
 	case actSaveRecording:
-		status := callback.RecordingStatusComplete
-		var err error
-		if c := a.captures[act.capture]; c != nil && act.capture != "" {
-			delete(a.captures, act.capture)
-			heard := c.Stop()
-			act.rec.Heard = true
-			recognize := act.rec.Transcription != nil && a.e.cfg.Recognizer != nil
-			if recognize {
-				// Real audio: what was said is recognized after the call
-				// has moved on; its transcriptionAvailable follows then.
-				act.rec.Transcription.Status = callback.TranscriptionStatusProcessing
-				act.rec.Transcription.Texts = nil
-			}
-			err = a.e.cfg.Recorder.SaveAudio(ctx, act.rec, heard)
-			if recognize {
-				if err == nil {
-					a.e.recognize(*act.rec, heard, act.transcribed)
-				}
-				act.transcribed = nil
-			}
-		} else {
-			err = a.e.cfg.Recorder.Save(ctx, act.rec, act.length, act.channels)
-		}
-		if err != nil {
-			a.log.Error("save a recording", "recording_id", act.rec.RecordingID, "err", err)
-			status = callback.RecordingStatusError
-		}
-		if w := act.available; w != nil {
-			w.Event.(*callback.RecordingAvailable).Status = status
-			a.do(actNotify{*w})
-		}
-		if w := act.transcribed; w != nil {
-			if status == callback.RecordingStatusError {
-				w.Event.(*callback.TranscriptionAvailable).Transcription.Status = callback.TranscriptionStatusError
-			}
-			a.do(actNotify{*w})
-		}
+		a.keepRecording(ctx, act)
 	case actRaise:
 		a.pending = append(a.pending, act.ev)
 	case actOpenRoom:

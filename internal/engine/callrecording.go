@@ -54,8 +54,8 @@ func (s *callState) startCallRecording(v *bxml.StartRecording, now time.Time) []
 	if !s.recorder {
 		return s.end(now, callback.CauseApplicationError, "<StartRecording> needs recordings, which this voicehook has no place to keep", 0, false)
 	}
-	if v.FileFormat == string(callback.MP3) {
-		return s.end(now, callback.CauseApplicationError, `<StartRecording fileFormat="mp3"> is not supported by voicehook: record wav (the default)`, 0, false)
+	if v.FileFormat == string(callback.MP3) && s.noMP3 != "" {
+		return s.end(now, callback.CauseApplicationError, `<StartRecording fileFormat="mp3"> cannot be kept: `+s.noMP3, 0, false)
 	}
 	s.callRec = &callRecording{verb: v, start: now}
 	channels := 1
@@ -142,6 +142,7 @@ func (s *callState) stopCallRecording(now time.Time) []action {
 		channels, n = [][]audio.Segment{r.far, r.near}, 2
 	}
 	rec := s.newRecording(r.start, length, n, v.RecordingName, r.said)
+	rec.FileFormat = fileFormat(v.FileFormat)
 	if v.MultiChannel {
 		rec.SecondSpeech = r.spoken
 	} else {

@@ -1004,8 +1004,8 @@ func (c *conference) startRecording(v *bxml.StartRecording, now time.Time) {
 		c.log.Info("a conference recording is already running: StartRecording ignored")
 	case c.e.cfg.Recorder == nil:
 		c.log.Warn("conference StartRecording skipped: this voicehook has no place to keep recordings")
-	case v.FileFormat == string(callback.MP3):
-		c.log.Warn(`conference StartRecording skipped: fileFormat="mp3" is not supported by voicehook, record wav`)
+	case v.FileFormat == string(callback.MP3) && c.e.refuses(callback.MP3) != "":
+		c.log.Warn(`conference StartRecording skipped: fileFormat="mp3" cannot be kept`, "why", c.e.refuses(callback.MP3))
 	default:
 		c.rec = &confRecording{verb: v, start: now}
 		if c.room != nil && c.room.Audible() {
@@ -1025,32 +1025,59 @@ func (c *conference) stopRecording(now time.Time) {
 	length := now.Sub(r.start) - r.skipped
 	rec := &Recording{RecordingID: callback.NewRecordingID(), AccountID: c.st.AccountID, ConferenceID: c.st.ID,
 		ConferenceName: c.st.Name, StartTime: r.start, EndTime: r.start.Add(length), Duration: length, Channels: 1,
-		FileFormat: callback.WAV, Status: callback.RecordingStatusComplete, Name: r.verb.RecordingName, Speech: r.said}
-	var err error
+		FileFormat: fileFormat(r.verb.FileFormat), Status: callback.RecordingStatusComplete, Name: r.verb.RecordingName, Speech: r.said}
+	var heard *Audio
 	if r.capture != nil {
 		// The room's audio stops when no member carries audio any more:
 		// silence fills the recording to its length.
-		err = c.e.cfg.Recorder.SaveAudio(c.e.ctx, rec, padTo(r.capture.Stop(), length))
-	} else {
-		err = c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound})
+		h := padTo(r.capture.Stop(), length)
+		heard = &h
 	}
-	if err != nil {
-		c.log.Error("save a conference recording", "recording_id", rec.RecordingID, "err", err)
-		rec.Status = callback.RecordingStatusError
+	var w *Webhook
+	if r.verb.RecordingAvailableURL != "" {
+		url := fmt.Sprintf("%s/accounts/%s/conferences/%s/recordings/%s", c.e.cfg.BaseURL, c.st.AccountID, c.st.ID, rec.RecordingID)
+		ev := &callback.ConferenceRecordingAvailable{Conference: c.fields(), AccountID: c.st.AccountID,
+			Recording: recordingFields(rec, url), Channels: 1, StartTime: callback.TimeOf(r.start), Tag: c.st.Tag}
+		ev.EventTime = callback.TimeOf(now)
+		hook := c.webhook(Webhook{CallID: c.st.ID, Event: ev, Timeout: c.timeout,
+			Target: Target{URL: r.verb.RecordingAvailableURL, Method: r.verb.RecordingAvailableMethod, Username: r.verb.Username, Password: r.verb.Password}})
+		w = &hook
 	}
-	c.log.Info("conference recorded", "recording_id", rec.RecordingID, "for", length)
-	if r.verb.RecordingAvailableURL == "" {
+	log := c.log
+	keep := func() {
+		var err error
+		if heard != nil {
+			err = c.e.cfg.Recorder.SaveAudio(c.e.ctx, rec, *heard)
+		} else {
+			err = c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound})
+		}
+		if err != nil {
+			log.Error("save a conference recording", "recording_id", rec.RecordingID, "err", err)
+			if rec.Status != callback.RecordingStatusPartial {
+				rec.Status = callback.RecordingStatusError
+			}
+		}
+		log.Info("conference recorded", "recording_id", rec.RecordingID, "for", rec.Duration, "status", rec.Status)
+		if w == nil || c.e.ctx.Err() != nil {
+			return
+		}
+		ev := w.Event.(*callback.ConferenceRecordingAvailable)
+		ev.Status, ev.Duration, ev.EndTime = rec.Status, callback.Duration(rec.Duration), callback.TimeOf(rec.EndTime)
+		if err := c.e.notifyOnce(*w); err != nil {
+			log.Warn("send conferenceRecordingAvailable", "err", err)
+		}
+	}
+	if rec.FileFormat != callback.MP3 {
+		keep()
 		return
 	}
-	url := fmt.Sprintf("%s/accounts/%s/conferences/%s/recordings/%s", c.e.cfg.BaseURL, c.st.AccountID, c.st.ID, rec.RecordingID)
-	ev := &callback.ConferenceRecordingAvailable{Conference: c.fields(), AccountID: c.st.AccountID,
-		Recording: recordingFields(rec, url), Channels: 1, StartTime: callback.TimeOf(r.start), Tag: c.st.Tag, Status: rec.Status}
-	ev.EventTime = callback.TimeOf(now)
-	w := c.webhook(Webhook{CallID: c.st.ID, Event: ev, Timeout: c.timeout,
-		Target: Target{URL: r.verb.RecordingAvailableURL, Method: r.verb.RecordingAvailableMethod, Username: r.verb.Username, Password: r.verb.Password}})
-	if err := c.e.notifyOnce(w); err != nil {
-		c.log.Warn("send conferenceRecordingAvailable", "err", err)
+	// MP3 is encoded in the background (see recordingsave.go).
+	processing := *rec
+	processing.Status = callback.RecordingStatusProcessing
+	if err := c.e.cfg.Recorder.Update(c.e.ctx, &processing); err != nil {
+		log.Warn("store a conference recording as processing", "recording_id", rec.RecordingID, "err", err)
 	}
+	c.e.wg.Go(keep)
 }
 
 // confSpeech hands a member's speech to its conference.

@@ -592,7 +592,7 @@ func (e *Engine) spawnWith(c *Call, first event, setup func(*actor)) {
 	a := &actor{
 		e:   e,
 		dir: c.Direction,
-		st: callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, streamer: e.cfg.Streamer != nil,
+		st: callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, noMP3: e.refuses(callback.MP3), streamer: e.cfg.Streamer != nil,
 			sockets: e.cfg.TranscriptionSockets != nil, transcriber: e.cfg.Transcriber != nil},
 		inbox:        make(chan event, inboxSize),
 		done:         make(chan struct{}),

@@ -200,6 +200,7 @@ type callState struct {
 	rec      *recordState   // a <Record> in progress
 	callRec  *callRecording // a <StartRecording> in progress
 	recorder bool           // recordings can be kept (Config.Recorder)
+	noMP3    string         // why mp3 recordings cannot be kept; "" if they can
 	streams  []*streamState // <StartStream>s open or opening, in order
 	streamer bool           // streams can be opened (Config.Streamer)
 	// transcriptions are the <StartTranscription>s running, in order;

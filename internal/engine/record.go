@@ -109,7 +109,12 @@ type RecordingFilter struct {
 	Limit                      int
 }
 
-// Recorder keeps recordings: their audio and their records.
+// Recorder keeps recordings: their audio and their records, in the
+// record's FileFormat. Save and SaveAudio set the record's Status to what
+// was kept: complete, partial (a playable prefix; Duration and EndTime
+// shortened to it) or error (nothing). A Recorder that leaves Status as it
+// was is taken to have kept everything when it returns nil, nothing
+// otherwise. A Recorder that keeps some formats only is a FormatChecker.
 type Recorder interface {
 	// Save stores a finished recording: its record, and its audio, length
 	// long, one list of sound segments per channel.
@@ -170,8 +175,8 @@ func (s *callState) startRecord(v *bxml.Record, now time.Time) []action {
 	if !s.recorder {
 		return s.end(now, callback.CauseApplicationError, "<Record> needs recordings, which this voicehook has no place to keep", 0, false)
 	}
-	if v.FileFormat == string(callback.MP3) {
-		return s.end(now, callback.CauseApplicationError, `<Record fileFormat="mp3"> is not supported by voicehook: record wav (the default)`, 0, false)
+	if v.FileFormat == string(callback.MP3) && s.noMP3 != "" {
+		return s.end(now, callback.CauseApplicationError, `<Record fileFormat="mp3"> cannot be kept: `+s.noMP3, 0, false)
 	}
 	s.rec = &recordState{verb: v, start: now}
 	s.timer = s.nextID()
@@ -240,6 +245,7 @@ func (s *callState) finishRecord(now time.Time, complete bool) []action {
 	v := r.verb
 	length := min(now.Sub(r.start), v.MaxDuration)
 	rec := s.newRecording(r.start, length, 1, v.RecordingName, r.said)
+	rec.FileFormat = fileFormat(v.FileFormat)
 	fields := recordingFields(rec, s.recordingURL(rec.RecordingID))
 	transfer := recordingTransfer(rec)
 	save := s.saveRecording(rec, [][]audio.Segment{r.speech}, recordingOptions{
@@ -323,7 +329,7 @@ func (e *Engine) ListRecordings(ctx context.Context, f RecordingFilter) ([]*Reco
 
 // DeleteRecording removes a recording, its audio and its record.
 func (e *Engine) DeleteRecording(ctx context.Context, accountID, recordingID string) error {
-	if _, err := e.GetRecording(ctx, accountID, recordingID); err != nil {
+	if err := e.deletable(ctx, accountID, recordingID); err != nil {
 		return err
 	}
 	return e.cfg.Recorder.Delete(ctx, accountID, recordingID)
@@ -331,7 +337,7 @@ func (e *Engine) DeleteRecording(ctx context.Context, accountID, recordingID str
 
 // DeleteRecordingMedia removes a recording's audio; its record stays.
 func (e *Engine) DeleteRecordingMedia(ctx context.Context, accountID, recordingID string) error {
-	if _, err := e.GetRecording(ctx, accountID, recordingID); err != nil {
+	if err := e.deletable(ctx, accountID, recordingID); err != nil {
 		return err
 	}
 	return e.cfg.Recorder.DeleteMedia(ctx, accountID, recordingID)
@@ -345,6 +351,9 @@ func (e *Engine) RecordingMedia(ctx context.Context, accountID, recordingID stri
 	}
 	if r.MediaDeleted {
 		return nil, nil, &Error{Code: ENotFound, Msg: fmt.Sprintf("The media of recording %s was deleted", recordingID)}
+	}
+	if err := noMedia(r); err != nil {
+		return nil, nil, err
 	}
 	f, err := e.cfg.Recorder.Media(ctx, accountID, recordingID)
 	if err != nil {
@@ -369,6 +378,9 @@ func (e *Engine) TranscribeRecording(ctx context.Context, accountID, recordingID
 	}
 	if r.MediaDeleted {
 		return &Error{Code: EConflict, Msg: fmt.Sprintf("The media of recording %s was deleted: there is nothing to transcribe", recordingID)}
+	}
+	if err := noMedia(r); err != nil {
+		return &Error{Code: EConflict, Msg: err.(*Error).Msg + ": there is nothing to transcribe"}
 	}
 	now := e.cfg.Clock.Now()
 	transcribe(r, now)

@@ -15,8 +15,9 @@ import (
 // format allows 256 MB, which no prompt needs.
 const maxID3 = 16 << 20
 
-// DecodeMP3 decodes an MPEG-1/2/2.5 layer III stream (optionally behind
-// ID3v2 tags) with github.com/hajimehoshi/go-mp3, which yields stereo
+// DecodeMP3 decodes an MPEG-1 or MPEG-2 layer III stream (optionally
+// behind ID3v2 tags; go-mp3 refuses MPEG 2.5, whose rates are those below
+// 16 kHz) with github.com/hajimehoshi/go-mp3, which yields stereo
 // 16-bit samples; they are averaged to mono at the stream's own rate.
 // Audio longer than max (0 means DefaultMax) is refused with ErrTooLong.
 func DecodeMP3(r io.Reader, max time.Duration) (clip Clip, err error) {

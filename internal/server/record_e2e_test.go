@@ -235,13 +235,4 @@ func TestRecordEndings(t *testing.T) {
 		}
 		checkHooks(t, app.got())
 	})
-	t.Run("mp3 is refused", func(t *testing.T) {
-		t.Parallel()
-		app := newApp(t, map[string]string{"/answer": `<Response><Record fileFormat="mp3"/></Response>`})
-		createCall(t, srv, callFields(app, "+15550000000"))
-		d := app.waitFor(t, callback.EventDisconnect, 5*time.Second).event.(*callback.Disconnect)
-		if d.Cause != callback.CauseApplicationError || d.ErrorMessage == nil || !strings.Contains(*d.ErrorMessage, "mp3") {
-			t.Errorf("disconnect %+v", d)
-		}
-	})
 }

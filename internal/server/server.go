@@ -57,6 +57,10 @@ type Config struct {
 	// beside DB, or a temporary directory, removed on Close, with
 	// ":memory:".
 	RecordingsDir string
+	// LAME is the MP3 encoder of recordings in fileFormat mp3: the path of
+	// the lame program. Default: lame in PATH. Without it, mp3 recordings
+	// are refused (logged once at start).
+	LAME string
 	// AccountID, Username and Password are the one account and its Basic
 	// credentials; defaults "9900000", "dev", "dev".
 	AccountID string
@@ -544,6 +548,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeStore()
 		return nil, err
 	}
+	useMP3(ctx, keeper, s.cfg, cfg.Logger)
 	client, replay := cfg.Client, cfg.Client
 	if client == nil {
 		client = egress.New(egress.Config{Guard: cfg.WebhookGuard == GuardOn, Allow: cfg.WebhookAllow})

@@ -1,0 +1,32 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/voicehook/voicehook/internal/lame"
+	"github.com/voicehook/voicehook/internal/recordings"
+)
+
+// useMP3 readies the keeper's mp3 recordings: it finishes the files this
+// node was encoding when it last stopped, and gives the keeper the LAME
+// encoder (cfg.LAME, or lame in PATH), or logs, once, why mp3 recordings
+// are unavailable.
+func useMP3(ctx context.Context, k *recordings.Keeper, cfg Config, log *slog.Logger) {
+	k.SetNode(cfg.Node)
+	n, err := k.Recover(ctx)
+	if err != nil {
+		log.Error("finish the mp3 recordings left by the last run", "err", err)
+	}
+	if n > 0 {
+		log.Warn("mp3 recordings cut short when voicehook stopped were kept as partial", "recordings", n)
+	}
+	enc, err := lame.Find(cfg.LAME)
+	if err != nil {
+		log.Warn(`mp3 recordings are unavailable: <Record> and <StartRecording> with fileFormat="mp3" end the call with application-error`,
+			"err", err)
+		k.UseMP3(nil, err)
+		return
+	}
+	k.UseMP3(enc, nil)
+}
