@@ -176,6 +176,10 @@ func recordingTransfer(r *Recording) callback.Transfer {
 
 // recordingState applies PUT /calls/{id}/recording.
 func (s *callState) recordingState(ev evRecordingState, now time.Time) []action {
+	if s.call.State == StateQueued {
+		// A call in the queue can only be cancelled, as for any update.
+		return []action{actReply{ev.result, errNotModifiable(s.call.CallID)}}
+	}
 	if s.callRec == nil {
 		return []action{actReply{ev.result, &Error{Code: EConflict, Msg: fmt.Sprintf("Call %s has no recording in progress", s.call.CallID)}}}
 	}

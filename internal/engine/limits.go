@@ -265,6 +265,13 @@ func (l *limiter) enqueue(s *slot) {
 		l.mu.Unlock()
 		return
 	}
+	if l.closed {
+		// The engine drained while the call was being stored: it ends as
+		// the calls drainQueues found did, at once.
+		l.mu.Unlock()
+		s.a.post(evDrained{})
+		return
+	}
 	l.seq++
 	s.seq = l.seq
 	heap.Push(&l.queue, s)
@@ -462,7 +469,7 @@ func (a *actor) startLegs(legs []*legSpec) {
 	}
 }
 
-// waiting counts the calls in the accounts' queues. It locks each
+// waiting counts the calls waiting in the accounts' queues. It locks each
 // limiter in turn: never call it holding one.
 func (e *Engine) waiting() int {
 	if e.cfg.Limits == nil {
@@ -472,7 +479,9 @@ func (e *Engine) waiting() int {
 	e.limiters.Range(func(_, v any) bool {
 		l := v.(*limiter)
 		l.mu.Lock()
-		n += len(l.queue) + l.reserved
+		// Only the queue: a reserved place is a call still being stored,
+		// which Live does not count yet.
+		n += len(l.queue)
 		l.mu.Unlock()
 		return true
 	})

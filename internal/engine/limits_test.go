@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -247,6 +248,10 @@ func TestLimitsQueuedCallUpdates(t *testing.T) {
 		}
 		if err := h.eng.UpdateCallBXML(ctx, "9900000", queued, nil); engine.ErrorCode(err) != engine.EConflict {
 			t.Errorf("new BXML for a queued call: %v, want a conflict", err)
+		}
+		err = h.eng.UpdateRecordingState(ctx, "9900000", queued, true)
+		if engine.ErrorCode(err) != engine.EConflict || !strings.Contains(err.Error(), "cannot be modified in its current state") {
+			t.Errorf("pausing the recording of a queued call: %v, want the not-modifiable conflict", err)
 		}
 		if err := h.eng.UpdateCall(ctx, "9900000", queued, engine.Update{Complete: true}); err != nil {
 			t.Fatalf("cancel a queued call: %v", err)
