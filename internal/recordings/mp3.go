@@ -135,14 +135,20 @@ func render(length time.Duration, channels [][]audio.Segment) (engine.Audio, err
 }
 
 // partName is the name of r's MP3 file while it is encoded:
-// ".part.<recordingId>.<accountId>.<node>.mp3", node being a hash of the
-// Keeper's node (SetNode). An account id that is not a plain word gets a
-// name that Recover passes over.
+// ".part.<recordingId>.<account>.<node>.mp3", node being a hash of the
+// Keeper's node (SetNode) and account the account id when it is a plain
+// word, or "~" and its bytes in hex when it is not, so that Recover finds
+// the record of every part file.
 func (k *Keeper) partName(r *engine.Recording) string {
-	if !plainWord(r.AccountID) {
-		return ".rec-" + r.RecordingID + ".mp3"
+	return ".part." + r.RecordingID + "." + partAccount(r.AccountID) + "." + k.nodeTag() + ".mp3"
+}
+
+// partAccount is how a part file's name carries an account id.
+func partAccount(accountID string) string {
+	if plainWord(accountID) {
+		return accountID
 	}
-	return ".part." + r.RecordingID + "." + r.AccountID + "." + k.nodeTag() + ".mp3"
+	return "~" + hex.EncodeToString([]byte(accountID))
 }
 
 // nodeTag is the short hash of the Keeper's node that its part files
@@ -164,7 +170,17 @@ func (k *Keeper) parsePart(name string) (recordingID, accountID string, ok bool)
 		return "", "", false
 	}
 	recordingID, accountID, ok = strings.Cut(rest, ".")
-	if !ok || callback.ValidateRecordingID(recordingID) != nil || !plainWord(accountID) {
+	if !ok || callback.ValidateRecordingID(recordingID) != nil {
+		return "", "", false
+	}
+	if h, encoded := strings.CutPrefix(accountID, "~"); encoded {
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) == 0 {
+			return "", "", false
+		}
+		return recordingID, string(b), true
+	}
+	if !plainWord(accountID) {
 		return "", "", false
 	}
 	return recordingID, accountID, true

@@ -334,3 +334,41 @@ func (n nameEncoder) Encode(_ context.Context, dst string, _ int, _ [][]int16) e
 	*n.dst = dst
 	return errors.New("lame: exit status 1")
 }
+
+// An account id that is not a plain word (dots, slashes, spaces) still
+// gets a part file Recover finds, so its recording does not stay
+// processing after a crash.
+func TestKeeperRecoversAnyAccountID(t *testing.T) {
+	ctx := context.Background()
+	for _, account := range []string{"acme.eu", "a/b c", "~7e", "dépôt"} {
+		t.Run(account, func(t *testing.T) {
+			k, dir := newMP3Keeper(t)
+			r := mp3Recording()
+			r.AccountID = account
+			r.Status = callback.RecordingStatusProcessing
+			if err := k.Update(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			// The encoder fails at once, writing nothing: the part
+			// file's name is what we want, and a crash would leave it.
+			var part string
+			k.UseMP3(nameEncoder{&part}, nil)
+			other := mp3Recording()
+			other.AccountID = account
+			k.SaveAudio(ctx, other, engine.Audio{Rate: 8000, Channels: [][]int16{make([]int16, 80)}})
+			if filepath.Dir(part) != dir || strings.ContainsAny(filepath.Base(part), "/ ") {
+				t.Fatalf("part file %q is not a plain name in %s", part, dir)
+			}
+			part = strings.Replace(filepath.Base(part), other.RecordingID, r.RecordingID, 1)
+			if err := os.WriteFile(filepath.Join(dir, part), []byte("ID3 but nothing else"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := k.Recover(ctx); n != 1 || err != nil {
+				t.Fatalf("Recover finished %d recordings (%v), want 1", n, err)
+			}
+			if got, err := k.Get(ctx, account, r.RecordingID); err != nil || got.Status != callback.RecordingStatusError {
+				t.Errorf("record %+v %v, want status error, not processing", got, err)
+			}
+		})
+	}
+}
