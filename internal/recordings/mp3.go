@@ -208,8 +208,9 @@ func plainWord(s string) bool {
 // Recover finishes what a crash left in the directory: an MP3 file this
 // node (SetNode) was encoding becomes its recording's file when the
 // frames written play (status partial, the duration what they hold), and
-// its record says error when they do not. It returns how many recordings
-// it finished. Call it at start, before any Save.
+// its record says error when they do not. A record still processing whose
+// encoding was lost (see failAbandoned) says error too. It returns how
+// many recordings it finished. Call it at start, before any Save.
 func (k *Keeper) Recover(ctx context.Context) (int, error) {
 	entries, err := os.ReadDir(k.dir)
 	if err != nil {
@@ -235,7 +236,72 @@ func (k *Keeper) Recover(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	failed, err := k.failAbandoned(ctx, time.Now())
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return n + failed, errors.Join(errs...)
+}
+
+// ProcessingLister is implemented by Records that can list, across
+// accounts, the records still processing (the SQLite and PostgreSQL
+// stores): with it, Recover marks the abandoned ones as error.
+type ProcessingLister interface {
+	ProcessingRecordings(ctx context.Context, startedBefore time.Time, limit int) ([]*engine.Recording, error)
+}
+
+// abandonGrace is how long past its encoding's timeout a record may stay
+// processing before Recover takes its encoding for abandoned.
+const abandonGrace = time.Minute
+
+// maxAbandoned bounds how many abandoned records one Recover marks.
+const maxAbandoned = 1000
+
+// failAbandoned marks as error the mp3 records still processing whose
+// encoding is certainly over: no part file of any node is left for them,
+// nor their file, and their encoding's timeout (encodeTimeout, counted
+// from the recording's end) and abandonGrace have passed by now, so that
+// no node sharing the store or the directory is still encoding them. That
+// is a record whose encoding was lost: its part file removed by hand, or
+// a crash between the record and the file. A part file of another node
+// is left to that node, which finishes it when it starts again.
+func (k *Keeper) failAbandoned(ctx context.Context, now time.Time) (int, error) {
+	lister, ok := k.records.(ProcessingLister)
+	if !ok {
+		return 0, nil
+	}
+	list, err := lister.ProcessingRecordings(ctx, now.Add(-abandonGrace), maxAbandoned)
+	if err != nil {
+		return 0, fmt.Errorf("recordings: find abandoned encodings: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, r := range list {
+		if r.FileFormat != callback.MP3 || now.Before(r.EndTime.Add(encodeTimeout(r.Duration)+abandonGrace)) || k.hasFiles(r.RecordingID) {
+			continue
+		}
+		r.Status = callback.RecordingStatusError
+		if err := k.records.SaveRecording(ctx, r); err != nil {
+			errs = append(errs, fmt.Errorf("recordings: mark abandoned %s as error: %w", r.RecordingID, err))
+			continue
+		}
+		n++
+	}
 	return n, errors.Join(errs...)
+}
+
+// hasFiles reports whether the directory holds the recording's mp3 file
+// or a part file of it, of any node.
+func (k *Keeper) hasFiles(recordingID string) bool {
+	p, err := k.path(recordingID, callback.MP3)
+	if err != nil {
+		return true // not ours to judge
+	}
+	if _, err := os.Stat(p); err == nil {
+		return true
+	}
+	parts, err := filepath.Glob(filepath.Join(k.dir, ".part."+recordingID+".*"))
+	return err != nil || len(parts) > 0
 }
 
 // finishPart makes the file at p, cut short, the recording's file.

@@ -372,3 +372,46 @@ func TestKeeperRecoversAnyAccountID(t *testing.T) {
 		})
 	}
 }
+
+// At start, a record still processing whose encoding is certainly over
+// (no file, no part file of any node, its encoding's time long past) is
+// marked error; one another node may still be encoding, or whose part
+// file another node will finish, is left as it is.
+func TestKeeperMarksAbandonedEncodings(t *testing.T) {
+	ctx := context.Background()
+	k, dir := newMP3Keeper(t)
+	processing := func(ended time.Time) *engine.Recording {
+		r := mp3Recording()
+		r.StartTime, r.EndTime = ended.Add(-r.Duration), ended
+		r.Status = callback.RecordingStatusProcessing
+		if err := k.Update(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	now := time.Now()
+	lost := processing(now.Add(-time.Hour))
+	othersPart := processing(now.Add(-time.Hour))
+	if err := os.WriteFile(filepath.Join(dir, ".part."+othersPart.RecordingID+".1.0badc0de.mp3"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recent := processing(now.Add(-30 * time.Second)) // its encoding may run on another node
+	wav := processing(now.Add(-time.Hour))
+	wav.FileFormat = callback.WAV
+	if err := k.Update(ctx, wav); err != nil {
+		t.Fatal(err)
+	}
+
+	if n, err := k.Recover(ctx); n != 1 || err != nil {
+		t.Fatalf("Recover finished %d recordings (%v), want 1", n, err)
+	}
+	for _, c := range []struct {
+		r    *engine.Recording
+		want callback.RecordingStatus
+	}{{lost, callback.RecordingStatusError}, {othersPart, callback.RecordingStatusProcessing},
+		{recent, callback.RecordingStatusProcessing}, {wav, callback.RecordingStatusProcessing}} {
+		if got, err := k.Get(ctx, "1", c.r.RecordingID); err != nil || got.Status != c.want {
+			t.Errorf("recording ended %v ago: %+v %v, want status %s", now.Sub(c.r.EndTime).Round(time.Second), got, err, c.want)
+		}
+	}
+}
