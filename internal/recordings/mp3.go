@@ -208,8 +208,9 @@ func plainWord(s string) bool {
 // Recover finishes what a crash left in the directory: an MP3 file this
 // node (SetNode) was encoding becomes its recording's file when the
 // frames written play (status partial, the duration what they hold), and
-// its record says error when they do not. A record still processing whose
-// encoding was lost (see failAbandoned) says error too. It returns how
+// its record says error when they do not. Records still processing whose
+// encoding is certainly over are finished too (finishAbandoned): from
+// another node's part file, or as error when none is left. It returns how
 // many recordings it finished. Call it at start, before any Save.
 func (k *Keeper) Recover(ctx context.Context) (int, error) {
 	entries, err := os.ReadDir(k.dir)
@@ -236,7 +237,7 @@ func (k *Keeper) Recover(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	failed, err := k.failAbandoned(ctx, time.Now())
+	failed, err := k.finishAbandoned(ctx, time.Now())
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -245,7 +246,7 @@ func (k *Keeper) Recover(ctx context.Context) (int, error) {
 
 // ProcessingLister is implemented by Records that can list, across
 // accounts, the records still processing (the SQLite and PostgreSQL
-// stores): with it, Recover marks the abandoned ones as error.
+// stores): with it, Recover finishes the abandoned ones.
 type ProcessingLister interface {
 	ProcessingRecordings(ctx context.Context, startedBefore time.Time, limit int) ([]*engine.Recording, error)
 }
@@ -257,15 +258,16 @@ const abandonGrace = time.Minute
 // maxAbandoned bounds how many abandoned records one Recover marks.
 const maxAbandoned = 1000
 
-// failAbandoned marks as error the mp3 records still processing whose
-// encoding is certainly over: no part file of any node is left for them,
-// nor their file, and their encoding's timeout (encodeTimeout, counted
-// from the recording's end) and abandonGrace have passed by now, so that
-// no node sharing the store or the directory is still encoding them. That
-// is a record whose encoding was lost: its part file removed by hand, or
-// a crash between the record and the file. A part file of another node
-// is left to that node, which finishes it when it starts again.
-func (k *Keeper) failAbandoned(ctx context.Context, now time.Time) (int, error) {
+// finishAbandoned finishes the mp3 records still processing whose
+// encoding is certainly over: their encoding's time limit (encodeTimeout,
+// counted from the recording's end) and abandonGrace have passed, so no
+// node sharing the store or the directory is still encoding them. One
+// whose part file, of any node, is left and has not changed for
+// abandonGrace is finished from it as Recover finishes this node's (its
+// node died and did not start again); one with neither a part file nor
+// its file (the part file was removed, or a crash came between the record
+// and the file) is marked error. One whose file is there is left alone.
+func (k *Keeper) finishAbandoned(ctx context.Context, now time.Time) (int, error) {
 	lister, ok := k.records.(ProcessingLister)
 	if !ok {
 		return 0, nil
@@ -277,7 +279,30 @@ func (k *Keeper) failAbandoned(ctx context.Context, now time.Time) (int, error) 
 	n := 0
 	var errs []error
 	for _, r := range list {
-		if r.FileFormat != callback.MP3 || now.Before(r.EndTime.Add(encodeTimeout(r.Duration)+abandonGrace)) || k.hasFiles(r.RecordingID) {
+		if r.FileFormat != callback.MP3 || now.Before(r.EndTime.Add(encodeTimeout(r.Duration)+abandonGrace)) {
+			continue
+		}
+		final, err := k.path(r.RecordingID, callback.MP3)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(final); err == nil {
+			continue
+		}
+		parts, err := filepath.Glob(filepath.Join(k.dir, ".part."+r.RecordingID+".*"))
+		if err != nil {
+			continue
+		}
+		if len(parts) > 0 {
+			info, err := os.Stat(parts[0])
+			if err != nil || now.Sub(info.ModTime()) < abandonGrace {
+				continue // still written, or just finished
+			}
+			if err := k.finishPart(ctx, r, parts[0]); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
 			continue
 		}
 		r.Status = callback.RecordingStatusError
@@ -288,20 +313,6 @@ func (k *Keeper) failAbandoned(ctx context.Context, now time.Time) (int, error) 
 		n++
 	}
 	return n, errors.Join(errs...)
-}
-
-// hasFiles reports whether the directory holds the recording's mp3 file
-// or a part file of it, of any node.
-func (k *Keeper) hasFiles(recordingID string) bool {
-	p, err := k.path(recordingID, callback.MP3)
-	if err != nil {
-		return true // not ours to judge
-	}
-	if _, err := os.Stat(p); err == nil {
-		return true
-	}
-	parts, err := filepath.Glob(filepath.Join(k.dir, ".part."+recordingID+".*"))
-	return err != nil || len(parts) > 0
 }
 
 // finishPart makes the file at p, cut short, the recording's file.

@@ -374,9 +374,10 @@ func TestKeeperRecoversAnyAccountID(t *testing.T) {
 }
 
 // At start, a record still processing whose encoding is certainly over
-// (no file, no part file of any node, its encoding's time long past) is
-// marked error; one another node may still be encoding, or whose part
-// file another node will finish, is left as it is.
+// (its encoding's time long past) is finished: error with no part file
+// left, from a part file of a dead node that has not changed for long;
+// one another node may still be encoding, or whose part file was just
+// written, is left as it is.
 func TestKeeperMarksAbandonedEncodings(t *testing.T) {
 	ctx := context.Background()
 	k, dir := newMP3Keeper(t)
@@ -395,6 +396,16 @@ func TestKeeperMarksAbandonedEncodings(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".part."+othersPart.RecordingID+".1.0badc0de.mp3"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A node that died an hour ago and has not started again left this
+	// one, with nothing playable in it.
+	deadsPart := processing(now.Add(-time.Hour))
+	dead := filepath.Join(dir, ".part."+deadsPart.RecordingID+".1.0badc0de.mp3")
+	if err := os.WriteFile(dead, []byte("ID3 but nothing else"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(dead, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	recent := processing(now.Add(-30 * time.Second)) // its encoding may run on another node
 	wav := processing(now.Add(-time.Hour))
 	wav.FileFormat = callback.WAV
@@ -402,13 +413,16 @@ func TestKeeperMarksAbandonedEncodings(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n, err := k.Recover(ctx); n != 1 || err != nil {
-		t.Fatalf("Recover finished %d recordings (%v), want 1", n, err)
+	if n, err := k.Recover(ctx); n != 2 || err != nil {
+		t.Fatalf("Recover finished %d recordings (%v), want 2", n, err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead node's part file is still there: %v", err)
 	}
 	for _, c := range []struct {
 		r    *engine.Recording
 		want callback.RecordingStatus
-	}{{lost, callback.RecordingStatusError}, {othersPart, callback.RecordingStatusProcessing},
+	}{{lost, callback.RecordingStatusError}, {othersPart, callback.RecordingStatusProcessing}, {deadsPart, callback.RecordingStatusError},
 		{recent, callback.RecordingStatusProcessing}, {wav, callback.RecordingStatusProcessing}} {
 		if got, err := k.Get(ctx, "1", c.r.RecordingID); err != nil || got.Status != c.want {
 			t.Errorf("recording ended %v ago: %+v %v, want status %s", now.Sub(c.r.EndTime).Round(time.Second), got, err, c.want)
