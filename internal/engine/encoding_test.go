@@ -102,7 +102,7 @@ func TestDrainWaitsForEncoding(t *testing.T) {
 
 // Shutdown waits for an encoding until its ctx ends, then stops it: what
 // was written is kept as partial, and the recordingAvailable saying so
-// stays queued in the store for the next start to deliver.
+// goes out, or stays queued in the store for the next start to deliver.
 func TestShutdownCutsEncodingAtItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := cutRecorder{&slowRecorder{memRecorder: &memRecorder{}, release: make(chan struct{}), records: map[string]*engine.Recording{}}}
@@ -118,14 +118,24 @@ func TestShutdownCutsEncodingAtItsDeadline(t *testing.T) {
 		if err != nil || r.Status != callback.RecordingStatusPartial || r.Duration != time.Second {
 			t.Errorf("recording cut by Shutdown: %+v %v, want partial, 1s", r, err)
 		}
+		// The webhook went out before the engine stopped sending, or it
+		// waits in the store for the next start: never lost.
 		queued, _ := h.store.Queued(context.Background())
-		var found bool
+		var found int
 		for _, q := range queued {
 			s := string(q.Data)
-			found = found || strings.Contains(s, `"eventType":"recordingAvailable"`) && strings.Contains(s, `"status":"partial"`)
+			if strings.Contains(s, `"eventType":"recordingAvailable"`) && strings.Contains(s, `"status":"partial"`) {
+				found++
+			}
 		}
-		if !found {
-			t.Errorf("no recordingAvailable with status partial queued for the next start; queued: %d webhooks", len(queued))
+		for _, ra := range available(h) {
+			if ra.Status == callback.RecordingStatusPartial {
+				found++
+			}
+		}
+		if found == 0 { // twice is possible: delivered as the engine stopped, and queued again
+			t.Errorf("recordingAvailable with status partial neither delivered nor queued; queued: %d webhooks, delivered: %+v",
+				len(queued), available(h))
 		}
 	})
 }
