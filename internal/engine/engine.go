@@ -226,7 +226,8 @@ func (e *Engine) endDialog(ender DialogEnder, callID string, dialog []byte) {
 }
 
 // Shutdown stops the engine: no new calls; the recordings still being
-// encoded are waited for until ctx ends, then cut short (kept as partial);
+// encoded are waited for until ctx ends, then cut short and given a few
+// seconds (keepGrace) to keep what they wrote as partial;
 // then the actors stop and pending webhooks are abandoned (they stay
 // queued for the next Start). Calls still live stay live in the store, and
 // the next Start ends them. It waits for the engine's goroutines until ctx
