@@ -1044,12 +1044,12 @@ func (c *conference) stopRecording(now time.Time) {
 		w = &hook
 	}
 	log := c.log
-	keep := func() {
+	keep := func(ctx context.Context) {
 		var err error
 		if heard != nil {
-			err = c.e.cfg.Recorder.SaveAudio(c.e.ctx, rec, *heard)
+			err = c.e.cfg.Recorder.SaveAudio(ctx, rec, *heard)
 		} else {
-			err = c.e.cfg.Recorder.Save(c.e.ctx, rec, length, [][]audio.Segment{r.sound})
+			err = c.e.cfg.Recorder.Save(ctx, rec, length, [][]audio.Segment{r.sound})
 		}
 		if err != nil {
 			log.Error("save a conference recording", "recording_id", rec.RecordingID, "err", err)
@@ -1058,7 +1058,13 @@ func (c *conference) stopRecording(now time.Time) {
 			}
 		}
 		log.Info("conference recorded", "recording_id", rec.RecordingID, "for", rec.Duration, "status", rec.Status)
-		if w == nil || c.e.ctx.Err() != nil {
+		if w == nil {
+			return
+		}
+		if c.e.ctx.Err() != nil {
+			// A conference has no call row for a durable outbox: its
+			// webhooks are sent once, while the engine runs.
+			log.Warn("conferenceRecordingAvailable not sent: voicehook stopped first", "recording_id", rec.RecordingID)
 			return
 		}
 		ev := w.Event.(*callback.ConferenceRecordingAvailable)
@@ -1068,7 +1074,7 @@ func (c *conference) stopRecording(now time.Time) {
 		}
 	}
 	if rec.FileFormat != callback.MP3 {
-		keep()
+		keep(c.e.ctx)
 		return
 	}
 	// MP3 is encoded in the background (see recordingsave.go).
@@ -1077,7 +1083,7 @@ func (c *conference) stopRecording(now time.Time) {
 	if err := c.e.cfg.Recorder.Update(c.e.ctx, &processing); err != nil {
 		log.Warn("store a conference recording as processing", "recording_id", rec.RecordingID, "err", err)
 	}
-	c.e.wg.Go(keep)
+	c.e.encode(keep)
 }
 
 // confSpeech hands a member's speech to its conference.

@@ -107,6 +107,7 @@ type Engine struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	enc     *encodings // recordings encoded in the background (encoding.go)
 
 	mu       sync.Mutex
 	live     map[string]*actor  // owned calls, by call id
@@ -148,7 +149,7 @@ func New(cfg Config) (*Engine, error) {
 	// Errors and URLs logged may name a URL with a password in it.
 	log = slog.New(redact.NewHandler(log.Handler()))
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, live: map[string]*actor{}, outboxes: map[string]*outbox{}, relays: map[*actor]*relay{},
+	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, enc: newEncodings(ctx), live: map[string]*actor{}, outboxes: map[string]*outbox{}, relays: map[*actor]*relay{},
 		confs: map[string]*conference{}, confNames: map[string]*conference{}}, nil
 }
 
@@ -224,13 +225,20 @@ func (e *Engine) endDialog(ender DialogEnder, callID string, dialog []byte) {
 	}()
 }
 
-// Shutdown stops the engine: no new calls, the actors stop, pending
-// webhooks are abandoned. Calls still live stay live in the store, and the
-// next Start ends them. It waits for the engine's goroutines until ctx ends.
+// Shutdown stops the engine: no new calls; the recordings still being
+// encoded are waited for until ctx ends, then cut short and given a few
+// seconds (keepGrace) to keep what they wrote as partial;
+// then the actors stop and pending webhooks are abandoned (they stay
+// queued for the next Start). Calls still live stay live in the store, and
+// the next Start ends them. It waits for the engine's goroutines until ctx
+// ends.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	e.stop = true
 	e.mu.Unlock()
+	if !e.waitEncodings(ctx) {
+		e.stopEncodings()
+	}
 	e.cancel()
 	e.stopLimiters()
 	done := make(chan struct{})
@@ -247,7 +255,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // EUnavailable: a SIP trunk is answered 503) and waits for the live calls
 // to end, until ctx ends; then it ends those left, each with its one
 // disconnect (cause error, saying voicehook stopped), and waits a few
-// seconds for them to finish, and as long again for their webhooks to be
+// seconds for them to finish. Then it waits for the recordings still
+// being encoded, until ctx ends, and a few seconds for the webhooks to be
 // delivered. It returns how many calls it ended. Shutdown
 // follows it; a call Drain ended is not ended again on the next Start.
 func (e *Engine) Drain(ctx context.Context) int {
@@ -273,6 +282,9 @@ func (e *Engine) Drain(ctx context.Context) int {
 	for deadline := time.Now().Add(drainGrace); e.Live() > 0 && time.Now().Before(deadline); {
 		time.Sleep(drainPoll)
 	}
+	// Their recordings' files are made, and their recordingAvailable
+	// queued, before the engine stops.
+	e.waitEncodings(ctx)
 	// The calls' last webhooks, their disconnects, go out before the
 	// engine stops; those that cannot stay queued for the next start.
 	for deadline := time.Now().Add(drainGrace); e.sending() && time.Now().Before(deadline); {

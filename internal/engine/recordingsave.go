@@ -14,7 +14,8 @@ import (
 // record says status processing until the file is made, then the final
 // status (complete, partial or error: see Recorder) goes into the
 // record, the recordingAvailable and the transcriptionAvailable, which
-// are then sent once each, like a conference's webhooks.
+// are then queued in the call's durable outbox (queueLate). Drain and
+// Shutdown wait for the encodings (encoding.go).
 
 // FormatChecker is implemented by a Recorder that keeps some file formats
 // only. Keeps says why recordings in format f cannot be kept (naming what
@@ -78,16 +79,11 @@ func (a *actor) keepRecording(ctx context.Context, act actSaveRecording) {
 		a.log.Warn("store a recording as processing", "recording_id", act.rec.RecordingID, "err", err)
 	}
 	accountID, applicationID, log := a.st.call.AccountID, a.st.call.ApplicationID, a.log
-	a.e.wg.Go(func() {
-		a.e.storeRecording(a.e.ctx, log, &act, heard)
+	a.e.encode(func(ctx context.Context) {
+		a.e.storeRecording(ctx, log, &act, heard)
 		for _, w := range []*Webhook{act.available, act.transcribed} {
-			if w == nil || a.e.ctx.Err() != nil {
-				continue
-			}
-			sent := stamp(*w, accountID, applicationID)
-			a.e.noteSent(sent)
-			if err := a.e.notifyOnce(sent); err != nil {
-				log.Warn("send "+string(sent.Event.Type()), "recording_id", act.rec.RecordingID, "err", err)
+			if w != nil {
+				a.e.queueLate(stamp(*w, accountID, applicationID), log.With("recording_id", act.rec.RecordingID))
 			}
 		}
 	})

@@ -135,14 +135,20 @@ func render(length time.Duration, channels [][]audio.Segment) (engine.Audio, err
 }
 
 // partName is the name of r's MP3 file while it is encoded:
-// ".part.<recordingId>.<accountId>.<node>.mp3", node being a hash of the
-// Keeper's node (SetNode). An account id that is not a plain word gets a
-// name that Recover passes over.
+// ".part.<recordingId>.<account>.<node>.mp3", node being a hash of the
+// Keeper's node (SetNode) and account the account id when it is a plain
+// word, or "~" and its bytes in hex when it is not, so that Recover finds
+// the record of every part file.
 func (k *Keeper) partName(r *engine.Recording) string {
-	if !plainWord(r.AccountID) {
-		return ".rec-" + r.RecordingID + ".mp3"
+	return ".part." + r.RecordingID + "." + partAccount(r.AccountID) + "." + k.nodeTag() + ".mp3"
+}
+
+// partAccount is how a part file's name carries an account id.
+func partAccount(accountID string) string {
+	if plainWord(accountID) {
+		return accountID
 	}
-	return ".part." + r.RecordingID + "." + r.AccountID + "." + k.nodeTag() + ".mp3"
+	return "~" + hex.EncodeToString([]byte(accountID))
 }
 
 // nodeTag is the short hash of the Keeper's node that its part files
@@ -164,7 +170,17 @@ func (k *Keeper) parsePart(name string) (recordingID, accountID string, ok bool)
 		return "", "", false
 	}
 	recordingID, accountID, ok = strings.Cut(rest, ".")
-	if !ok || callback.ValidateRecordingID(recordingID) != nil || !plainWord(accountID) {
+	if !ok || callback.ValidateRecordingID(recordingID) != nil {
+		return "", "", false
+	}
+	if h, encoded := strings.CutPrefix(accountID, "~"); encoded {
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) == 0 {
+			return "", "", false
+		}
+		return recordingID, string(b), true
+	}
+	if !plainWord(accountID) {
 		return "", "", false
 	}
 	return recordingID, accountID, true
@@ -192,8 +208,10 @@ func plainWord(s string) bool {
 // Recover finishes what a crash left in the directory: an MP3 file this
 // node (SetNode) was encoding becomes its recording's file when the
 // frames written play (status partial, the duration what they hold), and
-// its record says error when they do not. It returns how many recordings
-// it finished. Call it at start, before any Save.
+// its record says error when they do not. Records still processing whose
+// encoding is certainly over are finished too (finishAbandoned): from
+// another node's part file, or as error when none is left. It returns how
+// many recordings it finished. Call it at start, before any Save.
 func (k *Keeper) Recover(ctx context.Context) (int, error) {
 	entries, err := os.ReadDir(k.dir)
 	if err != nil {
@@ -215,6 +233,81 @@ func (k *Keeper) Recover(ctx context.Context) (int, error) {
 		}
 		if err := k.finishPart(ctx, r, p); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	failed, err := k.finishAbandoned(ctx, time.Now())
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return n + failed, errors.Join(errs...)
+}
+
+// ProcessingLister is implemented by Records that can list, across
+// accounts, the records still processing (the SQLite and PostgreSQL
+// stores): with it, Recover finishes the abandoned ones.
+type ProcessingLister interface {
+	ProcessingRecordings(ctx context.Context, startedBefore time.Time, limit int) ([]*engine.Recording, error)
+}
+
+// abandonGrace is how long past its encoding's timeout a record may stay
+// processing before Recover takes its encoding for abandoned.
+const abandonGrace = time.Minute
+
+// maxAbandoned bounds how many abandoned records one Recover marks.
+const maxAbandoned = 1000
+
+// finishAbandoned finishes the mp3 records still processing whose
+// encoding is certainly over: their encoding's time limit (encodeTimeout,
+// counted from the recording's end) and abandonGrace have passed, so no
+// node sharing the store or the directory is still encoding them. One
+// whose part file, of any node, is left and has not changed for
+// abandonGrace is finished from it as Recover finishes this node's (its
+// node died and did not start again); one with neither a part file nor
+// its file (the part file was removed, or a crash came between the record
+// and the file) is marked error. One whose file is there is left alone.
+func (k *Keeper) finishAbandoned(ctx context.Context, now time.Time) (int, error) {
+	lister, ok := k.records.(ProcessingLister)
+	if !ok {
+		return 0, nil
+	}
+	list, err := lister.ProcessingRecordings(ctx, now.Add(-abandonGrace), maxAbandoned)
+	if err != nil {
+		return 0, fmt.Errorf("recordings: find abandoned encodings: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, r := range list {
+		if r.FileFormat != callback.MP3 || now.Before(r.EndTime.Add(encodeTimeout(r.Duration)+abandonGrace)) {
+			continue
+		}
+		final, err := k.path(r.RecordingID, callback.MP3)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(final); err == nil {
+			continue
+		}
+		parts, err := filepath.Glob(filepath.Join(k.dir, ".part."+r.RecordingID+".*"))
+		if err != nil {
+			continue
+		}
+		if len(parts) > 0 {
+			info, err := os.Stat(parts[0])
+			if err != nil || now.Sub(info.ModTime()) < abandonGrace {
+				continue // still written, or just finished
+			}
+			if err := k.finishPart(ctx, r, parts[0]); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+			continue
+		}
+		r.Status = callback.RecordingStatusError
+		if err := k.records.SaveRecording(ctx, r); err != nil {
+			errs = append(errs, fmt.Errorf("recordings: mark abandoned %s as error: %w", r.RecordingID, err))
 			continue
 		}
 		n++

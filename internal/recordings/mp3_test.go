@@ -334,3 +334,98 @@ func (n nameEncoder) Encode(_ context.Context, dst string, _ int, _ [][]int16) e
 	*n.dst = dst
 	return errors.New("lame: exit status 1")
 }
+
+// An account id that is not a plain word (dots, slashes, spaces) still
+// gets a part file Recover finds, so its recording does not stay
+// processing after a crash.
+func TestKeeperRecoversAnyAccountID(t *testing.T) {
+	ctx := context.Background()
+	for _, account := range []string{"acme.eu", "a/b c", "~7e", "dépôt"} {
+		t.Run(account, func(t *testing.T) {
+			k, dir := newMP3Keeper(t)
+			r := mp3Recording()
+			r.AccountID = account
+			r.Status = callback.RecordingStatusProcessing
+			if err := k.Update(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			// The encoder fails at once, writing nothing: the part
+			// file's name is what we want, and a crash would leave it.
+			var part string
+			k.UseMP3(nameEncoder{&part}, nil)
+			other := mp3Recording()
+			other.AccountID = account
+			k.SaveAudio(ctx, other, engine.Audio{Rate: 8000, Channels: [][]int16{make([]int16, 80)}})
+			if filepath.Dir(part) != dir || strings.ContainsAny(filepath.Base(part), "/ ") {
+				t.Fatalf("part file %q is not a plain name in %s", part, dir)
+			}
+			part = strings.Replace(filepath.Base(part), other.RecordingID, r.RecordingID, 1)
+			if err := os.WriteFile(filepath.Join(dir, part), []byte("ID3 but nothing else"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := k.Recover(ctx); n != 1 || err != nil {
+				t.Fatalf("Recover finished %d recordings (%v), want 1", n, err)
+			}
+			if got, err := k.Get(ctx, account, r.RecordingID); err != nil || got.Status != callback.RecordingStatusError {
+				t.Errorf("record %+v %v, want status error, not processing", got, err)
+			}
+		})
+	}
+}
+
+// At start, a record still processing whose encoding is certainly over
+// (its encoding's time long past) is finished: error with no part file
+// left, from a part file of a dead node that has not changed for long;
+// one another node may still be encoding, or whose part file was just
+// written, is left as it is.
+func TestKeeperMarksAbandonedEncodings(t *testing.T) {
+	ctx := context.Background()
+	k, dir := newMP3Keeper(t)
+	processing := func(ended time.Time) *engine.Recording {
+		r := mp3Recording()
+		r.StartTime, r.EndTime = ended.Add(-r.Duration), ended
+		r.Status = callback.RecordingStatusProcessing
+		if err := k.Update(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	now := time.Now()
+	lost := processing(now.Add(-time.Hour))
+	othersPart := processing(now.Add(-time.Hour))
+	if err := os.WriteFile(filepath.Join(dir, ".part."+othersPart.RecordingID+".1.0badc0de.mp3"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A node that died an hour ago and has not started again left this
+	// one, with nothing playable in it.
+	deadsPart := processing(now.Add(-time.Hour))
+	dead := filepath.Join(dir, ".part."+deadsPart.RecordingID+".1.0badc0de.mp3")
+	if err := os.WriteFile(dead, []byte("ID3 but nothing else"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(dead, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	recent := processing(now.Add(-30 * time.Second)) // its encoding may run on another node
+	wav := processing(now.Add(-time.Hour))
+	wav.FileFormat = callback.WAV
+	if err := k.Update(ctx, wav); err != nil {
+		t.Fatal(err)
+	}
+
+	if n, err := k.Recover(ctx); n != 2 || err != nil {
+		t.Fatalf("Recover finished %d recordings (%v), want 2", n, err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead node's part file is still there: %v", err)
+	}
+	for _, c := range []struct {
+		r    *engine.Recording
+		want callback.RecordingStatus
+	}{{lost, callback.RecordingStatusError}, {othersPart, callback.RecordingStatusProcessing}, {deadsPart, callback.RecordingStatusError},
+		{recent, callback.RecordingStatusProcessing}, {wav, callback.RecordingStatusProcessing}} {
+		if got, err := k.Get(ctx, "1", c.r.RecordingID); err != nil || got.Status != c.want {
+			t.Errorf("recording ended %v ago: %+v %v, want status %s", now.Sub(c.r.EndTime).Round(time.Second), got, err, c.want)
+		}
+	}
+}

@@ -9,7 +9,8 @@ import (
 )
 
 // useMP3 readies the keeper's mp3 recordings: it finishes the files this
-// node was encoding when it last stopped, and gives the keeper the LAME
+// node was encoding when it last stopped and the encodings certainly
+// abandoned (recordings.Keeper.Recover), and gives the keeper the LAME
 // encoder (cfg.LAME, or lame in PATH), or logs, once, why mp3 recordings
 // are unavailable.
 func useMP3(ctx context.Context, k *recordings.Keeper, cfg Config, log *slog.Logger) {
@@ -19,7 +20,7 @@ func useMP3(ctx context.Context, k *recordings.Keeper, cfg Config, log *slog.Log
 		log.Error("finish the mp3 recordings left by the last run", "err", err)
 	}
 	if n > 0 {
-		log.Warn("mp3 recordings cut short when voicehook stopped were kept as partial", "recordings", n)
+		log.Warn("mp3 recordings left unfinished by a stopped node were finished: kept as partial, or error where nothing could be kept", "recordings", n)
 	}
 	enc, err := lame.Find(cfg.LAME)
 	if err != nil {
