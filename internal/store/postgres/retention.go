@@ -20,7 +20,7 @@ import (
 // A call whose webhooks are still queued (its disconnect waiting for an
 // application that is down, retried for as long as --retry-webhooks says)
 // is not expired: it goes on a later sweep, once the outbox no longer
-// holds any of its webhooks (outbox_by_call, migration 5). A recording
+// holds any of its webhooks (outbox_by_call, migration 2). A recording
 // waits while it is processing (its audio still being encoded) and while
 // its call is live or its conference active.
 const (
