@@ -18,9 +18,12 @@ type Expirer interface {
 	// Expire removes at most limit calls, limit conferences and limit
 	// recordings past before (see ExpireBefore), oldest first, each kind
 	// in a short transaction of its own, and says what it removed. A
-	// call goes with its history and its queued webhooks, never with its
-	// recordings, which have a retention of their own. A live call is
-	// never removed, however old. limit must be positive.
+	// call goes with its history, never with its recordings, which have a
+	// retention of their own. A live call is never removed, however old,
+	// nor one with webhooks still queued: it goes on a later call, once
+	// they are delivered or dropped. A recording still processing, or one
+	// of a live call or an active conference, waits likewise. Those that
+	// wait do not count against limit. limit must be positive.
 	Expire(ctx context.Context, before ExpireBefore, limit int) (Expired, error)
 }
 

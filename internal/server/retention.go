@@ -18,7 +18,9 @@ import (
 // sweepBatch, until nothing is left, then removes the files the store
 // named; it sweeps once soon after the start, then every tenth of the
 // shorter retention (at most an hour, at least a second). Live calls are
-// never touched. On PostgreSQL every node sweeps: the store shares the
+// never touched; an ended call waits for its queued webhooks, and a
+// recording while it is processing or its call or conference is live
+// (engine.Expirer). On PostgreSQL every node sweeps: the store shares the
 // work out (engine.Expirer).
 
 // Defaults of Config.KeepCalls and Config.KeepRecordings: Bandwidth's.

@@ -206,3 +206,36 @@ func containsID(body []byte, id string) bool {
 	}
 	return walk(v)
 }
+
+// TestRetentionWaitsForWebhooks: with --retry-webhooks and the
+// application's disconnect URL down, an ended call outlives its retention
+// while its disconnect is retried; a call that ended after it, its
+// disconnect delivered, goes meanwhile. Once the application is back and
+// takes the disconnect, the waiting call goes too.
+func TestRetentionWaitsForWebhooks(t *testing.T) {
+	srv := startServerWith(t, server.Config{KeepCalls: time.Second, KeepRecordings: server.KeepForever, RetryWebhooks: true})
+	app := newApp(t, map[string]string{"/answer": `<Response><Hangup/></Response>`})
+	const calls = "/api/v2/accounts/9900000/calls"
+	app.mu.Lock()
+	app.status["/disconnect-down"] = http.StatusServiceUnavailable
+	app.mu.Unlock()
+
+	fields := callFields(app, "+15550000002")
+	fields["disconnectUrl"] = app.URL + "/disconnect-down"
+	waiting, _ := createCall(t, srv, fields)
+	waitDisconnect(t, app, waiting, 10*time.Second) // refused: it stays queued
+	delivered, _ := createCall(t, srv, callFields(app, "+15550000003"))
+	waitDisconnect(t, app, delivered, 10*time.Second)
+
+	// A sweep whose cutoff is past both ends removes the delivered one only.
+	pollStatus(t, srv, calls+"/"+delivered, http.StatusNotFound, 10*time.Second)
+	if status, _, body := rest(t, srv, "GET", calls+"/"+waiting, "", ""); status != http.StatusOK {
+		t.Fatalf("the call whose disconnect is being retried, once a later call expired: %d %s; want it kept", status, body)
+	}
+
+	app.mu.Lock()
+	delete(app.status, "/disconnect-down")
+	app.mu.Unlock()
+	// The retries come 1, 2, 4, 8 s apart: the next one is delivered.
+	pollStatus(t, srv, calls+"/"+waiting, http.StatusNotFound, 30*time.Second)
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 )
 
@@ -15,18 +16,31 @@ import (
 // SKIP LOCKED, so a row another sweep is deleting is left to it, not
 // waited for, and no row is reported removed twice. The state and
 // completed literals match the partial indexes of migration 4.
+//
+// A call whose webhooks are still queued (its disconnect waiting for an
+// application that is down, retried for as long as --retry-webhooks says)
+// is not expired: it goes on a later sweep, once the outbox no longer
+// holds any of its webhooks (outbox_by_call, migration 2). A recording
+// waits while it is processing (its audio still being encoded) and while
+// its call is live or its conference active.
 const (
 	selectEndedCalls = "SELECT call_id FROM calls WHERE state = '" + string(engine.StateDisconnected) +
-		"' AND end_time < $1 ORDER BY end_time LIMIT $2 FOR UPDATE SKIP LOCKED"
-	deleteCallsOutbox = "DELETE FROM outbox WHERE call_id = ANY($1)"
-	// Histories go with their calls (ON DELETE CASCADE).
-	deleteCalls = "DELETE FROM calls WHERE call_id = ANY($1)"
+		"' AND end_time < $1 AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.call_id = calls.call_id)" +
+		" ORDER BY end_time LIMIT $2 FOR UPDATE SKIP LOCKED"
+	// Histories go with their calls (ON DELETE CASCADE). The outbox is
+	// looked at again: a webhook queued since the select, committed
+	// before this statement began, keeps its call.
+	deleteCalls = "DELETE FROM calls WHERE call_id = ANY($1) AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.call_id = calls.call_id) RETURNING call_id"
 
 	deleteCompletedConferences = `DELETE FROM conferences WHERE id IN (
 		SELECT id FROM conferences WHERE completed IS NOT NULL AND completed < $1 ORDER BY completed LIMIT $2 FOR UPDATE SKIP LOCKED)
 		RETURNING id`
 	deleteOldRecordings = `DELETE FROM recordings WHERE recording_id IN (
-		SELECT recording_id FROM recordings WHERE start_time < $1 ORDER BY start_time LIMIT $2 FOR UPDATE SKIP LOCKED)
+		SELECT r.recording_id FROM recordings r WHERE r.start_time < $1
+		AND r.data->>'Status' IS DISTINCT FROM '` + string(callback.RecordingStatusProcessing) + `'
+		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = r.call_id AND c.state <> '` + string(engine.StateDisconnected) + `')
+		AND NOT EXISTS (SELECT 1 FROM conferences f WHERE f.id = r.conference_id AND f.completed IS NULL)
+		ORDER BY r.start_time LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
 		RETURNING account_id, recording_id`
 )
 
@@ -72,20 +86,28 @@ func (s *Store) Expire(ctx context.Context, before engine.ExpireBefore, limit in
 }
 
 // expireCalls deletes, in one transaction, up to limit calls that ended
-// before cutoff with their queued webhooks (whose foreign key does not
-// cascade) and histories.
+// before cutoff and have no webhook queued, with their histories. The
+// ids returned are those deleted, oldest first.
 func (s *Store) expireCalls(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
 	var ids []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		if ids, err = queryStrings(ctx, tx, selectEndedCalls, cutoff, limit); err != nil || len(ids) == 0 {
+		picked, err := queryStrings(ctx, tx, selectEndedCalls, cutoff, limit)
+		if err != nil || len(picked) == 0 {
 			return err
 		}
-		if _, err := tx.Exec(ctx, deleteCallsOutbox, ids); err != nil {
-			return fmt.Errorf("delete the queued webhooks: %w", err)
-		}
-		if _, err := tx.Exec(ctx, deleteCalls, ids); err != nil {
+		deleted, err := queryStrings(ctx, tx, deleteCalls, picked)
+		if err != nil {
 			return fmt.Errorf("delete the calls: %w", err)
+		}
+		gone := make(map[string]bool, len(deleted))
+		for _, id := range deleted {
+			gone[id] = true
+		}
+		ids = ids[:0]
+		for _, id := range picked {
+			if gone[id] {
+				ids = append(ids, id)
+			}
 		}
 		return nil
 	})

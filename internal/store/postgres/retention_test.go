@@ -31,8 +31,7 @@ func TestExpireTwoNodes(t *testing.T) {
 		id := fmt.Sprintf("c-%04d", i)
 		c := &engine.Call{CallID: id, AccountID: "acct", State: engine.StateDisconnected, EndTime: end.Add(time.Duration(i) * time.Second)}
 		h := []engine.HistoryEntry{{CallID: id, Kind: "state", Summary: "disconnected", Time: c.EndTime}}
-		q := []engine.QueuedWebhook{{CallID: id, EventID: "e-" + id, Data: []byte("{}")}}
-		if _, err := a.Write(ctx, engine.Write{Call: c, History: h, Enqueue: q}); err != nil {
+		if _, err := a.Write(ctx, engine.Write{Call: c, History: h}); err != nil {
 			t.Fatal(err)
 		}
 		if err := a.SaveConference(ctx, engine.Conference{ID: "conf-" + id, Name: id, AccountID: "acct", CreatedTime: end,

@@ -6,24 +6,40 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/voicehook/voicehook/callback"
 	"github.com/voicehook/voicehook/internal/engine"
 )
 
 // The statements of retention. Each compares state or completed with a
 // literal, so that SQLite uses the partial indexes of migration 9.
+//
+// A call whose webhooks are still queued (its disconnect waiting for an
+// application that is down, retried for as long as --retry-webhooks says)
+// is not expired: it goes on a later sweep, once the outbox no longer
+// holds any of its webhooks (outbox_by_call). A recording waits while it
+// is processing (its audio still being encoded) and while its call is
+// live or its conference active.
 const (
 	selectEndedCalls = "SELECT seq, call_id FROM calls WHERE state = '" + string(engine.StateDisconnected) +
-		"' AND end_time < ? ORDER BY end_time LIMIT ?"
-	deleteCallOutbox = "DELETE FROM outbox WHERE call_id = ?"
+		"' AND end_time < ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.call_id = calls.call_id) ORDER BY end_time LIMIT ?"
 	// A call's history goes with it (ON DELETE CASCADE).
 	deleteCallBySeq = "DELETE FROM calls WHERE seq = ?"
 
 	deleteCompletedConferences = "DELETE FROM conferences WHERE id IN (SELECT id FROM conferences WHERE completed IS NOT NULL AND completed < ? ORDER BY completed LIMIT ?) RETURNING id"
-	deleteOldRecordings        = "DELETE FROM recordings WHERE recording_id IN (SELECT recording_id FROM recordings WHERE start_time < ? ORDER BY start_time LIMIT ?) RETURNING account_id, recording_id"
+	// The record is JSON text in a BLOB column: the cast makes
+	// json_extract read it as text.
+	deleteOldRecordings = `DELETE FROM recordings WHERE recording_id IN (
+		SELECT r.recording_id FROM recordings r WHERE r.start_time < ?
+		AND json_extract(CAST(r.data AS TEXT), '$.Status') IS NOT '` + string(callback.RecordingStatusProcessing) + `'
+		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = r.call_id AND c.state <> '` + string(engine.StateDisconnected) + `')
+		AND NOT EXISTS (SELECT 1 FROM conferences f WHERE f.id = r.conference_id AND f.completed IS NULL)
+		ORDER BY r.start_time LIMIT ?)
+		RETURNING account_id, recording_id`
 )
 
 // Expire removes at most limit ended calls, limit completed conferences
-// and limit recordings past the cutoffs (engine.Expirer). Each kind is one
+// and limit recordings past the cutoffs (engine.Expirer), leaving those
+// that wait (see above) to a later sweep. Each kind is one
 // write of the group-commit writer: the writing connection is held for as
 // long as limit rows take to delete, and other writes wait that long at
 // most.
@@ -74,9 +90,6 @@ func (s *Store) expireCalls(ctx context.Context, before int64, limit int) ([]str
 			return err
 		}
 		for i, seq := range seqs {
-			if _, err := tx.ExecContext(ctx, deleteCallOutbox, ids[i]); err != nil {
-				return fmt.Errorf("delete the queued webhooks of call %s: %w", ids[i], err)
-			}
 			if _, err := tx.ExecContext(ctx, deleteCallBySeq, seq); err != nil {
 				return fmt.Errorf("delete call %s: %w", ids[i], err)
 			}

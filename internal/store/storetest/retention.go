@@ -22,15 +22,19 @@ type ExpireStore interface {
 }
 
 // RunExpire checks engine.Expirer: calls that ended before the cutoff go
-// with their histories and queued webhooks, newer and live ones stay
-// (however old a live one is); completed conferences go, active ones stay;
-// recordings stay until their own cutoff, also when their call is gone;
-// each kind goes oldest first, at most limit at a time; zero cutoffs
-// remove nothing; two sweeps at once remove each row once. open must
-// return a new, empty store.
+// with their histories, newer and live ones stay (however old a live one
+// is), and so do those with webhooks still queued, until the last is
+// delivered; completed conferences go, active ones stay; recordings stay
+// until their own cutoff, also when their call is gone, and past it while
+// processing or while their call is live or their conference active; each
+// kind goes oldest first, at most limit at a time; zero cutoffs remove
+// nothing; two sweeps at once remove each row once. open must return a
+// new, empty store.
 func RunExpire(t *testing.T, open func(t *testing.T) ExpireStore) {
 	t.Run("Calls", func(t *testing.T) { testExpireCalls(t, open(t)) })
+	t.Run("QueuedWebhooks", func(t *testing.T) { testExpireQueuedWebhooks(t, open(t)) })
 	t.Run("Recordings", func(t *testing.T) { testExpireRecordings(t, open(t)) })
+	t.Run("RecordingsInUse", func(t *testing.T) { testExpireRecordingsInUse(t, open(t)) })
 	t.Run("Conferences", func(t *testing.T) { testExpireConferences(t, open(t)) })
 	t.Run("Batches", func(t *testing.T) { testExpireBatches(t, open(t)) })
 	t.Run("Together", func(t *testing.T) { testExpireTogether(t, open(t)) })
@@ -66,9 +70,11 @@ func testExpireCalls(t *testing.T, s ExpireStore) {
 	queued.State, queued.EnqueuedTime = engine.StateQueued, now.Add(-40*24*time.Hour)
 	saveAll(t, s, old, recent, live, queued)
 	for _, id := range []string{"c-old", "c-recent", "c-live"} {
-		_, err := s.Write(ctx, engine.Write{History: []engine.HistoryEntry{entry(id, 1), entry(id, 2)},
-			Enqueue: []engine.QueuedWebhook{{CallID: id, EventID: "e-" + id, Data: []byte(`{"disconnect":"` + id + `"}`)}}})
-		if err != nil {
+		w := engine.Write{History: []engine.HistoryEntry{entry(id, 1), entry(id, 2)}}
+		if id != "c-old" { // the old call's webhooks were delivered
+			w.Enqueue = []engine.QueuedWebhook{{CallID: id, EventID: "e-" + id, Data: []byte(`{"disconnect":"` + id + `"}`)}}
+		}
+		if _, err := s.Write(ctx, w); err != nil {
 			t.Fatalf("Write to %s: %v", id, err)
 		}
 	}
@@ -138,6 +144,59 @@ func testExpireCalls(t *testing.T, s ExpireStore) {
 	}
 }
 
+// testExpireQueuedWebhooks: an old call whose disconnect is still queued
+// (the application down, --retry-webhooks retrying) is kept with its
+// webhooks until the last is delivered or dropped, then goes.
+func testExpireQueuedWebhooks(t *testing.T, s ExpireStore) {
+	ctx := t.Context()
+	// The waiting call is the older: it does not hold the batch up.
+	waiting := endedCall("c-waiting", callCutoff.Add(-3*time.Hour))
+	done := endedCall("c-done", callCutoff.Add(-2*time.Hour))
+	saveAll(t, s, waiting, done)
+	_, err := s.Write(ctx, engine.Write{History: []engine.HistoryEntry{entry("c-waiting", 1)},
+		Enqueue: []engine.QueuedWebhook{{CallID: "c-waiting", EventID: "e-1", Data: []byte(`{"eventType":"transferComplete"}`)},
+			{CallID: "c-waiting", EventID: "e-2", Data: []byte(`{"eventType":"disconnect"}`)}}})
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, err := s.Expire(ctx, keepByDefault, 1)
+	if err != nil {
+		t.Fatalf("Expire: %v", err)
+	}
+	if !slices.Equal(got.Calls, []string{"c-done"}) {
+		t.Errorf("Expire removed calls %v; want [c-done] alone: c-waiting has webhooks queued", got.Calls)
+	}
+	get(t, s, "acct-1", "c-waiting")
+	if h, err := s.History(ctx, "c-waiting"); err != nil || len(h) != 1 {
+		t.Errorf("History of the waiting call: %d entries, %v; want 1", len(h), err)
+	}
+	q, err := s.Queued(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 2 || string(q[0].Data) != `{"eventType":"transferComplete"}` || string(q[1].Data) != `{"eventType":"disconnect"}` {
+		t.Fatalf("webhooks queued after Expire: %+v; want the two of c-waiting, in order", q)
+	}
+
+	// One delivered, one left: the call still waits.
+	if err := s.Delivered(ctx, q[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Expire(ctx, keepByDefault, 100); err != nil || len(got.Calls) != 0 {
+		t.Errorf("Expire with one webhook left: removed %v, %v; want none", got.Calls, err)
+	}
+	// The last one delivered (or dropped): the call goes.
+	if err := s.Delivered(ctx, q[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Expire(ctx, keepByDefault, 100); err != nil || !slices.Equal(got.Calls, []string{"c-waiting"}) {
+		t.Errorf("Expire once delivered: removed %v, %v; want [c-waiting]", got.Calls, err)
+	}
+	if _, err := s.GetCall(ctx, "acct-1", "c-waiting"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("GetCall of the call expired once delivered: %v; want ErrNotFound", err)
+	}
+}
+
 func testExpireRecordings(t *testing.T, s ExpireStore) {
 	ctx := t.Context()
 	mk := func(call, conf string, start time.Time) *engine.Recording {
@@ -177,6 +236,84 @@ func testExpireRecordings(t *testing.T, s ExpireStore) {
 	}
 	if l, err := s.ListRecordings(ctx, engine.RecordingFilter{AccountID: "acct-1", CallID: "c-1"}); err != nil || len(l) != 1 || l[0].RecordingID != newCall.RecordingID {
 		t.Errorf("the call's recordings after Expire: %d, %v; want the newer one", len(l), err)
+	}
+}
+
+// testExpireRecordingsInUse: past its cutoff, a recording still
+// processing (its MP3 being encoded), one of a live call and one of an
+// active conference stay; those of ended calls, completed conferences and
+// calls already gone go. The waiting ones go once they no longer wait.
+func testExpireRecordingsInUse(t *testing.T, s ExpireStore) {
+	ctx := t.Context()
+	live := fullCall("c-live", "acct-1")
+	ended := endedCall("c-ended", now.Add(-40*24*time.Hour))
+	saveAll(t, s, live, ended)
+	active := engine.Conference{ID: "conf-active", Name: "a", AccountID: "acct-1", CreatedTime: now.Add(-40 * 24 * time.Hour),
+		CreatorCallID: "c-live", Members: []engine.ConferenceMember{{CallID: "c-live"}}, Joined: []string{"c-live"}}
+	completed := engine.Conference{ID: "conf-done", Name: "b", AccountID: "acct-1", CreatedTime: now.Add(-40 * 24 * time.Hour),
+		CompletedTime: now.Add(-39 * 24 * time.Hour), CreatorCallID: "c-ended", Joined: []string{"c-ended"}}
+	for _, c := range []engine.Conference{active, completed} {
+		if err := s.SaveConference(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Those that wait are the oldest: they must not hold a batch up.
+	n := 0
+	mk := func(call, conf string, status callback.RecordingStatus) *engine.Recording {
+		n++
+		start := recordCutoff.Add(-time.Duration(100-n) * time.Hour)
+		r := &engine.Recording{RecordingID: callback.NewRecordingID(), AccountID: "acct-1", CallID: call, ConferenceID: conf,
+			StartTime: start, EndTime: start.Add(time.Minute), FileFormat: callback.MP3, Status: status}
+		if err := s.SaveRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	processing := mk("c-ended", "", callback.RecordingStatusProcessing)
+	ofLive := mk("c-live", "", callback.RecordingStatusComplete)
+	ofActive := mk("", "conf-active", callback.RecordingStatusComplete)
+	ofEnded := mk("c-ended", "", callback.RecordingStatusComplete)
+	ofCompleted := mk("", "conf-done", callback.RecordingStatusPartial)
+	ofGone := mk("c-gone", "", callback.RecordingStatusError)
+
+	recordingsOnly := engine.ExpireBefore{Recordings: recordCutoff}
+	got, err := s.Expire(ctx, recordingsOnly, 3)
+	if err != nil {
+		t.Fatalf("Expire: %v", err)
+	}
+	want := []engine.ExpiredRecording{{AccountID: "acct-1", RecordingID: ofEnded.RecordingID},
+		{AccountID: "acct-1", RecordingID: ofCompleted.RecordingID}, {AccountID: "acct-1", RecordingID: ofGone.RecordingID}}
+	if !sameRecordings(got.Recordings, want) {
+		t.Errorf("Expire removed recordings %+v; want those of c-ended (complete), conf-done and c-gone %+v", got.Recordings, want)
+	}
+	for what, r := range map[string]*engine.Recording{"processing": processing, "of a live call": ofLive, "of an active conference": ofActive} {
+		if _, err := s.GetRecording(ctx, "acct-1", r.RecordingID); err != nil {
+			t.Errorf("GetRecording of the recording %s, past its cutoff: %v; want it kept", what, err)
+		}
+	}
+	if got, err := s.Expire(ctx, recordingsOnly, 100); err != nil || len(got.Recordings) != 0 {
+		t.Errorf("second Expire: removed %+v, %v; want none", got.Recordings, err)
+	}
+
+	// The MP3 is encoded, the call ends, the conference completes: they go.
+	processing.Status = callback.RecordingStatusComplete
+	if err := s.SaveRecording(ctx, processing); err != nil {
+		t.Fatal(err)
+	}
+	live.State, live.EndTime = engine.StateDisconnected, now
+	saveAll(t, s, live)
+	active.CompletedTime, active.Members = now, nil
+	if err := s.SaveConference(ctx, active); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Expire(ctx, recordingsOnly, 100)
+	if err != nil {
+		t.Fatalf("Expire: %v", err)
+	}
+	want = []engine.ExpiredRecording{{AccountID: "acct-1", RecordingID: processing.RecordingID},
+		{AccountID: "acct-1", RecordingID: ofLive.RecordingID}, {AccountID: "acct-1", RecordingID: ofActive.RecordingID}}
+	if !sameRecordings(got.Recordings, want) {
+		t.Errorf("Expire once they no longer wait removed %+v; want %+v", got.Recordings, want)
 	}
 }
 
