@@ -1,6 +1,7 @@
 package recordings
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,8 +49,10 @@ func (k *Keeper) removeTranscriptions(callID string) error {
 // cutoff started before it too: its record has expired or is about to.
 // This catches the files Forget could not remove, and, on nodes that do
 // not share their recordings directory, those whose record another node
-// expired. Files that are not a recording's audio are left alone.
-func (k *Keeper) RemoveAudioBefore(t time.Time) (int, error) {
+// expired. Files that are not a recording's audio are left alone, and so
+// are the files of records the store still keeps (a recording of a call
+// live for longer than the cutoff, which the store's expiry holds back).
+func (k *Keeper) RemoveAudioBefore(ctx context.Context, t time.Time) (int, error) {
 	entries, err := os.ReadDir(k.dir)
 	if err != nil {
 		return 0, fmt.Errorf("recordings: list %s: %w", k.dir, err)
@@ -69,6 +72,14 @@ func (k *Keeper) RemoveAudioBefore(t time.Time) (int, error) {
 			continue
 		}
 		if !info.ModTime().Before(t) {
+			continue
+		}
+		if kept, err := k.recordKept(ctx, e.Name()); err != nil || kept {
+			// A record the store keeps past the cutoff is in use (its call
+			// is live, its conference active): its audio stays.
+			if err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		err = os.Remove(filepath.Join(k.dir, e.Name()))
@@ -95,4 +106,21 @@ func isAudio(name string) bool {
 		return false
 	}
 	return callback.ValidateRecordingID(strings.TrimSuffix(name, ext)) == nil
+}
+
+// recordFinder is what a store offers to tell whether a recording's record
+// is kept, in any account (both stores implement it).
+type recordFinder interface {
+	HasRecording(ctx context.Context, recordingID string) (bool, error)
+}
+
+// recordKept reports whether the store keeps the record of the recording
+// whose audio file is name. A store that cannot tell keeps nothing back.
+func (k *Keeper) recordKept(ctx context.Context, name string) (bool, error) {
+	f, ok := k.records.(recordFinder)
+	if !ok {
+		return false, nil
+	}
+	id := strings.TrimSuffix(strings.TrimSuffix(name, ".wav"), ".mp3")
+	return f.HasRecording(ctx, id)
 }

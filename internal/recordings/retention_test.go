@@ -55,8 +55,10 @@ func TestForget(t *testing.T) {
 	}
 }
 
-// TestRemoveAudioBefore: audio files older than the cutoff go, newer ones
-// and files that are not a recording's audio stay.
+// TestRemoveAudioBefore: audio files older than the cutoff whose records
+// are gone go; newer ones, those whose records the store still keeps (a
+// recording of a call live past the cutoff), and files that are not a
+// recording's audio stay.
 func TestRemoveAudioBefore(t *testing.T) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, sqlite.Memory)
@@ -69,7 +71,11 @@ func TestRemoveAudioBefore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, recent := saveRecording(t, k, "c-1"), saveRecording(t, k, "c-1")
+	old, recent, kept := saveRecording(t, k, "c-1"), saveRecording(t, k, "c-1"), saveRecording(t, k, "c-2")
+	// Another node expired old's record and could not remove its file.
+	if err := store.DeleteRecording(ctx, "1", old); err != nil {
+		t.Fatal(err)
+	}
 	oldMP3 := callback.NewRecordingID() + ".mp3"
 	other := "notes.wav"
 	for _, n := range []string{oldMP3, other} {
@@ -78,16 +84,16 @@ func TestRemoveAudioBefore(t *testing.T) {
 		}
 	}
 	cutoff := time.Now().Add(-24 * time.Hour)
-	for _, n := range []string{old + ".wav", oldMP3, other} {
+	for _, n := range []string{old + ".wav", kept + ".wav", oldMP3, other} {
 		if err := os.Chtimes(filepath.Join(dir, n), cutoff.Add(-time.Hour), cutoff.Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	n, err := k.RemoveAudioBefore(cutoff)
+	n, err := k.RemoveAudioBefore(ctx, cutoff)
 	if err != nil || n != 2 {
 		t.Errorf("RemoveAudioBefore = %d, %v; want 2 files removed", n, err)
 	}
-	want := []string{other, recent + ".wav"}
+	want := []string{other, recent + ".wav", kept + ".wav"}
 	slices.Sort(want)
 	if got := names(t, dir); !slices.Equal(got, want) {
 		t.Errorf("left: %v; want %v", got, want)

@@ -203,7 +203,7 @@ func (w *sweeper) sweep(ctx context.Context) {
 	var orphans int
 	if w.recordings > 0 && ctx.Err() == nil {
 		var err error
-		if orphans, err = w.files.RemoveAudioBefore(before.Recordings); err != nil {
+		if orphans, err = w.files.RemoveAudioBefore(ctx, before.Recordings); err != nil {
 			w.log.Warn("remove old recordings' audio", "err", err)
 		}
 	}

@@ -24,3 +24,14 @@ func (s *Store) ProcessingRecordings(ctx context.Context, startedBefore time.Tim
 	}
 	return list, nil
 }
+
+// HasRecording reports whether the record of a recording, of any account,
+// is kept: the sweep of old audio files leaves the files of kept records
+// alone (recordings.Keeper.RemoveAudioBefore).
+func (s *Store) HasRecording(ctx context.Context, recordingID string) (bool, error) {
+	list, err := s.queryRecordings(ctx, "WHERE recording_id = $1", recordingID)
+	if err != nil {
+		return false, fmt.Errorf("postgres: look up recording %s: %w", recordingID, err)
+	}
+	return len(list) > 0, nil
+}

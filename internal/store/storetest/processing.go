@@ -16,11 +16,12 @@ import (
 type ProcessingStore interface {
 	recordings.Records
 	recordings.ProcessingLister
+	HasRecording(ctx context.Context, recordingID string) (bool, error)
 }
 
 // RunProcessing checks ProcessingRecordings: the records still processing
 // of every account, call and conference, that started before the bound,
-// oldest first, at most the limit.
+// oldest first, at most the limit; and HasRecording.
 func RunProcessing(t *testing.T, s ProcessingStore) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
@@ -61,5 +62,17 @@ func RunProcessing(t *testing.T, s ProcessingStore) {
 	}
 	if _, err := s.ProcessingRecordings(ctx, t0, 0); err == nil {
 		t.Error("limit 0 was accepted")
+	}
+	// HasRecording finds a record of any account, and none once deleted.
+	for _, r := range []*engine.Recording{a, b} {
+		if has, err := s.HasRecording(ctx, r.RecordingID); err != nil || !has {
+			t.Errorf("HasRecording(%s of account %s) = %v, %v; want true", r.RecordingID, r.AccountID, has, err)
+		}
+	}
+	if err := s.DeleteRecording(ctx, b.AccountID, b.RecordingID); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := s.HasRecording(ctx, b.RecordingID); err != nil || has {
+		t.Errorf("HasRecording of a deleted record = %v, %v; want false", has, err)
 	}
 }
