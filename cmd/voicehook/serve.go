@@ -97,29 +97,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		"the most calls this node carries at once: a createCall beyond it ends at once with cause node-capacity-exceeded,\nan inbound call gets SIP 503 with Retry-After (env VOICEHOOK_MAX_CALLS; default 0, no limit)")
 	fs.StringVar(&f.limits, "limits", env("VOICEHOOK_LIMITS", server.LimitsOff),
 		"off, or bandwidth: every account without limits: in the config file gets Bandwidth's, 5 calls per second (the rest\nwait in a queue) and 100 live calls, per node (env VOICEHOOK_LIMITS)")
-	drain := server.DefaultDrainTimeout
-	if v := os.Getenv("VOICEHOOK_DRAIN_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-			drain = d
-		} else {
-			badEnv = append(badEnv, fmt.Sprintf("VOICEHOOK_DRAIN_TIMEOUT=%q: want a duration such as 30s", v))
+	// envDuration is the duration in env name, or def; one that is not a
+	// duration, or is below min, is an error of the environment.
+	envDuration := func(name string, def, min time.Duration, example string) time.Duration {
+		v := os.Getenv(name)
+		if v == "" {
+			return def
 		}
+		if d, err := time.ParseDuration(v); err == nil && d >= min {
+			return d
+		}
+		badEnv = append(badEnv, fmt.Sprintf("%s=%q: want a duration such as %s", name, v, example))
+		return def
 	}
-	fs.DurationVar(&f.drainTimeout, "drain-timeout", drain,
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", envDuration("VOICEHOOK_DRAIN_TIMEOUT", server.DefaultDrainTimeout, 0, "30s"),
 		"on SIGTERM or Ctrl-C, stop taking calls and give the live ones this long to end before ending them, one disconnect each;\na second signal ends them at once (env VOICEHOOK_DRAIN_TIMEOUT)")
 	fs.StringVar(&f.node, "node", env("VOICEHOOK_NODE", ""),
 		"with a PostgreSQL --db: this node's id among the nodes sharing the database; default the host:port of --advertise-url (env VOICEHOOK_NODE)")
 	fs.StringVar(&f.advertiseURL, "advertise-url", env("VOICEHOOK_ADVERTISE_URL", ""),
 		"with a PostgreSQL --db: where the other nodes reach this one, to forward it requests for its calls; default http://--addr\n(env VOICEHOOK_ADVERTISE_URL; the nodes' shared secret in env VOICEHOOK_CLUSTER_SECRET)")
-	lease := server.DefaultLease
-	if v := os.Getenv("VOICEHOOK_NODE_LEASE"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			lease = d
-		} else {
-			badEnv = append(badEnv, fmt.Sprintf("VOICEHOOK_NODE_LEASE=%q: want a duration such as 10s", v))
-		}
-	}
-	fs.DurationVar(&f.lease, "node-lease", lease,
+	fs.DurationVar(&f.lease, "node-lease", envDuration("VOICEHOOK_NODE_LEASE", server.DefaultLease, time.Nanosecond, "10s"),
 		"with a PostgreSQL --db: a node that has not renewed its lease for this long is taken for dead, and another node\nends its calls, one disconnect each (env VOICEHOOK_NODE_LEASE)")
 	f.keepCalls, f.keepRecordings = keep(server.DefaultKeepCalls), keep(server.DefaultKeepRecordings)
 	for _, k := range []struct {

@@ -1,17 +1,20 @@
 package api
 
-// echoMethod is a webhook method as createCall's 201 echoes it: the one
-// the call keeps, else the one the request gave, else the documented
-// default, POST. Bandwidth's hosted API echoes every method, the one of a
-// URL the request left out included (answerFallbackMethod with no
-// answerFallbackUrl), and its SDKs' tests expect it.
-func echoMethod(kept string, given *string) *string {
-	switch {
-	case kept != "":
-	case given != nil:
-		kept = *given
-	default:
-		kept = "POST"
+import (
+	"cmp"
+
+	"github.com/voicehook/voicehook/internal/engine"
+)
+
+// fallbackMethod is answerFallbackMethod as createCall's 201 echoes it.
+// The call keeps none without an answerFallbackUrl, but Bandwidth's hosted
+// API echoes it all the same (the one given, else the documented POST),
+// and its SDKs' tests expect it. (answerMethod and disconnectMethod are
+// always kept, POST when not given.)
+func fallbackMethod(created *engine.Call, req *createCallRequest) *string {
+	given := ""
+	if req.AnswerFallbackMethod != nil {
+		given = *req.AnswerFallbackMethod
 	}
-	return &kept
+	return new(cmp.Or(created.AnswerFallbackMethod, given, "POST"))
 }

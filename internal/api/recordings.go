@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -171,30 +170,31 @@ func (h *Handler) getRecording(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listCallRecordings lists a call's recordings. A recording is kept longer
-// than its call (30 days against 7): once the call has expired, its
-// recordings still list here until they expire too; a call that is not
-// known and has no recording is not found.
+// listCallRecordings lists a call's recordings.
 func (h *Handler) listCallRecordings(w http.ResponseWriter, r *http.Request) error {
-	_, callErr := h.cfg.Engine.GetCall(r.Context(), account(r).ID, r.PathValue("callId"))
-	if callErr != nil && !isNotFound(callErr) {
-		return callErr
-	}
-	list, err := h.cfg.Engine.ListRecordings(r.Context(), engine.RecordingFilter{AccountID: account(r).ID, CallID: r.PathValue("callId")})
+	id := r.PathValue("callId")
+	return writeRecordings(w, r, h, engine.RecordingFilter{AccountID: account(r).ID, CallID: id}, func() error {
+		_, err := h.cfg.Engine.GetCall(r.Context(), account(r).ID, id)
+		return err
+	}, h.toRecording)
+}
+
+// writeRecordings answers with the recordings f selects. A recording is
+// kept longer than its call or conference (30 days against 7), so they
+// list after it has expired; only when there is none is the owner looked
+// up, and one not known is not found.
+func writeRecordings[T any](w http.ResponseWriter, r *http.Request, h *Handler, f engine.RecordingFilter, owner func() error, conv func(*engine.Recording) T) error {
+	list, err := h.cfg.Engine.ListRecordings(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if callErr != nil && len(list) == 0 {
-		return callErr
+	if len(list) == 0 {
+		if err := owner(); err != nil {
+			return err
+		}
 	}
-	writeJSON(w, http.StatusOK, mapAll(list, h.toRecording))
+	writeJSON(w, http.StatusOK, mapAll(list, conv))
 	return nil
-}
-
-// isNotFound reports whether err is the engine's not found.
-func isNotFound(err error) bool {
-	var e *engine.Error
-	return errors.As(err, &e) && e.Code == engine.ENotFound
 }
 
 // listAccountRecordings is GET /recordings: filters to, from,
@@ -307,20 +307,10 @@ func (h *Handler) conferenceRecording(r *http.Request) (*engine.Recording, error
 
 func (h *Handler) listConferenceRecordings(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("conferenceId")
-	// As a call's: the recordings outlive an expired conference.
-	_, confErr := h.cfg.Engine.GetConference(r.Context(), account(r).ID, id)
-	if confErr != nil && !isNotFound(confErr) {
-		return confErr
-	}
-	list, err := h.cfg.Engine.ListRecordings(r.Context(), engine.RecordingFilter{AccountID: account(r).ID, ConferenceID: id})
-	if err != nil {
+	return writeRecordings(w, r, h, engine.RecordingFilter{AccountID: account(r).ID, ConferenceID: id}, func() error {
+		_, err := h.cfg.Engine.GetConference(r.Context(), account(r).ID, id)
 		return err
-	}
-	if confErr != nil && len(list) == 0 {
-		return confErr
-	}
-	writeJSON(w, http.StatusOK, mapAll(list, h.toConferenceRecording))
-	return nil
+	}, h.toConferenceRecording)
 }
 
 func (h *Handler) getConferenceRecording(w http.ResponseWriter, r *http.Request) error {

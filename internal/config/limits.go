@@ -21,10 +21,6 @@ type Limits struct {
 // 100 concurrent calls (serve --limits bandwidth).
 var BandwidthLimits = Limits{CallsPerSecond: 5, ConcurrentCalls: 100}
 
-// QueueCapacity is how many calls the account's queue holds: five minutes
-// of calls at CallsPerSecond, 0 without a rate.
-func (l Limits) QueueCapacity() int { return l.CallsPerSecond * 300 }
-
 // Bounds of the limits: keys.
 const (
 	MaxCallsPerSecond  = 1000

@@ -29,8 +29,8 @@ func TestLoadLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.Accounts[0].Limits; got == nil || *got != (config.Limits{CallsPerSecond: 1, ConcurrentCalls: 7}) || got.QueueCapacity() != 300 {
-		t.Errorf("limits of 9900001: %+v, want 1 and 7, a queue of 300", got)
+	if got := d.Accounts[0].Limits; got == nil || *got != (config.Limits{CallsPerSecond: 1, ConcurrentCalls: 7}) {
+		t.Errorf("limits of 9900001: %+v, want 1 and 7", got)
 	}
 	if d.Accounts[1].Limits != nil {
 		t.Errorf("limits of 9900002 without a limits: key: %+v, want none", d.Accounts[1].Limits)
@@ -42,9 +42,6 @@ func TestLoadLimits(t *testing.T) {
 	got := d.LimitsByAccount()
 	if len(got) != len(want) || got["9900001"] != want["9900001"] || got["9900002"] != want["9900002"] {
 		t.Errorf("limits by account after DefaultLimits: %v, want %v", got, want)
-	}
-	if config.BandwidthLimits.QueueCapacity() != 1500 {
-		t.Errorf("Bandwidth's queue holds %d, want 1500", config.BandwidthLimits.QueueCapacity())
 	}
 }
 

@@ -1,9 +1,6 @@
 package config
 
-import (
-	"crypto/subtle"
-	"fmt"
-)
+import "fmt"
 
 // checkClients refuses an account with half of its OAuth2 client
 // credentials, and a client id two accounts share.
@@ -27,19 +24,9 @@ func (d *Directory) checkClients() error {
 // AuthenticateClient returns the account whose OAuth2 client credentials
 // these are.
 func (d *Directory) AuthenticateClient(clientID, clientSecret string) (*Account, bool) {
-	var found *Account
-	for _, a := range d.Accounts {
-		if a.ClientID == "" {
-			continue
-		}
-		// Compare every account's, in constant time, to leak nothing.
-		u := subtle.ConstantTimeCompare([]byte(clientID), []byte(a.ClientID))
-		p := subtle.ConstantTimeCompare([]byte(clientSecret), []byte(a.ClientSecret))
-		if u&p == 1 && found == nil {
-			found = a
-		}
-	}
-	return found, found != nil
+	return d.match(clientID, clientSecret, func(a *Account) (string, string, bool) {
+		return a.ClientID, a.ClientSecret, a.ClientID != ""
+	})
 }
 
 // Account returns the account with an id.

@@ -68,9 +68,9 @@ type cluster struct {
 	lost     chan struct{}
 	once     sync.Once
 	stop     context.CancelFunc
-	done     chan struct{}
-	// polled is closed when poll returns.
-	polled chan struct{}
+	// done is closed once run's goroutines (renewals, adoptions, poll)
+	// have returned.
+	done chan struct{}
 }
 
 // How often a node looks for the calls that changed on the others, how
@@ -86,7 +86,6 @@ const (
 // poll tells changed of the calls whose history grew on any node (this
 // node's own are told by its engine already; twice does no harm).
 func (c *cluster) poll(ctx context.Context, changed func(string)) {
-	defer close(c.polled)
 	last := int64(-1) // not known yet: start from the newest entry
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -264,10 +263,9 @@ func (c *cluster) run(eng *engine.Engine, changed func(callID string)) {
 	c.eng = eng
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
-	c.polled = make(chan struct{})
-	go c.poll(ctx, changed)
 	look := make(chan struct{}, 1)
 	var wg sync.WaitGroup
+	wg.Go(func() { c.poll(ctx, changed) })
 	wg.Go(func() {
 		tick := time.NewTicker(c.lease / 5)
 		defer tick.Stop()
@@ -369,7 +367,6 @@ func (c *cluster) close(ctx context.Context) error {
 	if c.stop != nil {
 		c.stop()
 		<-c.done
-		<-c.polled
 	}
 	if c.lostLease() {
 		return nil

@@ -20,7 +20,7 @@ func accountLimits(d *config.Directory) func(accountID string) engine.Limits {
 	}
 	limits := make(map[string]engine.Limits, len(byAccount))
 	for id, l := range byAccount {
-		limits[id] = engine.Limits{CallsPerSecond: l.CallsPerSecond, ConcurrentCalls: l.ConcurrentCalls}
+		limits[id] = engine.Limits(l)
 	}
 	return func(accountID string) engine.Limits { return limits[accountID] }
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/voicehook/voicehook/internal/lame"
 	"github.com/voicehook/voicehook/internal/recordings"
@@ -13,7 +12,8 @@ import (
 // abandoned (recordings.Keeper.Recover), and gives the keeper the LAME
 // encoder (cfg.LAME, or lame in PATH), or logs, once, why mp3 recordings
 // are unavailable.
-func useMP3(ctx context.Context, k *recordings.Keeper, cfg Config, log *slog.Logger) {
+func useMP3(ctx context.Context, k *recordings.Keeper, cfg Config) {
+	log := cfg.Logger
 	k.SetNode(cfg.Node)
 	n, err := k.Recover(ctx)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -239,26 +238,8 @@ func waitHistory(t *testing.T, srv *server.Server, callID, text string) {
 	t.Fatalf("the history of %s never mentions %q", callID, text)
 }
 
-// syncBuffer is a log destination tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestMP3WithoutLAME(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	srv := startServerWith(t, server.Config{LAME: filepath.Join(t.TempDir(), "lame"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if n := strings.Count(logs.String(), "mp3 recordings are unavailable"); n != 1 || !strings.Contains(logs.String(), "apt-get install lame") {
 		t.Errorf("the start logged %d warnings about mp3, want one saying what to install:\n%s", n, logs.String())
@@ -366,7 +347,7 @@ func TestMP3RecordingCutByACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs syncBuffer
+	var logs lockedBuffer
 	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DB: db, LAME: lamePath, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

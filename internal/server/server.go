@@ -548,7 +548,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeStore()
 		return nil, err
 	}
-	useMP3(ctx, keeper, s.cfg, cfg.Logger)
+	useMP3(ctx, keeper, s.cfg)
 	client, replay := cfg.Client, cfg.Client
 	if client == nil {
 		client = egress.New(egress.Config{Guard: cfg.WebhookGuard == GuardOn, Allow: cfg.WebhookAllow})

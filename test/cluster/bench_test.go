@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -127,14 +126,7 @@ type countingApp struct {
 
 func newCountingApp(b *testing.B, addr string) *countingApp {
 	a := &countingApp{}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: a}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Close() })
-	a.url = "http://" + ln.Addr().String()
+	a.url = serveApp(b, addr, a)
 	return a
 }
 

@@ -164,15 +164,20 @@ type app struct {
 
 func newApp(t *testing.T, addr string) *app {
 	a := &app{hold: map[string]bool{}, free: make(chan struct{})}
+	a.url = serveApp(t, addr, a)
+	return a
+}
+
+// serveApp serves h on addr until the test ends and returns its URL.
+func serveApp(tb testing.TB, addr string, h http.Handler) string {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	srv := &http.Server{Handler: a}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	a.url = "http://" + ln.Addr().String()
-	return a
+	tb.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
 }
 
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
