@@ -1004,8 +1004,8 @@ func (c *conference) startRecording(v *bxml.StartRecording, now time.Time) {
 		c.log.Info("a conference recording is already running: StartRecording ignored")
 	case c.e.cfg.Recorder == nil:
 		c.log.Warn("conference StartRecording skipped: this voicehook has no place to keep recordings")
-	case v.FileFormat == string(callback.MP3) && c.e.refuses(callback.MP3) != "":
-		c.log.Warn(`conference StartRecording skipped: fileFormat="mp3" cannot be kept`, "why", c.e.refuses(callback.MP3))
+	case v.FileFormat == string(callback.MP3) && c.e.noMP3 != "":
+		c.log.Warn(`conference StartRecording skipped: fileFormat="mp3" cannot be kept`, "why", c.e.noMP3)
 	default:
 		c.rec = &confRecording{verb: v, start: now}
 		if c.room != nil && c.room.Audible() {

@@ -102,7 +102,10 @@ func (e *Engine) queueLate(w Webhook, log *slog.Logger) {
 		log.Warn(string(w.Event.Type())+" not sent: voicehook stopped first", "call_id", w.CallID)
 		return
 	}
-	e.noteSent(w)
+	if err := e.cfg.Store.AppendHistory(e.ctx, entry); err != nil {
+		log.Error("store a call's history", "call_id", w.CallID, "err", err)
+	}
+	e.changed(w.CallID)
 	if err := e.notifyOnce(w); err != nil {
 		log.Warn("send "+string(w.Event.Type()), "err", err)
 	}

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voicehook/voicehook/bxml"
@@ -108,6 +109,7 @@ type Engine struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	enc     *encodings // recordings encoded in the background (encoding.go)
+	noMP3   string     // why the Recorder cannot keep mp3 recordings; "" if it can (asked once, in New)
 
 	mu       sync.Mutex
 	live     map[string]*actor  // owned calls, by call id
@@ -122,6 +124,9 @@ type Engine struct {
 	// limiters are the accounts' limits, *limiter by account id, made
 	// when an account with limits first has a call.
 	limiters sync.Map
+	// queued counts the calls in every limiter's queue, changed under the
+	// limiter's lock as the queue is (waiting).
+	queued atomic.Int64
 }
 
 // New checks cfg and returns an engine; Start begins its work.
@@ -149,8 +154,10 @@ func New(cfg Config) (*Engine, error) {
 	// Errors and URLs logged may name a URL with a password in it.
 	log = slog.New(redact.NewHandler(log.Handler()))
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, enc: newEncodings(ctx), live: map[string]*actor{}, outboxes: map[string]*outbox{}, relays: map[*actor]*relay{},
-		confs: map[string]*conference{}, confNames: map[string]*conference{}}, nil
+	e := &Engine{cfg: cfg, log: log, metrics: metrics, ctx: ctx, cancel: cancel, enc: newEncodings(ctx), live: map[string]*actor{}, outboxes: map[string]*outbox{}, relays: map[*actor]*relay{},
+		confs: map[string]*conference{}, confNames: map[string]*conference{}}
+	e.noMP3 = e.refuses(callback.MP3)
+	return e, nil
 }
 
 // Start ends the calls that were live when the engine last stopped — each
@@ -604,7 +611,7 @@ func (e *Engine) spawnWith(c *Call, first event, setup func(*actor)) {
 	a := &actor{
 		e:   e,
 		dir: c.Direction,
-		st: callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, noMP3: e.refuses(callback.MP3), streamer: e.cfg.Streamer != nil,
+		st: callState{call: *c, callURL: e.callURL(c), media: e.cfg.Media != nil, recorder: e.cfg.Recorder != nil, noMP3: e.noMP3, streamer: e.cfg.Streamer != nil,
 			sockets: e.cfg.TranscriptionSockets != nil, transcriber: e.cfg.Transcriber != nil},
 		inbox:        make(chan event, inboxSize),
 		done:         make(chan struct{}),

@@ -275,6 +275,7 @@ func (l *limiter) enqueue(s *slot) {
 	l.seq++
 	s.seq = l.seq
 	heap.Push(&l.queue, s)
+	l.e.queued.Add(1)
 	l.mu.Unlock()
 	l.dispatch()
 }
@@ -304,6 +305,7 @@ func (l *limiter) dispatch() {
 			break
 		}
 		s := heap.Pop(&l.queue).(*slot)
+		l.e.queued.Add(-1)
 		// A dequeued call takes its start whether or not it may go on: the
 		// queue drains at the rate.
 		l.took(now)
@@ -347,6 +349,7 @@ func (s *slot) release() {
 	s.ended = true
 	if s.index >= 0 {
 		heap.Remove(&l.queue, s.index)
+		l.e.queued.Add(-1)
 	}
 	if s.counted {
 		s.counted = false
@@ -469,24 +472,9 @@ func (a *actor) startLegs(legs []*legSpec) {
 	}
 }
 
-// waiting counts the calls waiting in the accounts' queues. It locks each
-// limiter in turn: never call it holding one.
-func (e *Engine) waiting() int {
-	if e.cfg.Limits == nil {
-		return 0
-	}
-	n := 0
-	e.limiters.Range(func(_, v any) bool {
-		l := v.(*limiter)
-		l.mu.Lock()
-		// Only the queue: a reserved place is a call still being stored,
-		// which Live does not count yet.
-		n += len(l.queue)
-		l.mu.Unlock()
-		return true
-	})
-	return n
-}
+// waiting counts the calls waiting in the accounts' queues (a reserved
+// place is a call still being stored, which Live does not count yet).
+func (e *Engine) waiting() int { return int(e.queued.Load()) }
 
 // drainQueues ends the calls waiting in the accounts' queues, as Drain
 // ends live calls (cause error): the engine takes no new calls, so they

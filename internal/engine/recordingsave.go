@@ -18,7 +18,7 @@ import (
 // Shutdown wait for the encodings (encoding.go).
 
 // FormatChecker is implemented by a Recorder that keeps some file formats
-// only. Keeps says why recordings in format f cannot be kept (naming what
+// only; New asks it once. Keeps says why recordings in format f cannot be kept (naming what
 // to install), nil if they can; a Recorder without it keeps every format.
 // <Record> and <StartRecording> in a format it refuses end the call with
 // application-error, as a missing Recorder does, and a conference's
@@ -118,8 +118,6 @@ func (e *Engine) storeRecording(ctx context.Context, log *slog.Logger, act *actS
 		if rec.Status != callback.RecordingStatusPartial {
 			rec.Status = callback.RecordingStatusError
 		}
-	} else if rec.Status == callback.RecordingStatusProcessing {
-		rec.Status = callback.RecordingStatusComplete
 	}
 	if w := act.available; w != nil {
 		ev := w.Event.(*callback.RecordingAvailable)
@@ -129,18 +127,6 @@ func (e *Engine) storeRecording(ctx context.Context, log *slog.Logger, act *actS
 	if w := act.transcribed; w != nil && rec.Status == callback.RecordingStatusError {
 		w.Event.(*callback.TranscriptionAvailable).Transcription.Status = callback.TranscriptionStatusError
 	}
-}
-
-// noteSent writes a webhook sent outside its call's owner in the call's
-// history, as the owner does for its own.
-func (e *Engine) noteSent(w Webhook) {
-	detail, _ := callback.Encode(w.Event)
-	entry := redacted(HistoryEntry{CallID: w.CallID, Time: e.cfg.Clock.Now(), Kind: "webhook",
-		Summary: fmt.Sprintf("%s → %s %s", w.Event.Type(), method(w.Target.Method), w.Target.URL), Detail: detail})
-	if err := e.cfg.Store.AppendHistory(e.ctx, entry); err != nil {
-		e.log.Error("store a call's history", "call_id", w.CallID, "err", err)
-	}
-	e.changed(w.CallID)
 }
 
 // fileFormat is a verb's fileFormat attribute as a recording's format:
