@@ -94,7 +94,7 @@ func TestKeeperMP3(t *testing.T) {
 	if d := decodedLength(t, k, r.RecordingID); d < 2*time.Second || d > 2*time.Second+mp3Tolerance*time.Second/16000 {
 		t.Errorf("the file plays %v, want 2 s (+ at most 144 ms)", d)
 	}
-	// Read back for transcription: the speech is where it was said.
+	// Read back for transcription (k.Audio decodes the mp3): all of it.
 	a, err := k.Audio(ctx, "1", r.RecordingID)
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,8 @@ func (k *Keeper) RemoveAudioBefore(ctx context.Context, t time.Time) (int, error
 	n := 0
 	var errs []error
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !isAudio(e.Name()) {
+		id, isAudio := audioID(e.Name())
+		if !e.Type().IsRegular() || !isAudio {
 			continue
 		}
 		info, err := e.Info()
@@ -74,7 +75,7 @@ func (k *Keeper) RemoveAudioBefore(ctx context.Context, t time.Time) (int, error
 		if !info.ModTime().Before(t) {
 			continue
 		}
-		if kept, err := k.recordKept(ctx, e.Name()); err != nil || kept {
+		if kept, err := k.recordKept(ctx, id); err != nil || kept {
 			// A record the store keeps past the cutoff is in use (its call
 			// is live, its conference active): its audio stays.
 			if err != nil {
@@ -96,16 +97,17 @@ func (k *Keeper) RemoveAudioBefore(ctx context.Context, t time.Time) (int, error
 	return n, nil
 }
 
-// isAudio reports whether name is a recording's audio file: a recording
-// id with the extension of an audio format.
-func isAudio(name string) bool {
+// audioID is the recording id of name, if it is a recording's audio file:
+// a recording id with the extension of an audio format.
+func audioID(name string) (string, bool) {
 	ext := filepath.Ext(name)
 	switch strings.ToLower(ext) {
 	case ".wav", ".mp3":
 	default:
-		return false
+		return "", false
 	}
-	return callback.ValidateRecordingID(strings.TrimSuffix(name, ext)) == nil
+	id := strings.TrimSuffix(name, ext)
+	return id, callback.ValidateRecordingID(id) == nil
 }
 
 // recordFinder is what a store offers to tell whether a recording's record
@@ -114,13 +116,12 @@ type recordFinder interface {
 	HasRecording(ctx context.Context, recordingID string) (bool, error)
 }
 
-// recordKept reports whether the store keeps the record of the recording
-// whose audio file is name. A store that cannot tell keeps nothing back.
-func (k *Keeper) recordKept(ctx context.Context, name string) (bool, error) {
+// recordKept reports whether the store keeps the record of recording id.
+// A store that cannot tell keeps nothing back.
+func (k *Keeper) recordKept(ctx context.Context, id string) (bool, error) {
 	f, ok := k.records.(recordFinder)
 	if !ok {
 		return false, nil
 	}
-	id := strings.TrimSuffix(strings.TrimSuffix(name, ".wav"), ".mp3")
 	return f.HasRecording(ctx, id)
 }

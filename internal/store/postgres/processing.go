@@ -29,9 +29,10 @@ func (s *Store) ProcessingRecordings(ctx context.Context, startedBefore time.Tim
 // is kept: the sweep of old audio files leaves the files of kept records
 // alone (recordings.Keeper.RemoveAudioBefore).
 func (s *Store) HasRecording(ctx context.Context, recordingID string) (bool, error) {
-	list, err := s.queryRecordings(ctx, "WHERE recording_id = $1", recordingID)
+	var has bool
+	err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM recordings WHERE recording_id = $1)", recordingID).Scan(&has)
 	if err != nil {
 		return false, fmt.Errorf("postgres: look up recording %s: %w", recordingID, err)
 	}
-	return len(list) > 0, nil
+	return has, nil
 }
