@@ -1053,9 +1053,7 @@ func (c *conference) stopRecording(now time.Time) {
 		}
 		if err != nil {
 			log.Error("save a conference recording", "recording_id", rec.RecordingID, "err", err)
-			if rec.Status != callback.RecordingStatusPartial {
-				rec.Status = callback.RecordingStatusError
-			}
+			saveFailed(rec)
 		}
 		log.Info("conference recorded", "recording_id", rec.RecordingID, "for", rec.Duration, "status", rec.Status)
 		if w == nil {
@@ -1077,13 +1075,7 @@ func (c *conference) stopRecording(now time.Time) {
 		keep(c.e.ctx)
 		return
 	}
-	// MP3 is encoded in the background (see recordingsave.go).
-	processing := *rec
-	processing.Status = callback.RecordingStatusProcessing
-	if err := c.e.cfg.Recorder.Update(c.e.ctx, &processing); err != nil {
-		log.Warn("store a conference recording as processing", "recording_id", rec.RecordingID, "err", err)
-	}
-	c.e.encode(keep)
+	c.e.encodeLater(c.e.ctx, rec, log, keep)
 }
 
 // confSpeech hands a member's speech to its conference.

@@ -73,13 +73,8 @@ func (a *actor) keepRecording(ctx context.Context, act actSaveRecording) {
 		}
 		return
 	}
-	processing := *act.rec
-	processing.Status = callback.RecordingStatusProcessing
-	if err := a.e.cfg.Recorder.Update(ctx, &processing); err != nil {
-		a.log.Warn("store a recording as processing", "recording_id", act.rec.RecordingID, "err", err)
-	}
 	accountID, applicationID, log := a.st.call.AccountID, a.st.call.ApplicationID, a.log
-	a.e.encode(func(ctx context.Context) {
+	a.e.encodeLater(ctx, act.rec, log, func(ctx context.Context) {
 		a.e.storeRecording(ctx, log, &act, heard)
 		for _, w := range []*Webhook{act.available, act.transcribed} {
 			if w != nil {
@@ -87,6 +82,26 @@ func (a *actor) keepRecording(ctx context.Context, act actSaveRecording) {
 			}
 		}
 	})
+}
+
+// encodeLater marks rec processing in the store, then runs keep, which
+// encodes and stores it, in the background: an MP3 recording is encoded
+// off the goroutine of its call or conference.
+func (e *Engine) encodeLater(ctx context.Context, rec *Recording, log *slog.Logger, keep func(context.Context)) {
+	processing := *rec
+	processing.Status = callback.RecordingStatusProcessing
+	if err := e.cfg.Recorder.Update(ctx, &processing); err != nil {
+		log.Warn("store a recording as processing", "recording_id", rec.RecordingID, "err", err)
+	}
+	e.encode(keep)
+}
+
+// saveFailed sets the status of a recording the Recorder could not save
+// whole: error, unless it kept part of it (partial).
+func saveFailed(rec *Recording) {
+	if rec.Status != callback.RecordingStatusPartial {
+		rec.Status = callback.RecordingStatusError
+	}
 }
 
 // storeRecording saves act's recording (heard is its real audio, if the
@@ -115,9 +130,7 @@ func (e *Engine) storeRecording(ctx context.Context, log *slog.Logger, act *actS
 	}
 	if err != nil {
 		log.Error("save a recording", "recording_id", rec.RecordingID, "err", err)
-		if rec.Status != callback.RecordingStatusPartial {
-			rec.Status = callback.RecordingStatusError
-		}
+		saveFailed(rec)
 	}
 	if w := act.available; w != nil {
 		ev := w.Event.(*callback.RecordingAvailable)
