@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/voicehook/voicehook/internal/server"
 )
 
 func TestServeLimitsFlag(t *testing.T) {
@@ -18,17 +16,8 @@ func TestServeLimitsFlag(t *testing.T) {
 	// VOICEHOOK_LIMITS=bandwidth gives the dev account Bandwidth's limits;
 	// the banner says so.
 	t.Setenv("VOICEHOOK_LIMITS", "bandwidth")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errs syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, &out, &errs, func(*server.Server) { cancel() })
-	}()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, errs.String())
-	}
-	if want := "limits     account 9900000: 5 calls/s (queue 1500), 100 live calls"; !strings.Contains(out.String(), want) {
-		t.Errorf("banner without %q:\n%s", want, out.String())
+	_, banner := serveOnce(t)
+	if want := "limits     account 9900000: 5 calls/s (queue 1500), 100 live calls"; !strings.Contains(banner, want) {
+		t.Errorf("banner without %q:\n%s", want, banner)
 	}
 }

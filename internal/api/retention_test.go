@@ -9,13 +9,8 @@ import (
 	"time"
 
 	"github.com/voicehook/voicehook/callback"
-	"github.com/voicehook/voicehook/internal/api"
 	"github.com/voicehook/voicehook/internal/audio"
-	"github.com/voicehook/voicehook/internal/config"
 	"github.com/voicehook/voicehook/internal/engine"
-	"github.com/voicehook/voicehook/internal/phone/sim"
-	"github.com/voicehook/voicehook/internal/recordings"
-	"github.com/voicehook/voicehook/internal/store/sqlite"
 )
 
 // TestRecordingsOutliveTheirCall: a recording is kept longer than its call
@@ -24,43 +19,18 @@ import (
 // left either, the call or conference is not found.
 func TestRecordingsOutliveTheirCall(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, sqlite.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	keeper, err := recordings.New(t.TempDir(), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: &app{}, Network: sim.New(engine.RealClock{}, nil),
-		Recorder: keeper, BaseURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Shutdown(ctx)
-	h := api.New(api.Config{Engine: eng, Accounts: config.Dev(account, "dev", "dev", "", ""), BaseURL: base})
-
+	e := newEnv(t, nil)
 	// Records of recordings whose call and conference the store no longer has.
 	gone, goneConf := callback.NewCallID(), callback.NewConferenceID()
 	for _, r := range []*engine.Recording{
 		{RecordingID: callback.NewRecordingID(), AccountID: account, CallID: gone, StartTime: time.Now()},
 		{RecordingID: callback.NewRecordingID(), AccountID: account, ConferenceID: goneConf, StartTime: time.Now()},
 	} {
-		if err := keeper.Save(ctx, r, time.Second, [][]audio.Segment{nil}); err != nil {
+		if err := e.keeper.Save(ctx, r, time.Second, [][]audio.Segment{nil}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	get := func(path string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path, nil)
-		req.SetBasicAuth("dev", "dev")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	get := func(path string) *httptest.ResponseRecorder { return e.do("GET", path, "dev", "") }
 	prefix := "/api/v2/accounts/" + account
 	for _, path := range []string{prefix + "/calls/" + gone + "/recordings", prefix + "/conferences/" + goneConf + "/recordings"} {
 		rec := get(path)

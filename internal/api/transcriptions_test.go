@@ -79,7 +79,7 @@ func newEnv(t *testing.T, bxml map[string]string) *env {
 	}
 	e := &env{t: t, app: &app{bxml: bxml}, net: sim.New(engine.RealClock{}, nil), keeper: keeper}
 	e.eng, err = engine.New(engine.Config{Clock: engine.RealClock{}, Store: store, Sender: e.app, Network: e.net,
-		BaseURL: base, Transcripts: keeper})
+		BaseURL: base, Transcripts: keeper, Recorder: keeper})
 	if err != nil {
 		t.Fatal(err)
 	}

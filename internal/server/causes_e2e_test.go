@@ -28,7 +28,7 @@ func TestEveryCause(t *testing.T) {
 		// then, if set, runs once the call is placed
 		then    func(t *testing.T, id string)
 		sipCode int
-		message string // in errorMessage; "" wants none
+		message string // in errorMessage; "" checks none (but a hangup must have none)
 	}{
 		{cause: callback.CauseHangup, to: "+15550000000", answer: `<Response><Hangup/></Response>`},
 		{cause: callback.CauseBusy, to: "+15550000486", sipCode: 486, message: "busy"},
@@ -125,7 +125,7 @@ accounts:
 		if d.CallID != second {
 			t.Fatalf("the first disconnect is of %s, want the second call %s (the first, %s, holds the node's only place)", d.CallID, second, first)
 		}
-		checkCause(t, d, callback.CauseNodeCapacityExceeded, 0, "")
+		checkCause(t, d, callback.CauseNodeCapacityExceeded, 0, "--max-calls")
 		checkHooks(t, app.got())
 	})
 }

@@ -115,12 +115,12 @@ func startServer(t *testing.T) *server.Server {
 	return startServerWith(t, server.Config{})
 }
 
-// startServerWith starts a server with cfg, on 127.0.0.1:0 unless cfg
-// says where, with a database file of the test's own; Cleanup closes it.
+// startServerWith starts a server with cfg, on 127.0.0.1:0 and with a
+// database file of the test's own unless cfg says which; Cleanup closes it.
 func startServerWith(t *testing.T, cfg server.Config) *server.Server {
 	t.Helper()
 	cfg.Addr = cmp.Or(cfg.Addr, "127.0.0.1:0")
-	cfg.DB = filepath.Join(t.TempDir(), "vh.db")
+	cfg.DB = cmp.Or(cfg.DB, filepath.Join(t.TempDir(), "vh.db"))
 	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

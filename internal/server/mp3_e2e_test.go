@@ -348,15 +348,7 @@ func TestMP3RecordingCutByACrash(t *testing.T) {
 	}
 
 	var logs lockedBuffer
-	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DB: db, LAME: lamePath, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
+	srv := startServerWith(t, server.Config{DB: db, LAME: lamePath, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if !strings.Contains(logs.String(), "kept as partial") {
 		t.Errorf("the start did not say it kept a partial recording:\n%s", logs.String())
 	}

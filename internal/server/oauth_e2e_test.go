@@ -2,7 +2,6 @@ package server_test
 
 import (
 	stdjson "encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,29 +11,13 @@ import (
 	"github.com/voicehook/voicehook/internal/server"
 )
 
-// oauthAccounts is a --config directory whose two accounts have OAuth2
-// client credentials beside their Basic ones.
+// oauthAccounts is twoAccounts with OAuth2 client credentials beside
+// each account's Basic ones.
 func oauthAccounts(t *testing.T) *config.Directory {
 	t.Helper()
-	dir, err := config.Load(strings.NewReader(`
-accounts:
-  - id: "1000001"
-    username: alice
-    password: wonderland
-    clientId: alice-app
-    clientSecret: alice-client-secret
-    applications:
-      - id: 11111111-2222-4333-8444-555555555555
-        numbers: ["+15551230000-+15551230099"]
-  - id: "1000002"
-    username: bob
-    password: builder
-    clientId: bob-app
-    clientSecret: bob-client-secret
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := twoAccounts(t)
+	dir.Accounts[0].ClientID, dir.Accounts[0].ClientSecret = "alice-app", "alice-client-secret"
+	dir.Accounts[1].ClientID, dir.Accounts[1].ClientSecret = "bob-app", "bob-client-secret"
 	return dir
 }
 
@@ -63,21 +46,8 @@ func oauthToken(t *testing.T, base, clientID, secret, form string) (int, http.He
 // bearerRequest sends a request with a bearer token.
 func bearerRequest(t *testing.T, method, url, token, body string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	status, hdr, b := send(t, &creds{token: token}, method, url, body)
+	return status, hdr, []byte(b)
 }
 
 // TestOAuth2OverHTTP: a configured client trades its id and secret for a

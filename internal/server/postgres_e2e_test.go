@@ -57,12 +57,7 @@ func TestConsoleFollowsOtherNodes(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	app := newApp(t, map[string]string{"/answer": `<Response><Pause duration="1"/></Response>`})
 	start := func(addr string) *server.Server {
-		srv, err := server.Start(context.Background(), server.Config{Addr: addr, DB: dsn, RecordingsDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close(context.Background()) })
-		return srv
+		return startServerWith(t, server.Config{Addr: addr, DB: dsn, RecordingsDir: t.TempDir()})
 	}
 	watcher, other := start("127.0.0.238:0"), start("127.0.0.239:0")
 	stream, err := http.Get(watcher.URL() + "/console/api/stream")

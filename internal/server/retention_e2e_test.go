@@ -1,13 +1,10 @@
 package server_test
 
 import (
-	"context"
 	stdjson "encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,15 +24,10 @@ func TestRetention(t *testing.T) {
 		AdminAddr: "127.0.0.1:0"})
 	checkRetention(t, srv, dir)
 	// The metrics count what went.
-	resp, err := http.Get(srv.AdminURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range []string{"voicehook_expired_calls_total 2", "voicehook_expired_recordings_total 1"} {
-		if !strings.Contains(string(body), "\n"+line+"\n") {
-			t.Errorf("metrics lack %q", line)
+	fams := scrapeMetrics(t, srv.AdminURL()+"/metrics")
+	for name, want := range map[string]float64{"voicehook_expired_calls_total": 2, "voicehook_expired_recordings_total": 1} {
+		if got := sample(fams, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
 }
@@ -45,18 +37,7 @@ func TestRetention(t *testing.T) {
 func TestRetentionOnPostgreSQL(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	dir := t.TempDir()
-	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DB: dsn, RecordingsDir: dir,
-		KeepCalls: time.Second, KeepRecordings: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	srv := startServerWith(t, server.Config{DB: dsn, RecordingsDir: dir, KeepCalls: time.Second, KeepRecordings: 5 * time.Second})
 	checkRetention(t, srv, dir)
 }
 

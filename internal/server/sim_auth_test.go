@@ -55,11 +55,12 @@ func startBeyondLoopback(t *testing.T, cfg server.Config) (*server.Server, strin
 	return srv, "http://127.0.0.1:" + port
 }
 
-type creds struct{ user, pass string }
+// creds are Basic credentials, or an OAuth2 bearer token.
+type creds struct{ user, pass, token string }
 
 var (
-	alice  = &creds{"alice", "wonderland"}
-	bob    = &creds{"bob", "builder"}
+	alice  = &creds{user: "alice", pass: "wonderland"}
+	bob    = &creds{user: "bob", pass: "builder"}
 	nobody = (*creds)(nil)
 )
 
@@ -71,7 +72,11 @@ func send(t *testing.T, who *creds, method, url, body string) (int, http.Header,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if who != nil {
+	switch {
+	case who == nil:
+	case who.token != "":
+		req.Header.Set("Authorization", "Bearer "+who.token)
+	default:
 		req.SetBasicAuth(who.user, who.pass)
 	}
 	if body != "" {
@@ -139,7 +144,7 @@ func TestSimBeyondLoopback(t *testing.T) {
 		if status != 401 || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Basic") || errorType(t, body) != "authentication-error" {
 			t.Errorf("%s %s without credentials: %d %q %s", r.method, r.url, status, hdr.Get("WWW-Authenticate"), body)
 		}
-		if status, _, body := send(t, &creds{"alice", "guess"}, r.method, r.url, r.body); status != 401 {
+		if status, _, body := send(t, &creds{user: "alice", pass: "guess"}, r.method, r.url, r.body); status != 401 {
 			t.Errorf("%s %s with a wrong password: %d %s", r.method, r.url, status, body)
 		}
 	}
@@ -242,7 +247,7 @@ func TestSimBeyondLoopbackDevAccount(t *testing.T) {
 	if status, hdr, body := send(t, nobody, "PUT", url, `{"outcome":"busy"}`); status != 401 || hdr.Get("WWW-Authenticate") == "" {
 		t.Errorf("without credentials: %d %s", status, body)
 	}
-	if status, _, body := send(t, &creds{"carol", "s3cret"}, "PUT", url, `{"outcome":"busy"}`); status != 204 {
+	if status, _, body := send(t, &creds{user: "carol", pass: "s3cret"}, "PUT", url, `{"outcome":"busy"}`); status != 204 {
 		t.Errorf("with the account's credentials: %d %s", status, body)
 	}
 }

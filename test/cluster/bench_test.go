@@ -31,7 +31,7 @@ const benchLease = time.Second
 // memory of the node that held the calls, in MB-rss-dead, and of the
 // survivor after adopting them, in MB-rss-survivor:
 //
-//	go test -run '^$' -bench Adoption -benchtime 1x -count 3 ./test/cluster
+//	go test -run '^$' -bench Adoption -benchtime 1x -count 1 ./test/cluster
 func BenchmarkAdoption(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run("calls="+strconv.Itoa(n), func(b *testing.B) {

@@ -544,13 +544,7 @@ func TestThreeNodes(t *testing.T) {
 // stored at answer, so the carrier stops billing, and the app gets one
 // disconnect.
 func TestAdoptedSIPCallGetsBye(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sipp is not installed (apt package sip-tester)")
-		}
-		t.Skip("sipp is not installed (apt package sip-tester)")
-	}
+	sipp := need(t, "sipp", "sip-tester")
 	dsn := pgtest.NewDatabase(t)
 	a := newApp(t, "127.0.0.190:0")
 	survivor := startNode(t, dsn, "127.0.0.194:28080", "--sip-addr", "127.0.0.194:5060", "--rtp-ports", "33200-33299")
